@@ -1,0 +1,159 @@
+//! PKCS#10 certificate requests from applicants: parsed totally, proof of possession
+//! verified, keys judged. Only the public key is taken from a request: the subject
+//! of an issued certificate comes from the applicant's verified data, never from
+//! what the request claims.
+
+use crate::oid;
+use crate::verify::{self, SignatureError};
+use der::asn1::ObjectIdentifier as Oid;
+use der::{Decode, Encode};
+use sha2::{Digest, Sha256};
+use spki::SubjectPublicKeyInfoOwned;
+use thiserror::Error;
+use x509_cert::request::CertReq;
+
+/// Smallest RSA key accepted.
+pub const MIN_RSA_BITS: usize = 2048;
+/// Largest RSA key accepted (what verifiers such as ring handle).
+pub const MAX_RSA_BITS: usize = 8192;
+/// Largest request accepted, in bytes (an RSA-8192 request is under 3 KiB in PEM).
+pub const MAX_CSR_BYTES: usize = 64 * 1024;
+
+/// Why a certificate request was refused.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum CsrError {
+    /// More bytes than any real request has.
+    #[error("the certificate request is {0} bytes; requests over {MAX_CSR_BYTES} bytes are refused")]
+    TooLarge(usize),
+    /// Not PEM nor DER of a PKCS#10 request.
+    #[error("not a PKCS#10 certificate request (PEM or DER): {0}")]
+    Malformed(String),
+    /// A key algorithm this authority does not certify.
+    #[error("key algorithm {0} is not supported; make an RSA key of at least {MIN_RSA_BITS} bits")]
+    UnsupportedKey(Oid),
+    /// A key that is too small.
+    #[error("the RSA key has {bits} bits; at least {MIN_RSA_BITS} are required")]
+    KeyTooSmall { bits: usize },
+    /// A key that is too large.
+    #[error("the RSA key has {bits} bits; at most {MAX_RSA_BITS} are supported")]
+    KeyTooLarge { bits: usize },
+    /// A signature algorithm that is weak or unknown.
+    #[error("request signature algorithm {0} is not accepted; sign with sha256WithRSAEncryption")]
+    UnsupportedSignature(Oid),
+    /// The request is not signed by the key it carries.
+    #[error("the request's signature does not verify: it was altered, or not signed by the key it carries")]
+    BadSignature,
+}
+
+/// A request whose proof of possession has been checked.
+#[derive(Clone, Debug)]
+pub struct VerifiedCsr {
+    public_key: SubjectPublicKeyInfoOwned,
+    bits: usize,
+    fingerprint: [u8; 32],
+}
+
+impl VerifiedCsr {
+    /// The applicant's public key.
+    pub fn public_key(&self) -> &SubjectPublicKeyInfoOwned {
+        &self.public_key
+    }
+
+    /// RSA modulus size.
+    pub fn bits(&self) -> usize {
+        self.bits
+    }
+
+    /// SHA-256 of the DER SubjectPublicKeyInfo: one key, one fingerprint.
+    pub fn key_fingerprint(&self) -> [u8; 32] {
+        self.fingerprint
+    }
+}
+
+/// PEM (`CERTIFICATE REQUEST` or `NEW CERTIFICATE REQUEST`) or DER to DER.
+fn request_der(bytes: &[u8]) -> Result<Vec<u8>, CsrError> {
+    let text_start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(0);
+    if !bytes[text_start..].starts_with(b"-----BEGIN") {
+        return Ok(bytes.to_vec());
+    }
+    let (label, der) = der::pem::decode_vec(&bytes[text_start..]).map_err(|e| CsrError::Malformed(e.to_string()))?;
+    match label {
+        "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => Ok(der),
+        other => Err(CsrError::Malformed(format!("PEM label is {other:?}, expected CERTIFICATE REQUEST"))),
+    }
+}
+
+/// Fingerprint of a public key: SHA-256 of its DER SubjectPublicKeyInfo.
+pub fn key_fingerprint(spki: &SubjectPublicKeyInfoOwned) -> Result<[u8; 32], der::Error> {
+    Ok(Sha256::digest(spki.to_der()?).into())
+}
+
+/// Parse a request, judge its key and verify its self-signature.
+pub fn verify_csr(bytes: &[u8]) -> Result<VerifiedCsr, CsrError> {
+    if bytes.len() > MAX_CSR_BYTES {
+        return Err(CsrError::TooLarge(bytes.len()));
+    }
+    let der = request_der(bytes)?;
+    let req = CertReq::from_der(&der).map_err(|e| CsrError::Malformed(e.to_string()))?;
+    let key = req.info.public_key.clone();
+    if key.algorithm.oid != oid::RSA_ENCRYPTION {
+        return Err(CsrError::UnsupportedKey(key.algorithm.oid));
+    }
+    let bits = verify::rsa_modulus_bits(&key).ok_or_else(|| CsrError::Malformed("the RSA public key does not parse".into()))?;
+    if bits < MIN_RSA_BITS {
+        return Err(CsrError::KeyTooSmall { bits });
+    }
+    if bits > MAX_RSA_BITS {
+        return Err(CsrError::KeyTooLarge { bits });
+    }
+    let info = req.info.to_der().map_err(|e| CsrError::Malformed(e.to_string()))?;
+    let sig = req.signature.as_bytes().ok_or(CsrError::BadSignature)?;
+    verify::verify_signature(&key, &req.algorithm, &info, sig).map_err(|e| match e {
+        SignatureError::UnsupportedAlgorithm(o) => CsrError::UnsupportedSignature(o),
+        SignatureError::KeyMismatch(_) | SignatureError::Invalid => CsrError::BadSignature,
+    })?;
+    let fingerprint = key_fingerprint(&key).map_err(|e| CsrError::Malformed(e.to_string()))?;
+    Ok(VerifiedCsr { public_key: key, bits, fingerprint })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fixtures::ApplicantKey;
+
+    #[test]
+    fn accepts_a_good_request_pem_and_der() {
+        let k = ApplicantKey::generate(2048);
+        let der = k.csr_der("ИГНОРИРУЕТСЯ");
+        let v = verify_csr(&der).unwrap();
+        assert_eq!(v.bits(), 2048);
+        let pem = k.csr_pem("x");
+        assert_eq!(verify_csr(pem.as_bytes()).unwrap().key_fingerprint(), v.key_fingerprint());
+    }
+
+    #[test]
+    fn refuses_a_broken_signature() {
+        let mut der = ApplicantKey::generate(2048).csr_der("x");
+        let last = der.len() - 1;
+        der[last] ^= 0x01;
+        assert_eq!(verify_csr(&der).unwrap_err(), CsrError::BadSignature);
+    }
+
+    #[test]
+    fn refuses_a_small_key() {
+        let der = ApplicantKey::generate(1024).csr_der("x");
+        assert_eq!(verify_csr(&der).unwrap_err(), CsrError::KeyTooSmall { bits: 1024 });
+    }
+
+    #[test]
+    fn refuses_garbage_and_truncation() {
+        assert!(matches!(verify_csr(b"\x00\x01garbage"), Err(CsrError::Malformed(_))));
+        assert!(matches!(verify_csr(b""), Err(CsrError::Malformed(_))));
+        let der = ApplicantKey::generate(2048).csr_der("x");
+        for cut in [1, 10, der.len() / 2, der.len() - 1] {
+            assert!(matches!(verify_csr(&der[..cut]), Err(CsrError::Malformed(_))), "cut at {cut}");
+        }
+        assert!(matches!(verify_csr(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), Err(CsrError::Malformed(_))));
+        assert!(matches!(verify_csr(&vec![0x30; MAX_CSR_BYTES + 1]), Err(CsrError::TooLarge(_))));
+    }
+}

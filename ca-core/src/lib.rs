@@ -1,0 +1,22 @@
+//! The national certification authority as a library.
+//!
+//! Parts, each with one job (DESIGN.md):
+//! - [`identity`]: IIN and BIN, check digits, birth date, age.
+//! - [`profile`]: the national certificate profiles; builds what is to be signed.
+//! - [`signing`]: CA keys behind the [`signing::Signer`] trait, serials, signing.
+//! - [`csr`]: applicants' PKCS#10 requests, proof of possession.
+//! - [`store`]: the database behind the [`store::Store`] trait (SQLite).
+//! - [`verify`]: signatures and owner information of any certificate.
+//! - [`authority`]: the authority on disk: init, open, issue a pair.
+#![forbid(unsafe_code)]
+
+pub mod authority;
+pub mod calendar;
+pub mod csr;
+pub mod identity;
+pub mod oid;
+pub mod profile;
+pub mod revocation;
+pub mod signing;
+pub mod store;
+pub mod verify;

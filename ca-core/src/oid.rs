@@ -1,0 +1,135 @@
+//! Object identifiers of the national profile and the standards it uses.
+
+use der::asn1::ObjectIdentifier as Oid;
+
+/// Subject kind: individual (in extended key usage).
+pub const KIND_INDIVIDUAL: Oid = Oid::new_unwrap("1.2.398.3.3.4.1.1");
+/// Subject kind: legal entity, always with a role.
+pub const KIND_LEGAL_ENTITY: Oid = Oid::new_unwrap("1.2.398.3.3.4.1.2");
+/// Role: first head (CEO).
+pub const ROLE_CEO: Oid = Oid::new_unwrap("1.2.398.3.3.4.1.2.1");
+/// Role: person with signing right.
+pub const ROLE_SIGNER: Oid = Oid::new_unwrap("1.2.398.3.3.4.1.2.2");
+/// Role: person with the right to sign financial documents.
+pub const ROLE_FINANCIAL: Oid = Oid::new_unwrap("1.2.398.3.3.4.1.2.3");
+/// Role: HR officer.
+pub const ROLE_HR: Oid = Oid::new_unwrap("1.2.398.3.3.4.1.2.4");
+/// Role: employee.
+pub const ROLE_EMPLOYEE: Oid = Oid::new_unwrap("1.2.398.3.3.4.1.2.5");
+/// CA staff: administrator.
+pub const STAFF_ADMINISTRATOR: Oid = Oid::new_unwrap("1.2.398.3.3.4.2.1");
+/// CA staff: manager.
+pub const STAFF_MANAGER: Oid = Oid::new_unwrap("1.2.398.3.3.4.2.2");
+/// CA staff: registration-center operator.
+pub const STAFF_OPERATOR: Oid = Oid::new_unwrap("1.2.398.3.3.4.2.3");
+/// Identity proven in person at a registration center.
+pub const IDENTIFIED_IN_PERSON: Oid = Oid::new_unwrap("1.2.398.3.3.4.3.1");
+/// Identity proven remotely (video identification).
+pub const IDENTIFIED_REMOTELY: Oid = Oid::new_unwrap("1.2.398.3.3.4.3.2");
+
+/// Policy: the authority's regulations (CA certificates).
+pub const POLICY_REGULATIONS: Oid = Oid::new_unwrap("1.2.398.3.3.1.1");
+/// Policy: legal entity, SIGN.
+pub const POLICY_LEGAL_SIGN: Oid = Oid::new_unwrap("1.2.398.3.3.2.1");
+/// Policy: legal entity, AUTH.
+pub const POLICY_LEGAL_AUTH: Oid = Oid::new_unwrap("1.2.398.3.3.2.2");
+/// Policy: individual, SIGN.
+pub const POLICY_INDIVIDUAL_SIGN: Oid = Oid::new_unwrap("1.2.398.3.3.2.3");
+/// Policy: individual, AUTH.
+pub const POLICY_INDIVIDUAL_AUTH: Oid = Oid::new_unwrap("1.2.398.3.3.2.4");
+
+/// GOST 34.10-2015 512-bit public key.
+pub const GOST_2015_512_KEY: Oid = Oid::new_unwrap("1.2.398.3.10.1.1.2.2");
+/// GOST 34.10-2015 512-bit with Streebog-512 signature.
+pub const GOST_2015_512_SIGNATURE: Oid = Oid::new_unwrap("1.2.398.3.10.1.1.2.3.2");
+/// GOST 34.310-2004 public key (read only).
+pub const GOST_2004_KEY: Oid = Oid::new_unwrap("1.2.398.3.10.1.1.1.1");
+/// GOST 34.310-2004 signature (read only).
+pub const GOST_2004_SIGNATURE: Oid = Oid::new_unwrap("1.2.398.3.10.1.1.1.2");
+
+/// rsaEncryption.
+pub const RSA_ENCRYPTION: Oid = Oid::new_unwrap("1.2.840.113549.1.1.1");
+/// sha1WithRSAEncryption (refused for new requests).
+pub const SHA1_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.5");
+/// sha256WithRSAEncryption.
+pub const SHA256_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.11");
+/// sha384WithRSAEncryption.
+pub const SHA384_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.12");
+/// sha512WithRSAEncryption.
+pub const SHA512_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.13");
+/// id-ecPublicKey (named, not issued).
+pub const EC_PUBLIC_KEY: Oid = Oid::new_unwrap("1.2.840.10045.2.1");
+
+/// Extended key usage: TLS client authentication (AUTH certificates).
+pub const KP_CLIENT_AUTH: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.2");
+/// Extended key usage: e-mail protection (SIGN certificates).
+pub const KP_EMAIL_PROTECTION: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.4");
+/// Extended key usage: OCSP signing.
+pub const KP_OCSP_SIGNING: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.9");
+/// id-pkix-ocsp-nocheck.
+pub const OCSP_NOCHECK: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.48.1.5");
+/// Access method: OCSP.
+pub const AD_OCSP: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.48.1");
+/// Access method: CA issuers.
+pub const AD_CA_ISSUERS: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.48.2");
+/// Policy qualifier: CPS pointer.
+pub const QT_CPS: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.2.1");
+/// Policy qualifier: user notice.
+pub const QT_UNOTICE: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.2.2");
+
+/// Extension: subject key identifier.
+pub const EXT_SUBJECT_KEY_ID: Oid = Oid::new_unwrap("2.5.29.14");
+/// Extension: key usage.
+pub const EXT_KEY_USAGE: Oid = Oid::new_unwrap("2.5.29.15");
+/// Extension: basic constraints.
+pub const EXT_BASIC_CONSTRAINTS: Oid = Oid::new_unwrap("2.5.29.19");
+/// Extension: CRL distribution points.
+pub const EXT_CRL_DISTRIBUTION_POINTS: Oid = Oid::new_unwrap("2.5.29.31");
+/// Extension: certificate policies.
+pub const EXT_CERTIFICATE_POLICIES: Oid = Oid::new_unwrap("2.5.29.32");
+/// Extension: authority key identifier.
+pub const EXT_AUTHORITY_KEY_ID: Oid = Oid::new_unwrap("2.5.29.35");
+/// Extension: extended key usage.
+pub const EXT_EXTENDED_KEY_USAGE: Oid = Oid::new_unwrap("2.5.29.37");
+/// Extension: freshest CRL (delta CRL location).
+pub const EXT_FRESHEST_CRL: Oid = Oid::new_unwrap("2.5.29.46");
+/// Extension: authority information access.
+pub const EXT_AUTHORITY_INFO_ACCESS: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.1.1");
+
+/// Attribute: common name.
+pub const AT_COMMON_NAME: Oid = Oid::new_unwrap("2.5.4.3");
+/// Attribute: surname.
+pub const AT_SURNAME: Oid = Oid::new_unwrap("2.5.4.4");
+/// Attribute: serial number (carries `IIN…`).
+pub const AT_SERIAL_NUMBER: Oid = Oid::new_unwrap("2.5.4.5");
+/// Attribute: country.
+pub const AT_COUNTRY: Oid = Oid::new_unwrap("2.5.4.6");
+/// Attribute: locality.
+pub const AT_LOCALITY: Oid = Oid::new_unwrap("2.5.4.7");
+/// Attribute: state or province.
+pub const AT_STATE: Oid = Oid::new_unwrap("2.5.4.8");
+/// Attribute: organization.
+pub const AT_ORGANIZATION: Oid = Oid::new_unwrap("2.5.4.10");
+/// Attribute: organizational unit (carries `BIN…`).
+pub const AT_ORGANIZATIONAL_UNIT: Oid = Oid::new_unwrap("2.5.4.11");
+/// Attribute: given name (the authority puts the patronymic here).
+pub const AT_GIVEN_NAME: Oid = Oid::new_unwrap("2.5.4.42");
+/// Attribute: e-mail address (PKCS#9).
+pub const AT_EMAIL: Oid = Oid::new_unwrap("1.2.840.113549.1.9.1");
+
+/// Short name of a DN attribute, as OpenSSL prints it; the dotted OID otherwise.
+pub fn attribute_name(oid: &Oid) -> String {
+    let known = [
+        (AT_COMMON_NAME, "CN"),
+        (AT_SURNAME, "SN"),
+        (AT_SERIAL_NUMBER, "serialNumber"),
+        (AT_COUNTRY, "C"),
+        (AT_LOCALITY, "L"),
+        (AT_STATE, "ST"),
+        (AT_ORGANIZATION, "O"),
+        (AT_ORGANIZATIONAL_UNIT, "OU"),
+        (AT_GIVEN_NAME, "GN"),
+        (AT_EMAIL, "E"),
+    ];
+    known.iter().find(|(k, _)| k == oid).map(|(_, n)| n.to_string()).unwrap_or_else(|| oid.to_string())
+}

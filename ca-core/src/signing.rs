@@ -1,0 +1,248 @@
+//! The CA proper: keys behind the [`Signer`] trait, serial numbers, and turning a
+//! to-be-signed structure into a signed one. Policy is decided elsewhere.
+//!
+//! RSA signatures are made with `ring` (constant time). The `rsa` crate is used only
+//! to generate keys: never to sign or decrypt (RUSTSEC-2023-0071).
+//! CA keys rest on disk as PKCS#8 `EncryptedPrivateKeyInfo` (PBES2: PBKDF2-HMAC-SHA256
+//! and AES-256-CBC), which `openssl pkey` also opens.
+
+use der::asn1::{Any, BitString};
+use der::{Decode, Encode};
+use pkcs8::pkcs5::pbes2;
+use pkcs8::{EncodePrivateKey, EncryptedPrivateKeyInfo, PrivateKeyInfo};
+use rand::RngCore;
+use ring::rand::SystemRandom;
+use ring::signature::{KeyPair, RsaKeyPair, RSA_PKCS1_SHA256};
+use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+use std::fmt;
+use thiserror::Error;
+use x509_cert::certificate::TbsCertificate;
+use x509_cert::serial_number::SerialNumber;
+use x509_cert::Certificate;
+use zeroize::Zeroizing;
+
+/// PBKDF2 iterations protecting CA keys at rest (OWASP 2023 figure for HMAC-SHA256).
+pub const PBKDF2_ITERATIONS: u32 = 600_000;
+
+/// Why a key could not be made, opened or used.
+#[derive(Debug, Error)]
+pub enum SigningError {
+    /// Key generation failed.
+    #[error("could not generate an RSA-{bits} key: {reason}")]
+    KeyGeneration { bits: usize, reason: String },
+    /// The encrypted key file is not PKCS#8 or the passphrase is wrong.
+    #[error("cannot decrypt the CA key: wrong passphrase or damaged key file")]
+    Decrypt,
+    /// The key is not an RSA key ring accepts (2048–8192 bits).
+    #[error("the CA key is not a usable RSA key: {0}")]
+    BadKey(String),
+    /// The signing operation itself failed.
+    #[error("signing failed")]
+    Sign,
+    /// The passphrase is too short to protect a CA key.
+    #[error("the CA key passphrase must be at least {min} characters")]
+    WeakPassphrase { min: usize },
+    /// DER encoding failed.
+    #[error("encoding failed: {0}")]
+    Der(#[from] der::Error),
+    /// PKCS#8 encoding or encryption failed.
+    #[error("PKCS#8 failed: {0}")]
+    Pkcs8(String),
+    /// The profile check refused the certificate before signing.
+    #[error("refusing to sign a certificate that breaks the profile: {0}")]
+    Lint(String),
+}
+
+/// A passphrase for CA keys. Never printed, wiped from memory when dropped.
+#[derive(Clone)]
+pub struct Passphrase(Zeroizing<String>);
+
+impl Passphrase {
+    /// Shortest passphrase accepted for a CA key.
+    pub const MIN_LEN: usize = 12;
+
+    /// Wrap a passphrase, refusing one too short to protect a CA key. A trailing
+    /// newline (as left by `echo` into a file) is not part of the passphrase.
+    pub fn new(s: String) -> Result<Self, SigningError> {
+        let s = Zeroizing::new(s);
+        let trimmed = Zeroizing::new(s.trim_end_matches(['\r', '\n']).to_string());
+        if trimmed.chars().count() < Self::MIN_LEN {
+            return Err(SigningError::WeakPassphrase { min: Self::MIN_LEN });
+        }
+        Ok(Passphrase(trimmed))
+    }
+
+    /// A fresh random passphrase (32 bytes of entropy, hex) for an unattended first start.
+    pub fn generate() -> Self {
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        rand::rngs::OsRng.fill_bytes(bytes.as_mut());
+        Passphrase(Zeroizing::new(hex::encode(bytes.as_ref())))
+    }
+
+    /// The secret itself, for writing to a protected file.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Passphrase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Passphrase(<redacted>)")
+    }
+}
+
+/// Something that signs with a CA key: a key file now, an HSM later.
+pub trait Signer: Send + Sync {
+    /// The signature algorithm identifier to put in what is signed.
+    fn algorithm(&self) -> AlgorithmIdentifierOwned;
+    /// The public key that verifies this signer's signatures.
+    fn public_key(&self) -> &SubjectPublicKeyInfoOwned;
+    /// Sign `message` (the DER of a to-be-signed structure).
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SigningError>;
+}
+
+/// sha256WithRSAEncryption with its NULL parameters, as the authority writes it.
+pub fn sha256_with_rsa() -> AlgorithmIdentifierOwned {
+    AlgorithmIdentifierOwned { oid: crate::oid::SHA256_WITH_RSA, parameters: Some(Any::null()) }
+}
+
+/// An RSA key held in memory by `ring`; signs sha256WithRSAEncryption.
+pub struct RsaSigner {
+    key: RsaKeyPair,
+    spki: SubjectPublicKeyInfoOwned,
+    rng: SystemRandom,
+}
+
+impl RsaSigner {
+    /// A signer from an unencrypted PKCS#8 RSA key.
+    pub fn from_pkcs8(der: &[u8]) -> Result<Self, SigningError> {
+        let key = RsaKeyPair::from_pkcs8(der).map_err(|e| SigningError::BadKey(e.to_string()))?;
+        let spki = SubjectPublicKeyInfoOwned {
+            algorithm: AlgorithmIdentifierOwned { oid: crate::oid::RSA_ENCRYPTION, parameters: Some(Any::null()) },
+            subject_public_key: BitString::from_bytes(key.public_key().as_ref())?,
+        };
+        Ok(RsaSigner { key, spki, rng: SystemRandom::new() })
+    }
+
+    /// Modulus size in bits.
+    pub fn bits(&self) -> usize {
+        self.key.public().modulus_len() * 8
+    }
+}
+
+impl Signer for RsaSigner {
+    fn algorithm(&self) -> AlgorithmIdentifierOwned {
+        sha256_with_rsa()
+    }
+
+    fn public_key(&self) -> &SubjectPublicKeyInfoOwned {
+        &self.spki
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SigningError> {
+        let mut sig = vec![0u8; self.key.public().modulus_len()];
+        self.key.sign(&RSA_PKCS1_SHA256, &self.rng, message, &mut sig).map_err(|_| SigningError::Sign)?;
+        Ok(sig)
+    }
+}
+
+/// A new RSA private key as unencrypted PKCS#8 DER, wiped when dropped.
+pub fn generate_rsa_pkcs8(bits: usize) -> Result<Zeroizing<Vec<u8>>, SigningError> {
+    let fail = |reason: String| SigningError::KeyGeneration { bits, reason };
+    let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, bits).map_err(|e| fail(e.to_string()))?;
+    let doc = key.to_pkcs8_der().map_err(|e| fail(e.to_string()))?;
+    Ok(Zeroizing::new(doc.as_bytes().to_vec()))
+}
+
+/// Encrypt a PKCS#8 key under `passphrase` (PBES2, PBKDF2-HMAC-SHA256, AES-256-CBC), PEM.
+pub fn encrypt_pkcs8(der: &[u8], passphrase: &Passphrase) -> Result<String, SigningError> {
+    encrypt_pkcs8_with_iterations(der, passphrase, PBKDF2_ITERATIONS)
+}
+
+fn encrypt_pkcs8_with_iterations(der: &[u8], passphrase: &Passphrase, iterations: u32) -> Result<String, SigningError> {
+    let info = PrivateKeyInfo::from_der(der)?;
+    let mut salt = [0u8; 16];
+    let mut iv = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut salt);
+    rand::rngs::OsRng.fill_bytes(&mut iv);
+    let params = pbes2::Parameters::pbkdf2_sha256_aes256cbc(iterations, &salt, &iv).map_err(|e| SigningError::Pkcs8(e.to_string()))?;
+    let doc = info.encrypt_with_params(params, passphrase.expose().as_bytes()).map_err(|e| SigningError::Pkcs8(e.to_string()))?;
+    let pem = doc.to_pem("ENCRYPTED PRIVATE KEY", der::pem::LineEnding::LF).map_err(|e| SigningError::Pkcs8(e.to_string()))?;
+    Ok(pem.to_string())
+}
+
+/// Decrypt a PEM `ENCRYPTED PRIVATE KEY` into PKCS#8 DER, wiped when dropped.
+pub fn decrypt_pkcs8(pem: &str, passphrase: &Passphrase) -> Result<Zeroizing<Vec<u8>>, SigningError> {
+    let (label, der) = der::pem::decode_vec(pem.as_bytes()).map_err(|_| SigningError::Decrypt)?;
+    if label != "ENCRYPTED PRIVATE KEY" {
+        return Err(SigningError::Decrypt);
+    }
+    let info = EncryptedPrivateKeyInfo::from_der(&der).map_err(|_| SigningError::Decrypt)?;
+    let doc = info.decrypt(passphrase.expose().as_bytes()).map_err(|_| SigningError::Decrypt)?;
+    Ok(Zeroizing::new(doc.as_bytes().to_vec()))
+}
+
+/// A fresh serial number: 20 random bytes, positive, first byte never zero, so it
+/// is always exactly 20 bytes long in DER.
+pub fn random_serial() -> SerialNumber {
+    let mut bytes = [0u8; 20];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes[0] = (bytes[0] % 0x7f) + 1;
+    // 20 bytes, first in 1..=127: always a valid serial number.
+    SerialNumber::new(&bytes).unwrap_or_else(|_| unreachable!("20 positive bytes are a valid serial"))
+}
+
+/// Lint `tbs` against the profile, then sign it into a certificate.
+pub fn sign_certificate(tbs: TbsCertificate, signer: &dyn Signer) -> Result<Certificate, SigningError> {
+    crate::profile::lint(&tbs).map_err(SigningError::Lint)?;
+    let signature = signer.sign(&tbs.to_der()?)?;
+    Ok(Certificate { signature_algorithm: tbs.signature.clone(), tbs_certificate: tbs, signature: BitString::from_bytes(&signature)? })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serials_are_twenty_positive_bytes() {
+        for _ in 0..200 {
+            let s = random_serial();
+            let b = s.as_bytes();
+            assert_eq!(b.len(), 20);
+            assert!(b[0] >= 1 && b[0] <= 0x7f);
+        }
+        assert_ne!(random_serial(), random_serial());
+    }
+
+    #[test]
+    fn passphrase_is_redacted_and_checked() {
+        let p = Passphrase::new("correct horse battery\n".to_string()).unwrap();
+        assert_eq!(p.expose(), "correct horse battery");
+        assert_eq!(format!("{p:?}"), "Passphrase(<redacted>)");
+        assert!(matches!(Passphrase::new("short".into()), Err(SigningError::WeakPassphrase { .. })));
+        assert_eq!(Passphrase::generate().expose().len(), 64);
+    }
+
+    #[test]
+    fn encrypted_key_round_trip_and_wrong_passphrase() {
+        let key = generate_rsa_pkcs8(2048).unwrap();
+        let pass = Passphrase::new("a good long passphrase".into()).unwrap();
+        // Few iterations: this test is about the format, not the work factor.
+        let pem = encrypt_pkcs8_with_iterations(&key, &pass, 1000).unwrap();
+        assert!(pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+        assert_eq!(decrypt_pkcs8(&pem, &pass).unwrap().as_slice(), key.as_slice());
+        let wrong = Passphrase::new("another long passphrase".into()).unwrap();
+        assert!(matches!(decrypt_pkcs8(&pem, &wrong), Err(SigningError::Decrypt)));
+        assert!(matches!(decrypt_pkcs8("garbage", &pass), Err(SigningError::Decrypt)));
+    }
+
+    #[test]
+    fn signs_verifiably() {
+        let key = generate_rsa_pkcs8(2048).unwrap();
+        let signer = RsaSigner::from_pkcs8(&key).unwrap();
+        assert_eq!(signer.bits(), 2048);
+        let sig = signer.sign(b"message").unwrap();
+        crate::verify::verify_signature(signer.public_key(), &signer.algorithm(), b"message", &sig).unwrap();
+        assert!(crate::verify::verify_signature(signer.public_key(), &signer.algorithm(), b"massage", &sig).is_err());
+    }
+}

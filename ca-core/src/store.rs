@@ -1,0 +1,451 @@
+//! The authority's database behind the [`Store`] trait; SQLite (rusqlite, bundled)
+//! is the embedded default. No business rules here: only records and transactions.
+//!
+//! Durability: WAL with `synchronous=FULL`, so a pair reported issued survives a
+//! power cut, and one transaction per pair, so a crash leaves both certificates
+//! of a pair recorded or neither.
+
+use crate::profile::{CertType, Role};
+use crate::revocation::RevocationReason;
+use crate::verify::SubjectKind;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use std::path::Path;
+use thiserror::Error;
+
+/// Database failures.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// SQLite reported an error.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The database was written by a newer version of this software.
+    #[error("the database schema is version {found}, newer than this program's {supported}: upgrade the program")]
+    TooNew { found: i64, supported: i64 },
+    /// A stored value that this program does not understand.
+    #[error("the database holds an invalid value in {column}: {value:?}")]
+    Corrupt { column: &'static str, value: String },
+}
+
+/// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE pairs (
+    id           INTEGER PRIMARY KEY,
+    subject_kind TEXT NOT NULL CHECK (subject_kind IN ('individual', 'legal_entity')),
+    iin          TEXT NOT NULL,
+    bin          TEXT,
+    role         TEXT,
+    issued_at    INTEGER NOT NULL,
+    CHECK ((subject_kind = 'legal_entity') = (bin IS NOT NULL AND role IS NOT NULL))
+);
+CREATE TABLE certificates (
+    serial            TEXT PRIMARY KEY,
+    pair_id           INTEGER NOT NULL REFERENCES pairs(id),
+    cert_type         TEXT NOT NULL CHECK (cert_type IN ('AUTH', 'SIGN')),
+    common_name       TEXT NOT NULL,
+    not_before        INTEGER NOT NULL,
+    not_after         INTEGER NOT NULL,
+    key_id            TEXT NOT NULL,
+    key_fingerprint   BLOB NOT NULL UNIQUE,
+    der               BLOB NOT NULL,
+    revoked_at        INTEGER,
+    revocation_reason INTEGER,
+    CHECK ((revoked_at IS NULL) = (revocation_reason IS NULL)),
+    UNIQUE (pair_id, cert_type)
+);
+CREATE INDEX pairs_iin ON pairs(iin);
+CREATE INDEX pairs_bin ON pairs(bin);
+"#];
+
+/// One certificate about to be recorded.
+#[derive(Clone, Debug)]
+pub struct NewCertificate {
+    /// Serial number, lowercase hex.
+    pub serial: String,
+    /// AUTH or SIGN.
+    pub cert_type: CertType,
+    /// The subject's common name.
+    pub common_name: String,
+    /// Validity start, Unix seconds.
+    pub not_before: i64,
+    /// Validity end, Unix seconds.
+    pub not_after: i64,
+    /// Subject key identifier, lowercase hex.
+    pub key_id: String,
+    /// SHA-256 of the SubjectPublicKeyInfo.
+    pub key_fingerprint: [u8; 32],
+    /// The certificate.
+    pub der: Vec<u8>,
+}
+
+/// The holder of a pair, as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Holder {
+    /// Individual or legal entity.
+    pub kind: SubjectKind,
+    /// IIN of the person.
+    pub iin: String,
+    /// BIN and role, for a legal entity's representative.
+    pub entity: Option<(String, Role)>,
+}
+
+/// A pair about to be recorded.
+#[derive(Clone, Debug)]
+pub struct NewPair {
+    /// Whom it is for.
+    pub holder: Holder,
+    /// When it was issued, Unix seconds.
+    pub issued_at: i64,
+    /// The AUTH certificate.
+    pub auth: NewCertificate,
+    /// The SIGN certificate.
+    pub sign: NewCertificate,
+}
+
+/// A revocation as recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Revocation {
+    /// When, Unix seconds.
+    pub at: i64,
+    /// Why.
+    pub reason: RevocationReason,
+}
+
+/// A stored certificate.
+#[derive(Clone, Debug)]
+pub struct CertificateRecord {
+    /// Serial number, lowercase hex.
+    pub serial: String,
+    /// The pair it belongs to.
+    pub pair_id: i64,
+    /// AUTH or SIGN.
+    pub cert_type: CertType,
+    /// Whom it is for.
+    pub holder: Holder,
+    /// The subject's common name.
+    pub common_name: String,
+    /// Validity start, Unix seconds.
+    pub not_before: i64,
+    /// Validity end, Unix seconds.
+    pub not_after: i64,
+    /// Subject key identifier, lowercase hex.
+    pub key_id: String,
+    /// The certificate.
+    pub der: Vec<u8>,
+    /// Set once revoked.
+    pub revocation: Option<Revocation>,
+}
+
+/// Where a certificate stands at a given moment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Not yet valid (issued with a future start).
+    NotYetValid,
+    /// Within its validity and not revoked.
+    Valid,
+    /// Past its validity, never revoked.
+    Expired,
+    /// Revoked.
+    Revoked(Revocation),
+}
+
+impl Status {
+    /// The name used by `ca list --status` and in JSON.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::NotYetValid => "not_yet_valid",
+            Status::Valid => "valid",
+            Status::Expired => "expired",
+            Status::Revoked(_) => "revoked",
+        }
+    }
+}
+
+impl CertificateRecord {
+    /// The certificate's status at `now` (Unix seconds).
+    pub fn status(&self, now: i64) -> Status {
+        match self.revocation {
+            Some(r) => Status::Revoked(r),
+            None if now < self.not_before => Status::NotYetValid,
+            None if now >= self.not_after => Status::Expired,
+            None => Status::Valid,
+        }
+    }
+}
+
+/// Which certificates `list` returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusFilter {
+    /// Valid now.
+    Valid,
+    /// Revoked.
+    Revoked,
+    /// Expired without revocation.
+    Expired,
+}
+
+/// Criteria for [`Store::list`].
+#[derive(Clone, Debug, Default)]
+pub struct ListFilter {
+    /// Only this IIN.
+    pub iin: Option<String>,
+    /// Only this BIN.
+    pub bin: Option<String>,
+    /// Only this status, judged at `now`.
+    pub status: Option<StatusFilter>,
+    /// The moment status is judged at, Unix seconds.
+    pub now: i64,
+}
+
+/// Storage of issued certificates.
+pub trait Store {
+    /// Whether a serial number is already taken.
+    fn serial_exists(&self, serial: &str) -> Result<bool, StoreError>;
+    /// The serial of a certificate already issued for this key, if any.
+    fn serial_for_key(&self, fingerprint: &[u8; 32]) -> Result<Option<String>, StoreError>;
+    /// Record a pair: both certificates or, on any failure, neither. Returns the pair id.
+    fn insert_pair(&mut self, pair: &NewPair) -> Result<i64, StoreError>;
+    /// One certificate by serial (lowercase hex).
+    fn certificate(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError>;
+    /// Certificates matching `filter`, newest first.
+    fn list(&self, filter: &ListFilter) -> Result<Vec<CertificateRecord>, StoreError>;
+    /// How many certificates are stored.
+    fn count(&self) -> Result<u64, StoreError>;
+}
+
+/// The SQLite store.
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+impl SqliteStore {
+    /// Open (creating if needed) and migrate the database at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::with_connection(Connection::open(path)?)
+    }
+
+    /// An in-memory database, for tests.
+    pub fn in_memory() -> Result<Self, StoreError> {
+        Self::with_connection(Connection::open_in_memory()?)
+    }
+
+    fn with_connection(mut conn: Connection) -> Result<Self, StoreError> {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrate(&mut conn)?;
+        Ok(SqliteStore { conn })
+    }
+
+    /// The schema version in use.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let supported = MIGRATIONS.len() as i64;
+    if current > supported {
+        return Err(StoreError::TooNew { found: current, supported });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn insert_certificate(tx: &rusqlite::Transaction<'_>, pair_id: i64, c: &NewCertificate) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO certificates (serial, pair_id, cert_type, common_name, not_before, not_after, key_id, key_fingerprint, der)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![c.serial, pair_id, c.cert_type.as_str(), c.common_name, c.not_before, c.not_after, c.key_id, &c.key_fingerprint[..], c.der],
+    )?;
+    Ok(())
+}
+
+const SELECT: &str = "SELECT c.serial, c.pair_id, c.cert_type, p.subject_kind, p.iin, p.bin, p.role, c.common_name,
+    c.not_before, c.not_after, c.key_id, c.der, c.revoked_at, c.revocation_reason
+    FROM certificates c JOIN pairs p ON p.id = c.pair_id";
+
+fn corrupt(column: &'static str, value: impl ToString) -> StoreError {
+    StoreError::Corrupt { column, value: value.to_string() }
+}
+
+fn record(row: &Row<'_>) -> Result<CertificateRecord, StoreError> {
+    let cert_type = match row.get::<_, String>(2)?.as_str() {
+        "AUTH" => CertType::Auth,
+        "SIGN" => CertType::Sign,
+        other => return Err(corrupt("cert_type", other)),
+    };
+    let kind = match row.get::<_, String>(3)?.as_str() {
+        "individual" => SubjectKind::Individual,
+        "legal_entity" => SubjectKind::LegalEntity,
+        other => return Err(corrupt("subject_kind", other)),
+    };
+    let bin: Option<String> = row.get(5)?;
+    let role: Option<String> = row.get(6)?;
+    let entity = match (bin, role) {
+        (Some(b), Some(r)) => Some((b, r.parse::<Role>().map_err(|_| corrupt("role", &r))?)),
+        _ => None,
+    };
+    let revocation = match (row.get::<_, Option<i64>>(12)?, row.get::<_, Option<u8>>(13)?) {
+        (Some(at), Some(code)) => {
+            Some(Revocation { at, reason: RevocationReason::from_code(code).ok_or_else(|| corrupt("revocation_reason", code))? })
+        }
+        _ => None,
+    };
+    Ok(CertificateRecord {
+        serial: row.get(0)?,
+        pair_id: row.get(1)?,
+        cert_type,
+        holder: Holder { kind, iin: row.get(4)?, entity },
+        common_name: row.get(7)?,
+        not_before: row.get(8)?,
+        not_after: row.get(9)?,
+        key_id: row.get(10)?,
+        der: row.get(11)?,
+        revocation,
+    })
+}
+
+impl Store for SqliteStore {
+    fn serial_exists(&self, serial: &str) -> Result<bool, StoreError> {
+        Ok(self.conn.query_row("SELECT 1 FROM certificates WHERE serial = ?1", [serial], |_| Ok(())).optional()?.is_some())
+    }
+
+    fn serial_for_key(&self, fingerprint: &[u8; 32]) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT serial FROM certificates WHERE key_fingerprint = ?1", [&fingerprint[..]], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn insert_pair(&mut self, pair: &NewPair) -> Result<i64, StoreError> {
+        let tx = self.conn.transaction()?;
+        let h = &pair.holder;
+        let kind = match h.kind {
+            SubjectKind::Individual => "individual",
+            SubjectKind::LegalEntity => "legal_entity",
+        };
+        let (bin, role) = match &h.entity {
+            Some((b, r)) => (Some(b.as_str()), Some(r.as_str())),
+            None => (None, None),
+        };
+        tx.execute(
+            "INSERT INTO pairs (subject_kind, iin, bin, role, issued_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![kind, h.iin, bin, role, pair.issued_at],
+        )?;
+        let pair_id = tx.last_insert_rowid();
+        insert_certificate(&tx, pair_id, &pair.auth)?;
+        insert_certificate(&tx, pair_id, &pair.sign)?;
+        tx.commit()?;
+        Ok(pair_id)
+    }
+
+    fn certificate(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!("{SELECT} WHERE c.serial = ?1"))?;
+        let mut rows = stmt.query([serial.to_ascii_lowercase()])?;
+        rows.next()?.map(record).transpose()
+    }
+
+    fn list(&self, f: &ListFilter) -> Result<Vec<CertificateRecord>, StoreError> {
+        let status = match f.status {
+            None => "1",
+            Some(StatusFilter::Valid) => "c.revoked_at IS NULL AND c.not_before <= ?3 AND c.not_after > ?3",
+            Some(StatusFilter::Expired) => "c.revoked_at IS NULL AND c.not_after <= ?3",
+            Some(StatusFilter::Revoked) => "c.revoked_at IS NOT NULL",
+        };
+        let sql = format!(
+            "{SELECT} WHERE (?1 IS NULL OR p.iin = ?1) AND (?2 IS NULL OR p.bin = ?2) AND ({status}) AND ?3 = ?3
+             ORDER BY c.not_before DESC, c.pair_id DESC, c.cert_type"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let mut rows = stmt.query(params![f.iin, f.bin, f.now])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(record(row)?);
+        }
+        Ok(out)
+    }
+
+    fn count(&self) -> Result<u64, StoreError> {
+        Ok(self.conn.query_row("SELECT COUNT(*) FROM certificates", [], |r| r.get(0))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cert(serial: &str, t: CertType, fp: u8) -> NewCertificate {
+        NewCertificate {
+            serial: serial.into(),
+            cert_type: t,
+            common_name: "ТЕСТОВ ТЕСТ".into(),
+            not_before: 1_000,
+            not_after: 2_000,
+            key_id: "ab".into(),
+            key_fingerprint: [fp; 32],
+            der: vec![0x30, 0x00],
+        }
+    }
+
+    fn pair(a: &str, s: &str, fa: u8, fs: u8) -> NewPair {
+        NewPair {
+            holder: Holder { kind: SubjectKind::Individual, iin: "880515300120".into(), entity: None },
+            issued_at: 1_000,
+            auth: cert(a, CertType::Auth, fa),
+            sign: cert(s, CertType::Sign, fs),
+        }
+    }
+
+    #[test]
+    fn pair_round_trip_and_status() {
+        let mut db = SqliteStore::in_memory().unwrap();
+        assert_eq!(db.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        db.insert_pair(&pair("01", "02", 1, 2)).unwrap();
+        let r = db.certificate("01").unwrap().unwrap();
+        assert_eq!(r.cert_type, CertType::Auth);
+        assert_eq!(r.status(500), Status::NotYetValid);
+        assert_eq!(r.status(1_500), Status::Valid);
+        assert_eq!(r.status(2_000), Status::Expired);
+        assert!(db.serial_exists("02").unwrap());
+        assert_eq!(db.serial_for_key(&[2; 32]).unwrap().as_deref(), Some("02"));
+        let valid = db.list(&ListFilter { status: Some(StatusFilter::Valid), now: 1_500, ..Default::default() }).unwrap();
+        assert_eq!(valid.len(), 2);
+        let expired = db.list(&ListFilter { status: Some(StatusFilter::Expired), now: 1_500, ..Default::default() }).unwrap();
+        assert!(expired.is_empty());
+        let other = db.list(&ListFilter { iin: Some("000000000000".into()), now: 1_500, ..Default::default() }).unwrap();
+        assert!(other.is_empty());
+    }
+
+    #[test]
+    fn a_failing_pair_leaves_nothing() {
+        let mut db = SqliteStore::in_memory().unwrap();
+        db.insert_pair(&pair("01", "02", 1, 2)).unwrap();
+        // The SIGN certificate's serial collides: the AUTH one must not stay behind.
+        assert!(db.insert_pair(&pair("03", "01", 3, 4)).is_err());
+        assert!(!db.serial_exists("03").unwrap());
+        // The same key twice in one pair is refused by the database too.
+        assert!(db.insert_pair(&pair("05", "06", 5, 5)).is_err());
+        assert!(!db.serial_exists("05").unwrap());
+        assert_eq!(db.count().unwrap(), 2);
+        let pairs: i64 = db.conn.query_row("SELECT COUNT(*) FROM pairs", [], |r| r.get(0)).unwrap();
+        assert_eq!(pairs, 1);
+    }
+
+    #[test]
+    fn refuses_a_newer_schema() {
+        let dir = std::env::temp_dir().join(format!("ca-store-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("db.sqlite");
+        drop(SqliteStore::open(&path).unwrap());
+        Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
+        assert!(matches!(SqliteStore::open(&path), Err(StoreError::TooNew { found: 99, .. })));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
