@@ -1,1 +1,460 @@
-fn main() {}
+//! `ca`: the authority's command line for operators, applicants and anyone
+//! inspecting a certificate. A thin shell over `ca-core`; the contract is CLI.md.
+//! Exit status: 0 success, 1 refused (bad input, policy), 2 usage error.
+
+use anyhow::{anyhow, bail, Context, Result};
+use ca_core::authority::{self, Authority, Config, InitOptions, Layout};
+use ca_core::calendar::{self, Date};
+use ca_core::profile::{Applicant, CertType, IdentificationMethod, LegalEntity, PersonName, Role};
+use ca_core::signing::Passphrase;
+use ca_core::store::{ListFilter, Status, StatusFilter, Store};
+use ca_core::verify::{self, CertificateInfo};
+use clap::{Parser, Subcommand, ValueEnum};
+use der::{Decode, EncodePem};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use x509_cert::request::CertReq;
+use x509_cert::Certificate;
+
+#[derive(Parser)]
+#[command(name = "ca", version, about = "National certification authority: operators, applicants, inspection")]
+struct Cli {
+    /// The authority's directory.
+    #[arg(long, global = true, env = "CA_DATA", default_value = "./ca-data")]
+    data: PathBuf,
+    /// File holding the CA key passphrase (else $CA_PASSPHRASE, else DIR/passphrase).
+    #[arg(long, global = true)]
+    passphrase_file: Option<PathBuf>,
+    /// Print one JSON document on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the root and issuing CA, the OCSP responder certificate and the database.
+    Init {
+        /// Base URL of CRLs, CA certificates, OCSP and CPS in issued certificates.
+        #[arg(long, default_value = authority::DEFAULT_BASE_URL)]
+        base_url: String,
+        /// Root CA name.
+        #[arg(long, default_value = authority::DEFAULT_ROOT_NAME)]
+        root_name: String,
+        /// Issuing CA name.
+        #[arg(long, default_value = authority::DEFAULT_ISSUING_NAME)]
+        issuing_name: String,
+        /// Move an existing authority aside (DIR.old-<time>) and start over.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Issue an AUTH/SIGN pair directly from two requests.
+    Issue(IssueArgs),
+    /// One certificate: owner, type, status, dates.
+    Show {
+        /// Serial number, hex.
+        serial: String,
+    },
+    /// Issued certificates.
+    List {
+        /// Only this IIN.
+        #[arg(long)]
+        iin: Option<String>,
+        /// Only this BIN.
+        #[arg(long)]
+        bin: Option<String>,
+        /// Only this status.
+        #[arg(long, value_enum)]
+        status: Option<StatusArg>,
+    },
+    /// Describe a certificate or request (PEM or DER), ours or anyone's.
+    Inspect {
+        /// The file.
+        file: PathBuf,
+        /// Check the certificate's signature against this issuer certificate.
+        #[arg(long)]
+        issuer: Option<PathBuf>,
+    },
+}
+
+#[derive(clap::Args)]
+struct IssueArgs {
+    /// Holder's IIN.
+    #[arg(long)]
+    iin: String,
+    /// Surname.
+    #[arg(long)]
+    surname: String,
+    /// Given name.
+    #[arg(long)]
+    name: String,
+    /// Patronymic.
+    #[arg(long)]
+    patronymic: Option<String>,
+    /// E-mail address.
+    #[arg(long)]
+    email: Option<String>,
+    /// BIN of the legal entity the holder represents.
+    #[arg(long, requires_all = ["org", "role"])]
+    bin: Option<String>,
+    /// Organization name.
+    #[arg(long, requires = "bin")]
+    org: Option<String>,
+    /// Role in the legal entity.
+    #[arg(long, value_enum, requires = "bin")]
+    role: Option<RoleArg>,
+    /// How the holder's identity was proven.
+    #[arg(long, value_enum, default_value = "in-person")]
+    identification: IdentificationArg,
+    /// PKCS#10 request for the AUTH key.
+    #[arg(long)]
+    auth_csr: PathBuf,
+    /// PKCS#10 request for the SIGN key.
+    #[arg(long)]
+    sign_csr: PathBuf,
+    /// Where to write AUTH_RSA256_<keyid>.cer and RSA256_<keyid>.cer.
+    #[arg(long, default_value = ".")]
+    out: PathBuf,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Ceo,
+    Signer,
+    Financial,
+    Hr,
+    Employee,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Ceo => Role::Ceo,
+            RoleArg::Signer => Role::Signer,
+            RoleArg::Financial => Role::Financial,
+            RoleArg::Hr => Role::Hr,
+            RoleArg::Employee => Role::Employee,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum IdentificationArg {
+    InPerson,
+    Remote,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum StatusArg {
+    Valid,
+    Revoked,
+    Expired,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(&cli) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: &Cli) -> Result<()> {
+    match &cli.command {
+        Command::Init { base_url, root_name, issuing_name, force } => {
+            let config = Config { base_url: base_url.clone(), root_name: root_name.clone(), issuing_name: issuing_name.clone() };
+            init(cli, config, *force)
+        }
+        Command::Issue(args) => issue(cli, args),
+        Command::Show { serial } => show(cli, serial),
+        Command::List { iin, bin, status } => list(cli, iin.clone(), bin.clone(), *status),
+        Command::Inspect { file, issuer } => inspect(cli, file, issuer.as_deref()),
+    }
+}
+
+/// The passphrase given by flag or environment, if any.
+fn given_passphrase(cli: &Cli) -> Result<Option<Passphrase>> {
+    if let Some(path) = &cli.passphrase_file {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading passphrase file {}", path.display()))?;
+        return Ok(Some(Passphrase::new(text)?));
+    }
+    match std::env::var("CA_PASSPHRASE") {
+        Ok(p) => Ok(Some(Passphrase::new(p)?)),
+        Err(_) => Ok(None),
+    }
+}
+
+/// The passphrase for an existing authority: flag, environment, or the file init wrote.
+fn passphrase(cli: &Cli) -> Result<Passphrase> {
+    if let Some(p) = given_passphrase(cli)? {
+        return Ok(p);
+    }
+    let stored = Layout::new(&cli.data).passphrase();
+    if stored.exists() {
+        eprintln!("note: using the passphrase stored in {}; move it offline for production", stored.display());
+        let text = std::fs::read_to_string(&stored).with_context(|| format!("reading {}", stored.display()))?;
+        return Ok(Passphrase::new(text)?);
+    }
+    bail!("no CA passphrase: set CA_PASSPHRASE or pass --passphrase-file FILE")
+}
+
+fn print(cli: &Cli, value: &Value, human: impl FnOnce() -> String) {
+    if cli.json {
+        println!("{value}");
+    } else {
+        println!("{}", human());
+    }
+}
+
+fn init(cli: &Cli, config: Config, force: bool) -> Result<()> {
+    let given = given_passphrase(cli)?;
+    let store_passphrase = given.is_none();
+    let pass = given.unwrap_or_else(Passphrase::generate);
+    eprintln!("generating RSA-{0} root and issuing CA keys; this takes a few seconds", authority::CA_KEY_BITS);
+    let opts = InitOptions { config, force, store_passphrase };
+    let certs = authority::init(&cli.data, &opts, &pass, calendar::now())?;
+    let layout = Layout::new(&cli.data);
+    if store_passphrase {
+        eprintln!(
+            "no passphrase was given: a random one protects the CA keys and is stored in {}\n\
+             keep it secret; for production set CA_PASSPHRASE or --passphrase-file instead",
+            layout.passphrase().display()
+        );
+    }
+    let files = |role| layout.cert(role).display().to_string();
+    let value = json!({
+        "data": cli.data.display().to_string(),
+        "root": CertificateInfo::of(&certs.root),
+        "issuing": CertificateInfo::of(&certs.issuing),
+        "ocsp": CertificateInfo::of(&certs.ocsp),
+        "files": {
+            "root": files(authority::CaRole::Root),
+            "issuing": files(authority::CaRole::Issuing),
+            "ocsp": files(authority::CaRole::Ocsp),
+            "database": layout.database().display().to_string(),
+        },
+        "passphrase_file": store_passphrase.then(|| layout.passphrase().display().to_string()),
+    });
+    print(cli, &value, || {
+        format!(
+            "authority created in {}\n  root:    {}\n  issuing: {}\n  ocsp:    {}\n  db:      {}",
+            cli.data.display(),
+            files(authority::CaRole::Root),
+            files(authority::CaRole::Issuing),
+            files(authority::CaRole::Ocsp),
+            layout.database().display()
+        )
+    });
+    Ok(())
+}
+
+fn read_input(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+}
+
+fn issue(cli: &Cli, a: &IssueArgs) -> Result<()> {
+    let today = Date::of(&calendar::now());
+    let person = PersonName::new(&a.surname, &a.name, a.patronymic.as_deref())?;
+    let entity = match (&a.bin, &a.org, a.role) {
+        (Some(bin), Some(org), Some(role)) => Some(LegalEntity::new(bin, org, role.into())?),
+        _ => None,
+    };
+    let identification = match a.identification {
+        IdentificationArg::InPerson => IdentificationMethod::InPerson,
+        IdentificationArg::Remote => IdentificationMethod::Remote,
+    };
+    let applicant = Applicant::new(&a.iin, person, a.email.as_deref(), entity, identification, today)?;
+    let auth_csr = read_input(&a.auth_csr)?;
+    let sign_csr = read_input(&a.sign_csr)?;
+    let mut ca = Authority::open(&cli.data)?;
+    ca.unlock(&passphrase(cli)?)?;
+    let pair = ca.issue_pair(&applicant, &auth_csr, &sign_csr, calendar::now())?;
+    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    let mut files = Vec::new();
+    for (t, cert) in [(CertType::Auth, &pair.auth), (CertType::Sign, &pair.sign)] {
+        let path = a.out.join(format!("{}{}.cer", t.file_prefix(), verify::file_key_id(cert)));
+        let pem = cert.to_pem(der::pem::LineEnding::LF).map_err(|e| anyhow!("encoding certificate: {e}"))?;
+        std::fs::write(&path, pem).with_context(|| format!("writing {}", path.display()))?;
+        files.push(path.display().to_string());
+    }
+    let value = json!({
+        "pair_id": pair.pair_id,
+        "auth": CertificateInfo::of(&pair.auth),
+        "sign": CertificateInfo::of(&pair.sign),
+        "files": files,
+    });
+    print(cli, &value, || format!("issued pair {}:\n  {}\n  {}", pair.pair_id, files[0], files[1]));
+    Ok(())
+}
+
+fn status_json(status: Status) -> Value {
+    match status {
+        Status::Revoked(r) => json!({
+            "status": "revoked",
+            "revoked_at": calendar::from_unix_seconds(r.at).map(|t| calendar::rfc3339(&t)),
+            "reason": r.reason.as_str(),
+        }),
+        other => json!({ "status": other.as_str() }),
+    }
+}
+
+fn show(cli: &Cli, serial: &str) -> Result<()> {
+    let ca = Authority::open(&cli.data)?;
+    let now = calendar::unix_seconds(&calendar::now());
+    let (rec, cert) = ca.certificate(serial)?.ok_or_else(|| anyhow!("no certificate with serial {serial} in {}", cli.data.display()))?;
+    let info = CertificateInfo::of(&cert);
+    let mut value = serde_json::to_value(&info)?;
+    value["pair_id"] = json!(rec.pair_id);
+    value["status"] = status_json(rec.status(now));
+    print(cli, &value, || {
+        format!(
+            "serial:   {}\ntype:     {}\nowner:    {} (IIN {})\nstatus:   {}\nvalid:    {} .. {}",
+            info.serial,
+            rec.cert_type,
+            rec.common_name,
+            rec.holder.iin,
+            rec.status(now).as_str(),
+            info.not_before,
+            info.not_after
+        )
+    });
+    Ok(())
+}
+
+fn list(cli: &Cli, iin: Option<String>, bin: Option<String>, status: Option<StatusArg>) -> Result<()> {
+    let ca = Authority::open(&cli.data)?;
+    let now = calendar::unix_seconds(&calendar::now());
+    let status = status.map(|s| match s {
+        StatusArg::Valid => StatusFilter::Valid,
+        StatusArg::Revoked => StatusFilter::Revoked,
+        StatusArg::Expired => StatusFilter::Expired,
+    });
+    let records = ca.store().list(&ListFilter { iin, bin, status, now })?;
+    let items: Vec<Value> = records
+        .iter()
+        .map(|r| {
+            let mut v = json!({
+                "serial": r.serial,
+                "type": r.cert_type.as_str(),
+                "pair_id": r.pair_id,
+                "common_name": r.common_name,
+                "iin": r.holder.iin,
+                "bin": r.holder.entity.as_ref().map(|e| &e.0),
+                "role": r.holder.entity.as_ref().map(|e| e.1.as_str()),
+                "not_before": calendar::from_unix_seconds(r.not_before).map(|t| calendar::rfc3339(&t)),
+                "not_after": calendar::from_unix_seconds(r.not_after).map(|t| calendar::rfc3339(&t)),
+            });
+            if let (Value::Object(m), Value::Object(s)) = (&mut v, status_json(r.status(now))) {
+                m.extend(s);
+            }
+            v
+        })
+        .collect();
+    print(cli, &Value::Array(items.clone()), || {
+        let mut out = format!("{} certificate(s)", items.len());
+        for (r, v) in records.iter().zip(&items) {
+            out.push_str(&format!("\n{}  {}  {}  {}  {}", r.serial, r.cert_type, v["status"].as_str().unwrap_or(""), r.holder.iin, r.common_name));
+        }
+        out
+    });
+    Ok(())
+}
+
+/// What a file holds, decoded from PEM or DER.
+enum Inspected {
+    Certificate(Box<Certificate>),
+    Request(Box<CertReq>),
+}
+
+fn decode_any(bytes: &[u8]) -> Result<Inspected> {
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(0);
+    if bytes[start..].starts_with(b"-----BEGIN") {
+        let (label, der) = der::pem::decode_vec(&bytes[start..]).map_err(|e| anyhow!("bad PEM: {e}"))?;
+        return match label {
+            "CERTIFICATE" => Ok(Inspected::Certificate(Box::new(Certificate::from_der(&der).map_err(|e| anyhow!("bad certificate: {e}"))?))),
+            "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => {
+                Ok(Inspected::Request(Box::new(CertReq::from_der(&der).map_err(|e| anyhow!("bad certificate request: {e}"))?)))
+            }
+            other => bail!("PEM {other:?} is not a certificate or certificate request; CRLs, OCSP, CMS and PKCS#12 are not inspected yet"),
+        };
+    }
+    if let Ok(c) = Certificate::from_der(bytes) {
+        return Ok(Inspected::Certificate(Box::new(c)));
+    }
+    if let Ok(r) = CertReq::from_der(bytes) {
+        return Ok(Inspected::Request(Box::new(r)));
+    }
+    bail!("not a certificate or certificate request in PEM or DER; CRLs, OCSP, CMS and PKCS#12 are not inspected yet")
+}
+
+fn inspect(cli: &Cli, file: &Path, issuer: Option<&Path>) -> Result<()> {
+    let bytes = read_input(file)?;
+    match decode_any(&bytes)? {
+        Inspected::Certificate(cert) => {
+            let info = CertificateInfo::of(&cert);
+            let mut value = serde_json::to_value(&info)?;
+            let mut verdict = None;
+            if let Some(path) = issuer {
+                let issuer_cert = match decode_any(&read_input(path)?)? {
+                    Inspected::Certificate(c) => c,
+                    Inspected::Request(_) => bail!("{} is a request, not an issuer certificate", path.display()),
+                };
+                let result = verify::verify_issued_by(&cert, &issuer_cert);
+                value["signature_valid"] = json!(result.is_ok());
+                if let Err(e) = &result {
+                    value["signature_error"] = json!(e.to_string());
+                }
+                verdict = Some(result.map_err(|e| e.to_string()));
+            }
+            print(cli, &value, || human_certificate(&info, &verdict));
+        }
+        Inspected::Request(req) => {
+            let verified = ca_core::csr::verify_csr(&bytes);
+            let value = json!({
+                "kind": "certificate_request",
+                "subject": verify::name_to_string(&req.info.subject),
+                "public_key": verify::describe_public_key(&req.info.public_key),
+                "signature_algorithm": verify::signature_algorithm_name(&req.algorithm.oid),
+                "acceptable": verified.is_ok(),
+                "problem": verified.as_ref().err().map(|e| e.to_string()),
+            });
+            print(cli, &value, || {
+                format!(
+                    "certificate request\n  subject:    {}\n  public key: {}\n  acceptable: {}",
+                    value["subject"].as_str().unwrap_or(""),
+                    value["public_key"].as_str().unwrap_or(""),
+                    verified.as_ref().map(|_| "yes".to_string()).unwrap_or_else(|e| format!("no: {e}"))
+                )
+            });
+        }
+    }
+    Ok(())
+}
+
+fn human_certificate(i: &CertificateInfo, verdict: &Option<Result<(), String>>) -> String {
+    let o = &i.owner;
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    let mut s = format!(
+        "certificate {}\n  type:       {}\n  subject:    {}\n  issuer:     {}\n  valid:      {} .. {}\n  public key: {}\n  owner:      {} {} {}\n  IIN:        {}{}\n  BIN:        {}\n  org:        {}\n  roles:      {}",
+        i.serial,
+        serde_json::to_value(i.key_type).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+        i.subject,
+        i.issuer,
+        i.not_before,
+        i.not_after,
+        i.public_key,
+        opt(&o.surname),
+        opt(&o.name),
+        opt(&o.patronymic),
+        opt(&o.iin),
+        if i.iin_check_digit_valid == Some(false) { " (check digit invalid)" } else { "" },
+        opt(&o.bin),
+        opt(&o.organization),
+        i.roles.join(", "),
+    );
+    if let Some(v) = verdict {
+        s.push_str(&format!("\n  signature:  {}", v.as_ref().map(|_| "valid".to_string()).unwrap_or_else(|e| format!("INVALID: {e}"))));
+    }
+    s
+}

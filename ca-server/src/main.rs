@@ -1,1 +1,146 @@
-fn main() {}
+//! `ca-server`: the authority's HTTP face. On first start it creates the authority
+//! in DIR (like `ca init`), then serves the CA certificates at the paths the
+//! certificates' AIA URLs name, and a health endpoint.
+
+use anyhow::{Context, Result};
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use ca_core::authority::{self, Authority, CaRole, InitOptions, Layout};
+use ca_core::calendar;
+use ca_core::profile;
+use ca_core::signing::Passphrase;
+use ca_core::verify;
+use clap::Parser;
+use der::Encode;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+#[derive(Parser)]
+#[command(name = "ca-server", version, about = "National certification authority server")]
+struct Args {
+    /// The authority's directory; created on first start.
+    #[arg(long, env = "CA_DATA", default_value = "./ca-data")]
+    data: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Base URL written into certificates on first start (default: http://<listen address>).
+    #[arg(long)]
+    base_url: Option<String>,
+    /// File holding the CA key passphrase for first start (else $CA_PASSPHRASE, else a random one kept in DIR/passphrase).
+    #[arg(long)]
+    passphrase_file: Option<PathBuf>,
+}
+
+/// What the handlers serve, prepared once at start.
+struct Published {
+    root_der: Vec<u8>,
+    issuing_der: Vec<u8>,
+    root_subject: String,
+    issuing_subject: String,
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    if let Err(e) = run(Args::parse()).await {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn first_start(args: &Args, base_url: String) -> Result<()> {
+    let given = match (&args.passphrase_file, std::env::var("CA_PASSPHRASE")) {
+        (Some(path), _) => Some(Passphrase::new(std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?)?),
+        (None, Ok(p)) => Some(Passphrase::new(p)?),
+        (None, Err(_)) => None,
+    };
+    let store_passphrase = given.is_none();
+    let pass = given.unwrap_or_else(Passphrase::generate);
+    let mut opts = InitOptions { store_passphrase, ..InitOptions::default() };
+    opts.config.base_url = base_url;
+    eprintln!("first start: creating the authority in {} (RSA-4096 keys take a few seconds)", args.data.display());
+    authority::init(&args.data, &opts, &pass, calendar::now())?;
+    let l = Layout::new(&args.data);
+    eprintln!("  root certificate:    {}", l.cert(CaRole::Root).display());
+    eprintln!("  issuing certificate: {}", l.cert(CaRole::Issuing).display());
+    eprintln!("  OCSP responder:      {}", l.cert(CaRole::Ocsp).display());
+    eprintln!("  database:            {}", l.database().display());
+    if store_passphrase {
+        eprintln!("  CA key passphrase:   {} (random; set CA_PASSPHRASE for production)", l.passphrase().display());
+    }
+    Ok(())
+}
+
+async fn run(args: Args) -> Result<()> {
+    let listener = TcpListener::bind(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
+    let local = listener.local_addr()?;
+    if !Layout::new(&args.data).exists() {
+        let base = args.base_url.clone().unwrap_or_else(|| format!("http://{local}"));
+        let a = Args { base_url: Some(base.clone()), ..args };
+        tokio::task::block_in_place(|| first_start(&a, base))?;
+        return serve(listener, a.data).await;
+    }
+    serve(listener, args.data).await
+}
+
+async fn serve(listener: TcpListener, data: PathBuf) -> Result<()> {
+    let ca = Authority::open(&data)?;
+    let certs = ca.certificates();
+    let published = Arc::new(Published {
+        root_der: certs.root.to_der()?,
+        issuing_der: certs.issuing.to_der()?,
+        root_subject: verify::name_to_string(&certs.root.tbs_certificate.subject),
+        issuing_subject: verify::name_to_string(&certs.issuing.tbs_certificate.subject),
+    });
+    let app = Router::new()
+        .route("/health", get(health))
+        .route(profile::ROOT_CERT_PATH, get(root_cert))
+        .route(profile::ISSUING_CERT_PATH, get(issuing_cert))
+        .with_state(published);
+    let local = listener.local_addr()?;
+    eprintln!("listening on http://{local} (base URL in certificates: {})", ca.urls().base());
+    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    eprintln!("stopped");
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+async fn health(State(p): State<Arc<Published>>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok", "root": p.root_subject, "issuing": p.issuing_subject }))
+}
+
+fn certificate(der: &[u8]) -> Response {
+    (StatusCode::OK, [(header::CONTENT_TYPE, "application/pkix-cert"), (header::CACHE_CONTROL, "public, max-age=86400")], der.to_vec())
+        .into_response()
+}
+
+async fn root_cert(State(p): State<Arc<Published>>) -> Response {
+    certificate(&p.root_der)
+}
+
+async fn issuing_cert(State(p): State<Arc<Published>>) -> Response {
+    certificate(&p.issuing_der)
+}
