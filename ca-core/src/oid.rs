@@ -79,6 +79,8 @@ pub const QT_UNOTICE: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.2.2");
 
 /// Extension: subject key identifier.
 pub const EXT_SUBJECT_KEY_ID: Oid = Oid::new_unwrap("2.5.29.14");
+/// Extension: subject alternative name.
+pub const EXT_SUBJECT_ALT_NAME: Oid = Oid::new_unwrap("2.5.29.17");
 /// Extension: key usage.
 pub const EXT_KEY_USAGE: Oid = Oid::new_unwrap("2.5.29.15");
 /// Extension: basic constraints.

@@ -19,7 +19,7 @@ use x509_cert::ext::pkix::crl::dp::DistributionPoint;
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
 use x509_cert::ext::pkix::{
     AccessDescription, AuthorityInfoAccessSyntax, AuthorityKeyIdentifier, BasicConstraints, CertificatePolicies,
-    CrlDistributionPoints, ExtendedKeyUsage, FreshestCrl, KeyUsage, KeyUsages, SubjectKeyIdentifier,
+    CrlDistributionPoints, ExtendedKeyUsage, FreshestCrl, KeyUsage, KeyUsages, SubjectAltName, SubjectKeyIdentifier,
 };
 use x509_cert::ext::Extension;
 use x509_cert::name::{Name, RdnSequence, RelativeDistinguishedName};
@@ -584,7 +584,8 @@ fn tbs(b: TbsBasics, subject: Name, extensions: Vec<Extension>) -> TbsCertificat
 }
 
 /// An end-entity AUTH or SIGN certificate, extensions in the authority's order:
-/// key usage, extended key usage, AKI, SKI, policies, CDP, freshest CRL, AIA.
+/// key usage, extended key usage, AKI, SKI, policies, CDP, freshest CRL, AIA; then,
+/// only when the holder gave an e-mail address, a subject alternative name with it.
 pub fn end_entity(b: TbsBasics, applicant: &Applicant, t: CertType, urls: &Urls) -> Result<TbsCertificate, ProfileError> {
     let (usage, purpose) = match t {
         CertType::Auth => ([KeyUsages::DigitalSignature, KeyUsages::KeyEncipherment], oid::KP_CLIENT_AUTH),
@@ -592,7 +593,7 @@ pub fn end_entity(b: TbsBasics, applicant: &Applicant, t: CertType, urls: &Urls)
     };
     let mut eku = vec![purpose];
     eku.extend(applicant.kind_oids());
-    let extensions = vec![
+    let mut extensions = vec![
         key_usage(&usage)?,
         ext(oid::EXT_EXTENDED_KEY_USAGE, false, &ExtendedKeyUsage(eku))?,
         authority_key_id(&b.issuer)?,
@@ -602,6 +603,11 @@ pub fn end_entity(b: TbsBasics, applicant: &Applicant, t: CertType, urls: &Urls)
         freshest_crl(urls)?,
         info_access(urls, ISSUING_CERT_PATH, true)?,
     ];
+    // RFC 5280 §4.1.2.6: an e-mail address in the subject must also be in the SAN.
+    if let Some(email) = applicant.email() {
+        let san = SubjectAltName(vec![GeneralName::Rfc822Name(der::asn1::Ia5String::new(email)?)]);
+        extensions.push(ext(oid::EXT_SUBJECT_ALT_NAME, false, &san)?);
+    }
     Ok(tbs(b, applicant.subject()?, extensions))
 }
 

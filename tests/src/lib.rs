@@ -1,1 +1,163 @@
-//! End-to-end tests live in `tests/`; this library only holds shared helpers.
+//! Helpers for the end-to-end tests in `tests/`: find the built programs, make
+//! scratch directories, make applicants' requests with `openssl req` (the real
+//! client), run `ca` and parse what it prints.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+
+/// The directory the test binary was built into (`target/debug` or `target/release`),
+/// where `cargo build` also put `ca` and `ca-server`.
+pub fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test-binary>
+    exe.parent().and_then(Path::parent).expect("target directory").to_path_buf()
+}
+
+/// Path to a built program of the workspace; run `cargo build --workspace` first.
+pub fn program(name: &str) -> PathBuf {
+    let p = target_dir().join(name);
+    assert!(p.exists(), "{} is not built: run `cargo build --workspace` with the same profile first", p.display());
+    p
+}
+
+/// The authority's real test artifacts, copied from `../shared/reference/nca-test/`.
+pub fn reference(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/nca-test").join(name)
+}
+
+/// A scratch directory removed when dropped.
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    /// A new empty directory under the system temp dir.
+    pub fn new(tag: &str) -> Self {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!("ca-e2e-{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("scratch directory");
+        Scratch(dir)
+    }
+
+    /// Its path.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// A path inside it.
+    pub fn join(&self, p: &str) -> PathBuf {
+        self.0.join(p)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create copy");
+    for entry in std::fs::read_dir(from).expect("read template") {
+        let entry = entry.expect("entry");
+        std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy file");
+    }
+}
+
+/// The passphrase the tests' authorities are created with.
+pub const PASSPHRASE: &str = "test passphrase for e2e";
+
+/// An authority made once per test binary by `ca init` (RSA-4096 keys take seconds),
+/// copied for each test so tests do not see each other's certificates.
+pub fn fresh_authority() -> Scratch {
+    static TEMPLATE: OnceLock<PathBuf> = OnceLock::new();
+    let template = TEMPLATE.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("ca-e2e-template-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let out = ca(&dir, &["init", "--base-url", "http://pki.test.kz"]);
+        assert!(out.status.success(), "ca init failed: {}", String::from_utf8_lossy(&out.stderr));
+        dir
+    });
+    let s = Scratch::new("ca");
+    copy_dir(template, &s.join("data"));
+    s
+}
+
+/// Run `ca --data DIR ARGS...` with the test passphrase.
+pub fn ca(data: &Path, args: &[&str]) -> Output {
+    Command::new(program("ca"))
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env("CA_PASSPHRASE", PASSPHRASE)
+        .env_remove("CA_DATA")
+        .output()
+        .expect("run ca")
+}
+
+/// Run `ca --json ...` and parse its stdout, asserting success.
+pub fn ca_json(data: &Path, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let out = ca(data, &all);
+    assert!(out.status.success(), "ca {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("ca printed JSON")
+}
+
+/// Run a command, asserting it succeeds; returns stdout.
+pub fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\nstdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A key and PKCS#10 request made by `openssl req`, as an applicant's client would.
+pub fn openssl_csr(dir: &Path, name: &str, bits: u32) -> PathBuf {
+    let csr = dir.join(format!("{name}.csr"));
+    run_ok(
+        Command::new("openssl")
+            .args(["req", "-new", "-newkey", &format!("rsa:{bits}"), "-nodes", "-subj", "/CN=IGNORED BY THE CA", "-keyout"])
+            .arg(dir.join(format!("{name}.key")))
+            .arg("-out")
+            .arg(&csr),
+    );
+    csr
+}
+
+/// An applicant's data as `ca issue` flags.
+pub struct Person {
+    /// IIN.
+    pub iin: &'static str,
+    /// Extra flags (names, legal entity).
+    pub flags: Vec<&'static str>,
+}
+
+/// An adult individual with a valid IIN (born 1988-05-15).
+pub fn individual() -> Person {
+    Person { iin: "880515300120", flags: vec!["--surname", "Тестов", "--name", "Тест", "--patronymic", "Тестович"] }
+}
+
+/// A legal entity's CEO.
+pub fn ceo() -> Person {
+    let mut p = individual();
+    p.flags.extend(["--bin", "040840000124", "--org", "АО \"ТЕСТ\"", "--role", "ceo"]);
+    p
+}
+
+/// `ca issue` for `who` from fresh openssl requests; returns the JSON and the output dir.
+pub fn issue(data: &Path, work: &Path, who: &Person, tag: &str) -> serde_json::Value {
+    let auth = openssl_csr(work, &format!("{tag}-auth"), 2048);
+    let sign = openssl_csr(work, &format!("{tag}-sign"), 2048);
+    let out = work.join(format!("{tag}-out"));
+    let (auth, sign, out) = (auth.display().to_string(), sign.display().to_string(), out.display().to_string());
+    let mut args = vec!["issue", "--iin", who.iin];
+    args.extend(who.flags.iter().copied());
+    args.extend(["--auth-csr", &auth, "--sign-csr", &sign, "--out", &out]);
+    ca_json(data, &args)
+}

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The one test command: installs what the tests need when it is missing, builds
+# the workspace, runs every test, and checks that the README's server command works.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+# --- what the tests need ---------------------------------------------------
+apt_missing=()
+command -v openssl >/dev/null 2>&1 || apt_missing+=(openssl)
+command -v python3 >/dev/null 2>&1 || apt_missing+=(python3 python3-pip)
+if ((${#apt_missing[@]})); then
+    log "installing ${apt_missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_missing[@]}"
+fi
+if ! command -v lint_pkix_cert >/dev/null 2>&1 || ! python3 -c 'import cryptography' 2>/dev/null; then
+    log "installing pkilint and cryptography from PyPI"
+    python3 -m pip install --quiet --disable-pip-version-check pkilint cryptography \
+        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages pkilint cryptography
+    hash -r
+fi
+command -v lint_pkix_cert >/dev/null 2>&1 || { echo "lint_pkix_cert not on PATH after installing pkilint" >&2; exit 1; }
+
+# --- build and test ---------------------------------------------------------
+# Release profile for everything: the end-to-end tests drive the same binaries
+# that `cargo run --release -p ca-server` runs, built once.
+log "building"
+cargo build --release --workspace --locked
+log "running the test suite"
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+# --all-targets: unit, integration and binary tests; no doc-test runs of zero tests.
+set +e
+cargo test --release --workspace --locked --all-targets 2>&1 | tee "$results"
+test_status=${PIPESTATUS[0]}
+set -e
+sum() { grep -o "[0-9]* $1" "$results" | awk '{ n += $1 } END { print n + 0 }'; }
+passed=$(sum passed)
+failed=$(sum failed)
+if [ "$test_status" -ne 0 ]; then
+    echo "tests: $passed passed, $failed failed"
+    exit "$test_status"
+fi
+
+# --- the README's first command on a scratch directory ------------------------
+log "smoke test: cargo run --release -p ca-server"
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch" "$results"' EXIT
+(cd "$scratch" && exec cargo run --quiet --release --locked --manifest-path "$OLDPWD/Cargo.toml" -p ca-server -- --listen 127.0.0.1:0) \
+    2>"$scratch/server.log" &
+server=$!
+port=""
+for _ in $(seq 1 600); do
+    port=$(sed -n 's/^listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$scratch/server.log" | head -n 1)
+    [ -n "$port" ] && break
+    kill -0 "$server" 2>/dev/null || break
+    sleep 0.2
+done
+status=0
+if [ -z "$port" ]; then
+    echo "ca-server did not start:" >&2; cat "$scratch/server.log" >&2; status=1
+else
+    python3 - "$port" "$scratch/ca-data/root.pem" <<'PY' || status=1
+import sys, urllib.request, ssl, base64
+port, pem = sys.argv[1], open(sys.argv[2]).read()
+der = base64.b64decode("".join(l for l in pem.splitlines() if not l.startswith("-----")))
+body = urllib.request.urlopen(f"http://127.0.0.1:{port}/cert/root_rsa.cer", timeout=10).read()
+assert body == der, "served root differs from ca-data/root.pem"
+print("smoke: ca-server served the root certificate from a fresh ./ca-data")
+PY
+fi
+kill "$server" 2>/dev/null || true
+wait "$server" 2>/dev/null || true
+if [ "$status" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+echo "tests: $passed passed, $failed failed"
+exit $status

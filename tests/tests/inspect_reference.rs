@@ -1,0 +1,86 @@
+//! Acceptance: `ca inspect --json` on each of the authority's real certificates
+//! reports the owner data listed in `reference/nca-test/README.md`.
+
+use e2e::{ca, reference, Scratch};
+use serde_json::Value;
+
+fn inspect(file: &str, extra: &[&str]) -> Value {
+    let none = Scratch::new("inspect");
+    let path = reference(file).display().to_string();
+    let mut args = vec!["--json", "inspect", path.as_str()];
+    args.extend_from_slice(extra);
+    let out = ca(&none.join("no-authority-needed"), &args);
+    assert!(out.status.success(), "inspect {file}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn assert_test_person(v: &Value) {
+    assert_eq!(v["kind"], "certificate");
+    assert_eq!(v["owner"]["surname"], "ТЕСТОВ");
+    assert_eq!(v["owner"]["name"], "ТЕСТ");
+    assert_eq!(v["owner"]["patronymic"], "ТЕСТОВИЧ");
+    assert_eq!(v["owner"]["iin"], "123456789011");
+    // The authority's test IIN fails its check digit: reported, not refused.
+    assert_eq!(v["iin_check_digit_valid"], false);
+}
+
+#[test]
+fn individual_sign() {
+    let v = inspect("individual_sign_rsa.pem", &["--issuer", &reference("nca_rsa_test.pem").display().to_string()]);
+    assert_test_person(&v);
+    assert_eq!(v["subject_kind"], "individual");
+    assert_eq!(v["key_type"], "SIGN");
+    assert_eq!(v["public_key"], "RSA-2048");
+    assert_eq!(v["owner"]["bin"], Value::Null);
+    assert_eq!(v["roles"], serde_json::json!([]));
+    assert_eq!(v["serial"], "41e45cc8a04c705963e5cd6769848a934d8eaef5");
+    assert_eq!(v["not_before"], "2022-01-18T04:38:50Z");
+    assert_eq!(v["not_after"], "2023-01-18T04:38:50Z");
+    // Chains to the RSA test CA: the signature verifies.
+    assert_eq!(v["signature_valid"], true);
+}
+
+#[test]
+fn individual_auth() {
+    let v = inspect("individual_auth_rsa.pem", &["--issuer", &reference("nca_rsa_test.pem").display().to_string()]);
+    assert_test_person(&v);
+    assert_eq!(v["key_type"], "AUTH");
+    assert_eq!(v["signature_valid"], true);
+    // Not signed by the SIGN certificate's key: a wrong issuer is caught.
+    let wrong = inspect("individual_auth_rsa.pem", &["--issuer", &reference("individual_sign_rsa.pem").display().to_string()]);
+    assert_eq!(wrong["signature_valid"], false);
+}
+
+#[test]
+fn legal_entity_ceo_gost_2004() {
+    let v = inspect("ceo_sign_gost2004.pem", &[]);
+    assert_test_person(&v);
+    assert_eq!(v["subject_kind"], "legal_entity");
+    assert_eq!(v["key_type"], "SIGN");
+    assert_eq!(v["owner"]["bin"], "123456789021");
+    assert_eq!(v["owner"]["organization"], "АО \"ТЕСТ\"");
+    assert_eq!(v["roles"], serde_json::json!(["ceo"]));
+    assert_eq!(v["public_key"], "GOST-2004-256");
+}
+
+#[test]
+fn issuing_cas() {
+    let rsa = inspect("nca_rsa_test.pem", &[]);
+    assert_eq!(rsa["key_type"], "CA");
+    assert_eq!(rsa["public_key"], "RSA-4096");
+    assert_eq!(rsa["subject"], "C=KZ, CN=ҰКО 3.0 (RSA TEST)");
+    assert_eq!(rsa["owner"]["iin"], Value::Null);
+    assert_eq!(rsa["iin_check_digit_valid"], Value::Null);
+    let gost = inspect("nca_gost2022_test.der", &[]);
+    assert_eq!(gost["key_type"], "CA");
+    assert_eq!(gost["public_key"], "GOST-2015-512");
+    assert_eq!(gost["signature_algorithm"], "GOST 34.10-2015-512 with Streebog-512");
+}
+
+#[test]
+fn not_yet_supported_kinds_are_refused_clearly() {
+    let none = Scratch::new("inspect");
+    let out = ca(&none.join("x"), &["inspect", &reference("nca_rsa_test.crl").display().to_string()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not inspected yet"));
+}

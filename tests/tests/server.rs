@@ -1,0 +1,98 @@
+//! Acceptance: `ca-server` on first start initialises `./ca-data` and serves the root
+//! certificate (at the path the issuing CA's AIA names) and a health endpoint; a
+//! second start reuses what the first made. Talks raw HTTP/1.1 over loopback.
+
+use e2e::{program, Scratch};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The server process, stopped by PID when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(cwd: &std::path::Path) -> Server {
+    let mut child = Command::new(program("ca-server"))
+        .current_dir(cwd)
+        .args(["--listen", "127.0.0.1:0"])
+        .env_remove("CA_DATA")
+        .env_remove("CA_PASSPHRASE")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start ca-server");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(rest) = line.strip_prefix("listening on http://127.0.0.1:") {
+                let port: u16 = rest.split_whitespace().next().and_then(|p| p.parse().ok()).unwrap_or(0);
+                let _ = tx.send(port);
+            }
+        }
+    });
+    let port = rx.recv_timeout(Duration::from_secs(120)).expect("ca-server did not report its port within 120 s");
+    Server { child, port }
+}
+
+fn get(port: u16, path: &str) -> (u16, Vec<u8>) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("HTTP header end");
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let status: u16 = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, raw[split + 4..].to_vec())
+}
+
+fn pem_to_der(path: &std::path::Path) -> Vec<u8> {
+    let out = Command::new("openssl").args(["x509", "-outform", "DER", "-in"]).arg(path).output().unwrap();
+    assert!(out.status.success());
+    out.stdout
+}
+
+#[test]
+fn first_start_creates_the_authority_and_serves_the_root() {
+    let dir = Scratch::new("server");
+    let started = Instant::now();
+    let server = start(dir.path());
+    let data = dir.join("ca-data");
+    for f in ["config.json", "ca.sqlite", "root.pem", "root.key", "issuing.pem", "issuing.key", "ocsp.pem", "ocsp.key", "passphrase"] {
+        assert!(data.join(f).exists(), "first start did not create {f}");
+    }
+    let (status, body) = get(server.port, "/cert/root_rsa.cer");
+    assert_eq!(status, 200);
+    assert_eq!(body, pem_to_der(&data.join("root.pem")));
+    let (status, body) = get(server.port, "/cert/nca_rsa.cer");
+    assert_eq!(status, 200);
+    assert_eq!(body, pem_to_der(&data.join("issuing.pem")));
+    let (status, body) = get(server.port, "/health");
+    assert_eq!(status, 200);
+    let health: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(get(server.port, "/cert/other.cer").0, 404);
+    // The issuing CA points at the URL the root is served from.
+    let issuing = Command::new("openssl").args(["x509", "-noout", "-text", "-in"]).arg(data.join("issuing.pem")).output().unwrap();
+    let text = String::from_utf8_lossy(&issuing.stdout);
+    assert!(text.contains(&format!("CA Issuers - URI:http://127.0.0.1:{}/cert/root_rsa.cer", server.port)), "{text}");
+    drop(server);
+
+    // Second start: same authority, nothing re-created.
+    let root_before = std::fs::read(data.join("root.pem")).unwrap();
+    let again = start(dir.path());
+    assert_eq!(std::fs::read(data.join("root.pem")).unwrap(), root_before);
+    assert_eq!(get(again.port, "/cert/root_rsa.cer").1, pem_to_der(&data.join("root.pem")));
+    assert!(started.elapsed() < Duration::from_secs(300));
+}
