@@ -307,6 +307,8 @@ fn show(cli: &Cli, serial: &str) -> Result<()> {
     let mut value = serde_json::to_value(&info)?;
     value["pair_id"] = json!(rec.pair_id);
     value["status"] = status_json(rec.status(now));
+    // The database is the record: a certificate whose file was lost can be re-exported.
+    value["pem"] = json!(cert.to_pem(der::pem::LineEnding::LF).map_err(|e| anyhow!("encoding certificate: {e}"))?);
     print(cli, &value, || {
         format!(
             "serial:   {}\ntype:     {}\nowner:    {} (IIN {})\nstatus:   {}\nvalid:    {} .. {}",

@@ -25,6 +25,8 @@ fn issued_pair_is_listed_and_shown() {
     assert_eq!(shown["roles"], serde_json::json!(["ceo"]));
     assert_eq!(shown["identification"], "in_person");
     assert_eq!(shown["iin_check_digit_valid"], true);
+    // The stored certificate is the one written to the file.
+    assert_eq!(shown["pem"].as_str().unwrap(), std::fs::read_to_string(files[0]).unwrap());
 
     let all = ca_json(&data, &["list"]);
     assert_eq!(all.as_array().unwrap().len(), 2);
