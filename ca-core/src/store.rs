@@ -359,6 +359,7 @@ impl Store for SqliteStore {
             Some(StatusFilter::Expired) => "c.revoked_at IS NULL AND c.not_after <= ?3",
             Some(StatusFilter::Revoked) => "c.revoked_at IS NOT NULL",
         };
+        // `?3 = ?3` keeps the timestamp a bound parameter when no status filter uses it.
         let sql = format!(
             "{SELECT} WHERE (?1 IS NULL OR p.iin = ?1) AND (?2 IS NULL OR p.bin = ?2) AND ({status}) AND ?3 = ?3
              ORDER BY c.not_before DESC, c.pair_id DESC, c.cert_type"

@@ -212,7 +212,7 @@ pub struct CertificateInfo {
     pub iin_check_digit_valid: Option<bool>,
 }
 
-fn extension<'a>(cert: &'a Certificate, id: Oid) -> Option<&'a x509_cert::ext::Extension> {
+fn extension(cert: &Certificate, id: Oid) -> Option<&x509_cert::ext::Extension> {
     cert.tbs_certificate.extensions.as_deref()?.iter().find(|e| e.extn_id == id)
 }
 
