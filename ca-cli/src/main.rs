@@ -175,14 +175,7 @@ fn run(cli: &Cli) -> Result<()> {
 
 /// The passphrase given by flag or environment, if any.
 fn given_passphrase(cli: &Cli) -> Result<Option<Passphrase>> {
-    if let Some(path) = &cli.passphrase_file {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading passphrase file {}", path.display()))?;
-        return Ok(Some(Passphrase::new(text)?));
-    }
-    match std::env::var("CA_PASSPHRASE") {
-        Ok(p) => Ok(Some(Passphrase::new(p)?)),
-        Err(_) => Ok(None),
-    }
+    Ok(Passphrase::from_file_or_env(cli.passphrase_file.as_deref())?)
 }
 
 /// The passphrase for an existing authority: flag, environment, or the file init wrote.

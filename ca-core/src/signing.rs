@@ -24,6 +24,9 @@ use zeroize::Zeroizing;
 /// PBKDF2 iterations protecting CA keys at rest (OWASP 2023 figure for HMAC-SHA256).
 pub const PBKDF2_ITERATIONS: u32 = 600_000;
 
+/// Environment variable that holds the CA key passphrase.
+pub const PASSPHRASE_ENV: &str = "CA_PASSPHRASE";
+
 /// Why a key could not be made, opened or used.
 #[derive(Debug, Error)]
 pub enum SigningError {
@@ -39,6 +42,9 @@ pub enum SigningError {
     /// The signing operation itself failed.
     #[error("signing failed")]
     Sign,
+    /// The passphrase file could not be read.
+    #[error("cannot read the passphrase file {path}: {reason}")]
+    PassphraseFile { path: std::path::PathBuf, reason: String },
     /// The passphrase is too short to protect a CA key.
     #[error("the CA key passphrase must be at least {min} characters")]
     WeakPassphrase { min: usize },
@@ -77,6 +83,20 @@ impl Passphrase {
         let mut bytes = Zeroizing::new([0u8; 32]);
         rand::rngs::OsRng.fill_bytes(bytes.as_mut());
         Passphrase(Zeroizing::new(hex::encode(bytes.as_ref())))
+    }
+
+    /// The passphrase an operator supplied: read from `file` when given, else from
+    /// the [`PASSPHRASE_ENV`] environment variable; `None` when neither is set.
+    pub fn from_file_or_env(file: Option<&std::path::Path>) -> Result<Option<Self>, SigningError> {
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| SigningError::PassphraseFile { path: path.to_path_buf(), reason: e.to_string() })?;
+            return Self::new(text).map(Some);
+        }
+        match std::env::var(PASSPHRASE_ENV) {
+            Ok(p) => Self::new(p).map(Some),
+            Err(_) => Ok(None),
+        }
     }
 
     /// The secret itself, for writing to a protected file.

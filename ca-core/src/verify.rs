@@ -277,8 +277,7 @@ impl CertificateInfo {
         let policies = decode_extension::<x509_cert::ext::pkix::CertificatePolicies>(cert, oid::EXT_CERTIFICATE_POLICIES)
             .map(|p| p.0.iter().map(|i| i.policy_identifier.to_string()).collect())
             .unwrap_or_default();
-        let key_id = decode_extension::<x509_cert::ext::pkix::SubjectKeyIdentifier>(cert, oid::EXT_SUBJECT_KEY_ID)
-            .map(|k| hex::encode(k.0.as_bytes()));
+        let key_id = subject_key_id(cert);
         CertificateInfo {
             kind: "certificate",
             serial: hex::encode(tbs.serial_number.as_bytes()),
@@ -311,7 +310,10 @@ impl CertificateInfo {
 /// The key id that names a certificate's key store files: its subject key
 /// identifier, or one computed from the key when the certificate has none.
 pub fn file_key_id(cert: &Certificate) -> String {
-    decode_extension::<x509_cert::ext::pkix::SubjectKeyIdentifier>(cert, oid::EXT_SUBJECT_KEY_ID)
-        .map(|k| hex::encode(k.0.as_bytes()))
-        .unwrap_or_else(|| hex::encode(key_identifier(&cert.tbs_certificate.subject_public_key_info)))
+    subject_key_id(cert).unwrap_or_else(|| hex::encode(key_identifier(&cert.tbs_certificate.subject_public_key_info)))
+}
+
+/// The subject key identifier extension's value, lowercase hex.
+fn subject_key_id(cert: &Certificate) -> Option<String> {
+    decode_extension::<x509_cert::ext::pkix::SubjectKeyIdentifier>(cert, oid::EXT_SUBJECT_KEY_ID).map(|k| hex::encode(k.0.as_bytes()))
 }

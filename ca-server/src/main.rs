@@ -58,11 +58,7 @@ async fn main() {
 }
 
 fn first_start(args: &Args, base_url: String) -> Result<()> {
-    let given = match (&args.passphrase_file, std::env::var("CA_PASSPHRASE")) {
-        (Some(path), _) => Some(Passphrase::new(std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?)?),
-        (None, Ok(p)) => Some(Passphrase::new(p)?),
-        (None, Err(_)) => None,
-    };
+    let given = Passphrase::from_file_or_env(args.passphrase_file.as_deref())?;
     let store_passphrase = given.is_none();
     let pass = given.unwrap_or_else(Passphrase::generate);
     let mut opts = InitOptions { store_passphrase, ..InitOptions::default() };
