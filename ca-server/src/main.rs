@@ -81,9 +81,7 @@ async fn run(args: Args) -> Result<()> {
     let local = listener.local_addr()?;
     if !Layout::new(&args.data).exists() {
         let base = args.base_url.clone().unwrap_or_else(|| format!("http://{local}"));
-        let a = Args { base_url: Some(base.clone()), ..args };
-        tokio::task::block_in_place(|| first_start(&a, base))?;
-        return serve(listener, a.data).await;
+        tokio::task::block_in_place(|| first_start(&args, base))?;
     }
     serve(listener, args.data).await
 }
