@@ -349,7 +349,14 @@ fn list(cli: &Cli, iin: Option<String>, bin: Option<String>, status: Option<Stat
     print(cli, &Value::Array(items.clone()), || {
         let mut out = format!("{} certificate(s)", items.len());
         for (r, v) in records.iter().zip(&items) {
-            out.push_str(&format!("\n{}  {}  {}  {}  {}", r.serial, r.cert_type, v["status"].as_str().unwrap_or(""), r.holder.iin, r.common_name));
+            out.push_str(&format!(
+                "\n{}  {}  {}  {}  {}",
+                r.serial,
+                r.cert_type,
+                v["status"].as_str().unwrap_or(""),
+                r.holder.iin,
+                r.common_name
+            ));
         }
         out
     });
@@ -367,7 +374,9 @@ fn decode_any(bytes: &[u8]) -> Result<Inspected> {
     if bytes[start..].starts_with(b"-----BEGIN") {
         let (label, der) = der::pem::decode_vec(&bytes[start..]).map_err(|e| anyhow!("bad PEM: {e}"))?;
         return match label {
-            "CERTIFICATE" => Ok(Inspected::Certificate(Box::new(Certificate::from_der(&der).map_err(|e| anyhow!("bad certificate: {e}"))?))),
+            "CERTIFICATE" => {
+                Ok(Inspected::Certificate(Box::new(Certificate::from_der(&der).map_err(|e| anyhow!("bad certificate: {e}"))?)))
+            }
             "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => {
                 Ok(Inspected::Request(Box::new(CertReq::from_der(&der).map_err(|e| anyhow!("bad certificate request: {e}"))?)))
             }

@@ -301,10 +301,7 @@ fn build(
     now: DateTime,
 ) -> Result<CaCertificates, AuthorityError> {
     let root_key = new_ca_key(CA_KEY_BITS, passphrase, &l.key(CaRole::Root))?;
-    let root_self = IssuerRef {
-        name: root_name,
-        key_id: profile::key_identifier(root_key.public_key()).to_vec(),
-    };
+    let root_self = IssuerRef { name: root_name, key_id: profile::key_identifier(root_key.public_key()).to_vec() };
     let basics = |issuer: IssuerRef, signer: &dyn Signer, public_key, years| -> Result<TbsBasics, AuthorityError> {
         Ok(TbsBasics {
             serial: signing::random_serial(),
@@ -318,11 +315,8 @@ fn build(
     let root = signing::sign_certificate(root_tbs, &root_key)?;
 
     let issuing_key = new_ca_key(CA_KEY_BITS, passphrase, &l.key(CaRole::Issuing))?;
-    let issuing_tbs = profile::issuing_ca(
-        basics(issuer_ref(&root), &root_key, issuing_key.public_key().clone(), ISSUING_YEARS)?,
-        issuing_name,
-        urls,
-    )?;
+    let issuing_tbs =
+        profile::issuing_ca(basics(issuer_ref(&root), &root_key, issuing_key.public_key().clone(), ISSUING_YEARS)?, issuing_name, urls)?;
     let issuing = signing::sign_certificate(issuing_tbs, &root_key)?;
 
     let ocsp_key = new_ca_key(OCSP_KEY_BITS, passphrase, &l.key(CaRole::Ocsp))?;
@@ -333,7 +327,8 @@ fn build(
     write_cert(&l.cert(CaRole::Root), &root)?;
     write_cert(&l.cert(CaRole::Issuing), &issuing)?;
     write_cert(&l.cert(CaRole::Ocsp), &ocsp)?;
-    let config = serde_json::to_vec_pretty(&opts.config).map_err(|e| AuthorityError::Damaged { path: l.config(), reason: e.to_string() })?;
+    let config =
+        serde_json::to_vec_pretty(&opts.config).map_err(|e| AuthorityError::Damaged { path: l.config(), reason: e.to_string() })?;
     drop(SqliteStore::open(&l.database())?);
     if opts.store_passphrase {
         write_file(&l.passphrase(), passphrase.expose().as_bytes(), true)?;
@@ -379,7 +374,8 @@ impl Authority {
         }
         let path = layout.config();
         let raw = fs::read(&path).map_err(io(&path))?;
-        let config: Config = serde_json::from_slice(&raw).map_err(|e| AuthorityError::Damaged { path: path.clone(), reason: e.to_string() })?;
+        let config: Config =
+            serde_json::from_slice(&raw).map_err(|e| AuthorityError::Damaged { path: path.clone(), reason: e.to_string() })?;
         let urls = Urls::new(&config.base_url)?;
         let certs = CaCertificates {
             root: read_cert(&layout.cert(CaRole::Root))?,
@@ -448,13 +444,8 @@ impl Authority {
         let validity = profile::validity_years(now, END_ENTITY_YEARS)?;
         let make = |t: CertType, req: &VerifiedCsr, taken: Option<&str>| -> Result<(Certificate, NewCertificate), IssueError> {
             let serial = self.fresh_serial(taken)?;
-            let basics = TbsBasics {
-                serial,
-                signature: signer.algorithm(),
-                issuer: issuer.clone(),
-                validity,
-                public_key: req.public_key().clone(),
-            };
+            let basics =
+                TbsBasics { serial, signature: signer.algorithm(), issuer: issuer.clone(), validity, public_key: req.public_key().clone() };
             let cert = signing::sign_certificate(profile::end_entity(basics, applicant, t, &self.urls)?, signer)?;
             let record = NewCertificate {
                 serial: hex::encode(cert.tbs_certificate.serial_number.as_bytes()),

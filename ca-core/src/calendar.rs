@@ -111,15 +111,7 @@ pub fn from_unix_seconds(secs: i64) -> Option<DateTime> {
 
 /// RFC 3339 text of a timestamp, e.g. `2022-01-18T04:38:50Z`.
 pub fn rfc3339(dt: &DateTime) -> String {
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        dt.year(),
-        dt.month(),
-        dt.day(),
-        dt.hour(),
-        dt.minutes(),
-        dt.seconds()
-    )
+    format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", dt.year(), dt.month(), dt.day(), dt.hour(), dt.minutes(), dt.seconds())
 }
 
 #[cfg(test)]

@@ -152,10 +152,7 @@ impl Iin {
         let century = self.century()?;
         let two = |i: usize| self.0[i] * 10 + self.0[i + 1];
         let year = century + u16::from(two(0));
-        Date::new(year, two(2), two(4)).ok_or_else(|| IdentityError::BirthDate {
-            yymmdd: text(&self.0)[..6].to_string(),
-            century,
-        })
+        Date::new(year, two(2), two(4)).ok_or_else(|| IdentityError::BirthDate { yymmdd: text(&self.0)[..6].to_string(), century })
     }
 
     /// Full years of age on `on`.

@@ -18,8 +18,8 @@ use x509_cert::ext::pkix::certpolicy::{DisplayText, PolicyInformation, PolicyQua
 use x509_cert::ext::pkix::crl::dp::DistributionPoint;
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
 use x509_cert::ext::pkix::{
-    AccessDescription, AuthorityInfoAccessSyntax, AuthorityKeyIdentifier, BasicConstraints, CertificatePolicies,
-    CrlDistributionPoints, ExtendedKeyUsage, FreshestCrl, KeyUsage, KeyUsages, SubjectAltName, SubjectKeyIdentifier,
+    AccessDescription, AuthorityInfoAccessSyntax, AuthorityKeyIdentifier, BasicConstraints, CertificatePolicies, CrlDistributionPoints,
+    ExtendedKeyUsage, FreshestCrl, KeyUsage, KeyUsages, SubjectAltName, SubjectKeyIdentifier,
 };
 use x509_cert::ext::Extension;
 use x509_cert::name::{Name, RdnSequence, RelativeDistinguishedName};
@@ -392,10 +392,8 @@ fn ia5(oid: Oid, value: &str) -> Result<AttributeTypeAndValue, ProfileError> {
 
 /// A DN with one attribute per RDN, in the given order.
 fn name(attrs: Vec<AttributeTypeAndValue>) -> Result<Name, ProfileError> {
-    let rdns = attrs
-        .into_iter()
-        .map(|a| Ok(RelativeDistinguishedName(SetOfVec::try_from(vec![a])?)))
-        .collect::<Result<Vec<_>, der::Error>>()?;
+    let rdns =
+        attrs.into_iter().map(|a| Ok(RelativeDistinguishedName(SetOfVec::try_from(vec![a])?))).collect::<Result<Vec<_>, der::Error>>()?;
     Ok(RdnSequence(rdns))
 }
 
@@ -499,10 +497,8 @@ fn subject_key_id(spki: &SubjectPublicKeyInfoOwned) -> Result<Extension, Profile
 /// does, a user notice repeating it.
 fn policies(policy: Oid, urls: &Urls, with_notice: bool) -> Result<Extension, ProfileError> {
     let cps = urls.at(CPS_PATH);
-    let mut qualifiers = vec![PolicyQualifierInfo {
-        policy_qualifier_id: oid::QT_CPS,
-        qualifier: Some(Any::new(Tag::Ia5String, cps.as_bytes())?),
-    }];
+    let mut qualifiers =
+        vec![PolicyQualifierInfo { policy_qualifier_id: oid::QT_CPS, qualifier: Some(Any::new(Tag::Ia5String, cps.as_bytes())?) }];
     if with_notice {
         let notice = UserNotice { notice_ref: None, explicit_text: Some(DisplayText::Utf8String(cps.clone())) };
         qualifiers.push(PolicyQualifierInfo { policy_qualifier_id: oid::QT_UNOTICE, qualifier: Some(Any::encode_from(&notice)?) });

@@ -52,9 +52,7 @@ pub fn verify_signature(
     if key.algorithm.oid != oid::RSA_ENCRYPTION {
         return Err(SignatureError::KeyMismatch(key.algorithm.oid));
     }
-    UnparsedPublicKey::new(ring_alg, key.subject_public_key.raw_bytes())
-        .verify(message, sig)
-        .map_err(|_| SignatureError::Invalid)
+    UnparsedPublicKey::new(ring_alg, key.subject_public_key.raw_bytes()).verify(message, sig).map_err(|_| SignatureError::Invalid)
 }
 
 /// Check that `issuer`'s key signed `cert` and the names chain.

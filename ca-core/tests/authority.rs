@@ -71,7 +71,10 @@ fn init_issue_and_refusals() {
     assert_eq!(ca.store().count().unwrap(), 4);
 
     // Refusals leave the count as it was.
-    assert!(matches!(ca.issue_pair(&who, &a.csr_der("a"), &ApplicantKey::generate(2048).csr_der("x"), now), Err(IssueError::KeyReused { .. })));
+    assert!(matches!(
+        ca.issue_pair(&who, &a.csr_der("a"), &ApplicantKey::generate(2048).csr_der("x"), now),
+        Err(IssueError::KeyReused { .. })
+    ));
     assert!(matches!(ca.issue_pair(&who, &sneaky.csr_der("a"), &sneaky.csr_der("a"), now), Err(IssueError::SameKeyTwice)));
     assert_eq!(ca.store().count().unwrap(), 4);
 

@@ -60,11 +60,13 @@ fn unsupported_key_and_signature_algorithms() {
     let ca = fresh_authority();
     let (auth, sign) = two_csrs(ca.path());
     let ec = ca.join("ec.csr");
-    run_ok(Command::new("openssl")
-        .args(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=x", "-keyout"])
-        .arg(ca.join("ec.key"))
-        .arg("-out")
-        .arg(&ec));
+    run_ok(
+        Command::new("openssl")
+            .args(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=x", "-keyout"])
+            .arg(ca.join("ec.key"))
+            .arg("-out")
+            .arg(&ec),
+    );
     refused(&ca, GOOD_IIN, &ec, &sign, "key algorithm 1.2.840.10045.2.1 is not supported");
     let sha1 = ca.join("sha1.csr");
     run_ok(Command::new("openssl").args(["req", "-new", "-sha1", "-subj", "/CN=x", "-key"]).arg(ca.join("s.key")).arg("-out").arg(&sha1));
@@ -153,7 +155,10 @@ fn usage_errors_exit_2() {
     assert_eq!(e2e::ca(&data, &["issue", "--iin", GOOD_IIN]).status.code(), Some(2));
     assert_eq!(e2e::ca(&data, &["list", "--status", "lost"]).status.code(), Some(2));
     // A BIN without organization and role is a usage error, too.
-    let out = e2e::ca(&data, &["issue", "--iin", GOOD_IIN, "--surname", "A", "--name", "B", "--bin", "040840000124", "--auth-csr", "a", "--sign-csr", "b"]);
+    let out = e2e::ca(
+        &data,
+        &["issue", "--iin", GOOD_IIN, "--surname", "A", "--name", "B", "--bin", "040840000124", "--auth-csr", "a", "--sign-csr", "b"],
+    );
     assert_eq!(out.status.code(), Some(2));
 }
 

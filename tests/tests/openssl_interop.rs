@@ -23,9 +23,13 @@ fn openssl_verifies_the_chain_and_shows_the_profile() {
         assert_eq!(out.trim(), format!("{f}: OK"));
     }
     // Purpose checks: AUTH is a TLS client certificate, SIGN an S/MIME signer.
-    let auth_ok = run_ok(Command::new("openssl").args(["verify", "-purpose", "sslclient", "-CAfile", &root, "-untrusted", &issuing, &files[0]]));
+    let auth_ok =
+        run_ok(Command::new("openssl").args(["verify", "-purpose", "sslclient", "-CAfile", &root, "-untrusted", &issuing, &files[0]]));
     assert!(auth_ok.trim().ends_with("OK"));
-    let sign_as_client = Command::new("openssl").args(["verify", "-purpose", "sslclient", "-CAfile", &root, "-untrusted", &issuing, &files[1]]).output().unwrap();
+    let sign_as_client = Command::new("openssl")
+        .args(["verify", "-purpose", "sslclient", "-CAfile", &root, "-untrusted", &issuing, &files[1]])
+        .output()
+        .unwrap();
     assert!(!sign_as_client.status.success(), "a SIGN certificate must not pass as a TLS client certificate");
 
     let auth = text(&files[0]);
@@ -51,11 +55,20 @@ fn openssl_verifies_the_chain_and_shows_the_profile() {
         assert!(auth.contains(needle), "AUTH certificate lacks {needle:?}:\n{auth}");
     }
     let sign = text(&files[1]);
-    for needle in ["Digital Signature, Non Repudiation", "E-mail Protection, 1.2.398.3.3.4.1.2, 1.2.398.3.3.4.1.2.1", "Policy: 1.2.398.3.3.2.1"] {
+    for needle in
+        ["Digital Signature, Non Repudiation", "E-mail Protection, 1.2.398.3.3.4.1.2, 1.2.398.3.3.4.1.2.1", "Policy: 1.2.398.3.3.2.1"]
+    {
         assert!(sign.contains(needle), "SIGN certificate lacks {needle:?}:\n{sign}");
     }
     let issuing_text = text(&issuing);
-    for needle in ["CA:TRUE", "Certificate Sign, CRL Sign", "Policy: 1.2.398.3.3.1.1", "Public-Key: (4096 bit)", "URI:http://pki.test.kz/crl/root_rsa.crl", "CA Issuers - URI:http://pki.test.kz/cert/root_rsa.cer"] {
+    for needle in [
+        "CA:TRUE",
+        "Certificate Sign, CRL Sign",
+        "Policy: 1.2.398.3.3.1.1",
+        "Public-Key: (4096 bit)",
+        "URI:http://pki.test.kz/crl/root_rsa.crl",
+        "CA Issuers - URI:http://pki.test.kz/cert/root_rsa.cer",
+    ] {
         assert!(issuing_text.contains(needle), "issuing CA lacks {needle:?}");
     }
     assert!(!issuing_text.contains("pathlen"), "the issuing CA has no path length constraint, like the authority's");
@@ -72,8 +85,12 @@ fn ca_keys_at_rest_need_the_passphrase() {
     let pem = std::fs::read_to_string(&key).unwrap();
     assert!(pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
     let params = run_ok(Command::new("openssl").args(["asn1parse", "-in", &key]));
-    assert!(params.contains("PBES2") && params.contains("PBKDF2") && params.contains("aes-256-cbc") && params.contains("hmacWithSHA256"), "{params}");
-    let opened = run_ok(Command::new("openssl").args(["pkey", "-in", &key, "-passin", &format!("pass:{PASSPHRASE}"), "-noout", "-text_pub"]));
+    assert!(
+        params.contains("PBES2") && params.contains("PBKDF2") && params.contains("aes-256-cbc") && params.contains("hmacWithSHA256"),
+        "{params}"
+    );
+    let opened =
+        run_ok(Command::new("openssl").args(["pkey", "-in", &key, "-passin", &format!("pass:{PASSPHRASE}"), "-noout", "-text_pub"]));
     assert!(opened.contains("4096 bit"), "{opened}");
     let wrong = Command::new("openssl").args(["pkey", "-in", &key, "-passin", "pass:wrong passphrase", "-noout"]).output().unwrap();
     assert!(!wrong.status.success());

@@ -56,15 +56,18 @@ fn shape(c: &Certificate) -> Shape {
         extensions: exts.iter().map(|e| (e.extn_id, e.critical)).collect(),
         key_usage: ku.unwrap_or_default(),
         basic_constraints: bc.map(|b| (b.ca, b.path_len_constraint)),
-        eku: eku
-            .map(|e| e.0.iter().map(|o| o.to_string()).filter(|o| !IDENTIFICATION.contains(&o.as_str())).collect())
-            .unwrap_or_default(),
+        eku: eku.map(|e| e.0.iter().map(|o| o.to_string()).filter(|o| !IDENTIFICATION.contains(&o.as_str())).collect()).unwrap_or_default(),
         policies: policies
             .map(|p| {
                 p.0.iter()
                     .map(|i| {
                         let q = i.policy_qualifiers.clone().unwrap_or_default();
-                        (i.policy_identifier.to_string(), q.iter().map(|q| (q.policy_qualifier_id.to_string(), q.qualifier.as_ref().map(|a| a.tag()).unwrap_or(Tag::Null))).collect())
+                        (
+                            i.policy_identifier.to_string(),
+                            q.iter()
+                                .map(|q| (q.policy_qualifier_id.to_string(), q.qualifier.as_ref().map(|a| a.tag()).unwrap_or(Tag::Null)))
+                                .collect(),
+                        )
                     })
                     .collect()
             })

@@ -43,11 +43,17 @@ fn python_cryptography_reads_the_profile() {
     let r: serde_json::Value = serde_json::from_str(&out).unwrap();
     let auth = &r["auth"];
     assert_eq!(auth["ku_critical"], true);
-    assert_eq!((auth["digital_signature"].as_bool(), auth["key_encipherment"].as_bool(), auth["non_repudiation"].as_bool()), (Some(true), Some(true), Some(false)));
+    assert_eq!(
+        (auth["digital_signature"].as_bool(), auth["key_encipherment"].as_bool(), auth["non_repudiation"].as_bool()),
+        (Some(true), Some(true), Some(false))
+    );
     assert_eq!(auth["eku"], serde_json::json!(["1.3.6.1.5.5.7.3.2", "1.2.398.3.3.4.1.1", "1.2.398.3.3.4.3.1"]));
     assert_eq!(auth["policies"], serde_json::json!(["1.2.398.3.3.2.4"]));
     let sign = &r["sign"];
-    assert_eq!((sign["digital_signature"].as_bool(), sign["key_encipherment"].as_bool(), sign["non_repudiation"].as_bool()), (Some(true), Some(false), Some(true)));
+    assert_eq!(
+        (sign["digital_signature"].as_bool(), sign["key_encipherment"].as_bool(), sign["non_repudiation"].as_bool()),
+        (Some(true), Some(false), Some(true))
+    );
     assert_eq!(sign["eku"][0], "1.3.6.1.5.5.7.3.4");
     assert_eq!(sign["policies"], serde_json::json!(["1.2.398.3.3.2.3"]));
     assert_eq!(
