@@ -3,6 +3,7 @@
 //! Exit status: 0 success, 1 refused (bad input, policy), 2 usage error.
 
 use anyhow::{anyhow, bail, Context, Result};
+use ca_core::audit::Actor;
 use ca_core::authority::{self, Authority, Config, InitOptions, Layout};
 use ca_core::calendar::{self, Date};
 use ca_core::profile::{Applicant, CertType, IdentificationMethod, LegalEntity, PersonName, Role};
@@ -262,7 +263,7 @@ fn issue(cli: &Cli, a: &IssueArgs) -> Result<()> {
     let sign_csr = read_input(&a.sign_csr)?;
     let mut ca = Authority::open(&cli.data)?;
     ca.unlock(&passphrase(cli)?)?;
-    let pair = ca.issue_pair(&applicant, &auth_csr, &sign_csr, calendar::now())?;
+    let pair = ca.issue_pair(&applicant, &auth_csr, &sign_csr, calendar::now(), Actor::console())?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let mut files = Vec::new();
     for (t, cert) in [(CertType::Auth, &pair.auth), (CertType::Sign, &pair.sign)] {
@@ -402,7 +403,9 @@ fn inspect(cli: &Cli, file: &Path, issuer: Option<&Path>) -> Result<()> {
             if let Some(path) = issuer {
                 let issuer_cert = match decode_any(&read_input(path)?)? {
                     Inspected::Certificate(c) => c,
-                    Inspected::Request(_) => bail!("{} is a request, not an issuer certificate", path.display()),
+                    Inspected::Request(_) => {
+                        bail!("{} is a request, not an issuer certificate", path.display())
+                    }
                 };
                 let result = verify::verify_issued_by(&cert, &issuer_cert);
                 value["signature_valid"] = json!(result.is_ok());

@@ -13,6 +13,7 @@
 //! `init` builds everything in a temporary sibling directory and renames it into
 //! place, so an interrupted init leaves no half-made authority behind.
 
+use crate::audit::{Actor, AuditAction, AuditEvent};
 use crate::calendar;
 use crate::csr::{self, CsrError, VerifiedCsr};
 use crate::profile::{self, Applicant, CertType, IssuerRef, ProfileError, TbsBasics, Urls};
@@ -354,6 +355,29 @@ pub struct Authority {
     issuing_signer: Option<RsaSigner>,
 }
 
+/// A pair signed but not yet recorded; see [`Authority::prepare_pair`].
+#[derive(Clone, Debug)]
+pub struct PreparedPair {
+    /// The AUTH certificate.
+    pub auth: Certificate,
+    /// The SIGN certificate.
+    pub sign: Certificate,
+    /// What the store records.
+    pub record: NewPair,
+}
+
+impl PreparedPair {
+    /// The audit detail: both serials.
+    pub fn describe(&self) -> String {
+        format!("AUTH {} SIGN {}", self.record.auth.serial, self.record.sign.serial)
+    }
+
+    /// The pair once recorded under `pair_id`.
+    pub fn recorded(self, pair_id: i64) -> IssuedPair {
+        IssuedPair { pair_id, auth: self.auth, sign: self.sign }
+    }
+}
+
 /// A pair just issued and recorded.
 #[derive(Clone, Debug)]
 pub struct IssuedPair {
@@ -424,22 +448,30 @@ impl Authority {
     }
 
     /// Issue an AUTH/SIGN pair for `applicant` from two PKCS#10 requests, valid from
-    /// `now` for one calendar year, and record both in one transaction.
-    pub fn issue_pair(&mut self, applicant: &Applicant, auth_csr: &[u8], sign_csr: &[u8], now: DateTime) -> Result<IssuedPair, IssueError> {
+    /// `now` for one calendar year, and record both in one transaction (with an
+    /// audit record naming `actor`).
+    pub fn issue_pair(
+        &mut self,
+        applicant: &Applicant,
+        auth_csr: &[u8],
+        sign_csr: &[u8],
+        now: DateTime,
+        actor: Actor,
+    ) -> Result<IssuedPair, IssueError> {
+        let prepared = self.prepare_pair(applicant, auth_csr, sign_csr, now)?;
+        let event = AuditEvent::new(actor, AuditAction::PairIssued, prepared.record.sign.serial.clone(), prepared.describe());
+        let pair_id = self.store.insert_pair(&prepared.record, &event)?;
+        Ok(prepared.recorded(pair_id))
+    }
+
+    /// Check the requests and sign both certificates of a pair, without recording
+    /// it: the caller records it in the transaction that justifies it (an
+    /// application confirmed, a renewal). Nothing is stored if the caller drops it.
+    pub fn prepare_pair(&self, applicant: &Applicant, auth_csr: &[u8], sign_csr: &[u8], now: DateTime) -> Result<PreparedPair, IssueError> {
         let signer = self.issuing_signer.as_ref().ok_or_else(|| {
             IssueError::Authority(AuthorityError::Signing(SigningError::BadKey("the authority is locked: give the CA passphrase".into())))
         })?;
-        let checked = |which, bytes: &[u8]| csr::verify_csr(bytes).map_err(|source| IssueError::Csr { which, source });
-        let auth_req = checked(CertType::Auth, auth_csr)?;
-        let sign_req = checked(CertType::Sign, sign_csr)?;
-        if auth_req.key_fingerprint() == sign_req.key_fingerprint() {
-            return Err(IssueError::SameKeyTwice);
-        }
-        for (which, req) in [(CertType::Auth, &auth_req), (CertType::Sign, &sign_req)] {
-            if let Some(serial) = self.store.serial_for_key(&req.key_fingerprint())? {
-                return Err(IssueError::KeyReused { which, serial });
-            }
-        }
+        let (auth_req, sign_req) = self.check_requests(auth_csr, sign_csr)?;
         let issuer = issuer_ref(&self.certs.issuing);
         let validity = profile::validity_years(now, END_ENTITY_YEARS)?;
         let make = |t: CertType, req: &VerifiedCsr, taken: Option<&str>| -> Result<(Certificate, NewCertificate), IssueError> {
@@ -466,9 +498,30 @@ impl Authority {
             iin: applicant.iin().to_string(),
             entity: applicant.entity().map(|e| (e.bin().to_string(), e.role())),
         };
-        let pair = NewPair { holder, issued_at: calendar::unix_seconds(&now), auth: auth_record, sign: sign_record };
-        let pair_id = self.store.insert_pair(&pair)?;
-        Ok(IssuedPair { pair_id, auth, sign })
+        let record = NewPair { holder, issued_at: calendar::unix_seconds(&now), auth: auth_record, sign: sign_record };
+        Ok(PreparedPair { auth, sign, record })
+    }
+
+    /// Check a pair's two requests: proof of possession, allowed keys, two different
+    /// keys, neither certified before.
+    pub fn check_requests(&self, auth_csr: &[u8], sign_csr: &[u8]) -> Result<(VerifiedCsr, VerifiedCsr), IssueError> {
+        let checked = |which, bytes: &[u8]| csr::verify_csr(bytes).map_err(|source| IssueError::Csr { which, source });
+        let auth_req = checked(CertType::Auth, auth_csr)?;
+        let sign_req = checked(CertType::Sign, sign_csr)?;
+        if auth_req.key_fingerprint() == sign_req.key_fingerprint() {
+            return Err(IssueError::SameKeyTwice);
+        }
+        for (which, req) in [(CertType::Auth, &auth_req), (CertType::Sign, &sign_req)] {
+            if let Some(serial) = self.store.serial_for_key(&req.key_fingerprint())? {
+                return Err(IssueError::KeyReused { which, serial });
+            }
+        }
+        Ok((auth_req, sign_req))
+    }
+
+    /// The database, for writes that the registration authority decides on.
+    pub fn store_mut(&mut self) -> &mut SqliteStore {
+        &mut self.store
     }
 
     fn fresh_serial(&self, taken: Option<&str>) -> Result<x509_cert::serial_number::SerialNumber, IssueError> {
@@ -484,7 +537,9 @@ impl Authority {
 
     /// A stored certificate by serial, decoded.
     pub fn certificate(&self, serial: &str) -> Result<Option<(crate::store::CertificateRecord, Certificate)>, AuthorityError> {
-        let Some(rec) = self.store.certificate(serial)? else { return Ok(None) };
+        let Some(rec) = self.store.certificate(serial)? else {
+            return Ok(None);
+        };
         let cert = Certificate::from_der(&rec.der)
             .map_err(|e| AuthorityError::Damaged { path: self.layout.database(), reason: format!("certificate {serial}: {e}") })?;
         Ok(Some((rec, cert)))

@@ -7,16 +7,27 @@
 //! - [`csr`]: applicants' PKCS#10 requests, proof of possession.
 //! - [`store`]: the database behind the [`store::Store`] trait (SQLite).
 //! - [`verify`]: signatures and owner information of any certificate.
+//! - [`cms`]: CMS SignedData, the signed requests of applicants and operators.
+//! - [`pkcs12`]: PKCS#12 key stores, the applicant's key files.
+//! - [`registration`]: the RA: applications, approvals, renewal, revocation requests.
+//! - [`audit`]: the hash-chained audit log.
 //! - [`authority`]: the authority on disk: init, open, issue a pair.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod authority;
 pub mod calendar;
+pub mod cms;
 pub mod csr;
 pub mod identity;
 pub mod oid;
+pub mod pkcs12;
 pub mod profile;
+pub mod registration;
 pub mod revocation;
 pub mod signing;
 pub mod store;
 pub mod verify;
+
+#[cfg(test)]
+mod testing;

@@ -135,3 +135,32 @@ pub fn attribute_name(oid: &Oid) -> String {
     ];
     known.iter().find(|(k, _)| k == oid).map(|(_, n)| n.to_string()).unwrap_or_else(|| oid.to_string())
 }
+
+/// CMS content type: data (RFC 5652 §4).
+pub const CT_DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.7.1");
+/// CMS content type: signedData (RFC 5652 §5).
+pub const CT_SIGNED_DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.7.2");
+/// CMS content type: encryptedData (RFC 5652 §8), used inside PKCS#12.
+pub const CT_ENCRYPTED_DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.7.6");
+/// Signed attribute: content type.
+pub const ATTR_CONTENT_TYPE: Oid = Oid::new_unwrap("1.2.840.113549.1.9.3");
+/// Signed attribute: message digest.
+pub const ATTR_MESSAGE_DIGEST: Oid = Oid::new_unwrap("1.2.840.113549.1.9.4");
+/// Signed attribute: signing time.
+pub const ATTR_SIGNING_TIME: Oid = Oid::new_unwrap("1.2.840.113549.1.9.5");
+/// Signed attribute: signingCertificateV2 (RFC 5035), binds the signer's certificate.
+pub const ATTR_SIGNING_CERTIFICATE_V2: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.2.47");
+/// PKCS#12 bag attribute: friendlyName.
+pub const ATTR_FRIENDLY_NAME: Oid = Oid::new_unwrap("1.2.840.113549.1.9.20");
+/// PKCS#12 bag attribute: localKeyID.
+pub const ATTR_LOCAL_KEY_ID: Oid = Oid::new_unwrap("1.2.840.113549.1.9.21");
+/// PKCS#12 certificate type: X.509.
+pub const CERT_TYPE_X509: Oid = Oid::new_unwrap("1.2.840.113549.1.9.22.1");
+/// PKCS#12 bag: shrouded (encrypted) PKCS#8 key.
+pub const BAG_SHROUDED_KEY: Oid = Oid::new_unwrap("1.2.840.113549.1.12.10.1.2");
+/// PKCS#12 bag: certificate.
+pub const BAG_CERT: Oid = Oid::new_unwrap("1.2.840.113549.1.12.10.1.3");
+/// Digest: SHA-256.
+pub const SHA256: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.1");
+/// Digest: SHA-1.
+pub const SHA1: Oid = Oid::new_unwrap("1.3.14.3.2.26");

@@ -168,6 +168,53 @@ impl IdentificationMethod {
     }
 }
 
+/// A role inside the authority itself (CA staff), recorded in extended key usage.
+/// An operator's SIGN certificate is the credential for the operator API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StaffRole {
+    /// CA administrator.
+    Administrator,
+    /// CA manager.
+    Manager,
+    /// Registration-center operator: confirms and rejects applications.
+    Operator,
+}
+
+impl StaffRole {
+    /// Every staff role, in OID order.
+    pub const ALL: [StaffRole; 3] = [StaffRole::Administrator, StaffRole::Manager, StaffRole::Operator];
+
+    /// The OID placed in extended key usage.
+    pub fn oid(&self) -> Oid {
+        match self {
+            StaffRole::Administrator => oid::STAFF_ADMINISTRATOR,
+            StaffRole::Manager => oid::STAFF_MANAGER,
+            StaffRole::Operator => oid::STAFF_OPERATOR,
+        }
+    }
+
+    /// The staff role an OID names, if any.
+    pub fn from_oid(o: &Oid) -> Option<StaffRole> {
+        StaffRole::ALL.into_iter().find(|r| r.oid() == *o)
+    }
+
+    /// Name on the command line and in JSON.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            StaffRole::Administrator => "ca_administrator",
+            StaffRole::Manager => "ca_manager",
+            StaffRole::Operator => "ca_operator",
+        }
+    }
+}
+
+impl FromStr for StaffRole {
+    type Err = ProfileError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        StaffRole::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| ProfileError::UnknownRole(s.to_string()))
+    }
+}
+
 /// A checked, upper-cased name field.
 fn name_field(field: &'static str, value: &str, max: usize) -> Result<String, ProfileError> {
     let value = value.trim();
@@ -278,6 +325,7 @@ pub struct Applicant {
     email: Option<String>,
     entity: Option<LegalEntity>,
     identification: IdentificationMethod,
+    staff: Option<StaffRole>,
 }
 
 impl Applicant {
@@ -294,7 +342,7 @@ impl Applicant {
         let iin = Iin::parse(iin)?;
         iin.require_adult_on(today)?;
         let email = email.map(str::trim).filter(|e| !e.is_empty()).map(check_email).transpose()?;
-        Ok(Applicant { iin, person, email, entity, identification })
+        Ok(Applicant { iin, person, email, entity, identification, staff: None })
     }
 
     /// The holder's IIN.
@@ -317,12 +365,29 @@ impl Applicant {
         self.email.as_deref()
     }
 
+    /// How the holder's identity was proven.
+    pub fn identification(&self) -> IdentificationMethod {
+        self.identification
+    }
+
+    /// The holder's role inside the authority, if they are CA staff.
+    pub fn staff(&self) -> Option<StaffRole> {
+        self.staff
+    }
+
+    /// The same applicant as a member of CA staff.
+    pub fn with_staff_role(mut self, role: StaffRole) -> Self {
+        self.staff = Some(role);
+        self
+    }
+
     /// The subject-kind OIDs, then the role and identification method, for extended key usage.
     fn kind_oids(&self) -> Vec<Oid> {
         let mut oids = match &self.entity {
             None => vec![oid::KIND_INDIVIDUAL],
             Some(e) => vec![oid::KIND_LEGAL_ENTITY, e.role.oid()],
         };
+        oids.extend(self.staff.map(|s| s.oid()));
         oids.push(self.identification.oid());
         oids
     }

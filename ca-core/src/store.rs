@@ -5,7 +5,9 @@
 //! power cut, and one transaction per pair, so a crash leaves both certificates
 //! of a pair recorded or neither.
 
+use crate::audit::{AuditBreak, AuditEvent, AuditRecord, Chain};
 use crate::profile::{CertType, Role};
+use crate::registration::{ApplicationState, KeyStorage};
 use crate::revocation::RevocationReason;
 use crate::verify::SubjectKind;
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -27,7 +29,8 @@ pub enum StoreError {
 }
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE pairs (
     id           INTEGER PRIMARY KEY,
     subject_kind TEXT NOT NULL CHECK (subject_kind IN ('individual', 'legal_entity')),
@@ -54,7 +57,47 @@ CREATE TABLE certificates (
 );
 CREATE INDEX pairs_iin ON pairs(iin);
 CREATE INDEX pairs_bin ON pairs(bin);
-"#];
+"#,
+    r#"
+CREATE TABLE applications (
+    number        TEXT PRIMARY KEY,
+    secret_hash   BLOB NOT NULL,
+    state         TEXT NOT NULL,
+    submitted_at  INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL,
+    center        TEXT NOT NULL,
+    storage       TEXT NOT NULL,
+    iin           TEXT NOT NULL,
+    bin           TEXT,
+    form          TEXT NOT NULL,
+    auth_csr      BLOB NOT NULL,
+    sign_csr      BLOB NOT NULL,
+    approved_by   TEXT,
+    reject_reason TEXT,
+    pair_id       INTEGER REFERENCES pairs(id),
+    CHECK ((state = 'issued') = (pair_id IS NOT NULL))
+);
+CREATE INDEX applications_state ON applications(state, center);
+CREATE TABLE used_requests (
+    digest  BLOB PRIMARY KEY,
+    used_at INTEGER NOT NULL
+);
+CREATE TABLE audit_log (
+    seq    INTEGER PRIMARY KEY,
+    at     INTEGER NOT NULL,
+    actor  TEXT NOT NULL,
+    action TEXT NOT NULL,
+    object TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    hash   BLOB NOT NULL
+);
+CREATE TABLE audit_head (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    seq  INTEGER NOT NULL,
+    hash BLOB NOT NULL
+);
+"#,
+];
 
 /// One certificate about to be recorded.
 #[derive(Clone, Debug)]
@@ -203,13 +246,105 @@ pub trait Store {
     /// The serial of a certificate already issued for this key, if any.
     fn serial_for_key(&self, fingerprint: &[u8; 32]) -> Result<Option<String>, StoreError>;
     /// Record a pair: both certificates or, on any failure, neither. Returns the pair id.
-    fn insert_pair(&mut self, pair: &NewPair) -> Result<i64, StoreError>;
+    fn insert_pair(&mut self, pair: &NewPair, event: &AuditEvent) -> Result<i64, StoreError>;
+    /// Record a renewed pair and revoke the still-unrevoked certificates of `old_pair`
+    /// as superseded, in one transaction. Returns the new pair id.
+    fn renew_pair(&mut self, pair: &NewPair, old_pair: i64, event: &AuditEvent) -> Result<i64, StoreError>;
+    /// Revoke `serials` at `at` for `reason`: those not revoked, or on hold (a hold may
+    /// become a final revocation). Returns how many changed; all or none.
+    fn revoke(&mut self, serials: &[String], revocation: Revocation, event: &AuditEvent) -> Result<usize, StoreError>;
+    /// Lift a certificateHold. Returns whether the certificate was on hold.
+    fn unhold(&mut self, serial: &str, at: i64, event: &AuditEvent) -> Result<bool, StoreError>;
+    /// Record a new application.
+    fn insert_application(&mut self, app: &ApplicationRecord, event: &AuditEvent) -> Result<(), StoreError>;
+    /// One application by number.
+    fn application(&self, number: &str) -> Result<Option<ApplicationRecord>, StoreError>;
+    /// Applications in `state` (any when `None`), of one registration center if given, oldest first.
+    fn applications(&self, state: Option<ApplicationState>, center: Option<&str>) -> Result<Vec<ApplicationRecord>, StoreError>;
+    /// Move an application from `from` to `change.state`, only if it is still in
+    /// `from` (else `false`, nothing changed). With `pair`, the pair is recorded in
+    /// the same transaction and linked.
+    fn update_application(
+        &mut self,
+        number: &str,
+        from: ApplicationState,
+        change: &ApplicationChange,
+        pair: Option<&NewPair>,
+        event: &AuditEvent,
+    ) -> Result<Moved, StoreError>;
+    /// Record a signed request's digest; `false` if it was seen before (a replay).
+    fn consume_request(&mut self, digest: &[u8; 32], at: i64) -> Result<bool, StoreError>;
+    /// Check the audit log's hash chain; the number of records, or where it breaks.
+    fn verify_audit(&self) -> Result<Result<i64, AuditBreak>, StoreError>;
     /// One certificate by serial (lowercase hex).
     fn certificate(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError>;
+    /// The certificates of one pair.
+    fn pair(&self, pair_id: i64) -> Result<Vec<CertificateRecord>, StoreError>;
     /// Certificates matching `filter`, newest first.
     fn list(&self, filter: &ListFilter) -> Result<Vec<CertificateRecord>, StoreError>;
     /// How many certificates are stored.
     fn count(&self) -> Result<u64, StoreError>;
+}
+
+/// An application as stored. The form is the applicant's data as JSON, kept as
+/// submitted; the registration authority owns its meaning.
+#[derive(Clone, Debug)]
+pub struct ApplicationRecord {
+    /// The application number the applicant quotes.
+    pub number: String,
+    /// SHA-256 of the applicant's status secret.
+    pub secret_hash: Vec<u8>,
+    /// Where it stands.
+    pub state: ApplicationState,
+    /// When it arrived, Unix seconds.
+    pub submitted_at: i64,
+    /// Last change, Unix seconds.
+    pub updated_at: i64,
+    /// The registration center chosen.
+    pub center: String,
+    /// Where the keys live.
+    pub storage: KeyStorage,
+    /// The applicant's IIN.
+    pub iin: String,
+    /// The entity's BIN, for a legal entity's representative.
+    pub bin: Option<String>,
+    /// The applicant's data, JSON.
+    pub form: String,
+    /// The AUTH request, DER.
+    pub auth_csr: Vec<u8>,
+    /// The SIGN request, DER.
+    pub sign_csr: Vec<u8>,
+    /// Serial of the head's certificate that approved it.
+    pub approved_by: Option<String>,
+    /// Why it was rejected.
+    pub reject_reason: Option<String>,
+    /// The pair issued for it.
+    pub pair_id: Option<i64>,
+}
+
+/// A change of an application's state and what comes with it.
+#[derive(Clone, Debug)]
+pub struct ApplicationChange {
+    /// The new state.
+    pub state: ApplicationState,
+    /// When, Unix seconds.
+    pub at: i64,
+    /// Set the approver.
+    pub approved_by: Option<String>,
+    /// Set the rejection reason.
+    pub reject_reason: Option<String>,
+}
+
+/// What [`Store::update_application`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Moved {
+    /// The application moved; the pair recorded with it, if any.
+    Done {
+        /// The new pair's id.
+        pair_id: Option<i64>,
+    },
+    /// It was no longer in the expected state; nothing changed.
+    Stale,
 }
 
 /// The SQLite store.
@@ -312,6 +447,78 @@ fn record(row: &Row<'_>) -> Result<CertificateRecord, StoreError> {
     })
 }
 
+/// Append one audit record and move the head, inside the caller's transaction.
+fn append_audit(tx: &rusqlite::Transaction<'_>, at: i64, e: &AuditEvent) -> Result<(), StoreError> {
+    let head: Option<(i64, Vec<u8>)> =
+        tx.query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+    let (prev_seq, prev_hash) = head.unwrap_or((0, vec![0; 32]));
+    let seq = prev_seq + 1;
+    let actor = e.actor.to_string();
+    let hash = crate::audit::link_hash(&prev_hash, seq, at, &actor, e.action.as_str(), &e.object, &e.detail);
+    tx.execute(
+        "INSERT INTO audit_log (seq, at, actor, action, object, detail, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![seq, at, actor, e.action.as_str(), e.object, e.detail, &hash[..]],
+    )?;
+    tx.execute("INSERT OR REPLACE INTO audit_head (id, seq, hash) VALUES (1, ?1, ?2)", params![seq, &hash[..]])?;
+    Ok(())
+}
+
+fn insert_pair_tx(tx: &rusqlite::Transaction<'_>, pair: &NewPair) -> Result<i64, StoreError> {
+    let h = &pair.holder;
+    let kind = match h.kind {
+        SubjectKind::Individual => "individual",
+        SubjectKind::LegalEntity => "legal_entity",
+    };
+    let (bin, role) = match &h.entity {
+        Some((b, r)) => (Some(b.as_str()), Some(r.as_str())),
+        None => (None, None),
+    };
+    tx.execute(
+        "INSERT INTO pairs (subject_kind, iin, bin, role, issued_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![kind, h.iin, bin, role, pair.issued_at],
+    )?;
+    let pair_id = tx.last_insert_rowid();
+    insert_certificate(tx, pair_id, &pair.auth)?;
+    insert_certificate(tx, pair_id, &pair.sign)?;
+    Ok(pair_id)
+}
+
+const HOLD: u8 = 6;
+
+/// Every row of a query, each read by `read`.
+fn all<T>(mut rows: rusqlite::Rows<'_>, read: fn(&Row<'_>) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(read(row)?);
+    }
+    Ok(out)
+}
+
+const APP_SELECT: &str = "SELECT number, secret_hash, state, submitted_at, updated_at, center, storage, iin, bin, form,
+    auth_csr, sign_csr, approved_by, reject_reason, pair_id FROM applications";
+
+fn application_record(row: &Row<'_>) -> Result<ApplicationRecord, StoreError> {
+    let state: String = row.get(2)?;
+    let storage: String = row.get(6)?;
+    Ok(ApplicationRecord {
+        number: row.get(0)?,
+        secret_hash: row.get(1)?,
+        state: state.parse().map_err(|_| corrupt("state", &state))?,
+        submitted_at: row.get(3)?,
+        updated_at: row.get(4)?,
+        center: row.get(5)?,
+        storage: storage.parse().map_err(|_| corrupt("storage", &storage))?,
+        iin: row.get(7)?,
+        bin: row.get(8)?,
+        form: row.get(9)?,
+        auth_csr: row.get(10)?,
+        sign_csr: row.get(11)?,
+        approved_by: row.get(12)?,
+        reject_reason: row.get(13)?,
+        pair_id: row.get(14)?,
+    })
+}
+
 impl Store for SqliteStore {
     fn serial_exists(&self, serial: &str) -> Result<bool, StoreError> {
         Ok(self.conn.query_row("SELECT 1 FROM certificates WHERE serial = ?1", [serial], |_| Ok(())).optional()?.is_some())
@@ -324,32 +531,150 @@ impl Store for SqliteStore {
             .optional()?)
     }
 
-    fn insert_pair(&mut self, pair: &NewPair) -> Result<i64, StoreError> {
+    fn insert_pair(&mut self, pair: &NewPair, event: &AuditEvent) -> Result<i64, StoreError> {
         let tx = self.conn.transaction()?;
-        let h = &pair.holder;
-        let kind = match h.kind {
-            SubjectKind::Individual => "individual",
-            SubjectKind::LegalEntity => "legal_entity",
-        };
-        let (bin, role) = match &h.entity {
-            Some((b, r)) => (Some(b.as_str()), Some(r.as_str())),
-            None => (None, None),
-        };
-        tx.execute(
-            "INSERT INTO pairs (subject_kind, iin, bin, role, issued_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![kind, h.iin, bin, role, pair.issued_at],
-        )?;
-        let pair_id = tx.last_insert_rowid();
-        insert_certificate(&tx, pair_id, &pair.auth)?;
-        insert_certificate(&tx, pair_id, &pair.sign)?;
+        let pair_id = insert_pair_tx(&tx, pair)?;
+        append_audit(&tx, pair.issued_at, event)?;
         tx.commit()?;
         Ok(pair_id)
+    }
+
+    fn renew_pair(&mut self, pair: &NewPair, old_pair: i64, event: &AuditEvent) -> Result<i64, StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE certificates SET revoked_at = ?1, revocation_reason = ?2
+             WHERE pair_id = ?3 AND (revoked_at IS NULL OR revocation_reason = ?4)",
+            params![pair.issued_at, RevocationReason::Superseded.code(), old_pair, HOLD],
+        )?;
+        let pair_id = insert_pair_tx(&tx, pair)?;
+        append_audit(&tx, pair.issued_at, event)?;
+        tx.commit()?;
+        Ok(pair_id)
+    }
+
+    fn revoke(&mut self, serials: &[String], revocation: Revocation, event: &AuditEvent) -> Result<usize, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut changed = 0;
+        for serial in serials {
+            // A hold may become final; nothing else changes a revocation.
+            let sql = if revocation.reason == RevocationReason::CertificateHold {
+                "UPDATE certificates SET revoked_at = ?1, revocation_reason = ?2 WHERE serial = ?3 AND revoked_at IS NULL AND ?4 = ?4"
+            } else {
+                "UPDATE certificates SET revoked_at = ?1, revocation_reason = ?2 WHERE serial = ?3 AND (revoked_at IS NULL OR revocation_reason = ?4)"
+            };
+            changed += tx.execute(sql, params![revocation.at, revocation.reason.code(), serial, HOLD])?;
+        }
+        if changed != serials.len() {
+            return Ok(0); // dropped: rolls back
+        }
+        append_audit(&tx, revocation.at, event)?;
+        tx.commit()?;
+        Ok(changed)
+    }
+
+    fn unhold(&mut self, serial: &str, at: i64, event: &AuditEvent) -> Result<bool, StoreError> {
+        let tx = self.conn.transaction()?;
+        let n = tx.execute(
+            "UPDATE certificates SET revoked_at = NULL, revocation_reason = NULL WHERE serial = ?1 AND revocation_reason = ?2",
+            params![serial, HOLD],
+        )?;
+        if n == 0 {
+            return Ok(false);
+        }
+        append_audit(&tx, at, event)?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    fn insert_application(&mut self, a: &ApplicationRecord, event: &AuditEvent) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO applications (number, secret_hash, state, submitted_at, updated_at, center, storage, iin, bin, form,
+             auth_csr, sign_csr, approved_by, reject_reason, pair_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            params![
+                a.number, a.secret_hash, a.state.as_str(), a.submitted_at, a.updated_at, a.center, a.storage.as_str(), a.iin, a.bin,
+                a.form, a.auth_csr, a.sign_csr, a.approved_by, a.reject_reason, a.pair_id
+            ],
+        )?;
+        append_audit(&tx, a.submitted_at, event)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn application(&self, number: &str) -> Result<Option<ApplicationRecord>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!("{APP_SELECT} WHERE number = ?1"))?;
+        let mut rows = stmt.query([number])?;
+        rows.next()?.map(application_record).transpose()
+    }
+
+    fn applications(&self, state: Option<ApplicationState>, center: Option<&str>) -> Result<Vec<ApplicationRecord>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "{APP_SELECT} WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR center = ?2) ORDER BY submitted_at, number"
+        ))?;
+        let rows = stmt.query(params![state.map(|s| s.as_str()), center])?;
+        all(rows, application_record)
+    }
+
+    fn update_application(
+        &mut self,
+        number: &str,
+        from: ApplicationState,
+        change: &ApplicationChange,
+        pair: Option<&NewPair>,
+        event: &AuditEvent,
+    ) -> Result<Moved, StoreError> {
+        let tx = self.conn.transaction()?;
+        let pair_id = pair.map(|p| insert_pair_tx(&tx, p)).transpose()?;
+        let n = tx.execute(
+            "UPDATE applications SET state = ?1, updated_at = ?2, approved_by = COALESCE(?3, approved_by),
+             reject_reason = COALESCE(?4, reject_reason), pair_id = COALESCE(?5, pair_id) WHERE number = ?6 AND state = ?7",
+            params![change.state.as_str(), change.at, change.approved_by, change.reject_reason, pair_id, number, from.as_str()],
+        )?;
+        if n == 0 {
+            return Ok(Moved::Stale); // someone else moved it first: roll back
+        }
+        append_audit(&tx, change.at, event)?;
+        tx.commit()?;
+        Ok(Moved::Done { pair_id })
+    }
+
+    fn consume_request(&mut self, digest: &[u8; 32], at: i64) -> Result<bool, StoreError> {
+        let n = self.conn.execute("INSERT OR IGNORE INTO used_requests (digest, used_at) VALUES (?1, ?2)", params![&digest[..], at])?;
+        Ok(n == 1)
+    }
+
+    fn verify_audit(&self) -> Result<Result<i64, AuditBreak>, StoreError> {
+        let mut chain = Chain::default();
+        let mut stmt = self.conn.prepare("SELECT seq, at, actor, action, object, detail, hash FROM audit_log ORDER BY seq")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let record = AuditRecord {
+                seq: r.get(0)?,
+                at: r.get(1)?,
+                actor: r.get(2)?,
+                action: r.get(3)?,
+                object: r.get(4)?,
+                detail: r.get(5)?,
+                hash: r.get(6)?,
+            };
+            if let Err(e) = chain.check(&record) {
+                return Ok(Err(e));
+            }
+        }
+        let head = self.conn.query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+        Ok(chain.finish(head))
     }
 
     fn certificate(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError> {
         let mut stmt = self.conn.prepare(&format!("{SELECT} WHERE c.serial = ?1"))?;
         let mut rows = stmt.query([serial.to_ascii_lowercase()])?;
         rows.next()?.map(record).transpose()
+    }
+
+    fn pair(&self, pair_id: i64) -> Result<Vec<CertificateRecord>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!("{SELECT} WHERE c.pair_id = ?1 ORDER BY c.cert_type"))?;
+        let rows = stmt.query([pair_id])?;
+        all(rows, record)
     }
 
     fn list(&self, f: &ListFilter) -> Result<Vec<CertificateRecord>, StoreError> {
@@ -365,12 +690,8 @@ impl Store for SqliteStore {
              ORDER BY c.not_before DESC, c.pair_id DESC, c.cert_type"
         );
         let mut stmt = self.conn.prepare(&sql)?;
-        let mut rows = stmt.query(params![f.iin, f.bin, f.now])?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next()? {
-            out.push(record(row)?);
-        }
-        Ok(out)
+        let rows = stmt.query(params![f.iin, f.bin, f.now])?;
+        all(rows, record)
     }
 
     fn count(&self) -> Result<u64, StoreError> {
@@ -395,6 +716,10 @@ mod tests {
         }
     }
 
+    fn event() -> AuditEvent {
+        AuditEvent::new(crate::audit::Actor::System, crate::audit::AuditAction::PairIssued, "01", "")
+    }
+
     fn pair(a: &str, s: &str, fa: u8, fs: u8) -> NewPair {
         NewPair {
             holder: Holder { kind: SubjectKind::Individual, iin: "880515300120".into(), entity: None },
@@ -408,7 +733,7 @@ mod tests {
     fn pair_round_trip_and_status() {
         let mut db = SqliteStore::in_memory().unwrap();
         assert_eq!(db.schema_version().unwrap(), MIGRATIONS.len() as i64);
-        db.insert_pair(&pair("01", "02", 1, 2)).unwrap();
+        db.insert_pair(&pair("01", "02", 1, 2), &event()).unwrap();
         let r = db.certificate("01").unwrap().unwrap();
         assert_eq!(r.cert_type, CertType::Auth);
         assert_eq!(r.status(500), Status::NotYetValid);
@@ -427,12 +752,12 @@ mod tests {
     #[test]
     fn a_failing_pair_leaves_nothing() {
         let mut db = SqliteStore::in_memory().unwrap();
-        db.insert_pair(&pair("01", "02", 1, 2)).unwrap();
+        db.insert_pair(&pair("01", "02", 1, 2), &event()).unwrap();
         // The SIGN certificate's serial collides: the AUTH one must not stay behind.
-        assert!(db.insert_pair(&pair("03", "01", 3, 4)).is_err());
+        assert!(db.insert_pair(&pair("03", "01", 3, 4), &event()).is_err());
         assert!(!db.serial_exists("03").unwrap());
         // The same key twice in one pair is refused by the database too.
-        assert!(db.insert_pair(&pair("05", "06", 5, 5)).is_err());
+        assert!(db.insert_pair(&pair("05", "06", 5, 5), &event()).is_err());
         assert!(!db.serial_exists("05").unwrap());
         assert_eq!(db.count().unwrap(), 2);
         let pairs: i64 = db.conn.query_row("SELECT COUNT(*) FROM pairs", [], |r| r.get(0)).unwrap();

@@ -6,7 +6,7 @@
 use crate::calendar;
 use crate::identity::{Bin, Iin};
 use crate::oid;
-use crate::profile::{key_identifier, CertType, Role};
+use crate::profile::{key_identifier, CertType, Role, StaffRole};
 use der::asn1::ObjectIdentifier as Oid;
 use der::{Decode, Encode, Tag, Tagged};
 use ring::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
@@ -287,7 +287,10 @@ impl CertificateInfo {
             public_key: describe_public_key(&tbs.subject_public_key_info),
             signature_algorithm: signature_algorithm_name(&cert.signature_algorithm.oid),
             subject_kind,
-            roles: eku.iter().filter_map(Role::from_oid).map(|r| r.as_str()).collect(),
+            roles: eku
+                .iter()
+                .filter_map(|o| Role::from_oid(o).map(|r| r.as_str()).or_else(|| StaffRole::from_oid(o).map(|r| r.as_str())))
+                .collect(),
             identification,
             policies,
             key_id,

@@ -1,5 +1,6 @@
 //! The authority through its library interface: init, unlock, issue, record.
 
+use ca_core::audit::Actor;
 use ca_core::authority::{self, Authority, AuthorityError, InitOptions, IssueError};
 use ca_core::calendar::{self, Date};
 use ca_core::profile::{Applicant, IdentificationMethod, PersonName};
@@ -42,12 +43,12 @@ fn init_issue_and_refusals() {
     let (a, s) = (ApplicantKey::generate(2048), ApplicantKey::generate(2048));
     let who = applicant(Date::of(&now));
     // Locked: no passphrase given yet.
-    assert!(matches!(ca.issue_pair(&who, &a.csr_der("a"), &s.csr_der("s"), now), Err(IssueError::Authority(_))));
+    assert!(matches!(ca.issue_pair(&who, &a.csr_der("a"), &s.csr_der("s"), now, Actor::System), Err(IssueError::Authority(_))));
     let wrong = Passphrase::new("not the passphrase at all".into()).unwrap();
     assert!(matches!(ca.unlock(&wrong), Err(AuthorityError::Signing(SigningError::Decrypt))));
     ca.unlock(&pass()).unwrap();
 
-    let pair = ca.issue_pair(&who, &a.csr_der("a"), &s.csr_der("s"), now).unwrap();
+    let pair = ca.issue_pair(&who, &a.csr_der("a"), &s.csr_der("s"), now, Actor::System).unwrap();
     for (cert, key_type) in [(&pair.auth, KeyType::Auth), (&pair.sign, KeyType::Sign)] {
         verify::verify_issued_by(cert, &certs.issuing).unwrap();
         let info = verify::CertificateInfo::of(cert);
@@ -66,16 +67,16 @@ fn init_issue_and_refusals() {
     // The subject never comes from the request.
     let sneaky = ApplicantKey::generate(2048);
     let other = ApplicantKey::generate(2048);
-    let p2 = ca.issue_pair(&who, &sneaky.csr_der("ADMIN"), &other.csr_der("ROOT"), now).unwrap();
+    let p2 = ca.issue_pair(&who, &sneaky.csr_der("ADMIN"), &other.csr_der("ROOT"), now, Actor::System).unwrap();
     assert!(!verify::name_to_string(&p2.auth.tbs_certificate.subject).contains("ADMIN"));
     assert_eq!(ca.store().count().unwrap(), 4);
 
     // Refusals leave the count as it was.
     assert!(matches!(
-        ca.issue_pair(&who, &a.csr_der("a"), &ApplicantKey::generate(2048).csr_der("x"), now),
+        ca.issue_pair(&who, &a.csr_der("a"), &ApplicantKey::generate(2048).csr_der("x"), now, Actor::System),
         Err(IssueError::KeyReused { .. })
     ));
-    assert!(matches!(ca.issue_pair(&who, &sneaky.csr_der("a"), &sneaky.csr_der("a"), now), Err(IssueError::SameKeyTwice)));
+    assert!(matches!(ca.issue_pair(&who, &sneaky.csr_der("a"), &sneaky.csr_der("a"), now, Actor::System), Err(IssueError::SameKeyTwice)));
     assert_eq!(ca.store().count().unwrap(), 4);
 
     // Opening again sees the same records; init refuses to overwrite.

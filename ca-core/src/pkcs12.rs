@@ -1,0 +1,287 @@
+//! PKCS#12 key stores (RFC 7292), the files an applicant's keys live in on a PC.
+//!
+//! Written in the modern form by default: the key in a PBES2 shrouded key bag
+//! (PBKDF2-HMAC-SHA256, AES-256-CBC), the certificates in PBES2-encrypted data, an
+//! HMAC-SHA256 MAC over the whole. `friendlyName` and `localKeyID` carry the key id,
+//! as in the authority's own files. Reading covers the same form; the authority's
+//! legacy (3DES/RC2) files are for a later change.
+
+use crate::oid;
+use cms::content_info::{CmsVersion, ContentInfo};
+use cms::encrypted_data::EncryptedData;
+use cms::enveloped_data::EncryptedContentInfo;
+use der::asn1::{Any, BmpString, OctetString, SetOfVec};
+use der::{Decode, Encode};
+use pkcs12::cert_type::CertBag;
+use pkcs12::digest_info::DigestInfo;
+use pkcs12::kdf::{derive_key_utf8, Pkcs12KeyType};
+use pkcs12::mac_data::MacData;
+use pkcs12::pfx::{Pfx, Version};
+use pkcs12::safe_bag::{SafeBag, SafeContents};
+use pkcs8::pkcs5::{pbes2, EncryptionScheme};
+use pkcs8::EncryptedPrivateKeyInfo;
+use rand::RngCore;
+use sha2::Sha256;
+use spki::AlgorithmIdentifierOwned;
+use thiserror::Error;
+use x509_cert::attr::Attribute;
+use x509_cert::Certificate;
+use zeroize::Zeroizing;
+
+/// PBKDF2 and MAC iterations of the files we write: the same work factor as the
+/// authority's own keys, so the MAC is no cheaper a way to guess the password.
+pub const ITERATIONS: u32 = crate::signing::PBKDF2_ITERATIONS;
+
+/// The largest file read.
+pub const MAX_PKCS12_BYTES: usize = 1024 * 1024;
+
+/// PKCS#12 failures.
+#[derive(Debug, Error)]
+pub enum Pkcs12Error {
+    /// Not a PKCS#12 file, or one this library cannot read.
+    #[error("not a readable PKCS#12 file: {0}")]
+    Malformed(String),
+    /// The MAC does not verify: wrong password or a damaged file.
+    #[error("wrong password, or the file is damaged (the integrity check failed)")]
+    WrongPassword,
+    /// Encrypted with something other than PBES2.
+    #[error("the file is encrypted with {0}, which this version reads only through `ca inspect` later; re-export it with PBES2 (AES-256)")]
+    UnsupportedEncryption(String),
+    /// No key or no certificate inside.
+    #[error("the file holds no {0}")]
+    Missing(&'static str),
+    /// Larger than [`MAX_PKCS12_BYTES`].
+    #[error("the file is {0} bytes, more than the {MAX_PKCS12_BYTES} accepted")]
+    TooLarge(usize),
+}
+
+impl From<der::Error> for Pkcs12Error {
+    fn from(e: der::Error) -> Self {
+        Pkcs12Error::Malformed(e.to_string())
+    }
+}
+
+impl From<pkcs8::Error> for Pkcs12Error {
+    fn from(e: pkcs8::Error) -> Self {
+        Pkcs12Error::Malformed(e.to_string())
+    }
+}
+
+/// What a key store file holds: one private key and its certificate, plus the chain.
+pub struct KeyStore {
+    /// The private key, unencrypted PKCS#8 DER, wiped when dropped.
+    pub key_pkcs8: Zeroizing<Vec<u8>>,
+    /// The key's certificate.
+    pub certificate: Certificate,
+    /// The CA certificates that came with it.
+    pub chain: Vec<Certificate>,
+    /// The friendlyName of the key, if any.
+    pub friendly_name: Option<String>,
+}
+
+fn random<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    b
+}
+
+fn pbes2_params<'a>(salt: &'a [u8; 16], iv: &'a [u8; 16], iterations: u32) -> Result<pbes2::Parameters<'a>, Pkcs12Error> {
+    pbes2::Parameters::pbkdf2_sha256_aes256cbc(iterations, salt, iv).map_err(|e| Pkcs12Error::Malformed(e.to_string()))
+}
+
+fn bag_attributes(friendly_name: &str, local_key_id: &[u8]) -> Result<SetOfVec<Attribute>, Pkcs12Error> {
+    let one = |oid, value: Any| -> Result<Attribute, Pkcs12Error> { Ok(Attribute { oid, values: SetOfVec::try_from(vec![value])? }) };
+    Ok(SetOfVec::try_from(vec![
+        one(oid::ATTR_FRIENDLY_NAME, Any::encode_from(&BmpString::from_utf8(friendly_name)?)?)?,
+        one(oid::ATTR_LOCAL_KEY_ID, Any::encode_from(&OctetString::new(local_key_id)?)?)?,
+    ])?)
+}
+
+fn safe_bag(bag_id: der::asn1::ObjectIdentifier, value_der: Vec<u8>, attrs: Option<SetOfVec<Attribute>>) -> Result<SafeBag, Pkcs12Error> {
+    // The pkcs12 crate adds the [0] EXPLICIT wrapper when encoding (and keeps it when decoding).
+    Ok(SafeBag { bag_id, bag_value: value_der, bag_attributes: attrs })
+}
+
+fn mac_key(password: &str, salt: &[u8], iterations: i32) -> Result<ring::hmac::Key, Pkcs12Error> {
+    let key = Zeroizing::new(derive_key_utf8::<Sha256>(password, salt, Pkcs12KeyType::Mac, iterations, 32)?);
+    Ok(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key))
+}
+
+/// What goes into a key store file.
+pub struct Entry<'a> {
+    /// The private key, unencrypted PKCS#8 DER.
+    pub key_pkcs8: &'a [u8],
+    /// Its certificate.
+    pub certificate: &'a Certificate,
+    /// CA certificates to include.
+    pub chain: &'a [Certificate],
+    /// friendlyName of the key and certificate.
+    pub friendly_name: &'a str,
+    /// localKeyID tying the key to its certificate.
+    pub local_key_id: &'a [u8],
+}
+
+/// Write a PBES2 key store holding `entry`, protected by `password`.
+pub fn write(entry: &Entry<'_>, password: &str) -> Result<Vec<u8>, Pkcs12Error> {
+    write_with_iterations(entry, password, ITERATIONS)
+}
+
+fn write_with_iterations(entry: &Entry<'_>, password: &str, iterations: u32) -> Result<Vec<u8>, Pkcs12Error> {
+    let Entry { key_pkcs8, certificate, chain, friendly_name, local_key_id } = *entry;
+    let attrs = bag_attributes(friendly_name, local_key_id)?;
+    // Certificates: the holder's (with the attributes that tie it to the key), then the chain.
+    let mut cert_bags = Vec::new();
+    for (i, c) in std::iter::once(certificate).chain(chain).enumerate() {
+        let bag = CertBag { cert_id: oid::CERT_TYPE_X509, cert_value: OctetString::new(c.to_der()?)? };
+        cert_bags.push(safe_bag(oid::BAG_CERT, bag.to_der()?, (i == 0).then(|| attrs.clone()))?);
+    }
+    let (salt, iv) = (random::<16>(), random::<16>());
+    let params = pbes2_params(&salt, &iv, iterations)?;
+    let encrypted_certs = params.encrypt(password, &cert_bags.to_der()?).map_err(|e| Pkcs12Error::Malformed(e.to_string()))?;
+    let certs_info = EncryptedData {
+        version: CmsVersion::V0,
+        enc_content_info: EncryptedContentInfo {
+            content_type: oid::CT_DATA,
+            content_enc_alg: AlgorithmIdentifierOwned::from_der(&EncryptionScheme::from(params).to_der()?)?,
+            encrypted_content: Some(OctetString::new(encrypted_certs)?),
+        },
+        unprotected_attrs: None,
+    };
+
+    let (salt, iv) = (random::<16>(), random::<16>());
+    let key_info = pkcs8::PrivateKeyInfo::from_der(key_pkcs8)?;
+    let shrouded = key_info.encrypt_with_params(pbes2_params(&salt, &iv, iterations)?, password)?;
+    let key_bags: SafeContents = vec![safe_bag(oid::BAG_SHROUDED_KEY, shrouded.as_bytes().to_vec(), Some(attrs))?];
+
+    let auth_safe = vec![
+        ContentInfo { content_type: oid::CT_ENCRYPTED_DATA, content: Any::encode_from(&certs_info)? },
+        ContentInfo { content_type: oid::CT_DATA, content: Any::encode_from(&OctetString::new(key_bags.to_der()?)?)? },
+    ]
+    .to_der()?;
+    let mac_salt = random::<16>();
+    let iterations = i32::try_from(iterations).map_err(|_| Pkcs12Error::Malformed("iteration count".into()))?;
+    let pfx = Pfx {
+        version: Version::V3,
+        auth_safe: ContentInfo { content_type: oid::CT_DATA, content: Any::encode_from(&OctetString::new(auth_safe.clone())?)? },
+        mac_data: Some(MacData {
+            mac: DigestInfo {
+                algorithm: AlgorithmIdentifierOwned { oid: oid::SHA256, parameters: Some(Any::null()) },
+                digest: OctetString::new(ring::hmac::sign(&mac_key(password, &mac_salt, iterations)?, &auth_safe).as_ref())?,
+            },
+            mac_salt: OctetString::new(mac_salt.to_vec())?,
+            iterations,
+        }),
+    };
+    Ok(pfx.to_der()?)
+}
+
+/// A decoded bag's value, without the [0] EXPLICIT wrapper the decoder leaves on.
+fn bag_value(bag: &SafeBag) -> Result<Any, Pkcs12Error> {
+    let explicit = der::asn1::ContextSpecific::<Any>::from_der(&bag.bag_value)?;
+    Ok(explicit.value)
+}
+
+fn pbes2_decrypt(alg: &AlgorithmIdentifierOwned, data: &[u8], password: &str) -> Result<Zeroizing<Vec<u8>>, Pkcs12Error> {
+    let alg_der = alg.to_der()?;
+    let scheme = EncryptionScheme::from_der(&alg_der).map_err(|_| Pkcs12Error::UnsupportedEncryption(alg.oid.to_string()))?;
+    if !matches!(scheme, EncryptionScheme::Pbes2(_)) {
+        return Err(Pkcs12Error::UnsupportedEncryption(alg.oid.to_string()));
+    }
+    scheme.decrypt(password, data).map(Zeroizing::new).map_err(|_| Pkcs12Error::WrongPassword)
+}
+
+/// Read a PBES2 key store with `password`: check the MAC, decrypt, return the key
+/// and certificates. The certificate whose localKeyID matches the key's is the holder's.
+pub fn read(file: &[u8], password: &str) -> Result<KeyStore, Pkcs12Error> {
+    if file.len() > MAX_PKCS12_BYTES {
+        return Err(Pkcs12Error::TooLarge(file.len()));
+    }
+    let pfx = Pfx::from_der(file)?;
+    if pfx.auth_safe.content_type != oid::CT_DATA {
+        return Err(Pkcs12Error::Malformed("the authenticated safe is not plain data (public-key integrity mode)".into()));
+    }
+    let auth_safe = pfx.auth_safe.content.decode_as::<OctetString>()?;
+    let mac_data = pfx.mac_data.as_ref().ok_or(Pkcs12Error::Missing("integrity MAC"))?;
+    if mac_data.mac.algorithm.oid != oid::SHA256 {
+        return Err(Pkcs12Error::UnsupportedEncryption(format!("MAC digest {}", mac_data.mac.algorithm.oid)));
+    }
+    if !(1..=10_000_000).contains(&mac_data.iterations) {
+        return Err(Pkcs12Error::Malformed(format!("MAC iteration count {}", mac_data.iterations)));
+    }
+    let key = mac_key(password, mac_data.mac_salt.as_bytes(), mac_data.iterations)?;
+    ring::hmac::verify(&key, auth_safe.as_bytes(), mac_data.mac.digest.as_bytes()).map_err(|_| Pkcs12Error::WrongPassword)?;
+    // The key, its localKeyID and friendlyName.
+    type KeyBag = (Zeroizing<Vec<u8>>, Option<Vec<u8>>, Option<String>);
+    let mut key: Option<KeyBag> = None;
+    let mut certs: Vec<(Certificate, Option<Vec<u8>>)> = Vec::new();
+    for info in Vec::<ContentInfo>::from_der(auth_safe.as_bytes())? {
+        let contents: Zeroizing<Vec<u8>> = match info.content_type {
+            oid::CT_DATA => Zeroizing::new(info.content.decode_as::<OctetString>()?.as_bytes().to_vec()),
+            oid::CT_ENCRYPTED_DATA => {
+                let enc: EncryptedData = info.content.decode_as()?;
+                let data = enc.enc_content_info.encrypted_content.ok_or(Pkcs12Error::Missing("encrypted content"))?;
+                pbes2_decrypt(&enc.enc_content_info.content_enc_alg, data.as_bytes(), password)?
+            }
+            other => return Err(Pkcs12Error::UnsupportedEncryption(other.to_string())),
+        };
+        for bag in SafeContents::from_der(&contents)? {
+            let local_id = attribute::<OctetString>(&bag, oid::ATTR_LOCAL_KEY_ID).map(|o| o.as_bytes().to_vec());
+            match bag.bag_id {
+                oid::BAG_SHROUDED_KEY => {
+                    let epki_der = bag_value(&bag)?.to_der()?;
+                    let epki = EncryptedPrivateKeyInfo::from_der(&epki_der)?;
+                    let alg = AlgorithmIdentifierOwned::from_der(&epki.encryption_algorithm.to_der()?)?;
+                    let name = attribute::<BmpString>(&bag, oid::ATTR_FRIENDLY_NAME).map(|b| b.to_string());
+                    key = Some((pbes2_decrypt(&alg, epki.encrypted_data, password)?, local_id, name));
+                }
+                oid::BAG_CERT => {
+                    let cert_bag: CertBag = bag_value(&bag)?.decode_as()?;
+                    if cert_bag.cert_id == oid::CERT_TYPE_X509 {
+                        certs.push((Certificate::from_der(cert_bag.cert_value.as_bytes())?, local_id));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let (key_pkcs8, key_id, friendly_name) = key.ok_or(Pkcs12Error::Missing("private key"))?;
+    let holder = certs.iter().position(|(_, id)| key_id.is_some() && *id == key_id).unwrap_or(0);
+    if certs.is_empty() {
+        return Err(Pkcs12Error::Missing("certificate"));
+    }
+    let (certificate, _) = certs.remove(holder);
+    Ok(KeyStore { key_pkcs8, certificate, chain: certs.into_iter().map(|(c, _)| c).collect(), friendly_name })
+}
+
+fn attribute<T: for<'b> der::Decode<'b>>(bag: &SafeBag, oid: der::asn1::ObjectIdentifier) -> Option<T> {
+    T::from_der(&bag.bag_attributes.as_ref()?.iter().find(|a| a.oid == oid)?.values.get(0)?.to_der().ok()?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_wrong_password_and_garbage() {
+        let (signer, cert) = crate::testing::self_signed("PKCS");
+        let _ = signer;
+        let key = crate::signing::generate_rsa_pkcs8(2048).unwrap();
+        let entry = Entry {
+            key_pkcs8: &key,
+            certificate: &cert,
+            chain: std::slice::from_ref(&cert),
+            friendly_name: "ab12",
+            local_key_id: &[0xab, 0x12],
+        };
+        let file = write_with_iterations(&entry, "123456", 1000).unwrap();
+        let read_back = read(&file, "123456").unwrap();
+        assert_eq!(read_back.key_pkcs8.as_slice(), key.as_slice());
+        assert_eq!(read_back.certificate, cert);
+        assert_eq!(read_back.chain.len(), 1);
+        assert_eq!(read_back.friendly_name.as_deref(), Some("ab12"));
+        assert!(matches!(read(&file, "654321"), Err(Pkcs12Error::WrongPassword)));
+        for len in [0, 1, 10, file.len() / 2, file.len() - 1] {
+            assert!(read(&file[..len], "123456").is_err());
+        }
+    }
+}

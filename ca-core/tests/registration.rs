@@ -1,0 +1,293 @@
+//! The registration authority through its library interface, with a clock the tests
+//! move: the 30-day expiry, renewal at and past a certificate's end, approvals by
+//! the wrong people, replays, revocation, and the audit chain under tampering.
+
+use ca_core::audit::{Actor, AuditBreak};
+use ca_core::authority::{self, Authority, InitOptions, IssuedPair};
+use ca_core::calendar::{self, Date};
+use ca_core::identity::{Bin, Iin};
+use ca_core::profile::{Applicant, IdentificationMethod, LegalEntity, PersonName, Role};
+use ca_core::registration::{
+    ApplicationForm, ApplicationState, Clock, EntityForm, Envelope, FixedClock, KeyStorage, Registration, RegistrationError, SignedAction,
+    SignedRequest, CONFIRMATION_DAYS,
+};
+use ca_core::revocation::RevocationReason;
+use ca_core::signing::{Passphrase, RsaSigner};
+use ca_core::store::{Status, Store};
+use der::DateTime;
+use fixtures::ApplicantKey;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use x509_cert::Certificate;
+
+const BIN: &str = "040840000124";
+
+struct Dir(PathBuf);
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn pass() -> Passphrase {
+    Passphrase::new("registration test passphrase".into()).unwrap()
+}
+
+fn start() -> DateTime {
+    DateTime::new(2026, 3, 1, 9, 0, 0).unwrap()
+}
+
+/// One authority made once per test binary, copied for each test.
+fn template() -> &'static Path {
+    static T: OnceLock<PathBuf> = OnceLock::new();
+    T.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("ca-core-registration-template-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        authority::init(&dir, &InitOptions::default(), &pass(), start()).unwrap();
+        dir
+    })
+}
+
+fn fresh(name: &str) -> (Dir, Authority) {
+    let dir = Dir(std::env::temp_dir().join(format!("ca-core-registration-{name}-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&dir.0);
+    std::fs::create_dir_all(&dir.0).unwrap();
+    for entry in std::fs::read_dir(template()).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.0.join(entry.file_name())).unwrap();
+    }
+    let mut ca = Authority::open(&dir.0).unwrap();
+    ca.unlock(&pass()).unwrap();
+    (dir, ca)
+}
+
+/// A valid IIN: born 1988-05-15, a man, with sequence `seq`.
+fn iin(seq: u32) -> String {
+    (0..10).map(|d| format!("8805153{seq:04}{d}")).find(|s| Iin::parse(s).is_ok()).unwrap()
+}
+
+/// Another entity's valid BIN.
+fn other_bin() -> String {
+    (0..10).map(|d| format!("99074000001{d}")).find(|s| Bin::parse(s).is_ok()).unwrap()
+}
+
+fn keys() -> (ApplicantKey, ApplicantKey) {
+    (ApplicantKey::generate(2048), ApplicantKey::generate(2048))
+}
+
+fn form(iin: &str, entity: Option<(&str, &str)>) -> ApplicationForm {
+    ApplicationForm {
+        iin: iin.into(),
+        surname: "Тестов".into(),
+        name: "Тест".into(),
+        patronymic: None,
+        email: None,
+        entity: entity.map(|(bin, role)| EntityForm { bin: bin.into(), organization: "ТОО ТЕСТ".into(), role: role.into() }),
+        storage: KeyStorage::Pc,
+        registration_center: "ЦОН Астана".into(),
+    }
+}
+
+/// A holder issued directly (as `ca issue` does), with their keys.
+struct Holder {
+    pair: IssuedPair,
+    sign_key: ApplicantKey,
+    auth_key: ApplicantKey,
+}
+
+fn holder(ca: &mut Authority, iin: &str, role: Option<(&str, Role)>, how: IdentificationMethod, at: DateTime) -> Holder {
+    let (auth_key, sign_key) = keys();
+    let entity = role.map(|(bin, r)| LegalEntity::new(bin, "ТОО ТЕСТ", r).unwrap());
+    let who = Applicant::new(iin, PersonName::new("Главный", "Глава", None).unwrap(), None, entity, how, Date::of(&at)).unwrap();
+    let pair = ca.issue_pair(&who, &auth_key.csr_der("a"), &sign_key.csr_der("s"), at, Actor::System).unwrap();
+    Holder { pair, sign_key, auth_key }
+}
+
+fn signed(action: SignedAction, key: &ApplicantKey, cert: &Certificate, clock: &dyn Clock) -> Envelope {
+    let signer = RsaSigner::from_pkcs8(key.pkcs8_der()).unwrap();
+    Envelope::sign(&SignedRequest::new(action), &signer, cert, clock.now()).unwrap()
+}
+
+fn serial(c: &Certificate) -> String {
+    hex::encode(c.tbs_certificate.serial_number.as_bytes())
+}
+
+#[test]
+fn individual_applies_is_confirmed_and_the_audit_chain_catches_an_edit() {
+    let (dir, mut ca) = fresh("individual");
+    let clock = FixedClock::new(start());
+    let mut ra = Registration::new(&mut ca, &clock);
+    let (a, s) = keys();
+    let receipt = ra.submit(&form(&iin(1), None), &a.csr_der("x"), &s.csr_der("y")).unwrap();
+    assert_eq!(receipt.state, ApplicationState::AwaitingIdentity);
+    assert_eq!(receipt.number.len(), 16);
+    assert!(matches!(ra.status(&receipt.number, "wrong secret"), Err(RegistrationError::NotFound)));
+    assert!(matches!(ra.certificates(&receipt.number, &receipt.secret), Err(RegistrationError::NotIssued { .. })));
+    let pending = ra.list(None, Some("ЦОН Астана")).unwrap();
+    assert_eq!(pending.len(), 1);
+    assert!(ra.list(None, Some("elsewhere")).unwrap().is_empty());
+
+    let pair = ra.confirm(&receipt.number, Actor::Operator("op".into())).unwrap();
+    let view = ra.status(&receipt.number, &receipt.secret).unwrap();
+    assert_eq!(view.state, ApplicationState::Issued);
+    assert_eq!(view.certificates.unwrap().sign, serial(&pair.sign));
+    let (auth, sign) = ra.certificates(&receipt.number, &receipt.secret).unwrap();
+    assert_eq!((auth, sign), (pair.auth.clone(), pair.sign.clone()));
+    // Issued is final.
+    assert!(matches!(ra.confirm(&receipt.number, Actor::System), Err(RegistrationError::Illegal(_))));
+    assert!(matches!(ra.reject(&receipt.number, "late", Actor::System), Err(RegistrationError::Illegal(_))));
+    // The same keys cannot apply again.
+    assert!(ra.submit(&form(&iin(1), None), &a.csr_der("x"), &s.csr_der("y")).is_err());
+
+    // submitted + confirmed (pair issued with it) = 2 records.
+    assert_eq!(ca.store().verify_audit().unwrap(), Ok(2));
+    drop(ca);
+    let db = rusqlite::Connection::open(dir.0.join("ca.sqlite")).unwrap();
+    db.execute("UPDATE audit_log SET actor = 'operator:someone-else' WHERE seq = 2", []).unwrap();
+    drop(db);
+    let ca = Authority::open(&dir.0).unwrap();
+    assert_eq!(ca.store().verify_audit().unwrap(), Err(AuditBreak::Altered(2)));
+}
+
+#[test]
+fn employee_waits_for_the_head_and_only_the_head_may_approve() {
+    let (_dir, mut ca) = fresh("employee");
+    let clock = FixedClock::new(start());
+    let ceo = holder(&mut ca, &iin(10), Some((BIN, Role::Ceo)), IdentificationMethod::InPerson, start());
+    let stranger = holder(&mut ca, &iin(11), Some((other_bin().as_str(), Role::Ceo)), IdentificationMethod::InPerson, start());
+    let revoked_ceo = holder(&mut ca, &iin(12), Some((BIN, Role::Ceo)), IdentificationMethod::InPerson, start());
+    let plain = holder(&mut ca, &iin(13), Some((BIN, Role::Signer)), IdentificationMethod::InPerson, start());
+    let mut ra = Registration::new(&mut ca, &clock);
+    ra.revoke(&serial(&revoked_ceo.pair.sign), RevocationReason::AffiliationChanged, Actor::System).unwrap();
+
+    let (a, s) = keys();
+    let receipt = ra.submit(&form(&iin(20), Some((BIN, "employee"))), &a.csr_der("x"), &s.csr_der("y")).unwrap();
+    assert_eq!(receipt.state, ApplicationState::AwaitingHeadApproval);
+    assert!(matches!(ra.confirm(&receipt.number, Actor::System), Err(RegistrationError::Illegal(_))));
+    let approve = || SignedAction::Approve { application: receipt.number.clone() };
+
+    let by_stranger = signed(approve(), &stranger.sign_key, &stranger.pair.sign, &clock);
+    assert!(matches!(ra.approve(&by_stranger), Err(RegistrationError::Forbidden(_))));
+    let by_auth_key = signed(approve(), &ceo.auth_key, &ceo.pair.auth, &clock);
+    assert!(matches!(ra.approve(&by_auth_key), Err(RegistrationError::NotASignKey)));
+    let by_revoked = signed(approve(), &revoked_ceo.sign_key, &revoked_ceo.pair.sign, &clock);
+    assert!(matches!(ra.approve(&by_revoked), Err(RegistrationError::SignerNotValid { status: "revoked", .. })));
+    let by_signer = signed(approve(), &plain.sign_key, &plain.pair.sign, &clock);
+    assert!(matches!(ra.approve(&by_signer), Err(RegistrationError::Forbidden(_))));
+    // A signature over other bytes than those sent.
+    let mut tampered = signed(approve(), &ceo.sign_key, &ceo.pair.sign, &clock);
+    tampered.request = signed(approve(), &ceo.sign_key, &ceo.pair.sign, &clock).request;
+    assert!(matches!(ra.approve(&tampered), Err(RegistrationError::Signature(_))));
+    assert_eq!(ra.show(&receipt.number).unwrap().state, ApplicationState::AwaitingHeadApproval);
+
+    let good = signed(approve(), &ceo.sign_key, &ceo.pair.sign, &clock);
+    let view = ra.approve(&good).unwrap();
+    assert_eq!(view.state, ApplicationState::AwaitingIdentity);
+    assert_eq!(view.approved_by.as_deref(), Some(serial(&ceo.pair.sign).as_str()));
+    assert!(matches!(ra.approve(&good), Err(RegistrationError::Replay)));
+    // A signature from too long ago.
+    let old_clock = FixedClock::new(start());
+    old_clock.advance(-3_600);
+    let stale = signed(approve(), &ceo.sign_key, &ceo.pair.sign, &old_clock);
+    assert!(matches!(ra.approve(&stale), Err(RegistrationError::Stale { .. })));
+
+    let pair = ra.confirm(&receipt.number, Actor::Operator("op".into())).unwrap();
+    let info = ca_core::verify::CertificateInfo::of(&pair.sign);
+    assert_eq!(info.roles, vec!["employee"]);
+    assert_eq!(info.owner.bin.as_deref(), Some(BIN));
+}
+
+#[test]
+fn an_application_left_thirty_days_expires_and_cannot_be_confirmed() {
+    let (_dir, mut ca) = fresh("expiry");
+    let clock = FixedClock::new(start());
+    let mut ra = Registration::new(&mut ca, &clock);
+    let (a, s) = keys();
+    let receipt = ra.submit(&form(&iin(30), None), &a.csr_der("x"), &s.csr_der("y")).unwrap();
+    clock.advance(CONFIRMATION_DAYS * 86_400 - 1);
+    assert_eq!(ra.status(&receipt.number, &receipt.secret).unwrap().state, ApplicationState::AwaitingIdentity);
+    clock.advance(1);
+    assert!(matches!(ra.confirm(&receipt.number, Actor::System), Err(RegistrationError::Expired(_))));
+    let view = ra.status(&receipt.number, &receipt.secret).unwrap();
+    assert_eq!(view.state, ApplicationState::Expired);
+    assert_eq!(view.expires_at, None);
+    assert!(matches!(ra.confirm(&receipt.number, Actor::System), Err(RegistrationError::Expired(_))));
+    assert_eq!(ca.store().count().unwrap(), 0, "nothing issued");
+    assert_eq!(ca.store().verify_audit().unwrap(), Ok(2), "submitted, expired");
+}
+
+#[test]
+fn renewal_supersedes_the_old_pair_and_is_refused_when_it_must_be() {
+    let (_dir, mut ca) = fresh("renewal");
+    let clock = FixedClock::new(start());
+    let me = holder(&mut ca, &iin(40), None, IdentificationMethod::InPerson, start());
+    let remote = holder(&mut ca, &iin(41), None, IdentificationMethod::Remote, start());
+    let expiring = holder(&mut ca, &iin(42), None, IdentificationMethod::InPerson, start());
+    let mut ra = Registration::new(&mut ca, &clock);
+    clock.advance(100 * 86_400);
+    let renew =
+        |k: &ApplicantKey, k2: &ApplicantKey| SignedAction::Renew { auth_csr: base64(&k.csr_der("a")), sign_csr: base64(&k2.csr_der("s")) };
+    let (na, ns) = keys();
+    let env = signed(renew(&na, &ns), &me.sign_key, &me.pair.sign, &clock);
+    let new = ra.renew(&env).unwrap();
+    assert!(matches!(ra.renew(&env), Err(RegistrationError::Replay)));
+    let now = calendar::unix_seconds(&clock.now());
+    for old in [&me.pair.auth, &me.pair.sign] {
+        let rec = ca_core::store::Store::certificate(ra_store(&mut ra), &serial(old)).unwrap().unwrap();
+        assert!(matches!(rec.status(now), Status::Revoked(r) if r.reason == RevocationReason::Superseded));
+    }
+    // The old key is revoked now: it cannot renew again.
+    let (a2, s2) = keys();
+    let again = signed(renew(&a2, &s2), &me.sign_key, &me.pair.sign, &clock);
+    assert!(matches!(ra.renew(&again), Err(RegistrationError::SignerNotValid { status: "revoked", .. })));
+    // AUTH keys do not sign.
+    let with_auth = signed(renew(&a2, &s2), &me.auth_key, &me.pair.auth, &clock);
+    assert!(matches!(ra.renew(&with_auth), Err(RegistrationError::SignerNotValid { .. }) | Err(RegistrationError::NotASignKey)));
+    // Remotely identified: apply again instead.
+    let by_remote = signed(renew(&a2, &s2), &remote.sign_key, &remote.pair.sign, &clock);
+    assert!(matches!(ra.renew(&by_remote), Err(RegistrationError::NotRenewable(_))));
+    // Past the end of its year, a certificate renews nothing.
+    clock.advance(300 * 86_400);
+    let late = signed(renew(&a2, &s2), &expiring.sign_key, &expiring.pair.sign, &clock);
+    assert!(matches!(ra.renew(&late), Err(RegistrationError::SignerNotValid { status: "expired", .. })));
+    // The new pair carries the same person.
+    let info = ca_core::verify::CertificateInfo::of(&new.sign);
+    assert_eq!(info.owner.iin.as_deref(), Some(iin(40).as_str()));
+    assert_eq!(info.identification, Some("in_person"));
+}
+
+fn ra_store<'a>(ra: &'a mut Registration<'_>) -> &'a dyn Store {
+    ra.store()
+}
+
+fn base64(der: &[u8]) -> String {
+    use base64ct::Encoding;
+    base64ct::Base64::encode_string(der)
+}
+
+#[test]
+fn owner_and_operator_revocation_hold_and_unhold() {
+    let (_dir, mut ca) = fresh("revocation");
+    let clock = FixedClock::new(start());
+    let me = holder(&mut ca, &iin(50), None, IdentificationMethod::InPerson, start());
+    let other = holder(&mut ca, &iin(51), None, IdentificationMethod::InPerson, start());
+    let mut ra = Registration::new(&mut ca, &clock);
+    let not_mine = signed(SignedAction::Revoke { reason: "cACompromise".into() }, &me.sign_key, &me.pair.sign, &clock);
+    assert!(matches!(ra.revoke_own(&not_mine), Err(RegistrationError::Forbidden(_))));
+    let env = signed(SignedAction::Revoke { reason: "keyCompromise".into() }, &me.sign_key, &me.pair.sign, &clock);
+    let revoked = ra.revoke_own(&env).unwrap();
+    assert_eq!(revoked.len(), 2);
+
+    let s = serial(&other.pair.auth);
+    assert!(matches!(ra.unhold(&s, Actor::System), Err(RegistrationError::NotOnHold(_))));
+    ra.revoke(&s, RevocationReason::CertificateHold, Actor::System).unwrap();
+    assert!(matches!(ra.revoke(&s, RevocationReason::CertificateHold, Actor::System), Err(RegistrationError::AlreadyRevoked(_))));
+    ra.unhold(&s, Actor::System).unwrap();
+    ra.revoke(&s, RevocationReason::CertificateHold, Actor::System).unwrap();
+    ra.revoke(&s, RevocationReason::KeyCompromise, Actor::System).unwrap();
+    assert!(matches!(ra.unhold(&s, Actor::System), Err(RegistrationError::NotOnHold(_))));
+    assert!(matches!(ra.revoke(&s, RevocationReason::Superseded, Actor::System), Err(RegistrationError::AlreadyRevoked(_))));
+    assert!(matches!(ra.revoke("00ff", RevocationReason::Superseded, Actor::System), Err(RegistrationError::UnknownCertificate(_))));
+    // 4 pairs issued... 2 issued + own revoke + hold + unhold + hold + keyCompromise = 7.
+    assert_eq!(ra_store(&mut ra).verify_audit().unwrap(), Ok(7));
+}
