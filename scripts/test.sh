@@ -15,13 +15,14 @@ if ((${#apt_missing[@]})); then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_missing[@]}"
 fi
-if ! command -v lint_pkix_cert >/dev/null 2>&1 || ! python3 -c 'import cryptography' 2>/dev/null; then
-    log "installing pkilint and cryptography from PyPI"
-    python3 -m pip install --quiet --disable-pip-version-check pkilint cryptography \
-        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages pkilint cryptography
+if ! command -v lint_pkix_cert >/dev/null 2>&1 || ! python3 -c 'import cryptography' 2>/dev/null || ! command -v schemathesis >/dev/null 2>&1; then
+    log "installing pkilint, cryptography and schemathesis from PyPI"
+    python3 -m pip install --quiet --disable-pip-version-check pkilint cryptography schemathesis \
+        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages pkilint cryptography schemathesis
     hash -r
 fi
 command -v lint_pkix_cert >/dev/null 2>&1 || { echo "lint_pkix_cert not on PATH after installing pkilint" >&2; exit 1; }
+command -v schemathesis >/dev/null 2>&1 || { echo "schemathesis not on PATH after installing it" >&2; exit 1; }
 
 # --- build and test ---------------------------------------------------------
 # Release profile for everything: the end-to-end tests drive the same binaries

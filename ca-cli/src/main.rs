@@ -2,11 +2,15 @@
 //! inspecting a certificate. A thin shell over `ca-core`; the contract is CLI.md.
 //! Exit status: 0 success, 1 refused (bad input, policy), 2 usage error.
 
+mod enroll;
+mod operator;
+
 use anyhow::{anyhow, bail, Context, Result};
 use ca_core::audit::Actor;
-use ca_core::authority::{self, Authority, Config, InitOptions, Layout};
+use ca_core::authority::{self, Authority, Config, InitOptions, Layout, PassphraseSource};
 use ca_core::calendar::{self, Date};
-use ca_core::profile::{Applicant, CertType, IdentificationMethod, LegalEntity, PersonName, Role};
+use ca_core::profile::{Applicant, CertType, IdentificationMethod, LegalEntity, PersonName, Role, StaffRole};
+use ca_core::registration::{KeyStorage, SignedAction};
 use ca_core::signing::Passphrase;
 use ca_core::store::{ListFilter, Status, StatusFilter, Store};
 use ca_core::verify::{self, CertificateInfo};
@@ -69,6 +73,34 @@ enum Command {
         #[arg(long, value_enum)]
         status: Option<StatusArg>,
     },
+    /// Revoke a certificate (reasons as in RFC 5280, camelCase).
+    Revoke {
+        /// Serial number, hex.
+        serial: String,
+        /// keyCompromise, affiliationChanged, superseded, cessationOfOperation, certificateHold, ...
+        #[arg(long)]
+        reason: String,
+    },
+    /// Lift a certificateHold.
+    Unhold {
+        /// Serial number, hex.
+        serial: String,
+    },
+    /// The application workflow: list, show, confirm identity, reject.
+    Application {
+        #[command(subcommand)]
+        command: ApplicationCommand,
+    },
+    /// The applicant's side: keys, application, download, renewal, revocation.
+    Enroll {
+        #[command(subcommand)]
+        command: EnrollCommand,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Describe a certificate or request (PEM or DER), ours or anyone's.
     Inspect {
         /// The file.
@@ -79,9 +111,95 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain; fails naming the first edited, missing or reordered record.
+    Verify,
+}
+
+/// An operator's key store and server, for the operator API.
 #[derive(clap::Args)]
-struct IssueArgs {
-    /// Holder's IIN.
+struct Remote {
+    /// The authority's server; without it, work on --data directly.
+    #[arg(long, requires = "key_dir")]
+    server: Option<String>,
+    /// Key store holding the operator's SIGN certificate (RSA256_*.p12).
+    #[arg(long)]
+    key_dir: Option<PathBuf>,
+    /// File holding the key store password (else $CA_KEY_PASSWORD).
+    #[arg(long)]
+    password_file: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum ApplicationCommand {
+    /// Applications in a state (default: awaiting identity confirmation).
+    List {
+        /// submitted, awaiting_head_approval, awaiting_identity, issued, rejected, expired.
+        #[arg(long)]
+        state: Option<String>,
+        /// Only this registration center.
+        #[arg(long)]
+        center: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// One application.
+    Show {
+        /// Application number.
+        number: String,
+    },
+    /// The applicant's identity document was checked in person: issue the pair.
+    Confirm {
+        /// Application number.
+        number: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Reject the application; the applicant reads the reason.
+    Reject {
+        /// Application number.
+        number: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+/// The applicant's key store directory and its password.
+#[derive(clap::Args)]
+struct KeyStoreArgs {
+    /// The key store directory.
+    #[arg(long, default_value = ".")]
+    dir: PathBuf,
+    /// File holding the key store password (else $CA_KEY_PASSWORD).
+    #[arg(long)]
+    password_file: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum StorageArg {
+    Pc,
+    Idcard,
+    Kaztoken,
+}
+
+impl From<StorageArg> for KeyStorage {
+    fn from(s: StorageArg) -> Self {
+        match s {
+            StorageArg::Pc => KeyStorage::Pc,
+            StorageArg::Idcard => KeyStorage::Idcard,
+            StorageArg::Kaztoken => KeyStorage::Kaztoken,
+        }
+    }
+}
+
+/// Who a pair is for, as the command line gives it.
+#[derive(clap::Args)]
+struct PersonArgs {
+    /// IIN.
     #[arg(long)]
     iin: String,
     /// Surname.
@@ -96,7 +214,7 @@ struct IssueArgs {
     /// E-mail address.
     #[arg(long)]
     email: Option<String>,
-    /// BIN of the legal entity the holder represents.
+    /// BIN of the legal entity.
     #[arg(long, requires_all = ["org", "role"])]
     bin: Option<String>,
     /// Organization name.
@@ -105,9 +223,106 @@ struct IssueArgs {
     /// Role in the legal entity.
     #[arg(long, value_enum, requires = "bin")]
     role: Option<RoleArg>,
+}
+
+#[derive(clap::Args)]
+struct ApplyArgs {
+    /// The authority's server.
+    #[arg(long)]
+    server: String,
+    /// The key store made by `keygen`.
+    #[arg(long, default_value = ".")]
+    dir: PathBuf,
+    #[command(flatten)]
+    person: PersonArgs,
+    /// Where the keys live.
+    #[arg(long, value_enum, default_value = "pc")]
+    storage: StorageArg,
+    /// The registration center you will visit.
+    #[arg(long)]
+    center: String,
+}
+
+#[derive(Subcommand)]
+enum EnrollCommand {
+    /// Make the AUTH and SIGN key pairs in the key store.
+    Keygen {
+        #[command(flatten)]
+        store: KeyStoreArgs,
+        /// Where the keys live.
+        #[arg(long, value_enum, default_value = "pc")]
+        storage: StorageArg,
+    },
+    /// Submit the CSRs and your data; prints the application number.
+    Apply(ApplyArgs),
+    /// Where an application stands.
+    Status {
+        /// The authority's server.
+        #[arg(long)]
+        server: String,
+        /// Application number.
+        number: String,
+        /// The key store that applied (holds the secret).
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// The application's secret, if not in the key store.
+        #[arg(long, env = "CA_APPLICATION_SECRET")]
+        secret: Option<String>,
+    },
+    /// Download the certificates into the key store as PKCS#12 files.
+    Fetch {
+        /// The authority's server.
+        #[arg(long)]
+        server: String,
+        /// Application number.
+        number: String,
+        #[command(flatten)]
+        store: KeyStoreArgs,
+        /// The application's secret, if not in the key store.
+        #[arg(long, env = "CA_APPLICATION_SECRET")]
+        secret: Option<String>,
+    },
+    /// Renew the pair, signed with the current SIGN key.
+    Renew {
+        /// The authority's server.
+        #[arg(long)]
+        server: String,
+        #[command(flatten)]
+        store: KeyStoreArgs,
+    },
+    /// Revoke your own pair, signed with its SIGN key.
+    Revoke {
+        /// The authority's server.
+        #[arg(long)]
+        server: String,
+        #[command(flatten)]
+        store: KeyStoreArgs,
+        /// keyCompromise, affiliationChanged, superseded, cessationOfOperation or certificateHold.
+        #[arg(long)]
+        reason: String,
+    },
+    /// As a legal entity's head (or HR officer), approve an employee's application.
+    Approve {
+        /// The authority's server.
+        #[arg(long)]
+        server: String,
+        /// Application number.
+        number: String,
+        #[command(flatten)]
+        store: KeyStoreArgs,
+    },
+}
+
+#[derive(clap::Args)]
+struct IssueArgs {
+    #[command(flatten)]
+    person: PersonArgs,
     /// How the holder's identity was proven.
     #[arg(long, value_enum, default_value = "in-person")]
     identification: IdentificationArg,
+    /// A role inside the authority (CA staff): ca_operator, ca_manager, ca_administrator.
+    #[arg(long)]
+    staff: Option<String>,
     /// PKCS#10 request for the AUTH key.
     #[arg(long)]
     auth_csr: PathBuf,
@@ -171,7 +386,88 @@ fn run(cli: &Cli) -> Result<()> {
         Command::Show { serial } => show(cli, serial),
         Command::List { iin, bin, status } => list(cli, iin.clone(), bin.clone(), *status),
         Command::Inspect { file, issuer } => inspect(cli, file, issuer.as_deref()),
+        Command::Revoke { serial, reason } => done(cli, operator::revoke(&cli.data, serial, reason)?),
+        Command::Unhold { serial } => done(cli, operator::unhold(&cli.data, serial)?),
+        Command::Audit { command: AuditCommand::Verify } => done(cli, operator::audit_verify(&cli.data)?),
+        Command::Application { command } => application(cli, command),
+        Command::Enroll { command } => enroll_command(cli, command),
     }
+}
+
+/// Print a command's result: JSON with --json, else a readable rendering of it.
+fn done(cli: &Cli, value: Value) -> Result<()> {
+    print(cli, &value, || human_json(&value, 0));
+    Ok(())
+}
+
+fn human_json(v: &Value, indent: usize) -> String {
+    let pad = "  ".repeat(indent);
+    match v {
+        Value::Object(m) => m
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| match v {
+                Value::Object(_) | Value::Array(_) => format!("{pad}{k}:\n{}", human_json(v, indent + 1)),
+                _ => format!("{pad}{k}: {}", human_json(v, 0)),
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Value::Array(a) if a.is_empty() => format!("{pad}(none)"),
+        Value::Array(a) => a.iter().map(|x| format!("{pad}-\n{}", human_json(x, indent + 1))).collect::<Vec<_>>().join("\n"),
+        Value::String(s) => format!("{pad}{s}"),
+        other => format!("{pad}{other}"),
+    }
+}
+
+fn remote_password(r: &Remote) -> Result<zeroize::Zeroizing<String>> {
+    enroll::password(r.password_file.as_deref())
+}
+
+fn application(cli: &Cli, command: &ApplicationCommand) -> Result<()> {
+    let remote = |r: &Remote| r.server.clone().zip(r.key_dir.clone());
+    let value = match command {
+        ApplicationCommand::List { state, center, remote: r } => match remote(r) {
+            Some((server, dir)) => {
+                if state.is_some() {
+                    bail!("--state works on --data only; the operator API lists applications awaiting identity confirmation");
+                }
+                let action = SignedAction::ListPending { center: center.clone() };
+                enroll::operator(&server, &dir, &remote_password(r)?, "/api/v1/operator/applications/pending", action)?
+            }
+            None => operator::list(&cli.data, state.as_deref(), center.as_deref())?,
+        },
+        ApplicationCommand::Show { number } => operator::show(&cli.data, number)?,
+        ApplicationCommand::Confirm { number, remote: r } => match remote(r) {
+            Some((server, dir)) => {
+                let path = format!("/api/v1/operator/applications/{number}/confirm");
+                enroll::operator(&server, &dir, &remote_password(r)?, &path, SignedAction::Confirm { application: number.clone() })?
+            }
+            None => operator::confirm(&cli.data, &passphrase(cli)?, number)?,
+        },
+        ApplicationCommand::Reject { number, reason, remote: r } => match remote(r) {
+            Some((server, dir)) => {
+                let path = format!("/api/v1/operator/applications/{number}/reject");
+                let action = SignedAction::Reject { application: number.clone(), reason: reason.clone() };
+                enroll::operator(&server, &dir, &remote_password(r)?, &path, action)?
+            }
+            None => operator::reject(&cli.data, number, reason)?,
+        },
+    };
+    done(cli, value)
+}
+
+fn enroll_command(cli: &Cli, command: &EnrollCommand) -> Result<()> {
+    let pw = |s: &KeyStoreArgs| enroll::password(s.password_file.as_deref());
+    let value = match command {
+        EnrollCommand::Keygen { store, storage } => enroll::keygen(&store.dir, (*storage).into(), &pw(store)?)?,
+        EnrollCommand::Apply(a) => enroll::apply(&a.server, &a.dir, enroll::form(a))?,
+        EnrollCommand::Status { server, number, dir, secret } => enroll::status(server, dir, number, secret.clone())?,
+        EnrollCommand::Fetch { server, number, store, secret } => enroll::fetch(server, &store.dir, number, secret.clone(), &pw(store)?)?,
+        EnrollCommand::Renew { server, store } => enroll::renew(server, &store.dir, &pw(store)?)?,
+        EnrollCommand::Revoke { server, store, reason } => enroll::revoke(server, &store.dir, reason, &pw(store)?)?,
+        EnrollCommand::Approve { server, number, store } => enroll::approve(server, &store.dir, number, &pw(store)?)?,
+    };
+    done(cli, value)
 }
 
 /// The passphrase given by flag or environment, if any.
@@ -181,16 +477,15 @@ fn given_passphrase(cli: &Cli) -> Result<Option<Passphrase>> {
 
 /// The passphrase for an existing authority: flag, environment, or the file init wrote.
 fn passphrase(cli: &Cli) -> Result<Passphrase> {
-    if let Some(p) = given_passphrase(cli)? {
-        return Ok(p);
+    let layout = Layout::new(&cli.data);
+    match authority::find_passphrase(cli.passphrase_file.as_deref(), &layout)? {
+        Some((p, PassphraseSource::Given)) => Ok(p),
+        Some((p, PassphraseSource::Stored)) => {
+            eprintln!("note: using the passphrase stored in {}; move it offline for production", layout.passphrase().display());
+            Ok(p)
+        }
+        None => bail!("no CA passphrase: set CA_PASSPHRASE or pass --passphrase-file FILE"),
     }
-    let stored = Layout::new(&cli.data).passphrase();
-    if stored.exists() {
-        eprintln!("note: using the passphrase stored in {}; move it offline for production", stored.display());
-        let text = std::fs::read_to_string(&stored).with_context(|| format!("reading {}", stored.display()))?;
-        return Ok(Passphrase::new(text)?);
-    }
-    bail!("no CA passphrase: set CA_PASSPHRASE or pass --passphrase-file FILE")
 }
 
 fn print(cli: &Cli, value: &Value, human: impl FnOnce() -> String) {
@@ -248,9 +543,10 @@ fn read_input(path: &Path) -> Result<Vec<u8>> {
 }
 
 fn issue(cli: &Cli, a: &IssueArgs) -> Result<()> {
+    let p = &a.person;
     let today = Date::of(&calendar::now());
-    let person = PersonName::new(&a.surname, &a.name, a.patronymic.as_deref())?;
-    let entity = match (&a.bin, &a.org, a.role) {
+    let person = PersonName::new(&p.surname, &p.name, p.patronymic.as_deref())?;
+    let entity = match (&p.bin, &p.org, p.role) {
         (Some(bin), Some(org), Some(role)) => Some(LegalEntity::new(bin, org, role.into())?),
         _ => None,
     };
@@ -258,7 +554,10 @@ fn issue(cli: &Cli, a: &IssueArgs) -> Result<()> {
         IdentificationArg::InPerson => IdentificationMethod::InPerson,
         IdentificationArg::Remote => IdentificationMethod::Remote,
     };
-    let applicant = Applicant::new(&a.iin, person, a.email.as_deref(), entity, identification, today)?;
+    let mut applicant = Applicant::new(&p.iin, person, p.email.as_deref(), entity, identification, today)?;
+    if let Some(staff) = &a.staff {
+        applicant = applicant.with_staff_role(staff.parse::<StaffRole>()?);
+    }
     let auth_csr = read_input(&a.auth_csr)?;
     let sign_csr = read_input(&a.sign_csr)?;
     let mut ca = Authority::open(&cli.data)?;

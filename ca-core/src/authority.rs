@@ -197,6 +197,29 @@ impl Layout {
     }
 }
 
+/// Where an authority's passphrase came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PassphraseSource {
+    /// `--passphrase-file` or `CA_PASSPHRASE`.
+    Given,
+    /// The file `init` wrote into the directory when none was given.
+    Stored,
+}
+
+/// The passphrase for the authority in `layout`: from `file` or the environment,
+/// else the one `init` stored in the directory; `None` if there is none.
+pub fn find_passphrase(file: Option<&Path>, layout: &Layout) -> Result<Option<(Passphrase, PassphraseSource)>, SigningError> {
+    if let Some(p) = Passphrase::from_file_or_env(file)? {
+        return Ok(Some((p, PassphraseSource::Given)));
+    }
+    let stored = layout.passphrase();
+    if !stored.exists() {
+        return Ok(None);
+    }
+    let text = fs::read_to_string(&stored).map_err(|e| SigningError::PassphraseFile { path: stored.clone(), reason: e.to_string() })?;
+    Ok(Some((Passphrase::new(text)?, PassphraseSource::Stored)))
+}
+
 /// The three keys an authority holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CaRole {

@@ -116,6 +116,21 @@ pub fn verify_csr(bytes: &[u8]) -> Result<VerifiedCsr, CsrError> {
     Ok(VerifiedCsr { public_key: key, bits, fingerprint })
 }
 
+/// A PKCS#10 request for `signer`'s key, as the applicant's client makes it. The
+/// subject is left empty: the authority takes the subject from the verified
+/// applicant data, never from a request.
+pub fn create(signer: &dyn crate::signing::Signer) -> Result<Vec<u8>, crate::signing::SigningError> {
+    let info = x509_cert::request::CertReqInfo {
+        version: x509_cert::request::Version::V1,
+        subject: x509_cert::name::Name::default(),
+        public_key: signer.public_key().clone(),
+        attributes: der::asn1::SetOfVec::new(),
+    };
+    let signature = signer.sign(&info.to_der()?)?;
+    let req = CertReq { info, algorithm: signer.algorithm(), signature: der::asn1::BitString::from_bytes(&signature)? };
+    Ok(req.to_der()?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -464,7 +464,8 @@ impl RegistrationError {
     pub fn code(&self) -> &'static str {
         use RegistrationError::*;
         match self {
-            Profile(_) | Identity(_) | BadRequest(_) => "invalid_application",
+            Profile(_) | Identity(_) => "invalid_application",
+            BadRequest(_) => "invalid_request",
             Issue(IssueError::Csr { .. }) => "invalid_csr",
             Issue(IssueError::SameKeyTwice) => "same_key_twice",
             Issue(IssueError::KeyReused { .. }) => "key_reused",
@@ -595,6 +596,11 @@ impl<'a> Registration<'a> {
     /// The RA over `ca`, telling time by `clock`.
     pub fn new(ca: &'a mut Authority, clock: &'a dyn Clock) -> Self {
         Registration { ca, clock }
+    }
+
+    /// The CA certificates, for clients that store the chain.
+    pub fn chain(&self) -> &crate::authority::CaCertificates {
+        self.ca.certificates()
     }
 
     /// The database, read-only.
@@ -816,12 +822,13 @@ impl<'a> Registration<'a> {
         Ok(v)
     }
 
-    /// A head's signed approval of an employee's application.
-    pub fn approve(&mut self, envelope: &Envelope) -> Result<ApplicationView, RegistrationError> {
+    /// A head's signed approval of application `number`.
+    pub fn approve(&mut self, number: &str, envelope: &Envelope) -> Result<ApplicationView, RegistrationError> {
         let v = self.verify(envelope)?;
         let SignedAction::Approve { application } = &v.request.action else {
             return Err(RegistrationError::BadRequest("this endpoint takes an approve request".into()));
         };
+        same_application(number, application)?;
         let app = self.current(application)?;
         let to = app.state.after(Transition::Approve).map_err(|e| self.expired_or(&app, e))?;
         let form: ApplicationForm =
@@ -978,6 +985,14 @@ impl<'a> Registration<'a> {
         }
         Ok(())
     }
+}
+
+/// Check that a signed request names the application the URL names.
+pub fn same_application(path: &str, signed: &str) -> Result<(), RegistrationError> {
+    if path != signed {
+        return Err(RegistrationError::BadRequest(format!("the signed request names application {signed}, the URL {path}")));
+    }
+    Ok(())
 }
 
 /// The applicant a certificate was issued to, for its renewal: same person, same

@@ -85,6 +85,12 @@ impl Passphrase {
         Passphrase(Zeroizing::new(hex::encode(bytes.as_ref())))
     }
 
+    /// A password whose length policy the caller enforces (an applicant's key store
+    /// password, six characters at least as the national authority's clients ask).
+    pub fn new_unchecked(s: &str) -> Self {
+        Passphrase(Zeroizing::new(s.to_string()))
+    }
+
     /// The passphrase an operator supplied: read from `file` when given, else from
     /// the [`PASSPHRASE_ENV`] environment variable; `None` when neither is set.
     pub fn from_file_or_env(file: Option<&std::path::Path>) -> Result<Option<Self>, SigningError> {

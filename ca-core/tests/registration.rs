@@ -167,29 +167,29 @@ fn employee_waits_for_the_head_and_only_the_head_may_approve() {
     let approve = || SignedAction::Approve { application: receipt.number.clone() };
 
     let by_stranger = signed(approve(), &stranger.sign_key, &stranger.pair.sign, &clock);
-    assert!(matches!(ra.approve(&by_stranger), Err(RegistrationError::Forbidden(_))));
+    assert!(matches!(ra.approve(&receipt.number, &by_stranger), Err(RegistrationError::Forbidden(_))));
     let by_auth_key = signed(approve(), &ceo.auth_key, &ceo.pair.auth, &clock);
-    assert!(matches!(ra.approve(&by_auth_key), Err(RegistrationError::NotASignKey)));
+    assert!(matches!(ra.approve(&receipt.number, &by_auth_key), Err(RegistrationError::NotASignKey)));
     let by_revoked = signed(approve(), &revoked_ceo.sign_key, &revoked_ceo.pair.sign, &clock);
-    assert!(matches!(ra.approve(&by_revoked), Err(RegistrationError::SignerNotValid { status: "revoked", .. })));
+    assert!(matches!(ra.approve(&receipt.number, &by_revoked), Err(RegistrationError::SignerNotValid { status: "revoked", .. })));
     let by_signer = signed(approve(), &plain.sign_key, &plain.pair.sign, &clock);
-    assert!(matches!(ra.approve(&by_signer), Err(RegistrationError::Forbidden(_))));
+    assert!(matches!(ra.approve(&receipt.number, &by_signer), Err(RegistrationError::Forbidden(_))));
     // A signature over other bytes than those sent.
     let mut tampered = signed(approve(), &ceo.sign_key, &ceo.pair.sign, &clock);
     tampered.request = signed(approve(), &ceo.sign_key, &ceo.pair.sign, &clock).request;
-    assert!(matches!(ra.approve(&tampered), Err(RegistrationError::Signature(_))));
+    assert!(matches!(ra.approve(&receipt.number, &tampered), Err(RegistrationError::Signature(_))));
     assert_eq!(ra.show(&receipt.number).unwrap().state, ApplicationState::AwaitingHeadApproval);
 
     let good = signed(approve(), &ceo.sign_key, &ceo.pair.sign, &clock);
-    let view = ra.approve(&good).unwrap();
+    let view = ra.approve(&receipt.number, &good).unwrap();
     assert_eq!(view.state, ApplicationState::AwaitingIdentity);
     assert_eq!(view.approved_by.as_deref(), Some(serial(&ceo.pair.sign).as_str()));
-    assert!(matches!(ra.approve(&good), Err(RegistrationError::Replay)));
+    assert!(matches!(ra.approve(&receipt.number, &good), Err(RegistrationError::Replay)));
     // A signature from too long ago.
     let old_clock = FixedClock::new(start());
     old_clock.advance(-3_600);
     let stale = signed(approve(), &ceo.sign_key, &ceo.pair.sign, &old_clock);
-    assert!(matches!(ra.approve(&stale), Err(RegistrationError::Stale { .. })));
+    assert!(matches!(ra.approve(&receipt.number, &stale), Err(RegistrationError::Stale { .. })));
 
     let pair = ra.confirm(&receipt.number, Actor::Operator("op".into())).unwrap();
     let info = ca_core::verify::CertificateInfo::of(&pair.sign);

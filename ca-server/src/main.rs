@@ -1,6 +1,9 @@
 //! `ca-server`: the authority's HTTP face. On first start it creates the authority
 //! in DIR (like `ca init`), then serves the CA certificates at the paths the
-//! certificates' AIA URLs name, and a health endpoint.
+//! certificates' AIA URLs name, the applications API under `/api/v1/`, and a
+//! health endpoint.
+
+mod api;
 
 use anyhow::{Context, Result};
 use axum::extract::State;
@@ -32,7 +35,7 @@ struct Args {
     /// Base URL written into certificates on first start (default: http://<listen address>).
     #[arg(long)]
     base_url: Option<String>,
-    /// File holding the CA key passphrase for first start (else $CA_PASSPHRASE, else a random one kept in DIR/passphrase).
+    /// File holding the CA key passphrase (else $CA_PASSPHRASE, else DIR/passphrase; on first start a random one is kept there).
     #[arg(long)]
     passphrase_file: Option<PathBuf>,
 }
@@ -83,11 +86,27 @@ async fn run(args: Args) -> Result<()> {
         let base = args.base_url.clone().unwrap_or_else(|| format!("http://{local}"));
         tokio::task::block_in_place(|| first_start(&args, base))?;
     }
-    serve(listener, args.data).await
+    serve(listener, &args).await
 }
 
-async fn serve(listener: TcpListener, data: PathBuf) -> Result<()> {
-    let ca = Authority::open(&data)?;
+/// Open the authority and unlock it when a passphrase is at hand; without one the
+/// server publishes and answers but cannot issue.
+fn open(args: &Args) -> Result<(Authority, bool)> {
+    let mut ca = Authority::open(&args.data)?;
+    match authority::find_passphrase(args.passphrase_file.as_deref(), &Layout::new(&args.data))? {
+        Some((pass, _)) => {
+            ca.unlock(&pass)?;
+            Ok((ca, true))
+        }
+        None => {
+            eprintln!("no CA passphrase given: the server will not issue (set CA_PASSPHRASE or --passphrase-file)");
+            Ok((ca, false))
+        }
+    }
+}
+
+async fn serve(listener: TcpListener, args: &Args) -> Result<()> {
+    let (ca, unlocked) = tokio::task::block_in_place(|| open(args))?;
     let certs = ca.certificates();
     let published = Arc::new(Published {
         root_der: certs.root.to_der()?,
@@ -100,8 +119,10 @@ async fn serve(listener: TcpListener, data: PathBuf) -> Result<()> {
         .route(profile::ROOT_CERT_PATH, get(root_cert))
         .route(profile::ISSUING_CERT_PATH, get(issuing_cert))
         .with_state(published);
+    let base = ca.urls().base().to_string();
+    let app = app.merge(api::router(api::Api::new(ca, unlocked))).route("/api/{*rest}", axum::routing::any(api::not_found));
     let local = listener.local_addr()?;
-    eprintln!("listening on http://{local} (base URL in certificates: {})", ca.urls().base());
+    eprintln!("listening on http://{local} (base URL in certificates: {base})");
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
     eprintln!("stopped");
     Ok(())

@@ -2,10 +2,12 @@
 //! scratch directories, make applicants' requests with `openssl req` (the real
 //! client), run `ca` and parse what it prints.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
+use std::time::Duration;
 
 /// The directory the test binary was built into (`target/debug` or `target/release`),
 /// where `cargo build` also put `ca` and `ca-server`.
@@ -68,6 +70,9 @@ fn copy_dir(from: &Path, to: &Path) {
 /// The passphrase the tests' authorities are created with.
 pub const PASSPHRASE: &str = "test passphrase for e2e";
 
+/// The applicants' key store password in the tests.
+pub const KEY_PASSWORD: &str = "applicant secret";
+
 /// An authority made once per test binary by `ca init` (RSA-4096 keys take seconds),
 /// copied for each test so tests do not see each other's certificates.
 pub fn fresh_authority() -> Scratch {
@@ -91,6 +96,7 @@ pub fn ca(data: &Path, args: &[&str]) -> Output {
         .arg(data)
         .args(args)
         .env("CA_PASSPHRASE", PASSPHRASE)
+        .env("CA_KEY_PASSWORD", KEY_PASSWORD)
         .env_remove("CA_DATA")
         .output()
         .expect("run ca")
@@ -160,4 +166,59 @@ pub fn issue(data: &Path, work: &Path, who: &Person, tag: &str) -> serde_json::V
     args.extend(who.flags.iter().copied());
     args.extend(["--auth-csr", &auth, "--sign-csr", &sign, "--out", &out]);
     ca_json(data, &args)
+}
+
+/// A `ca-server` process, stopped by PID when dropped.
+pub struct Server {
+    child: Child,
+    /// The port it listens on (127.0.0.1, chosen at run time).
+    pub port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// Start `ca-server --listen 127.0.0.1:0 ARGS...` in `cwd` with `envs` (and
+    /// neither CA_DATA nor CA_PASSPHRASE from the caller); waits for its port.
+    pub fn start(cwd: &Path, args: &[&str], envs: &[(&str, &str)]) -> Server {
+        let mut child = Command::new(program("ca-server"))
+            .current_dir(cwd)
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .env_remove("CA_DATA")
+            .env_remove("CA_PASSPHRASE")
+            .envs(envs.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start ca-server");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.strip_prefix("listening on http://127.0.0.1:") {
+                    let port: u16 = rest.split_whitespace().next().and_then(|p| p.parse().ok()).unwrap_or(0);
+                    let _ = tx.send(port);
+                }
+            }
+        });
+        let port = rx.recv_timeout(Duration::from_secs(120)).expect("ca-server did not report its port within 120 s");
+        Server { child, port }
+    }
+
+    /// The authority in `data` (already initialised), unlocked with the test passphrase.
+    pub fn on(data: &Path) -> Server {
+        let data = data.display().to_string();
+        Server::start(Path::new("."), &["--data", &data], &[("CA_PASSPHRASE", PASSPHRASE)])
+    }
+
+    /// Its base URL.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
 }

@@ -2,47 +2,14 @@
 //! certificate (at the path the issuing CA's AIA names) and a health endpoint; a
 //! second start reuses what the first made. Talks raw HTTP/1.1 over loopback.
 
-use e2e::{program, Scratch};
-use std::io::{BufRead, BufReader, Read, Write};
+use e2e::{Scratch, Server};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// The server process, stopped by PID when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn start(cwd: &std::path::Path) -> Server {
-    let mut child = Command::new(program("ca-server"))
-        .current_dir(cwd)
-        .args(["--listen", "127.0.0.1:0"])
-        .env_remove("CA_DATA")
-        .env_remove("CA_PASSPHRASE")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start ca-server");
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(rest) = line.strip_prefix("listening on http://127.0.0.1:") {
-                let port: u16 = rest.split_whitespace().next().and_then(|p| p.parse().ok()).unwrap_or(0);
-                let _ = tx.send(port);
-            }
-        }
-    });
-    let port = rx.recv_timeout(Duration::from_secs(120)).expect("ca-server did not report its port within 120 s");
-    Server { child, port }
+    Server::start(cwd, &[], &[])
 }
 
 fn get(port: u16, path: &str) -> (u16, Vec<u8>) {

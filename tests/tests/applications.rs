@@ -1,0 +1,367 @@
+//! Acceptance of the application workflow through the real `ca-server` and the real
+//! `ca` binaries: apply online with keys made on the applicant's side, approval by
+//! a legal entity's head, confirmation by an operator, download into PKCS#12 files
+//! that openssl and Python open, renewal, revocation, the operator API's
+//! credentials, the audit log, and schemathesis against the OpenAPI document.
+
+use base64ct::Encoding;
+use ca_core::identity::{Bin, Iin};
+use ca_core::registration::{Envelope, SignedAction, SignedRequest};
+use ca_core::signing::RsaSigner;
+use e2e::{ca, ca_json, fresh_authority, issue, openssl_csr, run_ok, Person, Scratch, Server, KEY_PASSWORD};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A valid IIN of a man born 1988-05-15 with sequence number `seq`.
+fn iin(seq: u32) -> &'static str {
+    let s = (0..10).map(|d| format!("8805153{seq:04}{d}")).find(|s| Iin::parse(s).is_ok()).expect("a check digit");
+    Box::leak(s.into_boxed_str())
+}
+
+/// A valid BIN with sequence number `seq`.
+fn bin(seq: u32) -> String {
+    (0..10).map(|d| format!("0408400{seq:04}{d}")).find(|s| Bin::parse(s).is_ok()).expect("a check digit")
+}
+
+fn p(path: &Path) -> String {
+    path.display().to_string()
+}
+
+/// Run `ca` expecting refusal (exit 1); returns stderr.
+fn refused(data: &Path, args: &[&str]) -> String {
+    let out = ca(data, args);
+    assert_eq!(out.status.code(), Some(1), "ca {args:?} should be refused; stdout: {}", String::from_utf8_lossy(&out.stdout));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// keygen + apply; returns the key store and the application number.
+fn apply(data: &Path, server: &Server, ks: &Path, iin: &str, entity: Option<(&str, &str)>) -> (PathBuf, String) {
+    ca_json(data, &["enroll", "keygen", "--dir", &p(ks)]);
+    let url = server.url();
+    let mut args = vec!["enroll", "apply", "--server", &url, "--dir"];
+    let ks_s = p(ks);
+    args.push(&ks_s);
+    args.extend(["--iin", iin, "--surname", "Тестов", "--name", "Тест", "--center", "ЦОН Астана"]);
+    if let Some((b, role)) = entity {
+        args.extend(["--bin", b, "--org", "ТОО \"ТЕСТ\"", "--role", role]);
+    }
+    let receipt = ca_json(data, &args);
+    (ks.to_path_buf(), receipt["number"].as_str().expect("number").to_string())
+}
+
+/// A whole enrollment: apply, operator confirms on the console, fetch.
+fn enroll(data: &Path, server: &Server, ks: &Path, iin: &str, entity: Option<(&str, &str)>) -> PathBuf {
+    let (ks, number) = apply(data, server, ks, iin, entity);
+    ca_json(data, &["application", "confirm", &number]);
+    ca_json(data, &["enroll", "fetch", "--server", &server.url(), &number, "--dir", &p(&ks)]);
+    ks
+}
+
+/// The key store's current PKCS#12 file with the prefix (`AUTH_RSA256_` or `RSA256_`).
+fn p12(ks: &Path, prefix: &str) -> PathBuf {
+    let found: Vec<PathBuf> = std::fs::read_dir(ks)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|f| f.file_name().unwrap().to_string_lossy().starts_with(prefix) && f.extension().is_some_and(|e| e == "p12"))
+        .collect();
+    assert_eq!(found.len(), 1, "one {prefix}*.p12 in {}", ks.display());
+    found[0].clone()
+}
+
+fn openssl_p12(file: &Path, extra: &[&str], out: &Path) {
+    run_ok(
+        Command::new("openssl")
+            .arg("pkcs12")
+            .arg("-in")
+            .arg(file)
+            .args(["-passin", &format!("pass:{KEY_PASSWORD}")])
+            .args(extra)
+            .arg("-out")
+            .arg(out),
+    );
+}
+
+fn serial_of(cert_pem: &Path) -> String {
+    let out = run_ok(Command::new("openssl").args(["x509", "-noout", "-serial", "-in"]).arg(cert_pem));
+    out.trim().trim_start_matches("serial=").to_ascii_lowercase()
+}
+
+#[test]
+fn individual_applies_is_confirmed_and_fetches_pkcs12_files_openssl_and_python_open() {
+    let t = fresh_authority();
+    let data = t.join("data");
+    let server = Server::on(&data);
+    let (ks, number) = apply(&data, &server, &t.join("ks"), iin(1), None);
+    // Keys were made here, encrypted; the server got CSRs only.
+    for k in ["auth.key", "sign.key"] {
+        assert!(std::fs::read_to_string(ks.join("pending").join(k)).unwrap().starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+    }
+    assert_eq!(number.len(), 16);
+    let status = ca_json(&data, &["enroll", "status", "--server", &server.url(), &number, "--dir", &p(&ks)]);
+    assert_eq!(status["state"], "awaiting_identity");
+    // Before confirmation there is nothing to fetch.
+    let early = refused(&data, &["enroll", "fetch", "--server", &server.url(), &number, "--dir", &p(&ks)]);
+    assert!(early.contains("not_issued"), "{early}");
+
+    let confirmed = ca_json(&data, &["application", "confirm", &number]);
+    assert_eq!(confirmed["state"], "issued");
+    let fetched = ca_json(&data, &["enroll", "fetch", "--server", &server.url(), &number, "--dir", &p(&ks)]);
+    assert_eq!(fetched["files"].as_array().unwrap().len(), 2);
+    assert!(!ks.join("pending").exists(), "the keys live in the PKCS#12 files only");
+
+    let root = data.join("root.pem");
+    let issuing = data.join("issuing.pem");
+    for (prefix, purpose) in [("AUTH_RSA256_", "sslclient"), ("RSA256_", "smimesign")] {
+        let file = p12(&ks, prefix);
+        let key_id = file.file_stem().unwrap().to_string_lossy().trim_start_matches(prefix).to_string();
+        assert_eq!(key_id.len(), 40);
+        let cert = t.join(&format!("{prefix}cert.pem"));
+        let key = t.join(&format!("{prefix}key.pem"));
+        openssl_p12(&file, &["-nokeys", "-clcerts"], &cert);
+        openssl_p12(&file, &["-nocerts", "-noenc"], &key);
+        let verified = run_ok(
+            Command::new("openssl")
+                .args(["verify", "-x509_strict", "-purpose", purpose, "-CAfile"])
+                .arg(&root)
+                .arg("-untrusted")
+                .arg(&issuing)
+                .arg(&cert),
+        );
+        assert!(verified.trim().ends_with("OK"), "{verified}");
+        // The key in the file is the certificate's key.
+        let from_cert = run_ok(Command::new("openssl").args(["x509", "-noout", "-pubkey", "-in"]).arg(&cert));
+        let from_key = run_ok(Command::new("openssl").args(["pkey", "-pubout", "-in"]).arg(&key));
+        assert_eq!(from_cert, from_key);
+        // friendlyName and localKeyID carry the key id; the encryption is PBES2 AES-256.
+        let info = Command::new("openssl")
+            .args(["pkcs12", "-info", "-nokeys", "-passin", &format!("pass:{KEY_PASSWORD}"), "-in"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let info = String::from_utf8_lossy(&info.stderr).to_string() + &String::from_utf8_lossy(&info.stdout);
+        assert!(info.contains("PBES2, PBKDF2, AES-256-CBC"), "{info}");
+        assert!(info.contains(&format!("friendlyName: {key_id}")), "{info}");
+        let wrong =
+            Command::new("openssl").args(["pkcs12", "-noout", "-passin", "pass:wrong password", "-in"]).arg(&file).output().unwrap();
+        assert!(!wrong.status.success(), "a wrong password must not open the file");
+        // Python cryptography opens it with the password and sees the same certificate.
+        let script = "import sys\nfrom cryptography.hazmat.primitives.serialization import pkcs12\n\
+            k, c, extra = pkcs12.load_key_and_certificates(open(sys.argv[1],'rb').read(), sys.argv[2].encode())\n\
+            assert k.public_key().public_numbers() == c.public_key().public_numbers()\n\
+            print(format(c.serial_number, 'x'), len(extra))";
+        let out = run_ok(Command::new("python3").args(["-c", script]).arg(&file).arg(KEY_PASSWORD));
+        let mut words = out.split_whitespace();
+        assert_eq!(words.next().unwrap().trim_start_matches('0'), serial_of(&cert).trim_start_matches('0'));
+        assert_eq!(words.next(), Some("2"), "the chain (issuing CA, root) is in the file");
+    }
+}
+
+#[test]
+fn an_employee_waits_for_the_head_and_wrong_approvers_are_refused() {
+    let t = fresh_authority();
+    let data = t.join("data");
+    let server = Server::on(&data);
+    let url = server.url();
+    let company = bin(1);
+    let ceo = enroll(&data, &server, &t.join("ceo"), iin(10), Some((&company, "ceo")));
+    let stranger = enroll(&data, &server, &t.join("stranger"), iin(11), Some((&bin(2), "ceo")));
+    let former = enroll(&data, &server, &t.join("former"), iin(12), Some((&company, "ceo")));
+    // The former head left: their SIGN certificate is revoked by an operator.
+    let former_sign = t.join("former-sign.pem");
+    openssl_p12(&p12(&former, "RSA256_"), &["-nokeys", "-clcerts"], &former_sign);
+    ca_json(&data, &["revoke", &serial_of(&former_sign), "--reason", "affiliationChanged"]);
+    // A key store whose "SIGN" file is really the head's AUTH key.
+    let auth_only = t.join("auth-only");
+    std::fs::create_dir(&auth_only).unwrap();
+    std::fs::copy(p12(&ceo, "AUTH_RSA256_"), auth_only.join("AUTH_RSA256_x.p12")).unwrap();
+    std::fs::copy(p12(&ceo, "AUTH_RSA256_"), auth_only.join("RSA256_x.p12")).unwrap();
+
+    let (_, number) = apply(&data, &server, &t.join("employee"), iin(20), Some((&company, "employee")));
+    let show = || ca_json(&data, &["application", "show", &number])["state"].clone();
+    assert_eq!(show(), "awaiting_head_approval");
+    let early = refused(&data, &["application", "confirm", &number]);
+    assert!(early.contains("awaiting_head_approval"), "{early}");
+
+    let approve = |ks: &Path| refused(&data, &["enroll", "approve", "--server", &url, &number, "--dir", &p(ks)]);
+    assert!(approve(&stranger).contains("represents BIN"), "another entity's head");
+    assert!(approve(&former).contains("revoked"), "a revoked head");
+    assert!(approve(&auth_only).contains("AUTH"), "an AUTH key");
+    assert_eq!(show(), "awaiting_head_approval", "refusals change nothing");
+
+    let approved = ca_json(&data, &["enroll", "approve", "--server", &url, &number, "--dir", &p(&ceo)]);
+    assert_eq!(approved["state"], "awaiting_identity");
+    ca_json(&data, &["application", "confirm", &number]);
+    assert_eq!(show(), "issued");
+}
+
+/// Read a key store's SIGN file and sign `action` as its holder, as `ca enroll` does.
+fn sign_as(ks: &Path, action: SignedAction) -> Value {
+    let bytes = std::fs::read(p12(ks, "RSA256_")).unwrap();
+    let store = ca_core::pkcs12::read(&bytes, KEY_PASSWORD).unwrap();
+    let signer = RsaSigner::from_pkcs8(&store.key_pkcs8).unwrap();
+    serde_json::to_value(Envelope::sign(&SignedRequest::new(action), &signer, &store.certificate, ca_core::calendar::now()).unwrap())
+        .unwrap()
+}
+
+fn post(server: &Server, path: &str, body: &Value) -> (u16, Value) {
+    let r = ureq::post(&format!("{}{path}", server.url())).send_json(body);
+    let resp = match r {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("POST {path}: {e}"),
+    };
+    let status = resp.status();
+    (status, resp.into_json().unwrap_or(Value::Null))
+}
+
+fn renew_action() -> SignedAction {
+    let csr = |tag: &str| {
+        let dir = Scratch::new(tag);
+        let path = openssl_csr(dir.path(), tag, 2048);
+        let pem = std::fs::read_to_string(path).unwrap();
+        let (_, der) = der::pem::decode_vec(pem.as_bytes()).unwrap();
+        base64ct::Base64::encode_string(&der)
+    };
+    SignedAction::Renew { auth_csr: csr("renew-auth"), sign_csr: csr("renew-sign") }
+}
+
+/// `openssl pkcs12 -export` of an issued pair into a key store directory.
+fn key_store_from_openssl(work: &Path, issued: &Value, tag: &str, ks: &Path) {
+    std::fs::create_dir_all(ks).unwrap();
+    for (i, (kind, prefix)) in [("auth", "AUTH_RSA256_"), ("sign", "RSA256_")].into_iter().enumerate() {
+        let cert = issued["files"][i].as_str().unwrap();
+        run_ok(
+            Command::new("openssl")
+                .args(["pkcs12", "-export", "-inkey"])
+                .arg(work.join(format!("{tag}-{kind}.key")))
+                .args(["-in", cert, "-passout", &format!("pass:{KEY_PASSWORD}"), "-out"])
+                .arg(ks.join(format!("{prefix}{tag}.p12"))),
+        );
+    }
+}
+
+#[test]
+fn renewal_supersedes_the_old_pair_and_refuses_revoked_replayed_and_remote() {
+    let t = fresh_authority();
+    let data = t.join("data");
+    let server = Server::on(&data);
+    let url = server.url();
+    let ks = enroll(&data, &server, &t.join("me"), iin(30), None);
+    let old_sign = t.join("old-sign.pem");
+    openssl_p12(&p12(&ks, "RSA256_"), &["-nokeys", "-clcerts"], &old_sign);
+    let old_auth = t.join("old-auth.pem");
+    openssl_p12(&p12(&ks, "AUTH_RSA256_"), &["-nokeys", "-clcerts"], &old_auth);
+
+    let renewed = ca_json(&data, &["enroll", "renew", "--server", &url, "--dir", &p(&ks)]);
+    assert_eq!(renewed["files"].as_array().unwrap().len(), 2);
+    for old in [&old_sign, &old_auth] {
+        let shown = ca_json(&data, &["show", &serial_of(old)]);
+        assert_eq!(shown["status"]["status"], "revoked");
+        assert_eq!(shown["status"]["reason"], "superseded");
+    }
+    let new_sign = t.join("new-sign.pem");
+    openssl_p12(&p12(&ks, "RSA256_"), &["-nokeys", "-clcerts"], &new_sign);
+    assert_eq!(ca_json(&data, &["show", &serial_of(&new_sign)])["status"]["status"], "valid");
+
+    // The superseded key renews nothing.
+    let old_store = ks.join("superseded");
+    let again = refused(&data, &["enroll", "renew", "--server", &url, "--dir", &p(&old_store)]);
+    assert!(again.contains("revoked"), "{again}");
+
+    // The same signed request twice: the second is a replay.
+    let env = sign_as(&ks, renew_action());
+    assert_eq!(post(&server, "/api/v1/renewals", &env).0, 201);
+    let (status, body) = post(&server, "/api/v1/renewals", &env);
+    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("replayed_request")), "{body}");
+
+    // Identity proven remotely: renewal refused, apply again instead.
+    let remote =
+        Person { iin: iin(31), flags: vec!["--surname", "Удалённый", "--name", "Тест", "--identification", "remote"] };
+    let issued = issue(&data, t.path(), &remote, "remote");
+    let remote_ks = t.join("remote-ks");
+    key_store_from_openssl(t.path(), &issued, "remote", &remote_ks);
+    let refusal = refused(&data, &["enroll", "renew", "--server", &url, "--dir", &p(&remote_ks)]);
+    assert!(refusal.contains("not proven in person"), "{refusal}");
+}
+
+#[test]
+fn operator_endpoints_need_an_operator_and_secrets_reveal_nothing() {
+    let t = fresh_authority();
+    let data = t.join("data");
+    let server = Server::on(&data);
+    let url = server.url();
+    let holder = enroll(&data, &server, &t.join("holder"), iin(40), None);
+    let (_, number) = apply(&data, &server, &t.join("waiting"), iin(41), None);
+    let audit_before = ca_json(&data, &["audit", "verify"])["records"].as_i64().unwrap();
+    let confirm = format!("/api/v1/operator/applications/{number}/confirm");
+
+    // No credential, garbage, a non-operator's signature: nothing changes.
+    assert_eq!(post(&server, &confirm, &json!({})).0, 401);
+    let garbage = json!({ "request": "eyJ9", "signature": "MAA=" });
+    assert_eq!(post(&server, &confirm, &garbage).0, 401);
+    let (status, body) = post(&server, &confirm, &sign_as(&holder, SignedAction::Confirm { application: number.clone() }));
+    assert_eq!(status, 403, "{body}");
+    let (status, _) = post(&server, "/api/v1/operator/applications/pending", &sign_as(&holder, SignedAction::ListPending { center: None }));
+    assert_eq!(status, 403);
+    assert_eq!(ca_json(&data, &["application", "show", &number])["state"], "awaiting_identity");
+    assert_eq!(ca_json(&data, &["audit", "verify"])["records"].as_i64().unwrap(), audit_before);
+
+    // Another applicant's number with a wrong secret: 404, and nothing about it.
+    let resp = ureq::get(&format!("{url}/api/v1/applications/{number}")).set("X-Application-Secret", "guess").call();
+    let Err(ureq::Error::Status(404, resp)) = resp else { panic!("expected 404") };
+    let text = resp.into_string().unwrap();
+    assert!(!text.contains(iin(41)) && !text.contains("awaiting"), "{text}");
+
+    // A real operator: certificate with the operator role, key store from openssl.
+    let operator =
+        Person { iin: iin(42), flags: vec!["--surname", "Операторов", "--name", "Оператор", "--staff", "ca_operator"] };
+    let issued = issue(&data, t.path(), &operator, "operator");
+    assert!(issued["sign"]["roles"].as_array().unwrap().contains(&json!("ca_operator")));
+    let op_ks = t.join("operator-ks");
+    key_store_from_openssl(t.path(), &issued, "operator", &op_ks);
+    let remote = ["--server", &url, "--key-dir", &p(&op_ks)];
+    let mut list = vec!["application", "list", "--center", "ЦОН Астана"];
+    list.extend(remote);
+    let pending = ca_json(&data, &list);
+    assert!(pending.as_array().unwrap().iter().any(|a| a["number"] == number.as_str()), "{pending}");
+    let mut confirm_cmd = vec!["application", "confirm", &number];
+    confirm_cmd.extend(remote);
+    let pair = ca_json(&data, &confirm_cmd);
+    assert!(pair["sign"].as_str().unwrap().starts_with("-----BEGIN CERTIFICATE-----"));
+    assert_eq!(ca_json(&data, &["application", "show", &number])["state"], "issued");
+}
+
+#[test]
+fn editing_one_audit_record_makes_audit_verify_fail_and_name_it() {
+    let t = fresh_authority();
+    let data = t.join("data");
+    let server = Server::on(&data);
+    let ks = enroll(&data, &server, &t.join("me"), iin(50), None);
+    ca_json(&data, &["enroll", "revoke", "--server", &server.url(), "--dir", &p(&ks), "--reason", "keyCompromise"]);
+    drop(server);
+    let ok = ca_json(&data, &["audit", "verify"]);
+    assert_eq!(ok["records"], 3, "submitted, confirmed, revoked: {ok}");
+    let db = rusqlite::Connection::open(data.join("ca.sqlite")).unwrap();
+    db.execute("UPDATE audit_log SET detail = 'cessationOfOperation' WHERE seq = 3", []).unwrap();
+    drop(db);
+    let err = refused(&data, &["audit", "verify"]);
+    assert!(err.contains("record 3"), "{err}");
+}
+
+#[test]
+fn schemathesis_finds_no_server_error_and_no_schema_violation() {
+    let t = fresh_authority();
+    let data = t.join("data");
+    let server = Server::on(&data);
+    let spec = format!("{}/api/v1/openapi.json", server.url());
+    let out = Command::new("timeout")
+        .args(["600", "schemathesis", "run", &spec])
+        .args(["--checks", "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance"])
+        .args(["--max-examples", "25", "--seed", "1", "--request-timeout", "30", "--no-color"])
+        .output()
+        .expect("run schemathesis (scripts/test.sh installs it)");
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "schemathesis failed:\n{text}");
+    assert!(text.contains("9 passed") || text.contains("passed"), "{text}");
+}
