@@ -946,8 +946,9 @@ impl<'a> Registration<'a> {
             return Err(RegistrationError::Forbidden(format!("{} is for the authority to declare, not the holder", reason.as_str())));
         }
         let (_, at) = self.now();
-        let serials: Vec<String> =
-            self.ca.store().pair(v.signer.pair_id)?.into_iter().filter(|c| c.revocation.is_none()).map(|c| c.serial).collect();
+        // Both certificates, including one on hold: a hold becomes the final revocation.
+        let on_hold_or_valid = |c: &CertificateRecord| c.revocation.is_none_or(|r| r.reason == RevocationReason::CertificateHold);
+        let serials: Vec<String> = self.ca.store().pair(v.signer.pair_id)?.into_iter().filter(on_hold_or_valid).map(|c| c.serial).collect();
         let event =
             AuditEvent::new(Actor::Holder(v.signer.serial.clone()), AuditAction::CertificateRevoked, serials.join(","), reason.as_str());
         if self.ca.store_mut().revoke(&serials, Revocation { at, reason }, &event)? != serials.len() {

@@ -82,6 +82,7 @@ CREATE TABLE used_requests (
     digest  BLOB PRIMARY KEY,
     used_at INTEGER NOT NULL
 );
+CREATE INDEX used_requests_at ON used_requests(used_at);
 CREATE TABLE audit_log (
     seq    INTEGER PRIMARY KEY,
     at     INTEGER NOT NULL,
@@ -639,6 +640,8 @@ impl Store for SqliteStore {
     }
 
     fn consume_request(&mut self, digest: &[u8; 32], at: i64) -> Result<bool, StoreError> {
+        // Requests older than a day are refused for their age alone: forget them.
+        self.conn.execute("DELETE FROM used_requests WHERE used_at < ?1", [at - 86_400])?;
         let n = self.conn.execute("INSERT OR IGNORE INTO used_requests (digest, used_at) VALUES (?1, ?2)", params![&digest[..], at])?;
         Ok(n == 1)
     }

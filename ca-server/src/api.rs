@@ -135,8 +135,13 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/api/v1/operator/applications/pending", post(operator_pending))
         .route("/api/v1/operator/applications/{number}/confirm", post(operator_confirm))
         .route("/api/v1/operator/applications/{number}/reject", post(operator_reject))
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(api)
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not take that method; see /api/v1/openapi.json")
 }
 
 /// Anything else under `/api/`: a JSON 404.

@@ -350,6 +350,25 @@ fn editing_one_audit_record_makes_audit_verify_fail_and_name_it() {
 }
 
 #[test]
+fn an_application_left_thirty_days_expires_and_cannot_be_confirmed() {
+    let t = fresh_authority();
+    let data = t.join("data");
+    let server = Server::on(&data);
+    let (ks, number) = apply(&data, &server, &t.join("late"), iin(60), None);
+    // Thirty days pass: move the submission back rather than the clock.
+    let db = rusqlite::Connection::open(data.join("ca.sqlite")).unwrap();
+    db.execute("UPDATE applications SET submitted_at = submitted_at - 30 * 86400 WHERE number = ?1", [&number]).unwrap();
+    drop(db);
+    let refusal = refused(&data, &["application", "confirm", &number]);
+    assert!(refusal.contains("expired"), "{refusal}");
+    assert_eq!(ca_json(&data, &["application", "show", &number])["state"], "expired");
+    let status = ca_json(&data, &["enroll", "status", "--server", &server.url(), &number, "--dir", &p(&ks)]);
+    assert_eq!(status["state"], "expired");
+    assert!(status["expires_at"].is_null());
+    assert_eq!(ca_json(&data, &["list"]).as_array().unwrap().len(), 0, "nothing issued");
+}
+
+#[test]
 fn schemathesis_finds_no_server_error_and_no_schema_violation() {
     let t = fresh_authority();
     let data = t.join("data");
