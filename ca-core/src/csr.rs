@@ -14,7 +14,7 @@ use x509_cert::request::CertReq;
 
 /// Smallest RSA key accepted.
 pub const MIN_RSA_BITS: usize = 2048;
-/// Largest RSA key accepted (what verifiers such as ring handle).
+/// Largest RSA key accepted (what verifiers such as aws-lc-rs and ring handle).
 pub const MAX_RSA_BITS: usize = 8192;
 /// Largest request accepted, in bytes (an RSA-8192 request is under 3 KiB in PEM).
 pub const MAX_CSR_BYTES: usize = 64 * 1024;

@@ -102,9 +102,9 @@ fn safe_bag(bag_id: der::asn1::ObjectIdentifier, value_der: Vec<u8>, attrs: Opti
     Ok(SafeBag { bag_id, bag_value: value_der, bag_attributes: attrs })
 }
 
-fn mac_key(password: &str, salt: &[u8], iterations: i32) -> Result<ring::hmac::Key, Pkcs12Error> {
+fn mac_key(password: &str, salt: &[u8], iterations: i32) -> Result<aws_lc_rs::hmac::Key, Pkcs12Error> {
     let key = Zeroizing::new(derive_key_utf8::<Sha256>(password, salt, Pkcs12KeyType::Mac, iterations, 32)?);
-    Ok(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key))
+    Ok(aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &key))
 }
 
 /// What goes into a key store file.
@@ -166,7 +166,7 @@ fn write_with_iterations(entry: &Entry<'_>, password: &str, iterations: u32) -> 
         mac_data: Some(MacData {
             mac: DigestInfo {
                 algorithm: AlgorithmIdentifierOwned { oid: oid::SHA256, parameters: Some(Any::null()) },
-                digest: OctetString::new(ring::hmac::sign(&mac_key(password, &mac_salt, iterations)?, &auth_safe).as_ref())?,
+                digest: OctetString::new(aws_lc_rs::hmac::sign(&mac_key(password, &mac_salt, iterations)?, &auth_safe).as_ref())?,
             },
             mac_salt: OctetString::new(mac_salt.to_vec())?,
             iterations,
@@ -209,7 +209,7 @@ pub fn read(file: &[u8], password: &str) -> Result<KeyStore, Pkcs12Error> {
         return Err(Pkcs12Error::Malformed(format!("MAC iteration count {}", mac_data.iterations)));
     }
     let key = mac_key(password, mac_data.mac_salt.as_bytes(), mac_data.iterations)?;
-    ring::hmac::verify(&key, auth_safe.as_bytes(), mac_data.mac.digest.as_bytes()).map_err(|_| Pkcs12Error::WrongPassword)?;
+    aws_lc_rs::hmac::verify(&key, auth_safe.as_bytes(), mac_data.mac.digest.as_bytes()).map_err(|_| Pkcs12Error::WrongPassword)?;
     // The key, its localKeyID and friendlyName.
     type KeyBag = (Zeroizing<Vec<u8>>, Option<Vec<u8>>, Option<String>);
     let mut key: Option<KeyBag> = None;

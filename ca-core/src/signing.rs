@@ -1,18 +1,18 @@
 //! The CA proper: keys behind the [`Signer`] trait, serial numbers, and turning a
 //! to-be-signed structure into a signed one. Policy is decided elsewhere.
 //!
-//! RSA signatures are made with `ring` (constant time). The `rsa` crate is used only
+//! RSA signatures are made with `aws-lc-rs` (constant time; AWS-LC has the AVX-512 IFMA RSA code that makes it about twice as fast as `ring` on this kind of machine). The `rsa` crate is used only
 //! to generate keys: never to sign or decrypt (RUSTSEC-2023-0071).
 //! CA keys rest on disk as PKCS#8 `EncryptedPrivateKeyInfo` (PBES2: PBKDF2-HMAC-SHA256
 //! and AES-256-CBC), which `openssl pkey` also opens.
 
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{KeyPair, RsaKeyPair, RSA_PKCS1_SHA256};
 use der::asn1::{Any, BitString};
 use der::{Decode, Encode};
 use pkcs8::pkcs5::pbes2;
 use pkcs8::{EncodePrivateKey, EncryptedPrivateKeyInfo, PrivateKeyInfo};
 use rand::RngCore;
-use ring::rand::SystemRandom;
-use ring::signature::{KeyPair, RsaKeyPair, RSA_PKCS1_SHA256};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use std::fmt;
 use thiserror::Error;
@@ -36,7 +36,7 @@ pub enum SigningError {
     /// The encrypted key file is not PKCS#8 or the passphrase is wrong.
     #[error("cannot decrypt the CA key: wrong passphrase or damaged key file")]
     Decrypt,
-    /// The key is not an RSA key ring accepts (2048–8192 bits).
+    /// The key is not an RSA key aws-lc-rs accepts (2048–8192 bits).
     #[error("the CA key is not a usable RSA key: {0}")]
     BadKey(String),
     /// The signing operation itself failed.
@@ -132,7 +132,7 @@ pub fn sha256_with_rsa() -> AlgorithmIdentifierOwned {
     AlgorithmIdentifierOwned { oid: crate::oid::SHA256_WITH_RSA, parameters: Some(Any::null()) }
 }
 
-/// An RSA key held in memory by `ring`; signs sha256WithRSAEncryption.
+/// An RSA key held in memory by `aws-lc-rs`; signs sha256WithRSAEncryption.
 pub struct RsaSigner {
     key: RsaKeyPair,
     spki: SubjectPublicKeyInfoOwned,
@@ -152,7 +152,7 @@ impl RsaSigner {
 
     /// Modulus size in bits.
     pub fn bits(&self) -> usize {
-        self.key.public().modulus_len() * 8
+        self.key.public_modulus_len() * 8
     }
 }
 
@@ -166,7 +166,7 @@ impl Signer for RsaSigner {
     }
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SigningError> {
-        let mut sig = vec![0u8; self.key.public().modulus_len()];
+        let mut sig = vec![0u8; self.key.public_modulus_len()];
         self.key.sign(&RSA_PKCS1_SHA256, &self.rng, message, &mut sig).map_err(|_| SigningError::Sign)?;
         Ok(sig)
     }

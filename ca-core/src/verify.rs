@@ -7,9 +7,9 @@ use crate::calendar;
 use crate::identity::{Bin, Iin};
 use crate::oid;
 use crate::profile::{key_identifier, CertType, Role, StaffRole};
+use aws_lc_rs::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
 use der::asn1::ObjectIdentifier as Oid;
 use der::{Decode, Encode, Tag, Tagged};
-use ring::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
 use serde::Serialize;
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use thiserror::Error;
@@ -31,7 +31,7 @@ pub enum SignatureError {
     Invalid,
 }
 
-/// The ring algorithm for an RSA signature OID (2048–8192-bit keys).
+/// The aws-lc-rs algorithm for an RSA signature OID (2048–8192-bit keys).
 fn rsa_algorithm(alg: &Oid) -> Option<&'static dyn VerificationAlgorithm> {
     match *alg {
         oid::SHA256_WITH_RSA => Some(&signature::RSA_PKCS1_2048_8192_SHA256),
@@ -48,11 +48,11 @@ pub fn verify_signature(
     message: &[u8],
     sig: &[u8],
 ) -> Result<(), SignatureError> {
-    let ring_alg = rsa_algorithm(&alg.oid).ok_or(SignatureError::UnsupportedAlgorithm(alg.oid))?;
+    let lc_alg = rsa_algorithm(&alg.oid).ok_or(SignatureError::UnsupportedAlgorithm(alg.oid))?;
     if key.algorithm.oid != oid::RSA_ENCRYPTION {
         return Err(SignatureError::KeyMismatch(key.algorithm.oid));
     }
-    UnparsedPublicKey::new(ring_alg, key.subject_public_key.raw_bytes()).verify(message, sig).map_err(|_| SignatureError::Invalid)
+    UnparsedPublicKey::new(lc_alg, key.subject_public_key.raw_bytes()).verify(message, sig).map_err(|_| SignatureError::Invalid)
 }
 
 /// Check that `issuer`'s key signed `cert` and the names chain.
