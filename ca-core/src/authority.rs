@@ -15,6 +15,7 @@
 
 use crate::audit::{Actor, AuditAction, AuditEvent};
 use crate::calendar;
+use crate::crl::{self, CrlError, CrlIssuer, CrlKind, IssuedCrl};
 use crate::csr::{self, CsrError, VerifiedCsr};
 use crate::profile::{self, Applicant, CertType, IssuerRef, ProfileError, TbsBasics, Urls};
 use crate::signing::{self, Passphrase, RsaSigner, Signer, SigningError};
@@ -75,6 +76,9 @@ pub enum AuthorityError {
     /// The database.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A CRL could not be issued.
+    #[error(transparent)]
+    Crl(#[from] CrlError),
 }
 
 /// Why a pair was not issued. Nothing is recorded when any of these is returned.
@@ -126,6 +130,46 @@ pub struct Config {
     pub root_name: String,
     /// Issuing CA common name.
     pub issuing_name: String,
+    /// CRL schedule.
+    #[serde(default)]
+    pub crl: CrlSchedule,
+    /// OCSP responder settings.
+    #[serde(default)]
+    pub ocsp: OcspSettings,
+}
+
+/// How often CRLs are issued; each CRL's nextUpdate is its issue time plus its interval.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CrlSchedule {
+    /// Seconds between full CRLs (default one day).
+    pub full_interval_seconds: u32,
+    /// Seconds between delta CRLs (default 15 minutes).
+    pub delta_interval_seconds: u32,
+}
+
+impl Default for CrlSchedule {
+    fn default() -> Self {
+        CrlSchedule { full_interval_seconds: 86_400, delta_interval_seconds: 900 }
+    }
+}
+
+/// OCSP responder settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OcspSettings {
+    /// How long a response is valid (nextUpdate − thisUpdate), seconds (default one hour).
+    /// Cached responses are signed again when half of it has passed.
+    pub validity_seconds: u32,
+    /// How often the responder looks for status changes made by other processes,
+    /// milliseconds: the longest a revocation takes to show in OCSP (default 1000).
+    pub status_poll_ms: u32,
+}
+
+impl Default for OcspSettings {
+    fn default() -> Self {
+        OcspSettings { validity_seconds: 3_600, status_poll_ms: 1_000 }
+    }
 }
 
 /// Choices for `init`.
@@ -146,6 +190,8 @@ impl Default for InitOptions {
                 base_url: DEFAULT_BASE_URL.into(),
                 root_name: DEFAULT_ROOT_NAME.into(),
                 issuing_name: DEFAULT_ISSUING_NAME.into(),
+                crl: CrlSchedule::default(),
+                ocsp: OcspSettings::default(),
             },
             force: false,
             store_passphrase: false,
@@ -189,6 +235,19 @@ impl Layout {
     /// The generated passphrase file, if init wrote one.
     pub fn passphrase(&self) -> PathBuf {
         self.dir.join("passphrase")
+    }
+
+    /// Where the published CRLs are written.
+    pub fn crl_dir(&self) -> PathBuf {
+        self.dir.join("crl")
+    }
+    /// The published full or delta CRL.
+    pub fn crl(&self, kind: CrlKind) -> PathBuf {
+        let path = match kind {
+            CrlKind::Full => profile::FULL_CRL_PATH,
+            CrlKind::Delta => profile::DELTA_CRL_PATH,
+        };
+        self.dir.join(path.trim_start_matches('/'))
     }
 
     /// Whether an authority lives here.
@@ -262,6 +321,19 @@ fn write_file(path: &Path, data: &[u8], private: bool) -> Result<(), AuthorityEr
     }
     let mut f = opts.open(path).map_err(io(path))?;
     f.write_all(data).and_then(|_| f.sync_all()).map_err(io(path))
+}
+
+/// Replace `path` with `data` so that readers see the old file or the new one,
+/// never a part: write a sibling, flush it, rename it over.
+pub fn write_atomically(path: &Path, data: &[u8]) -> Result<(), AuthorityError> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let written = fs::File::create(&tmp).and_then(|mut f| f.write_all(data).and_then(|_| f.sync_all()));
+    if let Err(e) = written.and_then(|_| fs::rename(&tmp, path)) {
+        let _ = fs::remove_file(&tmp);
+        return Err(AuthorityError::Io { path: path.to_path_buf(), source: e });
+    }
+    Ok(())
 }
 
 fn issuer_ref(cert: &Certificate) -> IssuerRef {
@@ -556,6 +628,29 @@ impl Authority {
             }
         }
         Err(IssueError::NoSerial)
+    }
+
+    /// Issue a full or delta CRL now (`now` in Unix seconds), valid for the interval
+    /// the schedule gives its kind.
+    pub fn issue_crl(&mut self, kind: CrlKind, now: i64) -> Result<IssuedCrl, CrlError> {
+        let signer =
+            self.issuing_signer.as_ref().ok_or_else(|| SigningError::BadKey("the authority is locked: give the CA passphrase".into()))?;
+        let interval = match kind {
+            CrlKind::Full => self.config.crl.full_interval_seconds,
+            CrlKind::Delta => self.config.crl.delta_interval_seconds,
+        };
+        let issuer = CrlIssuer { signer, issuer: issuer_ref(&self.certs.issuing), urls: &self.urls };
+        crl::issue(&mut self.store, &issuer, kind, now, now + i64::from(interval))
+    }
+
+    /// Issue a CRL and publish it where the server serves it (`crl/` in the
+    /// directory), replacing the previous one atomically.
+    pub fn publish_crl(&mut self, kind: CrlKind, now: i64) -> Result<IssuedCrl, AuthorityError> {
+        let crl = self.issue_crl(kind, now)?;
+        let dir = self.layout.crl_dir();
+        fs::create_dir_all(&dir).map_err(io(&dir))?;
+        write_atomically(&self.layout.crl(kind), &crl.der)?;
+        Ok(crl)
     }
 
     /// A stored certificate by serial, decoded.

@@ -7,6 +7,7 @@
 //! - [`csr`]: applicants' PKCS#10 requests, proof of possession.
 //! - [`store`]: the database behind the [`store::Store`] trait (SQLite).
 //! - [`verify`]: signatures and owner information of any certificate.
+//! - [`crl`]: full and delta CRLs, CRL numbers; reading any CRL.
 //! - [`cms`]: CMS SignedData, the signed requests of applicants and operators.
 //! - [`pkcs12`]: PKCS#12 key stores, the applicant's key files.
 //! - [`registration`]: the RA: applications, approvals, renewal, revocation requests.
@@ -18,6 +19,7 @@ pub mod audit;
 pub mod authority;
 pub mod calendar;
 pub mod cms;
+pub mod crl;
 pub mod csr;
 pub mod identity;
 pub mod oid;

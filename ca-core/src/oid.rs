@@ -95,6 +95,18 @@ pub const EXT_AUTHORITY_KEY_ID: Oid = Oid::new_unwrap("2.5.29.35");
 pub const EXT_EXTENDED_KEY_USAGE: Oid = Oid::new_unwrap("2.5.29.37");
 /// Extension: freshest CRL (delta CRL location).
 pub const EXT_FRESHEST_CRL: Oid = Oid::new_unwrap("2.5.29.46");
+/// CRL extension: CRL number.
+pub const EXT_CRL_NUMBER: Oid = Oid::new_unwrap("2.5.29.20");
+/// CRL entry extension: reason code.
+pub const EXT_CRL_REASON: Oid = Oid::new_unwrap("2.5.29.21");
+/// CRL entry extension: invalidity date.
+pub const EXT_INVALIDITY_DATE: Oid = Oid::new_unwrap("2.5.29.24");
+/// CRL extension: delta CRL indicator (the base CRL's number).
+pub const EXT_DELTA_CRL_INDICATOR: Oid = Oid::new_unwrap("2.5.29.27");
+/// OCSP response type: basic.
+pub const OCSP_BASIC: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.48.1.1");
+/// OCSP extension: nonce.
+pub const OCSP_NONCE: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.48.1.2");
 /// Extension: authority information access.
 pub const EXT_AUTHORITY_INFO_ACCESS: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.1.1");
 

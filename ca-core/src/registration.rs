@@ -951,7 +951,7 @@ impl<'a> Registration<'a> {
         let serials: Vec<String> = self.ca.store().pair(v.signer.pair_id)?.into_iter().filter(on_hold_or_valid).map(|c| c.serial).collect();
         let event =
             AuditEvent::new(Actor::Holder(v.signer.serial.clone()), AuditAction::CertificateRevoked, serials.join(","), reason.as_str());
-        if self.ca.store_mut().revoke(&serials, Revocation { at, reason }, &event)? != serials.len() {
+        if self.ca.store_mut().revoke(&serials, Revocation::new(at, reason), &event)? != serials.len() {
             return Err(RegistrationError::Conflict(v.signer.serial));
         }
         Ok(serials)
@@ -969,7 +969,7 @@ impl<'a> Registration<'a> {
         }
         let (_, at) = self.now();
         let event = AuditEvent::new(operator, AuditAction::CertificateRevoked, &serial, reason.as_str());
-        if self.ca.store_mut().revoke(std::slice::from_ref(&serial), Revocation { at, reason }, &event)? != 1 {
+        if self.ca.store_mut().revoke(std::slice::from_ref(&serial), Revocation::new(at, reason), &event)? != 1 {
             return Err(RegistrationError::AlreadyRevoked(serial));
         }
         Ok(())

@@ -98,6 +98,32 @@ CREATE TABLE audit_head (
     hash BLOB NOT NULL
 );
 "#,
+    // Revocation status for CRLs and OCSP. Every change of a certificate's status is
+    // logged by a trigger, whoever writes it: delta CRLs list what changed since
+    // their base, OCSP drops cached answers for it. CRL numbers come from an
+    // AUTOINCREMENT key, so they never go backwards, not even after a crash.
+    r#"
+ALTER TABLE certificates ADD COLUMN invalidity_date INTEGER;
+CREATE INDEX certificates_revoked ON certificates(serial, revoked_at, revocation_reason, invalidity_date)
+    WHERE revoked_at IS NOT NULL;
+CREATE TABLE status_log (
+    seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+    serial TEXT NOT NULL,
+    at     INTEGER NOT NULL
+);
+CREATE TRIGGER status_changed AFTER UPDATE OF revoked_at, revocation_reason ON certificates
+WHEN old.revoked_at IS NOT new.revoked_at OR old.revocation_reason IS NOT new.revocation_reason
+BEGIN
+    INSERT INTO status_log (serial, at) VALUES (new.serial, COALESCE(new.revoked_at, CAST(strftime('%s', 'now') AS INTEGER)));
+END;
+CREATE TABLE crls (
+    number      INTEGER PRIMARY KEY AUTOINCREMENT,
+    base_number INTEGER,
+    status_seq  INTEGER NOT NULL,
+    this_update INTEGER NOT NULL,
+    next_update INTEGER NOT NULL
+);
+"#,
 ];
 
 /// One certificate about to be recorded.
@@ -152,6 +178,42 @@ pub struct Revocation {
     pub at: i64,
     /// Why.
     pub reason: RevocationReason,
+    /// Since when the key is known or suspected to be compromised, if known
+    /// (the CRL entry's invalidity date, RFC 5280 §5.3.2).
+    pub invalid_since: Option<i64>,
+}
+
+impl Revocation {
+    /// A revocation at `at` for `reason`, with no invalidity date.
+    pub fn new(at: i64, reason: RevocationReason) -> Self {
+        Revocation { at, reason, invalid_since: None }
+    }
+}
+
+/// One certificate whose status a CRL reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CrlRow {
+    /// Serial number, lowercase hex.
+    pub serial: String,
+    /// Its revocation, or `None` when a hold was lifted (a delta's removeFromCRL).
+    pub revocation: Option<Revocation>,
+    /// When its status last changed, Unix seconds.
+    pub changed_at: i64,
+}
+
+/// A CRL as recorded, before or after it is signed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CrlRecord {
+    /// The CRL number (shared by full and delta CRLs).
+    pub number: u64,
+    /// For a delta CRL, the number of its base full CRL.
+    pub base_number: Option<u64>,
+    /// The status log position the CRL reflects.
+    pub status_seq: i64,
+    /// thisUpdate, Unix seconds.
+    pub this_update: i64,
+    /// nextUpdate, Unix seconds.
+    pub next_update: i64,
 }
 
 /// A stored certificate.
@@ -285,6 +347,21 @@ pub trait Store {
     fn list(&self, filter: &ListFilter) -> Result<Vec<CertificateRecord>, StoreError>;
     /// How many certificates are stored.
     fn count(&self) -> Result<u64, StoreError>;
+    /// The certificates a CRL lists, from one consistent snapshot, in serial order:
+    /// every revoked one (`since == None`, a full CRL), or every one whose status
+    /// changed after status log position `since` (a delta CRL). Returns the status
+    /// log position the snapshot reflects.
+    fn crl_rows(&self, since: Option<i64>, visit: &mut dyn FnMut(CrlRow)) -> Result<i64, StoreError>;
+    /// Allocate the next CRL number for `crl` (its `number` is ignored) and record
+    /// it durably before anything is signed with it.
+    fn record_crl(&mut self, crl: &CrlRecord) -> Result<u64, StoreError>;
+    /// The newest full (`delta == false`) or delta CRL recorded.
+    fn latest_crl(&self, delta: bool) -> Result<Option<CrlRecord>, StoreError>;
+    /// The newest status log position.
+    fn status_seq(&self) -> Result<i64, StoreError>;
+    /// Serials whose status changed after log position `after`, at most `limit`,
+    /// with the position of the last one returned.
+    fn status_changes(&self, after: i64, limit: u32) -> Result<(Vec<String>, i64), StoreError>;
 }
 
 /// An application as stored. The form is the applicant's data as JSON, kept as
@@ -404,7 +481,7 @@ fn insert_certificate(tx: &rusqlite::Transaction<'_>, pair_id: i64, c: &NewCerti
 }
 
 const SELECT: &str = "SELECT c.serial, c.pair_id, c.cert_type, p.subject_kind, p.iin, p.bin, p.role, c.common_name,
-    c.not_before, c.not_after, c.key_id, c.der, c.revoked_at, c.revocation_reason
+    c.not_before, c.not_after, c.key_id, c.der, c.revoked_at, c.revocation_reason, c.invalidity_date
     FROM certificates c JOIN pairs p ON p.id = c.pair_id";
 
 fn corrupt(column: &'static str, value: impl ToString) -> StoreError {
@@ -430,7 +507,8 @@ fn record(row: &Row<'_>) -> Result<CertificateRecord, StoreError> {
     };
     let revocation = match (row.get::<_, Option<i64>>(12)?, row.get::<_, Option<u8>>(13)?) {
         (Some(at), Some(code)) => {
-            Some(Revocation { at, reason: RevocationReason::from_code(code).ok_or_else(|| corrupt("revocation_reason", code))? })
+            let reason = RevocationReason::from_code(code).ok_or_else(|| corrupt("revocation_reason", code))?;
+            Some(Revocation { at, reason, invalid_since: row.get(14)? })
         }
         _ => None,
     };
@@ -559,11 +637,13 @@ impl Store for SqliteStore {
         for serial in serials {
             // A hold may become final; nothing else changes a revocation.
             let sql = if revocation.reason == RevocationReason::CertificateHold {
-                "UPDATE certificates SET revoked_at = ?1, revocation_reason = ?2 WHERE serial = ?3 AND revoked_at IS NULL AND ?4 = ?4"
+                "UPDATE certificates SET revoked_at = ?1, revocation_reason = ?2, invalidity_date = ?5
+                 WHERE serial = ?3 AND revoked_at IS NULL AND ?4 = ?4"
             } else {
-                "UPDATE certificates SET revoked_at = ?1, revocation_reason = ?2 WHERE serial = ?3 AND (revoked_at IS NULL OR revocation_reason = ?4)"
+                "UPDATE certificates SET revoked_at = ?1, revocation_reason = ?2, invalidity_date = ?5
+                 WHERE serial = ?3 AND (revoked_at IS NULL OR revocation_reason = ?4)"
             };
-            changed += tx.execute(sql, params![revocation.at, revocation.reason.code(), serial, HOLD])?;
+            changed += tx.execute(sql, params![revocation.at, revocation.reason.code(), serial, HOLD, revocation.invalid_since])?;
         }
         if changed != serials.len() {
             return Ok(0); // dropped: rolls back
@@ -576,7 +656,8 @@ impl Store for SqliteStore {
     fn unhold(&mut self, serial: &str, at: i64, event: &AuditEvent) -> Result<bool, StoreError> {
         let tx = self.conn.transaction()?;
         let n = tx.execute(
-            "UPDATE certificates SET revoked_at = NULL, revocation_reason = NULL WHERE serial = ?1 AND revocation_reason = ?2",
+            "UPDATE certificates SET revoked_at = NULL, revocation_reason = NULL, invalidity_date = NULL
+             WHERE serial = ?1 AND revocation_reason = ?2",
             params![serial, HOLD],
         )?;
         if n == 0 {
@@ -700,6 +781,84 @@ impl Store for SqliteStore {
     fn count(&self) -> Result<u64, StoreError> {
         Ok(self.conn.query_row("SELECT COUNT(*) FROM certificates", [], |r| r.get(0))?)
     }
+
+    fn crl_rows(&self, since: Option<i64>, visit: &mut dyn FnMut(CrlRow)) -> Result<i64, StoreError> {
+        // One read transaction: the position and the rows come from the same snapshot.
+        let tx = self.conn.unchecked_transaction()?;
+        let seq = status_seq(&tx)?;
+        let sql = match since {
+            None => {
+                "SELECT serial, revoked_at, revocation_reason, invalidity_date, revoked_at FROM certificates
+                 WHERE revoked_at IS NOT NULL AND ?1 = ?1 AND ?2 = ?2 ORDER BY serial"
+            }
+            Some(_) => {
+                "SELECT c.serial, c.revoked_at, c.revocation_reason, c.invalidity_date, MAX(s.at)
+                 FROM status_log s JOIN certificates c ON c.serial = s.serial
+                 WHERE s.seq > ?1 AND s.seq <= ?2 GROUP BY c.serial ORDER BY c.serial"
+            }
+        };
+        let mut stmt = tx.prepare_cached(sql)?;
+        let mut rows = stmt.query(params![since.unwrap_or(0), seq])?;
+        while let Some(r) = rows.next()? {
+            let revocation = match (r.get::<_, Option<i64>>(1)?, r.get::<_, Option<u8>>(2)?) {
+                (Some(at), Some(code)) => Some(Revocation {
+                    at,
+                    reason: RevocationReason::from_code(code).ok_or_else(|| corrupt("revocation_reason", code))?,
+                    invalid_since: r.get(3)?,
+                }),
+                _ => None,
+            };
+            visit(CrlRow { serial: r.get(0)?, revocation, changed_at: r.get(4)? });
+        }
+        Ok(seq)
+    }
+
+    fn record_crl(&mut self, crl: &CrlRecord) -> Result<u64, StoreError> {
+        self.conn.execute(
+            "INSERT INTO crls (base_number, status_seq, this_update, next_update) VALUES (?1, ?2, ?3, ?4)",
+            params![crl.base_number.map(|n| n as i64), crl.status_seq, crl.this_update, crl.next_update],
+        )?;
+        Ok(self.conn.last_insert_rowid() as u64)
+    }
+
+    fn latest_crl(&self, delta: bool) -> Result<Option<CrlRecord>, StoreError> {
+        let sql = if delta {
+            "SELECT number, base_number, status_seq, this_update, next_update FROM crls WHERE base_number IS NOT NULL ORDER BY number DESC LIMIT 1"
+        } else {
+            "SELECT number, base_number, status_seq, this_update, next_update FROM crls WHERE base_number IS NULL ORDER BY number DESC LIMIT 1"
+        };
+        Ok(self
+            .conn
+            .query_row(sql, [], |r| {
+                Ok(CrlRecord {
+                    number: r.get::<_, i64>(0)? as u64,
+                    base_number: r.get::<_, Option<i64>>(1)?.map(|n| n as u64),
+                    status_seq: r.get(2)?,
+                    this_update: r.get(3)?,
+                    next_update: r.get(4)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn status_seq(&self) -> Result<i64, StoreError> {
+        status_seq(&self.conn)
+    }
+
+    fn status_changes(&self, after: i64, limit: u32) -> Result<(Vec<String>, i64), StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT seq, serial FROM status_log WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
+        let mut rows = stmt.query(params![after, limit])?;
+        let (mut serials, mut last) = (Vec::new(), after);
+        while let Some(r) = rows.next()? {
+            last = r.get(0)?;
+            serials.push(r.get(1)?);
+        }
+        Ok((serials, last))
+    }
+}
+
+fn status_seq(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM status_log", [], |r| r.get(0))?)
 }
 
 #[cfg(test)]

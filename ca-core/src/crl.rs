@@ -1,0 +1,465 @@
+//! Full and delta CRLs (RFC 5280 §5), and reading anyone's CRL.
+//!
+//! A revocation never triggers a full rebuild: full CRLs are issued on a schedule,
+//! delta CRLs (everything that changed since their base full CRL, including lifted
+//! holds as `removeFromCRL`) often. CRL numbers come from the database and are
+//! recorded before the CRL is signed, so they never go backwards.
+//!
+//! Memory stays bounded for a million entries: the entries are encoded straight
+//! from the database rows into the one buffer that is signed and written, with
+//! room left in front for the headers whose lengths are known only at the end.
+//! Nothing else holds the entries.
+
+use crate::calendar;
+use crate::oid;
+use crate::profile::{self, IssuerRef, ProfileError, Urls};
+use crate::revocation::RevocationReason;
+use crate::signing::{Signer, SigningError};
+use crate::store::{CrlRecord, CrlRow, Store, StoreError};
+use crate::verify::{self, SignatureError};
+use der::asn1::ObjectIdentifier as Oid;
+use der::{Decode, Encode};
+use serde::Serialize;
+use thiserror::Error;
+use x509_cert::crl::CertificateList;
+use x509_cert::ext::Extensions;
+use x509_cert::Certificate;
+
+/// The CRL reason code for an entry leaving the CRL (a lifted hold), delta CRLs only.
+const REMOVE_FROM_CRL: u8 = 8;
+/// DER tags used by the hand-written encoder.
+const SEQUENCE: u8 = 0x30;
+const INTEGER: u8 = 0x02;
+const OCTET_STRING: u8 = 0x04;
+const ENUMERATED: u8 = 0x0a;
+const BIT_STRING: u8 = 0x03;
+const UTC_TIME: u8 = 0x17;
+const GENERALIZED_TIME: u8 = 0x18;
+const EXPLICIT_0: u8 = 0xa0;
+
+/// Which CRL to issue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CrlKind {
+    /// Every revoked certificate.
+    Full,
+    /// What changed since the newest full CRL.
+    Delta,
+}
+
+impl CrlKind {
+    /// `full` or `delta`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CrlKind::Full => "full",
+            CrlKind::Delta => "delta",
+        }
+    }
+}
+
+/// Why a CRL was not issued or not read. Nothing is published when one is returned.
+#[derive(Debug, Error)]
+pub enum CrlError {
+    /// The database.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A delta CRL needs a base.
+    #[error("no full CRL has been issued yet: issue a full CRL before a delta CRL")]
+    NoBase,
+    /// Encoding failed (a value out of range).
+    #[error("cannot encode the CRL: {0}")]
+    Encoding(String),
+    /// Signing failed.
+    #[error(transparent)]
+    Signing(#[from] SigningError),
+    /// The profile refused a value.
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    /// The bytes are not a CRL.
+    #[error("not a CRL: {0}")]
+    Malformed(String),
+    /// The signature does not verify under the given issuer.
+    #[error("the CRL's signature does not verify under the given issuer: {0}")]
+    Signature(#[from] SignatureError),
+}
+
+impl From<der::Error> for CrlError {
+    fn from(e: der::Error) -> Self {
+        CrlError::Encoding(e.to_string())
+    }
+}
+
+/// Who signs a CRL and where its deltas are published.
+pub struct CrlIssuer<'a> {
+    /// The CA key.
+    pub signer: &'a dyn Signer,
+    /// The CA's name and key identifier.
+    pub issuer: IssuerRef,
+    /// Publication URLs (the full CRL's freshest-CRL pointer).
+    pub urls: &'a Urls,
+}
+
+/// A CRL just issued.
+#[derive(Debug)]
+pub struct IssuedCrl {
+    /// What was recorded: number, base, status position, times.
+    pub record: CrlRecord,
+    /// Full or delta.
+    pub kind: CrlKind,
+    /// How many entries it lists.
+    pub entries: u64,
+    /// The signed CRL, DER.
+    pub der: Vec<u8>,
+}
+
+/// Issue a full or delta CRL valid from `this_update` to `next_update` (Unix seconds).
+pub fn issue(store: &mut dyn Store, ca: &CrlIssuer<'_>, kind: CrlKind, this_update: i64, next_update: i64) -> Result<IssuedCrl, CrlError> {
+    let base = match kind {
+        CrlKind::Full => None,
+        CrlKind::Delta => Some(store.latest_crl(false)?.ok_or(CrlError::NoBase)?),
+    };
+    let prefix = tbs_prefix(ca, this_update, next_update)?;
+    // Room for: outer SEQUENCE header, TBS SEQUENCE header, the prefix, the entries' header.
+    let room = 3 * MAX_HEADER + prefix.len();
+    let mut buf = vec![0u8; room];
+    let mut entries = 0u64;
+    let mut failed = None;
+    let status_seq = store.crl_rows(base.map(|b| b.status_seq), &mut |row| {
+        if failed.is_none() {
+            match push_entry(&mut buf, &row, kind) {
+                Ok(()) => entries += 1,
+                Err(e) => failed = Some(e),
+            }
+        }
+    })?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let entries_len = buf.len() - room;
+    let mut record = CrlRecord { number: 0, base_number: base.map(|b| b.number), status_seq, this_update, next_update };
+    record.number = store.record_crl(&record)?;
+
+    let exts: Extensions = profile::crl_extensions(&ca.issuer, record.number, record.base_number, ca.urls)?;
+    let exts = exts.to_der()?;
+    push_header(&mut buf, EXPLICIT_0, exts.len());
+    buf.extend_from_slice(&exts);
+
+    // Fill in the headers, back to front, in the room left before the entries.
+    let mut start = room;
+    if entries > 0 {
+        start = put_before(&mut buf, start, &header(SEQUENCE, entries_len));
+    }
+    start = put_before(&mut buf, start, &prefix);
+    let tbs_len = buf.len() - start;
+    start = put_before(&mut buf, start, &header(SEQUENCE, tbs_len));
+    let signature = ca.signer.sign(&buf[start..])?;
+
+    buf.extend_from_slice(&ca.signer.algorithm().to_der()?);
+    push_header(&mut buf, BIT_STRING, signature.len() + 1);
+    buf.push(0);
+    buf.extend_from_slice(&signature);
+    let total = buf.len() - start;
+    start = put_before(&mut buf, start, &header(SEQUENCE, total));
+    buf.drain(..start);
+    Ok(IssuedCrl { record, kind, entries, der: buf })
+}
+
+/// version, signature algorithm, issuer, thisUpdate, nextUpdate.
+fn tbs_prefix(ca: &CrlIssuer<'_>, this_update: i64, next_update: i64) -> Result<Vec<u8>, CrlError> {
+    let time = |secs: i64| -> Result<Vec<u8>, CrlError> {
+        let dt = calendar::from_unix_seconds(secs).ok_or_else(|| CrlError::Encoding(format!("time {secs} out of range")))?;
+        Ok(profile::x509_time(dt)?.to_der()?)
+    };
+    let mut p = vec![INTEGER, 1, 1]; // v2
+    p.extend_from_slice(&ca.signer.algorithm().to_der()?);
+    p.extend_from_slice(&ca.issuer.name.to_der()?);
+    p.extend_from_slice(&time(this_update)?);
+    p.extend_from_slice(&time(next_update)?);
+    Ok(p)
+}
+
+/// Longest DER header this encoder writes: tag, 0x84, four length bytes.
+const MAX_HEADER: usize = 6;
+
+fn header(tag: u8, len: usize) -> Vec<u8> {
+    let mut h = Vec::with_capacity(MAX_HEADER);
+    push_header(&mut h, tag, len);
+    h
+}
+
+fn push_header(buf: &mut Vec<u8>, tag: u8, len: usize) {
+    buf.push(tag);
+    if len < 0x80 {
+        buf.push(len as u8);
+    } else {
+        let bytes = (len as u64).to_be_bytes();
+        let skip = bytes.iter().take_while(|b| **b == 0).count();
+        buf.push(0x80 | (8 - skip) as u8);
+        buf.extend_from_slice(&bytes[skip..]);
+    }
+}
+
+/// Copy `bytes` to end at `end` in `buf`; returns where they start.
+fn put_before(buf: &mut [u8], end: usize, bytes: &[u8]) -> usize {
+    let start = end - bytes.len();
+    buf[start..end].copy_from_slice(bytes);
+    start
+}
+
+/// One revokedCertificates entry: serial, revocation date, reason code and, when
+/// known, invalidity date.
+fn push_entry(buf: &mut Vec<u8>, row: &CrlRow, kind: CrlKind) -> Result<(), CrlError> {
+    let mut serial = [0u8; 32];
+    let serial_len = row.serial.len() / 2;
+    if !row.serial.len().is_multiple_of(2) || serial_len == 0 || serial_len > serial.len() {
+        return Err(CrlError::Store(StoreError::Corrupt { column: "serial", value: row.serial.clone() }));
+    }
+    hex::decode_to_slice(&row.serial, &mut serial[..serial_len])
+        .map_err(|_| CrlError::Store(StoreError::Corrupt { column: "serial", value: row.serial.clone() }))?;
+    let (date, reason, invalid_since) = match (row.revocation, kind) {
+        (Some(r), _) => (r.at, r.reason.code(), r.invalid_since),
+        (None, CrlKind::Delta) => (row.changed_at, REMOVE_FROM_CRL, None),
+        (None, CrlKind::Full) => return Ok(()), // the snapshot only yields revoked rows
+    };
+    let mut entry = Vec::with_capacity(96);
+    push_header(&mut entry, INTEGER, serial_len);
+    entry.extend_from_slice(&serial[..serial_len]);
+    push_time(&mut entry, date, false)?;
+    let mut exts = Vec::with_capacity(48);
+    // reasonCode: Extension { 2.5.29.21, OCTET STRING { ENUMERATED } }
+    let mut reason_ext = Vec::with_capacity(12);
+    push_oid(&mut reason_ext, &oid::EXT_CRL_REASON);
+    reason_ext.extend_from_slice(&[OCTET_STRING, 3, ENUMERATED, 1, reason]);
+    push_header(&mut exts, SEQUENCE, reason_ext.len());
+    exts.extend_from_slice(&reason_ext);
+    if let Some(since) = invalid_since {
+        let mut time = Vec::with_capacity(17);
+        push_time(&mut time, since, true)?;
+        let mut inv = Vec::with_capacity(26);
+        push_oid(&mut inv, &oid::EXT_INVALIDITY_DATE);
+        push_header(&mut inv, OCTET_STRING, time.len());
+        inv.extend_from_slice(&time);
+        push_header(&mut exts, SEQUENCE, inv.len());
+        exts.extend_from_slice(&inv);
+    }
+    push_header(&mut entry, SEQUENCE, exts.len());
+    entry.extend_from_slice(&exts);
+    push_header(buf, SEQUENCE, entry.len());
+    buf.extend_from_slice(&entry);
+    Ok(())
+}
+
+fn push_oid(buf: &mut Vec<u8>, o: &Oid) {
+    push_header(buf, 0x06, o.as_bytes().len());
+    buf.extend_from_slice(o.as_bytes());
+}
+
+/// UTCTime through 2049, else GeneralizedTime (RFC 5280 §5.1.2.4); `generalized`
+/// forces GeneralizedTime (the invalidity date is always one).
+fn push_time(buf: &mut Vec<u8>, secs: i64, generalized: bool) -> Result<(), CrlError> {
+    let dt = calendar::from_unix_seconds(secs).ok_or_else(|| CrlError::Encoding(format!("time {secs} out of range")))?;
+    let rest = format!("{:02}{:02}{:02}{:02}{:02}Z", dt.month(), dt.day(), dt.hour(), dt.minutes(), dt.seconds());
+    if generalized || dt.year() >= 2050 {
+        push_header(buf, GENERALIZED_TIME, 15);
+        buf.extend_from_slice(format!("{:04}", dt.year()).as_bytes());
+    } else {
+        push_header(buf, UTC_TIME, 13);
+        buf.extend_from_slice(format!("{:02}", dt.year() % 100).as_bytes());
+    }
+    buf.extend_from_slice(rest.as_bytes());
+    Ok(())
+}
+
+/// One entry of a CRL as read.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct EntryInfo {
+    /// Serial number, lowercase hex.
+    pub serial: String,
+    /// Revocation date, RFC 3339.
+    pub revoked_at: String,
+    /// Reason (RFC 5280 name), `removeFromCRL` in a delta, `null` when absent.
+    pub reason: Option<String>,
+    /// Invalidity date, RFC 3339, when given.
+    pub invalidity_date: Option<String>,
+}
+
+/// A CRL as read: ours or anyone's.
+#[derive(Clone, Debug, Serialize)]
+pub struct CrlInfo {
+    /// Always `crl`.
+    pub kind: &'static str,
+    /// Issuer DN.
+    pub issuer: String,
+    /// thisUpdate, RFC 3339.
+    pub this_update: String,
+    /// nextUpdate, RFC 3339, if any.
+    pub next_update: Option<String>,
+    /// CRL number, decimal, if any.
+    pub number: Option<String>,
+    /// For a delta CRL, the base CRL number.
+    pub delta_base: Option<String>,
+    /// Signature algorithm.
+    pub signature_algorithm: String,
+    /// Number of entries.
+    pub entry_count: usize,
+    /// The entries.
+    pub entries: Vec<EntryInfo>,
+}
+
+fn time_string(t: &x509_cert::time::Time) -> String {
+    calendar::rfc3339(&t.to_date_time())
+}
+
+fn uint_string(bytes: &[u8]) -> String {
+    let bytes = match bytes.iter().position(|b| *b != 0) {
+        Some(i) => &bytes[i..],
+        None => return "0".into(),
+    };
+    if bytes.len() <= 16 {
+        let mut v = [0u8; 16];
+        v[16 - bytes.len()..].copy_from_slice(bytes);
+        u128::from_be_bytes(v).to_string()
+    } else {
+        format!("0x{}", hex::encode(bytes))
+    }
+}
+
+fn reason_name(code: u8) -> String {
+    match code {
+        0 => "unspecified".into(),
+        REMOVE_FROM_CRL => "removeFromCRL".into(),
+        c => RevocationReason::from_code(c).map(|r| r.as_str().to_string()).unwrap_or_else(|| format!("reason {c}")),
+    }
+}
+
+/// Decode a CRL (DER) and, with `issuer`, check its signature and issuer name.
+pub fn read(der: &[u8], issuer: Option<&Certificate>) -> Result<CrlInfo, CrlError> {
+    let crl = CertificateList::from_der(der).map_err(|e| CrlError::Malformed(e.to_string()))?;
+    let tbs = &crl.tbs_cert_list;
+    if let Some(ca) = issuer {
+        if tbs.issuer != ca.tbs_certificate.subject {
+            return Err(CrlError::Signature(SignatureError::Invalid));
+        }
+        let message = tbs.to_der()?;
+        let sig = crl.signature.as_bytes().ok_or_else(|| CrlError::Malformed("signature is not whole bytes".into()))?;
+        verify::verify_signature(&ca.tbs_certificate.subject_public_key_info, &crl.signature_algorithm, &message, sig)?;
+    }
+    let mut number = None;
+    let mut delta_base = None;
+    for e in tbs.crl_extensions.iter().flatten() {
+        let value = || der::asn1::Uint::from_der(e.extn_value.as_bytes()).map(|u| uint_string(u.as_bytes()));
+        if e.extn_id == oid::EXT_CRL_NUMBER {
+            number = Some(value().map_err(|e| CrlError::Malformed(format!("CRL number: {e}")))?);
+        } else if e.extn_id == oid::EXT_DELTA_CRL_INDICATOR {
+            delta_base = Some(value().map_err(|e| CrlError::Malformed(format!("delta CRL indicator: {e}")))?);
+        }
+    }
+    let entries: Vec<EntryInfo> = tbs
+        .revoked_certificates
+        .iter()
+        .flatten()
+        .map(|r| {
+            let mut reason = None;
+            let mut invalidity_date = None;
+            for e in r.crl_entry_extensions.iter().flatten() {
+                if e.extn_id == oid::EXT_CRL_REASON {
+                    reason = Some(match der::asn1::Any::from_der(e.extn_value.as_bytes()) {
+                        Ok(a) if der::Tagged::tag(&a) == der::Tag::Enumerated && a.value().len() == 1 => reason_name(a.value()[0]),
+                        _ => "malformed".into(),
+                    });
+                } else if e.extn_id == oid::EXT_INVALIDITY_DATE {
+                    invalidity_date =
+                        der::asn1::GeneralizedTime::from_der(e.extn_value.as_bytes()).ok().map(|t| calendar::rfc3339(&t.to_date_time()));
+                }
+            }
+            EntryInfo {
+                serial: hex::encode(r.serial_number.as_bytes()),
+                revoked_at: time_string(&r.revocation_date),
+                reason,
+                invalidity_date,
+            }
+        })
+        .collect();
+    Ok(CrlInfo {
+        kind: "crl",
+        issuer: verify::name_to_string(&tbs.issuer),
+        this_update: time_string(&tbs.this_update),
+        next_update: tbs.next_update.as_ref().map(time_string),
+        number,
+        delta_base,
+        signature_algorithm: verify::signature_algorithm_name(&crl.signature_algorithm.oid),
+        entry_count: entries.len(),
+        entries,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Revocation, SqliteStore};
+
+    #[test]
+    fn reads_the_national_authority_crl() {
+        use der::DecodePem;
+        let ca = Certificate::from_pem(include_bytes!("../../tests/data/nca-test/nca_rsa_test.pem")).unwrap();
+        let info = read(include_bytes!("../../tests/data/nca-test/nca_rsa_test.crl"), Some(&ca)).unwrap();
+        assert_eq!(info.entry_count, 126);
+        assert!(info.number.is_some());
+        assert!(info.entries.iter().all(|e| e.reason.as_deref().is_none_or(|r| r.parse::<RevocationReason>().is_ok())));
+        assert!(info.entries.iter().any(|e| e.reason.is_some()), "reasons decoded");
+    }
+
+    #[test]
+    fn headers_use_the_shortest_length_form() {
+        assert_eq!(header(SEQUENCE, 5), vec![0x30, 5]);
+        assert_eq!(header(SEQUENCE, 0x80), vec![0x30, 0x81, 0x80]);
+        assert_eq!(header(SEQUENCE, 0x1_0000), vec![0x30, 0x83, 1, 0, 0]);
+    }
+
+    #[test]
+    fn entries_decode_with_x509_cert() {
+        let row = CrlRow {
+            serial: "00ff01".into(),
+            revocation: Some(Revocation { at: 1_700_000_000, reason: RevocationReason::KeyCompromise, invalid_since: Some(1_690_000_000) }),
+            changed_at: 1_700_000_000,
+        };
+        let mut buf = Vec::new();
+        push_entry(&mut buf, &row, CrlKind::Full).unwrap();
+        let entry = x509_cert::crl::RevokedCert::from_der(&buf).unwrap();
+        assert_eq!(entry.serial_number.as_bytes(), &[0x00, 0xff, 0x01]);
+        assert_eq!(calendar::unix_seconds(&entry.revocation_date.to_date_time()), 1_700_000_000);
+        let exts = entry.crl_entry_extensions.unwrap();
+        assert_eq!(exts[0].extn_value.as_bytes(), &[ENUMERATED, 1, 1]);
+        let inv = der::asn1::GeneralizedTime::from_der(exts[1].extn_value.as_bytes()).unwrap();
+        assert_eq!(calendar::unix_seconds(&inv.to_date_time()), 1_690_000_000);
+
+        let lifted = CrlRow { serial: "0a".into(), revocation: None, changed_at: 2_600_000_000 };
+        let mut buf = Vec::new();
+        push_entry(&mut buf, &lifted, CrlKind::Delta).unwrap();
+        let entry = x509_cert::crl::RevokedCert::from_der(&buf).unwrap();
+        assert!(matches!(entry.revocation_date, x509_cert::time::Time::GeneralTime(_)), "2052 needs GeneralizedTime");
+        assert_eq!(entry.crl_entry_extensions.unwrap()[0].extn_value.as_bytes(), &[ENUMERATED, 1, REMOVE_FROM_CRL]);
+    }
+
+    #[test]
+    fn a_delta_needs_a_base_and_numbers_only_grow() {
+        let mut store = SqliteStore::in_memory().unwrap();
+        let (key, cert) = crate::testing::self_signed("ЦЕНТР");
+        let urls = Urls::new("http://pki.example.kz").unwrap();
+        let name = cert.tbs_certificate.subject.clone();
+        let ca = CrlIssuer { signer: &key, issuer: IssuerRef { name, key_id: vec![1; 20] }, urls: &urls };
+        assert!(matches!(issue(&mut store, &ca, CrlKind::Delta, 1_000, 2_000), Err(CrlError::NoBase)));
+        let full = issue(&mut store, &ca, CrlKind::Full, 1_000, 2_000).unwrap();
+        let delta = issue(&mut store, &ca, CrlKind::Delta, 1_100, 1_200).unwrap();
+        assert_eq!((full.record.number, delta.record.number, delta.record.base_number), (1, 2, Some(1)));
+        assert_eq!((full.entries, delta.entries), (0, 0));
+        let info = read(&full.der, Some(&cert)).unwrap();
+        assert_eq!((info.number.as_deref(), info.delta_base, info.entry_count), (Some("1"), None, 0));
+        let info = read(&delta.der, Some(&cert)).unwrap();
+        assert_eq!((info.number.as_deref(), info.delta_base.as_deref()), (Some("2"), Some("1")));
+        let mut bad = delta.der.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        assert!(matches!(read(&bad, Some(&cert)), Err(CrlError::Signature(_))));
+        assert!(matches!(read(b"garbage", None), Err(CrlError::Malformed(_))));
+    }
+}

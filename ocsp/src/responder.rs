@@ -1,0 +1,301 @@
+//! The responder engine: request in, signed response out.
+
+use bytes::Bytes;
+use ca_core::oid;
+use ca_core::revocation::RevocationReason;
+use ca_core::signing::Signer;
+use der::asn1::{GeneralizedTime, Null, OctetString};
+use der::{Decode, Encode};
+use sha1::{Digest, Sha1};
+use sha2::Sha256;
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::Duration;
+use x509_cert::ext::pkix::crl::CrlReason;
+use x509_cert::ext::Extension;
+use x509_cert::Certificate;
+use x509_ocsp::{
+    BasicOcspResponse, CertId, CertStatus, OcspGeneralizedTime, OcspRequest, OcspResponse, ResponderId, ResponseData, RevokedInfo,
+    SingleResponse, Version,
+};
+
+/// Largest request accepted, bytes (a request for a few CertIDs is under 1 KiB).
+pub const MAX_REQUEST_BYTES: usize = 16 * 1024;
+/// Most CertIDs answered in one request.
+pub const MAX_CERT_IDS: usize = 64;
+/// Longest nonce accepted, bytes (RFC 9654).
+pub const MAX_NONCE: usize = 128;
+/// Most cached answers; past it the cache is emptied and refilled by demand.
+const MAX_CACHED: usize = 2_000_000;
+
+/// A certificate's status as the authority's records say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CertState {
+    /// Issued and not revoked.
+    Good,
+    /// Revoked (or on hold) at `at` (Unix seconds).
+    Revoked {
+        /// When.
+        at: i64,
+        /// Why.
+        reason: RevocationReason,
+    },
+    /// Never issued by this CA.
+    Unknown,
+}
+
+/// Where the responder learns statuses (the CA database in the server).
+pub trait StatusSource: Send + Sync {
+    /// The status of the certificate with this serial (DER INTEGER content bytes).
+    /// An error makes the response `internalError`, never a guess.
+    fn status(&self, serial: &[u8]) -> Result<CertState, String>;
+}
+
+/// How an answer may be cached by HTTP caches (RFC 5019 §6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Freshness {
+    /// Valid from `this_update` to `next_update` (Unix seconds), the same for anyone.
+    Cacheable {
+        /// thisUpdate.
+        this_update: i64,
+        /// nextUpdate.
+        next_update: i64,
+    },
+    /// Answers that must not be cached: nonce answers and errors.
+    NoStore,
+}
+
+/// A response ready to send.
+#[derive(Clone, Debug)]
+pub struct Answer {
+    /// The OCSPResponse, DER.
+    pub der: Bytes,
+    /// How long it may be cached.
+    pub freshness: Freshness,
+}
+
+#[derive(Clone)]
+struct Cached {
+    serial: Vec<u8>,
+    der: Bytes,
+    this_update: i64,
+    next_update: i64,
+}
+
+struct IssuerHashes {
+    algorithm: der::asn1::ObjectIdentifier,
+    name: Vec<u8>,
+    key: Vec<u8>,
+}
+
+/// The OCSP responder for one issuing CA, signing with its delegated responder key.
+pub struct Responder {
+    issuer: [IssuerHashes; 2],
+    responder_id: ResponderId,
+    responder_cert: Certificate,
+    signer: Box<dyn Signer>,
+    source: Box<dyn StatusSource>,
+    validity: i64,
+    cache: RwLock<HashMap<Vec<u8>, Cached>>,
+}
+
+/// One answer inside a response.
+struct Single {
+    cert_id: CertId,
+    status: CertStatus,
+}
+
+enum Refusal {
+    Malformed,
+    Unauthorized,
+    Internal,
+}
+
+impl Responder {
+    /// A responder for certificates of `issuer`, signing with `signer` whose
+    /// certificate `responder_cert` is included in every response. Responses are
+    /// valid for `validity`.
+    pub fn new(
+        issuer: &Certificate,
+        responder_cert: Certificate,
+        signer: Box<dyn Signer>,
+        source: Box<dyn StatusSource>,
+        validity: Duration,
+    ) -> Result<Self, der::Error> {
+        let name = issuer.tbs_certificate.subject.to_der()?;
+        let key = issuer.tbs_certificate.subject_public_key_info.subject_public_key.raw_bytes();
+        let hashes = |algorithm, name_hash: Vec<u8>, key_hash: Vec<u8>| IssuerHashes { algorithm, name: name_hash, key: key_hash };
+        let responder_key = responder_cert.tbs_certificate.subject_public_key_info.subject_public_key.raw_bytes();
+        Ok(Responder {
+            issuer: [
+                hashes(oid::SHA1, Sha1::digest(&name).to_vec(), Sha1::digest(key).to_vec()),
+                hashes(oid::SHA256, Sha256::digest(&name).to_vec(), Sha256::digest(key).to_vec()),
+            ],
+            responder_id: ResponderId::ByKey(OctetString::new(Sha1::digest(responder_key).to_vec())?),
+            responder_cert,
+            signer,
+            source,
+            validity: validity.as_secs().max(1) as i64,
+            cache: RwLock::new(HashMap::new()),
+        })
+    }
+
+    /// Answer a DER request at `now` (Unix seconds). Never fails: what cannot be
+    /// answered gets the matching OCSP error status.
+    pub fn respond(&self, request: &[u8], now: i64) -> Answer {
+        match self.try_respond(request, now) {
+            Ok(answer) => answer,
+            Err(Refusal::Malformed) => error_answer(OcspResponse::malformed_request()),
+            Err(Refusal::Unauthorized) => error_answer(OcspResponse::unauthorized()),
+            Err(Refusal::Internal) => error_answer(OcspResponse::internal_error()),
+        }
+    }
+
+    /// Drop cached answers for these serials (lowercase hex), whose status changed.
+    pub fn invalidate(&self, serials: &[String]) {
+        if serials.is_empty() {
+            return;
+        }
+        let wanted: std::collections::HashSet<Vec<u8>> = serials.iter().filter_map(|s| hex::decode(s).ok()).collect();
+        if let Ok(mut cache) = self.cache.write() {
+            cache.retain(|_, c| !wanted.contains(&c.serial));
+        }
+    }
+
+    /// How many answers are cached.
+    pub fn cached(&self) -> usize {
+        self.cache.read().map(|c| c.len()).unwrap_or(0)
+    }
+
+    fn try_respond(&self, request: &[u8], now: i64) -> Result<Answer, Refusal> {
+        if request.is_empty() || request.len() > MAX_REQUEST_BYTES {
+            return Err(Refusal::Malformed);
+        }
+        let req = OcspRequest::from_der(request).map_err(|_| Refusal::Malformed)?;
+        let tbs = &req.tbs_request;
+        if tbs.version != Version::V1 || tbs.request_list.is_empty() || tbs.request_list.len() > MAX_CERT_IDS {
+            return Err(Refusal::Malformed);
+        }
+        let nonce = nonce_extension(tbs.request_extensions.as_deref())?;
+        let single = tbs.request_list.len() == 1 && nonce.is_none();
+        let key = if single { Some(tbs.request_list[0].req_cert.to_der().map_err(|_| Refusal::Malformed)?) } else { None };
+        if let Some(k) = &key {
+            if let Some(hit) = self.cache.read().ok().and_then(|c| c.get(k).cloned()) {
+                if now < hit.this_update + self.validity / 2 && now >= hit.this_update {
+                    return Ok(Answer {
+                        der: hit.der,
+                        freshness: Freshness::Cacheable { this_update: hit.this_update, next_update: hit.next_update },
+                    });
+                }
+            }
+        }
+        let mut singles = Vec::with_capacity(tbs.request_list.len());
+        for r in &tbs.request_list {
+            let id = &r.req_cert;
+            if !self.is_our_issuer(id) {
+                return Err(Refusal::Unauthorized);
+            }
+            let status = match self.source.status(id.serial_number.as_bytes()).map_err(|_| Refusal::Internal)? {
+                CertState::Good => CertStatus::Good(Null),
+                CertState::Unknown => CertStatus::Unknown(Null),
+                CertState::Revoked { at, reason } => {
+                    CertStatus::Revoked(RevokedInfo { revocation_time: time(at)?, revocation_reason: Some(crl_reason(reason)) })
+                }
+            };
+            singles.push(Single { cert_id: id.clone(), status });
+        }
+        let serial = singles[0].cert_id.serial_number.as_bytes().to_vec();
+        let der = self.sign(singles, nonce, now)?;
+        let (this_update, next_update) = (now, now + self.validity);
+        if let Some(k) = key {
+            if let Ok(mut cache) = self.cache.write() {
+                if cache.len() >= MAX_CACHED {
+                    cache.clear();
+                }
+                cache.insert(k, Cached { serial, der: der.clone(), this_update, next_update });
+            }
+        }
+        let freshness = if nonce.is_some() { Freshness::NoStore } else { Freshness::Cacheable { this_update, next_update } };
+        Ok(Answer { der, freshness })
+    }
+
+    fn is_our_issuer(&self, id: &CertId) -> bool {
+        // Parameters may be NULL or absent (RFC 6960 is silent; clients differ).
+        let params_ok = id.hash_algorithm.parameters.as_ref().is_none_or(|p| p.is_null());
+        params_ok
+            && self.issuer.iter().any(|h| {
+                h.algorithm == id.hash_algorithm.oid && h.name == id.issuer_name_hash.as_bytes() && h.key == id.issuer_key_hash.as_bytes()
+            })
+    }
+
+    fn sign(&self, singles: Vec<Single>, nonce: Option<&Extension>, now: i64) -> Result<Bytes, Refusal> {
+        let this_update = time(now)?;
+        let next_update = time(now + self.validity)?;
+        let responses = singles
+            .into_iter()
+            .map(|s| SingleResponse {
+                cert_id: s.cert_id,
+                cert_status: s.status,
+                this_update,
+                next_update: Some(next_update),
+                single_extensions: None,
+            })
+            .collect();
+        let data = ResponseData {
+            version: Version::V1,
+            responder_id: self.responder_id.clone(),
+            produced_at: this_update,
+            responses,
+            response_extensions: nonce.map(|n| vec![n.clone()]),
+        };
+        let tbs = data.to_der().map_err(|_| Refusal::Internal)?;
+        let signature = self.signer.sign(&tbs).map_err(|_| Refusal::Internal)?;
+        let basic = BasicOcspResponse {
+            tbs_response_data: data,
+            signature_algorithm: self.signer.algorithm(),
+            signature: der::asn1::BitString::from_bytes(&signature).map_err(|_| Refusal::Internal)?,
+            certs: Some(vec![self.responder_cert.clone()]),
+        };
+        let response = OcspResponse::successful(basic).and_then(|r| r.to_der()).map_err(|_| Refusal::Internal)?;
+        Ok(Bytes::from(response))
+    }
+}
+
+/// The request's nonce extension, checked: 1 to [`MAX_NONCE`] bytes.
+fn nonce_extension(exts: Option<&[Extension]>) -> Result<Option<&Extension>, Refusal> {
+    let Some(ext) = exts.into_iter().flatten().find(|e| e.extn_id == oid::OCSP_NONCE) else {
+        return Ok(None);
+    };
+    // RFC 8954: the value is an OCTET STRING inside extnValue; older clients put
+    // the raw bytes there. Either way, at most MAX_NONCE bytes of nonce.
+    let raw = ext.extn_value.as_bytes();
+    let len = OctetString::from_der(raw).map(|o| o.as_bytes().len()).unwrap_or(raw.len());
+    if len == 0 || len > MAX_NONCE {
+        return Err(Refusal::Malformed);
+    }
+    Ok(Some(ext))
+}
+
+fn time(secs: i64) -> Result<OcspGeneralizedTime, Refusal> {
+    let secs = u64::try_from(secs).map_err(|_| Refusal::Internal)?;
+    GeneralizedTime::from_unix_duration(Duration::from_secs(secs)).map(OcspGeneralizedTime).map_err(|_| Refusal::Internal)
+}
+
+fn crl_reason(r: RevocationReason) -> CrlReason {
+    match r {
+        RevocationReason::KeyCompromise => CrlReason::KeyCompromise,
+        RevocationReason::CaCompromise => CrlReason::CaCompromise,
+        RevocationReason::AffiliationChanged => CrlReason::AffiliationChanged,
+        RevocationReason::Superseded => CrlReason::Superseded,
+        RevocationReason::CessationOfOperation => CrlReason::CessationOfOperation,
+        RevocationReason::CertificateHold => CrlReason::CertificateHold,
+        RevocationReason::PrivilegeWithdrawn => CrlReason::PrivilegeWithdrawn,
+        RevocationReason::AaCompromise => CrlReason::AaCompromise,
+    }
+}
+
+fn error_answer(response: OcspResponse) -> Answer {
+    // An error response is a status byte in two SEQUENCE layers: it always encodes.
+    let der = response.to_der().unwrap_or_else(|_| vec![0x30, 0x03, 0x0a, 0x01, 0x02]);
+    Answer { der: Bytes::from(der), freshness: Freshness::NoStore }
+}
