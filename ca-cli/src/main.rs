@@ -80,6 +80,21 @@ enum Command {
         /// keyCompromise, affiliationChanged, superseded, cessationOfOperation, certificateHold, ...
         #[arg(long)]
         reason: String,
+        /// Since when the key is known or suspected to be compromised (RFC 3339, UTC), for the CRL's invalidity date.
+        #[arg(long)]
+        invalidity_date: Option<String>,
+    },
+    /// Issue the current full (or delta) CRL now and write it, DER.
+    Crl {
+        /// A delta CRL: what changed since the newest full CRL.
+        #[arg(long, conflicts_with = "root")]
+        delta: bool,
+        /// The root's CRL (signed with the root key), also published in DIR/crl/.
+        #[arg(long)]
+        root: bool,
+        /// Where to write it.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Lift a certificateHold.
     Unhold {
@@ -101,11 +116,12 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
-    /// Describe a certificate or request (PEM or DER), ours or anyone's.
+    /// Describe a certificate, request, CRL or OCSP request or response (PEM or DER), ours or anyone's.
     Inspect {
         /// The file.
         file: PathBuf,
-        /// Check the certificate's signature against this issuer certificate.
+        /// Check the certificate's or CRL's signature against this issuer certificate
+        /// (for an OCSP response: that its responder is authorised by this issuer).
         #[arg(long)]
         issuer: Option<PathBuf>,
     },
@@ -379,14 +395,26 @@ fn main() {
 fn run(cli: &Cli) -> Result<()> {
     match &cli.command {
         Command::Init { base_url, root_name, issuing_name, force } => {
-            let config = Config { base_url: base_url.clone(), root_name: root_name.clone(), issuing_name: issuing_name.clone() };
+            let config = Config {
+                base_url: base_url.clone(),
+                root_name: root_name.clone(),
+                issuing_name: issuing_name.clone(),
+                ..InitOptions::default().config
+            };
             init(cli, config, *force)
         }
         Command::Issue(args) => issue(cli, args),
         Command::Show { serial } => show(cli, serial),
         Command::List { iin, bin, status } => list(cli, iin.clone(), bin.clone(), *status),
         Command::Inspect { file, issuer } => inspect(cli, file, issuer.as_deref()),
-        Command::Revoke { serial, reason } => done(cli, operator::revoke(&cli.data, serial, reason)?),
+        Command::Revoke { serial, reason, invalidity_date } => {
+            done(cli, operator::revoke(&cli.data, serial, reason, invalidity_date.as_deref())?)
+        }
+        Command::Crl { root: true, out, .. } => done(cli, operator::root_crl(&cli.data, &passphrase(cli)?, out)?),
+        Command::Crl { delta, out, .. } => {
+            let kind = if *delta { ca_core::crl::CrlKind::Delta } else { ca_core::crl::CrlKind::Full };
+            done(cli, operator::crl(&cli.data, &passphrase(cli)?, kind, out)?)
+        }
         Command::Unhold { serial } => done(cli, operator::unhold(&cli.data, serial)?),
         Command::Audit { command: AuditCommand::Verify } => done(cli, operator::audit_verify(&cli.data)?),
         Command::Application { command } => application(cli, command),
@@ -667,7 +695,12 @@ fn list(cli: &Cli, iin: Option<String>, bin: Option<String>, status: Option<Stat
 enum Inspected {
     Certificate(Box<Certificate>),
     Request(Box<CertReq>),
+    Crl(Vec<u8>),
+    OcspResponse(Vec<u8>),
+    OcspRequest(Box<x509_ocsp::OcspRequest>),
 }
+
+const NOT_INSPECTED: &str = "CMS and PKCS#12 are not inspected yet";
 
 fn decode_any(bytes: &[u8]) -> Result<Inspected> {
     let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(0);
@@ -680,7 +713,8 @@ fn decode_any(bytes: &[u8]) -> Result<Inspected> {
             "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => {
                 Ok(Inspected::Request(Box::new(CertReq::from_der(&der).map_err(|e| anyhow!("bad certificate request: {e}"))?)))
             }
-            other => bail!("PEM {other:?} is not a certificate or certificate request; CRLs, OCSP, CMS and PKCS#12 are not inspected yet"),
+            "X509 CRL" => Ok(Inspected::Crl(der)),
+            other => bail!("PEM {other:?} is not a certificate, request or CRL; {NOT_INSPECTED}"),
         };
     }
     if let Ok(c) = Certificate::from_der(bytes) {
@@ -689,7 +723,23 @@ fn decode_any(bytes: &[u8]) -> Result<Inspected> {
     if let Ok(r) = CertReq::from_der(bytes) {
         return Ok(Inspected::Request(Box::new(r)));
     }
-    bail!("not a certificate or certificate request in PEM or DER; CRLs, OCSP, CMS and PKCS#12 are not inspected yet")
+    if x509_cert::crl::CertificateList::from_der(bytes).is_ok() {
+        return Ok(Inspected::Crl(bytes.to_vec()));
+    }
+    if x509_ocsp::OcspResponse::from_der(bytes).is_ok() {
+        return Ok(Inspected::OcspResponse(bytes.to_vec()));
+    }
+    if let Ok(r) = x509_ocsp::OcspRequest::from_der(bytes) {
+        return Ok(Inspected::OcspRequest(Box::new(r)));
+    }
+    bail!("not a certificate, certificate request, CRL or OCSP request or response in PEM or DER; {NOT_INSPECTED}")
+}
+
+fn issuer_certificate(path: &Path) -> Result<Box<Certificate>> {
+    match decode_any(&read_input(path)?)? {
+        Inspected::Certificate(c) => Ok(c),
+        _ => bail!("{} is not an issuer certificate", path.display()),
+    }
 }
 
 fn inspect(cli: &Cli, file: &Path, issuer: Option<&Path>) -> Result<()> {
@@ -700,12 +750,7 @@ fn inspect(cli: &Cli, file: &Path, issuer: Option<&Path>) -> Result<()> {
             let mut value = serde_json::to_value(&info)?;
             let mut verdict = None;
             if let Some(path) = issuer {
-                let issuer_cert = match decode_any(&read_input(path)?)? {
-                    Inspected::Certificate(c) => c,
-                    Inspected::Request(_) => {
-                        bail!("{} is a request, not an issuer certificate", path.display())
-                    }
-                };
+                let issuer_cert = issuer_certificate(path)?;
                 let result = verify::verify_issued_by(&cert, &issuer_cert);
                 value["signature_valid"] = json!(result.is_ok());
                 if let Err(e) = &result {
@@ -734,8 +779,70 @@ fn inspect(cli: &Cli, file: &Path, issuer: Option<&Path>) -> Result<()> {
                 )
             });
         }
+        Inspected::Crl(der) => {
+            let issuer_cert = issuer.map(issuer_certificate).transpose()?;
+            let info = ca_core::crl::read(&der, issuer_cert.as_deref())?;
+            let mut value = serde_json::to_value(&info)?;
+            if issuer_cert.is_some() {
+                value["signature_valid"] = json!(true);
+            }
+            print(cli, &value, || human_crl(&info, issuer_cert.is_some()));
+        }
+        Inspected::OcspResponse(der) => {
+            let issuer_cert = issuer.map(issuer_certificate).transpose()?;
+            let info = ocsp::read_response(&der, issuer_cert.as_deref())?;
+            print(cli, &serde_json::to_value(&info)?, || human_ocsp(&info));
+        }
+        Inspected::OcspRequest(req) => {
+            let tbs = &req.tbs_request;
+            let nonce = tbs.request_extensions.iter().flatten().find(|e| e.extn_id == ca_core::oid::OCSP_NONCE);
+            let value = json!({
+                "kind": "ocsp_request",
+                "serials": tbs.request_list.iter().map(|r| hex::encode(r.req_cert.serial_number.as_bytes())).collect::<Vec<_>>(),
+                "nonce": nonce.map(|e| hex::encode(e.extn_value.as_bytes())),
+                "signed": req.optional_signature.is_some(),
+            });
+            print(cli, &value, || format!("OCSP request\n  serials: {}\n  nonce:   {}", value["serials"], value["nonce"]));
+        }
     }
     Ok(())
+}
+
+fn human_crl(i: &ca_core::crl::CrlInfo, verified: bool) -> String {
+    let mut s = format!(
+        "{} CRL {}\n  issuer:      {}\n  this update: {}\n  next update: {}\n  entries:     {}{}",
+        if i.delta_base.is_some() { "delta" } else { "full" },
+        i.number.as_deref().unwrap_or("(no number)"),
+        i.issuer,
+        i.this_update,
+        i.next_update.as_deref().unwrap_or("-"),
+        i.entry_count,
+        if verified { "\n  signature:   valid" } else { "" }
+    );
+    if let Some(base) = &i.delta_base {
+        s.push_str(&format!("\n  base CRL:    {base}"));
+    }
+    for e in i.entries.iter().take(20) {
+        s.push_str(&format!("\n  {} {} {}", e.serial, e.revoked_at, e.reason.as_deref().unwrap_or("-")));
+    }
+    if i.entry_count > 20 {
+        s.push_str(&format!("\n  ... {} more (use --json)", i.entry_count - 20));
+    }
+    s
+}
+
+fn human_ocsp(i: &ocsp::ResponseInfo) -> String {
+    let mut s = format!("OCSP response: {}", i.status);
+    if let Some(r) = &i.responder {
+        s.push_str(&format!("\n  responder: {r}\n  produced:  {}\n  signature: valid", i.produced_at.as_deref().unwrap_or("-")));
+    }
+    for r in &i.responses {
+        s.push_str(&format!("\n  {} {}", r.serial, r.status));
+        if let (Some(at), reason) = (&r.revoked_at, &r.reason) {
+            s.push_str(&format!(" at {at} ({})", reason.as_deref().unwrap_or("no reason")));
+        }
+    }
+    s
 }
 
 fn human_certificate(i: &CertificateInfo, verdict: &Option<Result<(), String>>) -> String {

@@ -1,4 +1,4 @@
-//! The operator's side: `ca application`, `ca revoke`, `ca unhold`, `ca audit`.
+//! The operator's side: `ca application`, `ca revoke`, `ca unhold`, `ca crl`, `ca audit`.
 //! On the CA machine they work on the data directory directly (the console is the
 //! actor in the audit log); `ca application ... --server URL --key-dir DIR` goes
 //! through the operator API instead, signed with the operator's SIGN key.
@@ -6,6 +6,8 @@
 use anyhow::{bail, Result};
 use ca_core::audit::Actor;
 use ca_core::authority::Authority;
+use ca_core::calendar;
+use ca_core::crl::CrlKind;
 use ca_core::registration::{ApplicationState, Registration, SystemClock};
 use ca_core::revocation::RevocationReason;
 use ca_core::store::Store;
@@ -57,12 +59,35 @@ pub fn reject(data: &Path, number: &str, reason: &str) -> Result<Value> {
 }
 
 /// `ca revoke`.
-pub fn revoke(data: &Path, serial: &str, reason: &str) -> Result<Value> {
+pub fn revoke(data: &Path, serial: &str, reason: &str, invalidity_date: Option<&str>) -> Result<Value> {
     let reason: RevocationReason = reason.parse()?;
+    let invalid_since = invalidity_date
+        .map(|d| calendar::parse_rfc3339(d).ok_or_else(|| anyhow::anyhow!("invalidity date {d:?} is not of the form 2026-01-31T12:00:00Z")))
+        .transpose()?;
     with_ra(data, None, |ra| {
-        ra.revoke(serial, reason, Actor::console())?;
-        Ok(json!({ "serial": serial.to_ascii_lowercase(), "status": "revoked", "reason": reason.as_str() }))
+        ra.revoke_since(serial, reason, invalid_since, Actor::console())?;
+        Ok(
+            json!({ "serial": serial.to_ascii_lowercase(), "status": "revoked", "reason": reason.as_str(), "invalidity_date": invalidity_date }),
+        )
     })
+}
+
+/// `ca crl`: issue a full or delta CRL now and write it to `out`. Reports how long
+/// generation took (database read, encoding, signing), without opening the
+/// authority and decrypting its key.
+pub fn crl(data: &Path, pass: &ca_core::signing::Passphrase, kind: CrlKind, out: &Path) -> Result<Value> {
+    let mut ca = Authority::open(data)?;
+    ca.unlock(pass)?;
+    let started = std::time::Instant::now();
+    let crl = ca.issue_crl(kind, calendar::unix_seconds(&calendar::now()))?;
+    let generation_ms = started.elapsed().as_secs_f64() * 1000.0;
+    ca_core::authority::write_atomically(out, &crl.der)?;
+    let time = |t: i64| calendar::from_unix_seconds(t).map(|d| calendar::rfc3339(&d));
+    Ok(json!({
+        "file": out.display().to_string(), "kind": kind.as_str(), "number": crl.record.number, "base_number": crl.record.base_number,
+        "entries": crl.entries, "this_update": time(crl.record.this_update), "next_update": time(crl.record.next_update),
+        "generation_ms": (generation_ms * 10.0).round() / 10.0, "bytes": crl.der.len(),
+    }))
 }
 
 /// `ca unhold`.
@@ -80,4 +105,15 @@ pub fn audit_verify(data: &Path) -> Result<Value> {
         Ok(n) => Ok(json!({ "valid": true, "records": n })),
         Err(e) => bail!("the audit log is not intact: {e}"),
     }
+}
+
+/// `ca crl --root`: the root's CRL, signed now with the root key, published in the
+/// data directory and written to `out`.
+pub fn root_crl(data: &Path, pass: &ca_core::signing::Passphrase, out: &Path) -> Result<Value> {
+    let ca = Authority::open(data)?;
+    let der = ca.publish_root_crl(pass, calendar::unix_seconds(&calendar::now()))?;
+    ca_core::authority::write_atomically(out, &der)?;
+    let info = ca_core::crl::read(&der, Some(&ca.certificates().root))?;
+    Ok(json!({ "file": out.display().to_string(), "kind": "root", "number": info.number, "entries": 0,
+               "this_update": info.this_update, "next_update": info.next_update }))
 }

@@ -241,6 +241,10 @@ impl Layout {
     pub fn crl_dir(&self) -> PathBuf {
         self.dir.join("crl")
     }
+    /// The root's published CRL.
+    pub fn root_crl(&self) -> PathBuf {
+        self.dir.join(profile::ROOT_CRL_PATH.trim_start_matches('/'))
+    }
     /// The published full or delta CRL.
     pub fn crl(&self, kind: CrlKind) -> PathBuf {
         let path = match kind {
@@ -321,6 +325,19 @@ fn write_file(path: &Path, data: &[u8], private: bool) -> Result<(), AuthorityEr
     }
     let mut f = opts.open(path).map_err(io(path))?;
     f.write_all(data).and_then(|_| f.sync_all()).map_err(io(path))
+}
+
+/// Validity of the root's CRL, days: the root key stays offline, so an operator
+/// signs a new one (`ca crl --root`) within this time.
+pub const ROOT_CRL_DAYS: i64 = 365;
+
+fn publish_root_crl(layout: &Layout, root_key: &RsaSigner, root: &Certificate, now: i64) -> Result<Vec<u8>, AuthorityError> {
+    let issuer = CrlIssuer { signer: root_key, issuer: issuer_ref(root), urls: None };
+    let der = crl::issue_empty(&issuer, now, now + ROOT_CRL_DAYS * 86_400)?;
+    let dir = layout.crl_dir();
+    fs::create_dir_all(&dir).map_err(io(&dir))?;
+    write_atomically(&layout.root_crl(), &der)?;
+    Ok(der)
 }
 
 /// Replace `path` with `data` so that readers see the old file or the new one,
@@ -420,6 +437,7 @@ fn build(
         profile::ocsp_responder(basics(issuer_ref(&issuing), &issuing_key, ocsp_key.public_key().clone(), OCSP_YEARS)?, ocsp_name)?;
     let ocsp = signing::sign_certificate(ocsp_tbs, &issuing_key)?;
 
+    publish_root_crl(l, &root_key, &root, calendar::unix_seconds(&now))?;
     write_cert(&l.cert(CaRole::Root), &root)?;
     write_cert(&l.cert(CaRole::Issuing), &issuing)?;
     write_cert(&l.cert(CaRole::Ocsp), &ocsp)?;
@@ -507,14 +525,25 @@ impl Authority {
 
     /// Decrypt the issuing CA key so the authority can issue.
     pub fn unlock(&mut self, passphrase: &Passphrase) -> Result<(), AuthorityError> {
-        let path = self.layout.key(CaRole::Issuing);
+        self.issuing_signer = Some(self.signer(CaRole::Issuing, passphrase)?);
+        Ok(())
+    }
+
+    /// Decrypt the key of one of the authority's certificates (the OCSP responder's
+    /// for the responder), checked against its certificate.
+    pub fn signer(&self, role: CaRole, passphrase: &Passphrase) -> Result<RsaSigner, AuthorityError> {
+        let path = self.layout.key(role);
         let pem = fs::read_to_string(&path).map_err(io(&path))?;
         let signer = RsaSigner::from_pkcs8(&signing::decrypt_pkcs8(&pem, passphrase)?)?;
-        if signer.public_key() != &self.certs.issuing.tbs_certificate.subject_public_key_info {
-            return Err(AuthorityError::Damaged { path, reason: "the key does not match issuing.pem".into() });
+        let cert = match role {
+            CaRole::Root => &self.certs.root,
+            CaRole::Issuing => &self.certs.issuing,
+            CaRole::Ocsp => &self.certs.ocsp,
+        };
+        if signer.public_key() != &cert.tbs_certificate.subject_public_key_info {
+            return Err(AuthorityError::Damaged { path, reason: format!("the key does not match {}.pem", role.file_stem()) });
         }
-        self.issuing_signer = Some(signer);
-        Ok(())
+        Ok(signer)
     }
 
     /// The directory layout.
@@ -639,7 +668,7 @@ impl Authority {
             CrlKind::Full => self.config.crl.full_interval_seconds,
             CrlKind::Delta => self.config.crl.delta_interval_seconds,
         };
-        let issuer = CrlIssuer { signer, issuer: issuer_ref(&self.certs.issuing), urls: &self.urls };
+        let issuer = CrlIssuer { signer, issuer: issuer_ref(&self.certs.issuing), urls: Some(&self.urls) };
         crl::issue(&mut self.store, &issuer, kind, now, now + i64::from(interval))
     }
 
@@ -651,6 +680,14 @@ impl Authority {
         fs::create_dir_all(&dir).map_err(io(&dir))?;
         write_atomically(&self.layout.crl(kind), &crl.der)?;
         Ok(crl)
+    }
+
+    /// Sign the root's CRL (no CA certificate revoked) with the root key, valid for
+    /// [`ROOT_CRL_DAYS`], and publish it at `crl/root_rsa.crl`. The root key is
+    /// decrypted for this and dropped.
+    pub fn publish_root_crl(&self, passphrase: &Passphrase, now: i64) -> Result<Vec<u8>, AuthorityError> {
+        let root = self.signer(CaRole::Root, passphrase)?;
+        publish_root_crl(&self.layout, &root, &self.certs.root, now)
     }
 
     /// A stored certificate by serial, decoded.

@@ -114,9 +114,30 @@ pub fn rfc3339(dt: &DateTime) -> String {
     format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", dt.year(), dt.month(), dt.day(), dt.hour(), dt.minutes(), dt.seconds())
 }
 
+/// Unix seconds of an RFC 3339 UTC timestamp such as `2022-01-18T04:38:50Z`
+/// (the form [`rfc3339`] writes); `None` for anything else.
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z' {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| s.get(r).filter(|d| d.bytes().all(|c| c.is_ascii_digit()))?.parse::<u16>().ok();
+    let dt = DateTime::new(n(0..4)?, n(5..7)? as u8, n(8..10)? as u8, n(11..13)? as u8, n(14..16)? as u8, n(17..19)? as u8).ok()?;
+    Some(unix_seconds(&dt))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3339_round_trips() {
+        let t = parse_rfc3339("2022-01-18T04:38:50Z").unwrap();
+        assert_eq!(rfc3339(&from_unix_seconds(t).unwrap()), "2022-01-18T04:38:50Z");
+        for bad in ["2022-01-18 04:38:50Z", "2022-13-18T04:38:50Z", "2022-01-18T04:38:50+05:00", "", "2022-01-18T04:38:5xZ"] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
+    }
 
     fn d(y: u16, m: u8, day: u8) -> Date {
         Date::new(y, m, day).expect("valid test date")

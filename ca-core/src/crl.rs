@@ -94,8 +94,9 @@ pub struct CrlIssuer<'a> {
     pub signer: &'a dyn Signer,
     /// The CA's name and key identifier.
     pub issuer: IssuerRef,
-    /// Publication URLs (the full CRL's freshest-CRL pointer).
-    pub urls: &'a Urls,
+    /// Publication URLs, for the full CRL's pointer to its deltas; `None` for a
+    /// CA that publishes no deltas (the root).
+    pub urls: Option<&'a Urls>,
 }
 
 /// A CRL just issued.
@@ -117,50 +118,80 @@ pub fn issue(store: &mut dyn Store, ca: &CrlIssuer<'_>, kind: CrlKind, this_upda
         CrlKind::Full => None,
         CrlKind::Delta => Some(store.latest_crl(false)?.ok_or(CrlError::NoBase)?),
     };
-    let prefix = tbs_prefix(ca, this_update, next_update)?;
-    // Room for: outer SEQUENCE header, TBS SEQUENCE header, the prefix, the entries' header.
-    let room = 3 * MAX_HEADER + prefix.len();
-    let mut buf = vec![0u8; room];
-    let mut entries = 0u64;
+    let mut encoder = Encoder::new(ca, this_update, next_update)?;
     let mut failed = None;
     let status_seq = store.crl_rows(base.map(|b| b.status_seq), &mut |row| {
         if failed.is_none() {
-            match push_entry(&mut buf, &row, kind) {
-                Ok(()) => entries += 1,
-                Err(e) => failed = Some(e),
-            }
+            failed = encoder.push(&row, kind).err();
         }
     })?;
     if let Some(e) = failed {
         return Err(e);
     }
-    let entries_len = buf.len() - room;
     let mut record = CrlRecord { number: 0, base_number: base.map(|b| b.number), status_seq, this_update, next_update };
     record.number = store.record_crl(&record)?;
+    let entries = encoder.entries;
+    let der = encoder.finish(ca, record.number, record.base_number)?;
+    Ok(IssuedCrl { record, kind, entries, der })
+}
 
-    let exts: Extensions = profile::crl_extensions(&ca.issuer, record.number, record.base_number, ca.urls)?;
-    let exts = exts.to_der()?;
-    push_header(&mut buf, EXPLICIT_0, exts.len());
-    buf.extend_from_slice(&exts);
+/// An empty full CRL numbered `number`: what the root publishes for the CA
+/// certificates it signed (none revoked). Its number is its thisUpdate in Unix
+/// seconds, so it grows without a database of the root's own.
+pub fn issue_empty(ca: &CrlIssuer<'_>, this_update: i64, next_update: i64) -> Result<Vec<u8>, CrlError> {
+    let number = u64::try_from(this_update).map_err(|_| CrlError::Encoding(format!("time {this_update} out of range")))?;
+    Encoder::new(ca, this_update, next_update)?.finish(ca, number, None)
+}
 
-    // Fill in the headers, back to front, in the room left before the entries.
-    let mut start = room;
-    if entries > 0 {
-        start = put_before(&mut buf, start, &header(SEQUENCE, entries_len));
+/// The CRL being written: entries go straight into the buffer that is signed,
+/// after room for the headers whose lengths are known only at the end.
+struct Encoder {
+    buf: Vec<u8>,
+    room: usize,
+    prefix: Vec<u8>,
+    entries: u64,
+}
+
+impl Encoder {
+    fn new(ca: &CrlIssuer<'_>, this_update: i64, next_update: i64) -> Result<Self, CrlError> {
+        let prefix = tbs_prefix(ca, this_update, next_update)?;
+        // Room for: outer SEQUENCE header, TBS SEQUENCE header, the prefix, the entries' header.
+        let room = 3 * MAX_HEADER + prefix.len();
+        Ok(Encoder { buf: vec![0u8; room], room, prefix, entries: 0 })
     }
-    start = put_before(&mut buf, start, &prefix);
-    let tbs_len = buf.len() - start;
-    start = put_before(&mut buf, start, &header(SEQUENCE, tbs_len));
-    let signature = ca.signer.sign(&buf[start..])?;
 
-    buf.extend_from_slice(&ca.signer.algorithm().to_der()?);
-    push_header(&mut buf, BIT_STRING, signature.len() + 1);
-    buf.push(0);
-    buf.extend_from_slice(&signature);
-    let total = buf.len() - start;
-    start = put_before(&mut buf, start, &header(SEQUENCE, total));
-    buf.drain(..start);
-    Ok(IssuedCrl { record, kind, entries, der: buf })
+    fn push(&mut self, row: &CrlRow, kind: CrlKind) -> Result<(), CrlError> {
+        if push_entry(&mut self.buf, row, kind)? {
+            self.entries += 1;
+        }
+        Ok(())
+    }
+
+    /// Add the extensions, fill in the headers back to front, sign, and return the CRL.
+    fn finish(self, ca: &CrlIssuer<'_>, number: u64, base: Option<u64>) -> Result<Vec<u8>, CrlError> {
+        let Encoder { mut buf, room, prefix, entries } = self;
+        let entries_len = buf.len() - room;
+        let exts: Extensions = profile::crl_extensions(&ca.issuer, number, base, ca.urls)?;
+        let exts = exts.to_der()?;
+        push_header(&mut buf, EXPLICIT_0, exts.len());
+        buf.extend_from_slice(&exts);
+        let mut start = room;
+        if entries > 0 {
+            start = put_before(&mut buf, start, &header(SEQUENCE, entries_len));
+        }
+        start = put_before(&mut buf, start, &prefix);
+        let tbs_len = buf.len() - start;
+        start = put_before(&mut buf, start, &header(SEQUENCE, tbs_len));
+        let signature = ca.signer.sign(&buf[start..])?;
+        buf.extend_from_slice(&ca.signer.algorithm().to_der()?);
+        push_header(&mut buf, BIT_STRING, signature.len() + 1);
+        buf.push(0);
+        buf.extend_from_slice(&signature);
+        let total = buf.len() - start;
+        start = put_before(&mut buf, start, &header(SEQUENCE, total));
+        buf.drain(..start);
+        Ok(buf)
+    }
 }
 
 /// version, signature algorithm, issuer, thisUpdate, nextUpdate.
@@ -186,7 +217,9 @@ fn header(tag: u8, len: usize) -> Vec<u8> {
     h
 }
 
-fn push_header(buf: &mut Vec<u8>, tag: u8, len: usize) {
+/// Append a DER tag and length (shortest form) to `buf`: the hand-written encoders
+/// (CRL entries here, OCSP responses in the `ocsp` crate) use it.
+pub fn push_header(buf: &mut Vec<u8>, tag: u8, len: usize) {
     buf.push(tag);
     if len < 0x80 {
         buf.push(len as u8);
@@ -206,8 +239,8 @@ fn put_before(buf: &mut [u8], end: usize, bytes: &[u8]) -> usize {
 }
 
 /// One revokedCertificates entry: serial, revocation date, reason code and, when
-/// known, invalidity date.
-fn push_entry(buf: &mut Vec<u8>, row: &CrlRow, kind: CrlKind) -> Result<(), CrlError> {
+/// known, invalidity date. Returns whether an entry was written.
+fn push_entry(buf: &mut Vec<u8>, row: &CrlRow, kind: CrlKind) -> Result<bool, CrlError> {
     let mut serial = [0u8; 32];
     let serial_len = row.serial.len() / 2;
     if !row.serial.len().is_multiple_of(2) || serial_len == 0 || serial_len > serial.len() {
@@ -218,7 +251,7 @@ fn push_entry(buf: &mut Vec<u8>, row: &CrlRow, kind: CrlKind) -> Result<(), CrlE
     let (date, reason, invalid_since) = match (row.revocation, kind) {
         (Some(r), _) => (r.at, r.reason.code(), r.invalid_since),
         (None, CrlKind::Delta) => (row.changed_at, REMOVE_FROM_CRL, None),
-        (None, CrlKind::Full) => return Ok(()), // the snapshot only yields revoked rows
+        (None, CrlKind::Full) => return Ok(false), // the snapshot only yields revoked rows
     };
     let mut entry = Vec::with_capacity(96);
     push_header(&mut entry, INTEGER, serial_len);
@@ -245,7 +278,7 @@ fn push_entry(buf: &mut Vec<u8>, row: &CrlRow, kind: CrlKind) -> Result<(), CrlE
     entry.extend_from_slice(&exts);
     push_header(buf, SEQUENCE, entry.len());
     buf.extend_from_slice(&entry);
-    Ok(())
+    Ok(true)
 }
 
 fn push_oid(buf: &mut Vec<u8>, o: &Oid) {
@@ -446,7 +479,7 @@ mod tests {
         let (key, cert) = crate::testing::self_signed("ЦЕНТР");
         let urls = Urls::new("http://pki.example.kz").unwrap();
         let name = cert.tbs_certificate.subject.clone();
-        let ca = CrlIssuer { signer: &key, issuer: IssuerRef { name, key_id: vec![1; 20] }, urls: &urls };
+        let ca = CrlIssuer { signer: &key, issuer: IssuerRef { name, key_id: vec![1; 20] }, urls: Some(&urls) };
         assert!(matches!(issue(&mut store, &ca, CrlKind::Delta, 1_000, 2_000), Err(CrlError::NoBase)));
         let full = issue(&mut store, &ca, CrlKind::Full, 1_000, 2_000).unwrap();
         let delta = issue(&mut store, &ca, CrlKind::Delta, 1_100, 1_200).unwrap();
@@ -461,5 +494,8 @@ mod tests {
         bad[last] ^= 1;
         assert!(matches!(read(&bad, Some(&cert)), Err(CrlError::Signature(_))));
         assert!(matches!(read(b"garbage", None), Err(CrlError::Malformed(_))));
+        let root = issue_empty(&CrlIssuer { urls: None, ..ca }, 1_000, 2_000).unwrap();
+        let info = read(&root, Some(&cert)).unwrap();
+        assert_eq!((info.number.as_deref(), info.entry_count), (Some("1000"), 0));
     }
 }

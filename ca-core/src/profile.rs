@@ -598,12 +598,19 @@ fn info_access(urls: &Urls, issuer_cert_path: &str, with_ocsp: bool) -> Result<E
 
 /// The extensions of a CRL of the issuer `issuer` (RFC 5280 §5.2): authority key
 /// identifier, CRL number, and for a delta CRL the (critical) delta CRL indicator
-/// naming its base; a full CRL says where its deltas are (freshest CRL).
-pub fn crl_extensions(issuer: &IssuerRef, number: u64, delta_base: Option<u64>, urls: &Urls) -> Result<Vec<Extension>, ProfileError> {
+/// naming its base; a full CRL says where its deltas are (freshest CRL) when
+/// `urls` is given.
+pub fn crl_extensions(
+    issuer: &IssuerRef,
+    number: u64,
+    delta_base: Option<u64>,
+    urls: Option<&Urls>,
+) -> Result<Vec<Extension>, ProfileError> {
     let mut exts = vec![authority_key_id(issuer)?, ext(oid::EXT_CRL_NUMBER, false, &der::asn1::Uint::new(&number.to_be_bytes())?)?];
-    match delta_base {
-        Some(base) => exts.push(ext(oid::EXT_DELTA_CRL_INDICATOR, true, &der::asn1::Uint::new(&base.to_be_bytes())?)?),
-        None => exts.push(freshest_crl(urls)?),
+    match (delta_base, urls) {
+        (Some(base), _) => exts.push(ext(oid::EXT_DELTA_CRL_INDICATOR, true, &der::asn1::Uint::new(&base.to_be_bytes())?)?),
+        (None, Some(urls)) => exts.push(freshest_crl(urls)?),
+        (None, None) => {}
     }
     Ok(exts)
 }

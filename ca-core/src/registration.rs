@@ -959,6 +959,18 @@ impl<'a> Registration<'a> {
 
     /// An operator revokes one certificate (on a written request, or by the CA's decision).
     pub fn revoke(&mut self, serial: &str, reason: RevocationReason, operator: Actor) -> Result<(), RegistrationError> {
+        self.revoke_since(serial, reason, None, operator)
+    }
+
+    /// An operator revokes one certificate whose key is known or suspected to be
+    /// compromised since `invalid_since` (Unix seconds; the CRL's invalidity date).
+    pub fn revoke_since(
+        &mut self,
+        serial: &str,
+        reason: RevocationReason,
+        invalid_since: Option<i64>,
+        operator: Actor,
+    ) -> Result<(), RegistrationError> {
         let serial = serial.trim().to_ascii_lowercase();
         let record = self.ca.store().certificate(&serial)?.ok_or_else(|| RegistrationError::UnknownCertificate(serial.clone()))?;
         match record.revocation {
@@ -969,7 +981,11 @@ impl<'a> Registration<'a> {
         }
         let (_, at) = self.now();
         let event = AuditEvent::new(operator, AuditAction::CertificateRevoked, &serial, reason.as_str());
-        if self.ca.store_mut().revoke(std::slice::from_ref(&serial), Revocation::new(at, reason), &event)? != 1 {
+        if invalid_since.is_some_and(|t| t > at) {
+            return Err(RegistrationError::BadRequest("the invalidity date is in the future".into()));
+        }
+        let revocation = Revocation { at, reason, invalid_since };
+        if self.ca.store_mut().revoke(std::slice::from_ref(&serial), revocation, &event)? != 1 {
             return Err(RegistrationError::AlreadyRevoked(serial));
         }
         Ok(())

@@ -359,6 +359,9 @@ pub trait Store {
     fn latest_crl(&self, delta: bool) -> Result<Option<CrlRecord>, StoreError>;
     /// The newest status log position.
     fn status_seq(&self) -> Result<i64, StoreError>;
+    /// Just the revocation state of one certificate (the OCSP hot path): `None` if
+    /// no such serial was issued, `Some(None)` if it is not revoked.
+    fn revocation_of(&self, serial: &str) -> Result<Option<Option<Revocation>>, StoreError>;
     /// Serials whose status changed after log position `after`, at most `limit`,
     /// with the position of the last one returned.
     fn status_changes(&self, after: i64, limit: u32) -> Result<(Vec<String>, i64), StoreError>;
@@ -843,6 +846,22 @@ impl Store for SqliteStore {
 
     fn status_seq(&self) -> Result<i64, StoreError> {
         status_seq(&self.conn)
+    }
+
+    fn revocation_of(&self, serial: &str) -> Result<Option<Option<Revocation>>, StoreError> {
+        let mut stmt =
+            self.conn.prepare_cached("SELECT revoked_at, revocation_reason, invalidity_date FROM certificates WHERE serial = ?1")?;
+        let row = stmt
+            .query_row([serial], |r| Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, Option<u8>>(1)?, r.get::<_, Option<i64>>(2)?)))
+            .optional()?;
+        row.map(|(at, code, invalid_since)| match (at, code) {
+            (Some(at), Some(code)) => {
+                let reason = RevocationReason::from_code(code).ok_or_else(|| corrupt("revocation_reason", code))?;
+                Ok(Some(Revocation { at, reason, invalid_since }))
+            }
+            _ => Ok(None),
+        })
+        .transpose()
     }
 
     fn status_changes(&self, after: i64, limit: u32) -> Result<(Vec<String>, i64), StoreError> {

@@ -54,7 +54,10 @@ fn fresh(name: &str) -> (Dir, Authority) {
     std::fs::create_dir_all(&dir.0).unwrap();
     for entry in std::fs::read_dir(template()).unwrap() {
         let entry = entry.unwrap();
-        std::fs::copy(entry.path(), dir.0.join(entry.file_name())).unwrap();
+        if entry.file_type().unwrap().is_file() {
+            std::fs::copy(entry.path(), dir.0.join(entry.file_name())).unwrap();
+            // not crl/: published files only
+        }
     }
     let mut ca = Authority::open(&dir.0).unwrap();
     ca.unlock(&pass()).unwrap();

@@ -29,14 +29,14 @@ pub const OPENAPI: &str = include_str!("openapi.json");
 
 /// The authority behind the API. `unlocked` says whether it can issue.
 pub struct Api {
-    ca: Mutex<Authority>,
+    ca: Arc<Mutex<Authority>>,
     unlocked: bool,
 }
 
 impl Api {
-    /// The API over `ca`.
-    pub fn new(ca: Authority, unlocked: bool) -> Arc<Self> {
-        Arc::new(Api { ca: Mutex::new(ca), unlocked })
+    /// The API over `ca`, which the CRL schedule shares.
+    pub fn new(ca: Arc<Mutex<Authority>>, unlocked: bool) -> Arc<Self> {
+        Arc::new(Api { ca, unlocked })
     }
 }
 

@@ -1,9 +1,11 @@
 //! `ca-server`: the authority's HTTP face. On first start it creates the authority
 //! in DIR (like `ca init`), then serves the CA certificates at the paths the
-//! certificates' AIA URLs name, the applications API under `/api/v1/`, and a
-//! health endpoint.
+//! certificates' AIA URLs name, the CRLs (full on a schedule, deltas in between)
+//! at the CDP and Freshest CRL URLs, the OCSP responder at the AIA URL, the
+//! applications API under `/api/v1/`, and a health endpoint.
 
 mod api;
+mod status;
 
 use anyhow::{Context, Result};
 use axum::extract::State;
@@ -18,9 +20,11 @@ use ca_core::signing::Passphrase;
 use ca_core::verify;
 use clap::Parser;
 use der::Encode;
+use ocsp::Responder;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::net::TcpListener;
 
 #[derive(Parser)]
@@ -89,24 +93,36 @@ async fn run(args: Args) -> Result<()> {
     serve(listener, &args).await
 }
 
-/// Open the authority and unlock it when a passphrase is at hand; without one the
-/// server publishes and answers but cannot issue.
-fn open(args: &Args) -> Result<(Authority, bool)> {
+/// Open the authority and unlock it when a passphrase is at hand, with the OCSP
+/// responder; without one the server publishes what is there but cannot issue,
+/// sign CRLs or answer OCSP.
+fn open(args: &Args) -> Result<(Authority, Option<Responder>)> {
     let mut ca = Authority::open(&args.data)?;
     match authority::find_passphrase(args.passphrase_file.as_deref(), &Layout::new(&args.data))? {
         Some((pass, _)) => {
             ca.unlock(&pass)?;
-            Ok((ca, true))
+            let certs = ca.certificates();
+            let responder = Responder::new(
+                &certs.issuing,
+                certs.ocsp.clone(),
+                Box::new(ca.signer(CaRole::Ocsp, &pass)?),
+                Box::new(status::DbStatus::open(ca.layout())?),
+                Duration::from_secs(u64::from(ca.config().ocsp.validity_seconds)),
+            )?;
+            Ok((ca, Some(responder)))
         }
         None => {
-            eprintln!("no CA passphrase given: the server will not issue (set CA_PASSPHRASE or --passphrase-file)");
-            Ok((ca, false))
+            eprintln!(
+                "no CA passphrase given: the server will not issue, sign CRLs or answer OCSP (set CA_PASSPHRASE or --passphrase-file)"
+            );
+            Ok((ca, None))
         }
     }
 }
 
 async fn serve(listener: TcpListener, args: &Args) -> Result<()> {
-    let (ca, unlocked) = tokio::task::block_in_place(|| open(args))?;
+    let (ca, responder) = tokio::task::block_in_place(|| open(args))?;
+    let unlocked = responder.is_some();
     let certs = ca.certificates();
     let published = Arc::new(Published {
         root_der: certs.root.to_der()?,
@@ -120,7 +136,18 @@ async fn serve(listener: TcpListener, args: &Args) -> Result<()> {
         .route(profile::ISSUING_CERT_PATH, get(issuing_cert))
         .with_state(published);
     let base = ca.urls().base().to_string();
-    let app = app.merge(api::router(api::Api::new(ca, unlocked))).route("/api/{*rest}", axum::routing::any(api::not_found));
+    let layout = ca.layout().clone();
+    let config = ca.config().clone();
+    let service = status::StatusService::new(&layout, responder);
+    let ca = Arc::new(Mutex::new(ca));
+    if unlocked {
+        tokio::spawn(status::crl_schedule(ca.clone(), service.clone(), config.crl));
+        tokio::spawn(status::status_poll(layout, service.clone(), Duration::from_millis(u64::from(config.ocsp.status_poll_ms.max(10)))));
+    }
+    let app = app
+        .merge(status::router(service))
+        .merge(api::router(api::Api::new(ca, unlocked)))
+        .route("/api/{*rest}", axum::routing::any(api::not_found));
     let local = listener.local_addr()?;
     eprintln!("listening on http://{local} (base URL in certificates: {base})");
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;

@@ -15,8 +15,7 @@ use x509_cert::ext::pkix::crl::CrlReason;
 use x509_cert::ext::Extension;
 use x509_cert::Certificate;
 use x509_ocsp::{
-    BasicOcspResponse, CertId, CertStatus, OcspGeneralizedTime, OcspRequest, OcspResponse, ResponderId, ResponseData, RevokedInfo,
-    SingleResponse, Version,
+    CertId, CertStatus, OcspGeneralizedTime, OcspRequest, OcspResponse, ResponderId, ResponseData, RevokedInfo, SingleResponse, Version,
 };
 
 /// Largest request accepted, bytes (a request for a few CertIDs is under 1 KiB).
@@ -25,8 +24,9 @@ pub const MAX_REQUEST_BYTES: usize = 16 * 1024;
 pub const MAX_CERT_IDS: usize = 64;
 /// Longest nonce accepted, bytes (RFC 9654).
 pub const MAX_NONCE: usize = 128;
-/// Most cached answers; past it the cache is emptied and refilled by demand.
-const MAX_CACHED: usize = 2_000_000;
+/// Most cached answers (each about 1.7 KB with the responder certificate, so at
+/// most some 170 MB); past it the cache is emptied and refilled by demand.
+const MAX_CACHED: usize = 100_000;
 
 /// A certificate's status as the authority's records say.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,7 +92,7 @@ struct IssuerHashes {
 pub struct Responder {
     issuer: [IssuerHashes; 2],
     responder_id: ResponderId,
-    responder_cert: Certificate,
+    tail: Tail,
     signer: Box<dyn Signer>,
     source: Box<dyn StatusSource>,
     validity: i64,
@@ -126,13 +126,18 @@ impl Responder {
         let key = issuer.tbs_certificate.subject_public_key_info.subject_public_key.raw_bytes();
         let hashes = |algorithm, name_hash: Vec<u8>, key_hash: Vec<u8>| IssuerHashes { algorithm, name: name_hash, key: key_hash };
         let responder_key = responder_cert.tbs_certificate.subject_public_key_info.subject_public_key.raw_bytes();
+        let tail = Tail {
+            algorithm: signer.algorithm().to_der()?,
+            certs: tlv(0xa0, &[&tlv(0x30, &[&responder_cert.to_der()?])]),
+            basic_oid: oid::OCSP_BASIC.to_der()?,
+        };
         Ok(Responder {
             issuer: [
                 hashes(oid::SHA1, Sha1::digest(&name).to_vec(), Sha1::digest(key).to_vec()),
                 hashes(oid::SHA256, Sha256::digest(&name).to_vec(), Sha256::digest(key).to_vec()),
             ],
             responder_id: ResponderId::ByKey(OctetString::new(Sha1::digest(responder_key).to_vec())?),
-            responder_cert,
+            tail,
             signer,
             source,
             validity: validity.as_secs().max(1) as i64,
@@ -250,14 +255,18 @@ impl Responder {
         };
         let tbs = data.to_der().map_err(|_| Refusal::Internal)?;
         let signature = self.signer.sign(&tbs).map_err(|_| Refusal::Internal)?;
-        let basic = BasicOcspResponse {
-            tbs_response_data: data,
-            signature_algorithm: self.signer.algorithm(),
-            signature: der::asn1::BitString::from_bytes(&signature).map_err(|_| Refusal::Internal)?,
-            certs: Some(vec![self.responder_cert.clone()]),
-        };
-        let response = OcspResponse::successful(basic).and_then(|r| r.to_der()).map_err(|_| Refusal::Internal)?;
-        Ok(Bytes::from(response))
+        // BasicOCSPResponse ::= SEQUENCE { tbsResponseData, signatureAlgorithm,
+        //   signature BIT STRING, certs [0] EXPLICIT SEQUENCE OF Certificate }
+        // assembled around the pre-encoded algorithm and certificate: on the live
+        // path everything but the signature is a few copies.
+        let mut bits = Vec::with_capacity(signature.len() + 1);
+        bits.push(0);
+        bits.extend_from_slice(&signature);
+        let basic = tlv(0x30, &[&tbs, &self.tail.algorithm, &tlv(0x03, &[&bits]), &self.tail.certs]);
+        // OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED successful,
+        //   responseBytes [0] EXPLICIT SEQUENCE { responseType, response OCTET STRING } }
+        let bytes = tlv(0x30, &[&self.tail.basic_oid, &tlv(0x04, &[&basic])]);
+        Ok(Bytes::from(tlv(0x30, &[&[0x0a, 0x01, 0x00], &tlv(0xa0, &[&bytes])])))
     }
 }
 
@@ -292,6 +301,27 @@ fn crl_reason(r: RevocationReason) -> CrlReason {
         RevocationReason::PrivilegeWithdrawn => CrlReason::PrivilegeWithdrawn,
         RevocationReason::AaCompromise => CrlReason::AaCompromise,
     }
+}
+
+/// A DER TLV of `tag` around the concatenated `parts`.
+fn tlv(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    let mut out = Vec::with_capacity(len + 6);
+    ca_core::crl::push_header(&mut out, tag, len);
+    for p in parts {
+        out.extend_from_slice(p);
+    }
+    out
+}
+
+/// The parts of every response that never change, encoded once.
+struct Tail {
+    /// The signature AlgorithmIdentifier.
+    algorithm: Vec<u8>,
+    /// `[0] EXPLICIT SEQUENCE { responder certificate }`.
+    certs: Vec<u8>,
+    /// The id-pkix-ocsp-basic OBJECT IDENTIFIER.
+    basic_oid: Vec<u8>,
 }
 
 fn error_answer(response: OcspResponse) -> Answer {

@@ -63,7 +63,11 @@ fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("create copy");
     for entry in std::fs::read_dir(from).expect("read template") {
         let entry = entry.expect("entry");
-        std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy file");
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy file");
+        }
     }
 }
 
@@ -217,8 +221,26 @@ impl Server {
         Server::start(Path::new("."), &["--data", &data], &[("CA_PASSPHRASE", PASSPHRASE)])
     }
 
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Its base URL.
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
+}
+
+/// Findings at WARNING, ERROR or FATAL from a pkilint linter, e.g.
+/// `["lint_pkix_cert", "lint"]` or `["lint_crl", "lint", "-t", "CRL", "-p", "PKIX"]`.
+pub fn pkilint_findings(linter: &[&str], file: &Path) -> Vec<String> {
+    let out = Command::new(linter[0])
+        .args(&linter[1..])
+        .arg(file)
+        .output()
+        .unwrap_or_else(|e| panic!("{} is not installed ({e}): run scripts/test.sh, which installs pkilint", linter[0]));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(!text.contains("Traceback"), "pkilint crashed on {}:\n{text}", file.display());
+    text.lines().filter(|l| l.contains("(WARNING)") || l.contains("(ERROR)") || l.contains("(FATAL)")).map(str::to_string).collect()
 }

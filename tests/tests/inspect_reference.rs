@@ -1,5 +1,5 @@
-//! Acceptance: `ca inspect --json` on each of the authority's real certificates
-//! reports the owner data listed in `reference/nca-test/README.md`.
+//! Acceptance: `ca inspect --json` on each of the authority's real certificates,
+//! its CRL and its OCSP response reports what `reference/nca-test/README.md` lists.
 
 use e2e::{ca, reference, Scratch};
 use serde_json::Value;
@@ -78,9 +78,50 @@ fn issuing_cas() {
 }
 
 #[test]
+fn the_real_crl_with_its_126_entries() {
+    let issuer = reference("nca_rsa_test.pem").display().to_string();
+    let v = inspect("nca_rsa_test.crl", &["--issuer", &issuer]);
+    assert_eq!(v["kind"], "crl");
+    assert_eq!(v["entry_count"], 126);
+    assert_eq!(v["entries"].as_array().unwrap().len(), 126);
+    assert_eq!(v["signature_valid"], true);
+    assert_eq!(v["issuer"], "C=KZ, CN=ҰКО 3.0 (RSA TEST)");
+    let known = [
+        "keyCompromise",
+        "cACompromise",
+        "affiliationChanged",
+        "superseded",
+        "cessationOfOperation",
+        "certificateHold",
+        "privilegeWithdrawn",
+    ];
+    let reasons: Vec<&str> = v["entries"].as_array().unwrap().iter().filter_map(|e| e["reason"].as_str()).collect();
+    assert!(!reasons.is_empty(), "no reason codes decoded");
+    assert!(reasons.iter().all(|r| known.contains(r) || *r == "unspecified"), "{reasons:?}");
+    // Under the wrong issuer the CRL's signature is refused.
+    let none = Scratch::new("inspect");
+    let wrong = reference("individual_sign_rsa.pem").display().to_string();
+    let out = ca(&none.join("x"), &["inspect", &reference("nca_rsa_test.crl").display().to_string(), "--issuer", &wrong]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("signature"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn the_real_ocsp_response_verifies_with_its_responder_certificate() {
+    let issuer = reference("nca_rsa_test.pem").display().to_string();
+    let v = inspect("ocsp_good_rsa.der", &["--issuer", &issuer]);
+    assert_eq!(v["kind"], "ocsp_response");
+    assert_eq!(v["status"], "successful");
+    assert_eq!(v["signature_valid"], true);
+    assert_eq!(v["responses"][0]["status"], "good");
+    assert!(v["responder"].as_str().is_some_and(|r| !r.is_empty()));
+}
+
+#[test]
 fn not_yet_supported_kinds_are_refused_clearly() {
     let none = Scratch::new("inspect");
-    let out = ca(&none.join("x"), &["inspect", &reference("nca_rsa_test.crl").display().to_string()]);
+    std::fs::write(none.join("p12"), [0x30, 0x03, 0x02, 0x01, 0x03]).unwrap();
+    let out = ca(&none.join("x"), &["inspect", &none.join("p12").display().to_string()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not inspected yet"));
 }

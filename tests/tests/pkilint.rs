@@ -4,18 +4,9 @@
 
 use e2e::{fresh_authority, issue, reference};
 use std::path::Path;
-use std::process::Command;
 
-/// Findings at WARNING, ERROR or FATAL in `lint_pkix_cert lint FILE`.
 fn serious_findings(file: &Path) -> Vec<String> {
-    let out = Command::new("lint_pkix_cert")
-        .arg("lint")
-        .arg(file)
-        .output()
-        .expect("lint_pkix_cert is not installed: run scripts/test.sh, which installs pkilint");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    assert!(!text.contains("Traceback"), "pkilint crashed on {}:\n{text}", file.display());
-    text.lines().filter(|l| l.contains("(WARNING)") || l.contains("(ERROR)") || l.contains("(FATAL)")).map(str::to_string).collect()
+    e2e::pkilint_findings(&["lint_pkix_cert", "lint"], file)
 }
 
 #[test]

@@ -1,0 +1,275 @@
+//! Revocation status for relying parties: the CRLs at the paths the certificates'
+//! CDP and Freshest CRL URLs name, and the OCSP responder at the AIA URL.
+//!
+//! Full CRLs are issued on the configured schedule and delta CRLs in between; a
+//! revocation never triggers a rebuild. OCSP answers come from the responder
+//! engine (`ocsp` crate); a poller reads the database's status log so revocations
+//! made by any process (the API, `ca revoke`) drop cached answers within
+//! `status_poll_ms`.
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use base64ct::{Base64, Base64Url, Encoding};
+use ca_core::authority::{Authority, CrlSchedule, Layout};
+use ca_core::calendar;
+use ca_core::crl::CrlKind;
+use ca_core::profile;
+use ca_core::store::{SqliteStore, Store};
+use ocsp::{CertState, Freshness, Responder, StatusSource};
+use sha1::{Digest, Sha1};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+/// What relying parties fetch: the published CRLs and the OCSP responder.
+pub struct StatusService {
+    root_crl: std::path::PathBuf,
+    full: RwLock<Option<Bytes>>,
+    delta: RwLock<Option<Bytes>>,
+    responder: Option<Responder>,
+}
+
+impl StatusService {
+    /// The service; without a responder (no CA passphrase) OCSP answers `tryLater`.
+    pub fn new(layout: &Layout, responder: Option<Responder>) -> Arc<Self> {
+        let read = |kind| std::fs::read(layout.crl(kind)).ok().map(Bytes::from);
+        Arc::new(StatusService {
+            root_crl: layout.root_crl(),
+            full: RwLock::new(read(CrlKind::Full)),
+            delta: RwLock::new(read(CrlKind::Delta)),
+            responder,
+        })
+    }
+
+    fn slot(&self, kind: CrlKind) -> &RwLock<Option<Bytes>> {
+        match kind {
+            CrlKind::Full => &self.full,
+            CrlKind::Delta => &self.delta,
+        }
+    }
+}
+
+/// Certificate status from the CA database (a connection of its own).
+pub struct DbStatus(Mutex<SqliteStore>);
+
+impl DbStatus {
+    /// Open the database for status reads.
+    pub fn open(layout: &Layout) -> Result<Self, ca_core::store::StoreError> {
+        Ok(DbStatus(Mutex::new(SqliteStore::open(&layout.database())?)))
+    }
+}
+
+impl StatusSource for DbStatus {
+    fn status(&self, serial: &[u8]) -> Result<CertState, String> {
+        let store = self.0.lock().map_err(|_| "database lock poisoned".to_string())?;
+        Ok(match store.revocation_of(&hex::encode(serial)).map_err(|e| e.to_string())? {
+            None => CertState::Unknown,
+            Some(Some(rev)) => CertState::Revoked { at: rev.at, reason: rev.reason },
+            Some(None) => CertState::Good,
+        })
+    }
+}
+
+/// The routes: CRLs and OCSP (GET with the base64 request in the path, and POST).
+pub fn router(service: Arc<StatusService>) -> Router {
+    Router::new()
+        .route(profile::ROOT_CRL_PATH, get(root_crl))
+        .route(profile::FULL_CRL_PATH, get(full_crl))
+        .route(profile::DELTA_CRL_PATH, get(delta_crl))
+        .route("/ocsp", axum::routing::post(ocsp_post))
+        .route(profile::OCSP_PATH, axum::routing::post(ocsp_post))
+        .route(&format!("{}{{*request}}", profile::OCSP_PATH), get(ocsp_get).post(ocsp_post))
+        .layer(DefaultBodyLimit::max(ocsp::MAX_REQUEST_BYTES))
+        .with_state(service)
+}
+
+fn unix_now() -> i64 {
+    calendar::unix_seconds(&calendar::now())
+}
+
+fn crl_response(crl: Option<Bytes>) -> Response {
+    match crl {
+        Some(der) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/pkix-crl"), (header::CACHE_CONTROL, "public, max-age=60")], der)
+            .into_response(),
+        None => (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "5")], "no CRL has been published yet\n").into_response(),
+    }
+}
+
+/// The root's CRL, signed offline (`ca init`, `ca crl --root`): read from disk each time.
+async fn root_crl(State(s): State<Arc<StatusService>>) -> Response {
+    crl_response(std::fs::read(&s.root_crl).ok().map(Bytes::from)) // a few hundred bytes
+}
+
+async fn full_crl(State(s): State<Arc<StatusService>>) -> Response {
+    crl_response(s.full.read().ok().and_then(|c| c.clone()))
+}
+
+async fn delta_crl(State(s): State<Arc<StatusService>>) -> Response {
+    crl_response(s.delta.read().ok().and_then(|c| c.clone()))
+}
+
+async fn ocsp_post(State(s): State<Arc<StatusService>>, body: Bytes) -> Response {
+    ocsp_answer(&s, &body)
+}
+
+async fn ocsp_get(State(s): State<Arc<StatusService>>, Path(request): Path<String>) -> Response {
+    // RFC 5019 §5: base64 of the DER, URL-encoded (axum has decoded the %xx).
+    let trimmed = request.trim_end_matches('/');
+    let der = Base64::decode_vec(trimmed).or_else(|_| Base64Url::decode_vec(trimmed)).unwrap_or_default();
+    ocsp_answer(&s, &der)
+}
+
+fn ocsp_answer(s: &StatusService, request: &[u8]) -> Response {
+    let Some(responder) = &s.responder else {
+        let try_later: &'static [u8] = &[0x30, 0x03, 0x0a, 0x01, 0x03];
+        return ([(header::CONTENT_TYPE, "application/ocsp-response")], try_later).into_response();
+    };
+    let answer = responder.respond(request, unix_now());
+    let mut response = ([(header::CONTENT_TYPE, "application/ocsp-response")], answer.der.clone()).into_response();
+    let headers = response.headers_mut();
+    match answer.freshness {
+        Freshness::Cacheable { this_update, next_update } => {
+            let max_age = (next_update - unix_now()).max(0);
+            let mut put = |name, value: String| {
+                if let Ok(v) = HeaderValue::from_str(&value) {
+                    headers.insert(name, v);
+                }
+            };
+            put(header::CACHE_CONTROL, format!("max-age={max_age}, public, no-transform, must-revalidate"));
+            put(header::LAST_MODIFIED, http_date(this_update));
+            put(header::EXPIRES, http_date(next_update));
+            put(header::ETAG, format!("\"{}\"", hex::encode(Sha1::digest(&answer.der))));
+        }
+        Freshness::NoStore => {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, no-store"));
+        }
+    }
+    response
+}
+
+/// An HTTP date (RFC 9110 IMF-fixdate).
+fn http_date(secs: i64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let Some(dt) = calendar::from_unix_seconds(secs) else {
+        return String::new();
+    };
+    format!(
+        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+        DAYS[(secs.div_euclid(86_400).rem_euclid(7)) as usize],
+        dt.day(),
+        MONTHS[usize::from(dt.month() - 1)],
+        dt.year(),
+        dt.hour(),
+        dt.minutes(),
+        dt.seconds()
+    )
+}
+
+/// Issue CRLs as the schedule says, for as long as the server runs: a full CRL
+/// when none is current, a delta CRL when the last one is due or belongs to an
+/// older base. Each is published atomically and then served.
+pub async fn crl_schedule(ca: Arc<Mutex<Authority>>, service: Arc<StatusService>, schedule: CrlSchedule) {
+    loop {
+        let ca2 = ca.clone();
+        let service2 = service.clone();
+        let wait = tokio::task::spawn_blocking(move || publish_due(&ca2, &service2, schedule)).await.unwrap_or(Duration::from_secs(1));
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// Publish what is due; returns how long until something is due again (at most
+/// one second, so a clock jump or a failed write is retried soon).
+fn publish_due(ca: &Mutex<Authority>, service: &StatusService, schedule: CrlSchedule) -> Duration {
+    let Ok(mut ca) = ca.lock() else {
+        return Duration::from_secs(1);
+    };
+    let now = unix_now();
+    let margin = |interval: u32| i64::from(interval / 10);
+    let store = ca.store();
+    let (full, delta) = match (store.latest_crl(false), store.latest_crl(true)) {
+        (Ok(f), Ok(d)) => (f, d),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::error!(error = %e, "cannot read the CRL records");
+            return Duration::from_secs(1);
+        }
+    };
+    let layout = ca.layout().clone();
+    let full_due =
+        full.is_none_or(|f| now >= f.next_update - margin(schedule.full_interval_seconds)) || !layout.crl(CrlKind::Full).exists();
+    let delta_due = full_due
+        || delta.is_none_or(|d| d.base_number != full.map(|f| f.number) || now >= d.next_update - margin(schedule.delta_interval_seconds))
+        || !layout.crl(CrlKind::Delta).exists();
+    for (kind, due) in [(CrlKind::Full, full_due), (CrlKind::Delta, delta_due)] {
+        if !due {
+            continue;
+        }
+        match ca.publish_crl(kind, now) {
+            Ok(crl) => {
+                tracing::info!(kind = kind.as_str(), number = crl.record.number, entries = crl.entries, "CRL published");
+                if let Ok(mut slot) = service.slot(kind).write() {
+                    *slot = Some(Bytes::from(crl.der));
+                }
+            }
+            Err(e) => {
+                tracing::error!(kind = kind.as_str(), error = %e, "CRL not published");
+                return Duration::from_secs(1);
+            }
+        }
+    }
+    Duration::from_secs(1)
+}
+
+/// Drop cached OCSP answers of certificates whose status changed, as the status
+/// log shows them, every `poll` for as long as the server runs.
+pub async fn status_poll(layout: Layout, service: Arc<StatusService>, poll: Duration) {
+    let store = match SqliteStore::open(&layout.database()) {
+        Ok(s) => Arc::new(Mutex::new(s)),
+        Err(e) => {
+            tracing::error!(error = %e, "status poller cannot open the database: OCSP answers are refreshed only on expiry");
+            return;
+        }
+    };
+    let mut last = store.lock().ok().and_then(|s| s.status_seq().ok()).unwrap_or(0);
+    loop {
+        tokio::time::sleep(poll).await;
+        let (store2, service2) = (store.clone(), service.clone());
+        let after = last;
+        let polled = tokio::task::spawn_blocking(move || {
+            let store = store2.lock().map_err(|_| "database lock poisoned".to_string())?;
+            let mut after = after;
+            // Bounded: at most 100 batches of 10,000 changes a round.
+            for _ in 0..100 {
+                let (serials, upto) = store.status_changes(after, 10_000).map_err(|e| e.to_string())?;
+                if let Some(r) = &service2.responder {
+                    r.invalidate(&serials);
+                }
+                after = upto;
+                if serials.len() < 10_000 {
+                    break;
+                }
+            }
+            Ok::<i64, String>(after)
+        })
+        .await;
+        match polled {
+            Ok(Ok(upto)) => last = upto,
+            Ok(Err(e)) => tracing::error!(error = %e, "status poll failed"),
+            Err(e) => tracing::error!(error = %e, "status poll interrupted"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_dates() {
+        assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(http_date(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
+    }
+}
