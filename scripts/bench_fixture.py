@@ -18,8 +18,10 @@ import subprocess
 import sys
 import time
 
-REASONS = [1, 3, 4, 5, 6, 9]  # keyCompromise, affiliationChanged, superseded, cessation, hold, privilegeWithdrawn
-NAMES = {1: "keyCompromise", 3: "affiliationChanged", 4: "superseded", 5: "cessationOfOperation", 6: "certificateHold", 9: "privilegeWithdrawn"}
+# Reasons `openssl ca` can read from index.txt without extra fields: it knows no
+# privilegeWithdrawn, and a hold needs a hold instruction it then writes into the CRL.
+REASONS = [1, 3, 4, 5]
+NAMES = {1: "keyCompromise", 3: "affiliationChanged", 4: "superseded", 5: "cessationOfOperation"}
 
 
 def utc(t):

@@ -147,7 +147,12 @@ impl RsaSigner {
             algorithm: AlgorithmIdentifierOwned { oid: crate::oid::RSA_ENCRYPTION, parameters: Some(Any::null()) },
             subject_public_key: BitString::from_bytes(key.public_key().as_ref())?,
         };
-        Ok(RsaSigner { key, spki, rng: SystemRandom::new() })
+        let rng = SystemRandom::new();
+        // AWS-LC seeds its generator (CPU jitter entropy, some 40 ms) at the first
+        // draw in a process; pay that here, with the key loading, and not in the
+        // first signature (a CRL or OCSP response someone is waiting for).
+        aws_lc_rs::rand::SecureRandom::fill(&rng, &mut [0u8; 1]).map_err(|_| SigningError::BadKey("no randomness".into()))?;
+        Ok(RsaSigner { key, spki, rng })
     }
 
     /// Modulus size in bits.

@@ -20,7 +20,6 @@ use ca_core::crl::CrlKind;
 use ca_core::profile;
 use ca_core::store::{SqliteStore, Store};
 use ocsp::{CertState, Freshness, Responder, StatusSource};
-use sha1::{Digest, Sha1};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -131,7 +130,7 @@ fn ocsp_answer(s: &StatusService, request: &[u8]) -> Response {
     let mut response = ([(header::CONTENT_TYPE, "application/ocsp-response")], answer.der.clone()).into_response();
     let headers = response.headers_mut();
     match answer.freshness {
-        Freshness::Cacheable { this_update, next_update } => {
+        Freshness::Cacheable { this_update, next_update, etag } => {
             let max_age = (next_update - unix_now()).max(0);
             let mut put = |name, value: String| {
                 if let Ok(v) = HeaderValue::from_str(&value) {
@@ -141,7 +140,9 @@ fn ocsp_answer(s: &StatusService, request: &[u8]) -> Response {
             put(header::CACHE_CONTROL, format!("max-age={max_age}, public, no-transform, must-revalidate"));
             put(header::LAST_MODIFIED, http_date(this_update));
             put(header::EXPIRES, http_date(next_update));
-            put(header::ETAG, format!("\"{}\"", hex::encode(Sha1::digest(&answer.der))));
+            if let Ok(v) = HeaderValue::from_maybe_shared(etag) {
+                headers.insert(header::ETAG, v);
+            }
         }
         Freshness::NoStore => {
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, no-store"));

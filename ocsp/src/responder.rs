@@ -52,7 +52,7 @@ pub trait StatusSource: Send + Sync {
 }
 
 /// How an answer may be cached by HTTP caches (RFC 5019 §6).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Freshness {
     /// Valid from `this_update` to `next_update` (Unix seconds), the same for anyone.
     Cacheable {
@@ -60,6 +60,9 @@ pub enum Freshness {
         this_update: i64,
         /// nextUpdate.
         next_update: i64,
+        /// An entity tag for the response (RFC 9110 §8.8.3): the quoted hex SHA-1
+        /// of its DER, computed once when it was signed.
+        etag: Bytes,
     },
     /// Answers that must not be cached: nonce answers and errors.
     NoStore,
@@ -80,6 +83,7 @@ struct Cached {
     der: Bytes,
     this_update: i64,
     next_update: i64,
+    etag: Bytes,
 }
 
 struct IssuerHashes {
@@ -189,7 +193,7 @@ impl Responder {
                 if now < hit.this_update + self.validity / 2 && now >= hit.this_update {
                     return Ok(Answer {
                         der: hit.der,
-                        freshness: Freshness::Cacheable { this_update: hit.this_update, next_update: hit.next_update },
+                        freshness: Freshness::Cacheable { this_update: hit.this_update, next_update: hit.next_update, etag: hit.etag },
                     });
                 }
             }
@@ -212,15 +216,19 @@ impl Responder {
         let serial = singles[0].cert_id.serial_number.as_bytes().to_vec();
         let der = self.sign(singles, nonce, now)?;
         let (this_update, next_update) = (now, now + self.validity);
+        if nonce.is_some() {
+            return Ok(Answer { der, freshness: Freshness::NoStore });
+        }
+        let etag = Bytes::from(format!("\"{}\"", hex::encode(Sha1::digest(&der))));
         if let Some(k) = key {
             if let Ok(mut cache) = self.cache.write() {
                 if cache.len() >= MAX_CACHED {
                     cache.clear();
                 }
-                cache.insert(k, Cached { serial, der: der.clone(), this_update, next_update });
+                cache.insert(k, Cached { serial, der: der.clone(), this_update, next_update, etag: etag.clone() });
             }
         }
-        let freshness = if nonce.is_some() { Freshness::NoStore } else { Freshness::Cacheable { this_update, next_update } };
+        let freshness = Freshness::Cacheable { this_update, next_update, etag };
         Ok(Answer { der, freshness })
     }
 
