@@ -375,6 +375,7 @@ fn schemathesis_finds_no_server_error_and_no_schema_violation() {
     let server = Server::on(&data);
     let spec = format!("{}/api/v1/openapi.json", server.url());
     let out = Command::new("timeout")
+        .current_dir(t.path()) // its cache (.schemathesis/) goes with the temporary directory
         .args(["600", "schemathesis", "run", &spec])
         .args(["--checks", "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance"])
         .args(["--max-examples", "25", "--seed", "1", "--request-timeout", "30", "--no-color"])
