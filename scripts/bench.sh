@@ -10,7 +10,7 @@
 #          entries, same RSA-4096 issuing key: wall time and peak RSS from
 #          /usr/bin/time -v; then a delta CRL after 1,000 new revocations.
 #
-# Usage: scripts/bench.sh [--quick]   (--quick: 3 s load runs, one round, 100,000 entries only)
+# Usage: scripts/bench.sh [--quick]   (full: 10 s load runs, 5 rounds; --quick: 3 s runs, one round, 100,000 entries only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -18,7 +18,7 @@ root=$(pwd)
 log() { printf '==> %s\n' "$*" >&2; }
 
 secs=10
-rounds=3
+rounds=5
 sizes=(100000 1000000)
 if [ "${1:-}" = "--quick" ]; then secs=3; rounds=1; sizes=(100000); fi
 
@@ -41,6 +41,10 @@ SERVER="$root/target/release/ca-server"
 work=$(mktemp -d)
 pids=()
 cleanup() {
+    # openssl ocsp process groups, started in subshells (see start_openssl).
+    if [ -f "$work/groups" ]; then
+        while read -r g; do kill -9 -- "-$g" 2>/dev/null || true; done <"$work/groups"
+    fi
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
     rm -rf "$work"
@@ -114,6 +118,7 @@ answers_good() { # port -> 0 when a fresh client gets "good" within 5 s
 start_openssl() { # port -> pid of the group leader
     openssl ocsp -index "$work/index.txt" -port "$1" -rsigner "$work/base/ocsp.pem" -rkey "$work/ocsp_plain.pem" \
         -CA "$work/base/issuing.pem" -multi 2 -nmin 60 -ignore_err 2>>"$work/openssl-ocsp.log" >/dev/null &
+    echo $! >>"$work/groups"
     echo $!
 }
 stop_group() { kill -9 -- "-$1" 2>/dev/null || kill -9 "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
