@@ -91,7 +91,7 @@ LUA
 rate() { # port request-file [server-pid] -> requests/s (wrk, 1 thread, 32 connections)
     # With a server pid, also where the two cores went, per response: the server's
     # user and system CPU (/proc, all threads) and wrk's (time -f), in "$work/cpu".
-    local before after
+    local before after wu ws
     [ -z "${3:-}" ] || before=$(awk '{ print $14, $15 }' "/proc/$3/stat")
     OCSP_REQ="$2" /usr/bin/time -f "%U %S" -o "$work/wrk.cpu" \
         wrk -t1 -c32 -d"${secs}s" -s "$work/post.lua" "http://127.0.0.1:$1/ocsp/" >"$work/wrk.out" 2>&1
@@ -101,8 +101,9 @@ rate() { # port request-file [server-pid] -> requests/s (wrk, 1 thread, 32 conne
     if [ -n "${3:-}" ]; then
         after=$(awk '{ print $14, $15 }' "/proc/$3/stat")
         read -r wu ws <"$work/wrk.cpu"
-        awk -v b="$before" -v a="$after" -v wu="$wu" -v ws="$ws" -v r="$r" -v s="$secs" -v hz="$(getconf CLK_TCK)" 'BEGIN {
-            split(b, x, " "); split(a, y, " "); n = r * s
+        awk -v b="$before" -v a="$after" -v wu="$wu" -v ws="$ws" -v n="$(awk '/requests in/ { print $1 }' "$work/wrk.out")" \
+            -v hz="$(getconf CLK_TCK)" 'BEGIN {
+            split(b, x, " "); split(a, y, " ")
             printf "%.0f %.0f %.0f\n", (y[1] - x[1]) / hz / n * 1e6, (y[2] - x[2]) / hz / n * 1e6, (wu + ws) / n * 1e6 }' >"$work/cpu"
     fi
     echo "$r"
@@ -113,8 +114,9 @@ answers_good() { # port -> 0 when a fresh client gets "good" within 5 s
 }
 # One responder at a time, so neither competes with the other for the two cores.
 # `openssl ocsp -multi` puts itself in a process group of its own (setpgid): it is
-# started afresh for each load run and killed with its children afterwards (its workers can be left
-# spinning by a client that goes away, which is what the last column checks).
+# started afresh for each load run and killed with its children afterwards (its
+# workers can be left spinning by a client that goes away, which is what the last
+# column checks).
 start_openssl() { # port -> pid of the group leader
     openssl ocsp -index "$work/index.txt" -port "$1" -rsigner "$work/base/ocsp.pem" -rkey "$work/ocsp_plain.pem" \
         -CA "$work/base/issuing.pem" -multi 2 -nmin 60 -ignore_err 2>>"$work/openssl-ocsp.log" >/dev/null &
