@@ -1,4 +1,8 @@
-//! The authority on disk: its directory, its CA hierarchy, and issuance of pairs.
+//! The authority on disk, for the programs that run it: its directory layout, its
+//! configuration, `init` of the CA hierarchy, and [`Authority::open`], which hands
+//! out the parts as peers — a database connection or pool, the [`Issuer`] with the
+//! issuing CA's key, the OCSP responder's key, the [`CrlUpdater`] with a store
+//! handle and signer of its own. Nothing here decides policy or owns a lock.
 //!
 //! ```text
 //! ca-data/
@@ -13,19 +17,18 @@
 //! `init` builds everything in a temporary sibling directory and renames it into
 //! place, so an interrupted init leaves no half-made authority behind.
 
-use crate::audit::{Actor, AuditAction, AuditEvent};
 use crate::calendar;
 use crate::crl::{self, CrlError, CrlIssuer, CrlKind, IssuedCrl};
-use crate::csr::{self, CsrError, VerifiedCsr};
-use crate::profile::{self, Applicant, CertType, IssuerRef, ProfileError, TbsBasics, Urls};
+use crate::issuer::{IssueError, Issuer};
+use crate::profile::{self, IssuerRef, ProfileError, TbsBasics, Urls};
 use crate::signing::{self, Passphrase, RsaSigner, Signer, SigningError};
-use crate::store::{Holder, NewCertificate, NewPair, SqliteStore, Store, StoreError};
-use crate::verify::SubjectKind;
-use der::{DateTime, Decode, DecodePem, Encode, EncodePem};
+use crate::store::{SqliteStore, StatusStore, StoreError, StorePool};
+use der::{DateTime, DecodePem, EncodePem};
 use serde::{Deserialize, Serialize};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use thiserror::Error;
 use x509_cert::Certificate;
 
@@ -39,8 +42,6 @@ pub const ROOT_YEARS: u16 = 20;
 pub const ISSUING_YEARS: u16 = 10;
 /// OCSP responder validity, years (short: with no-check it cannot be revoked).
 pub const OCSP_YEARS: u16 = 1;
-/// End-entity validity, years.
-pub const END_ENTITY_YEARS: u16 = 1;
 /// Default base URL: the server's default listen address.
 pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:8080";
 /// Default root CA name.
@@ -49,8 +50,6 @@ pub const DEFAULT_ROOT_NAME: &str = "НЕГІЗГІ КУӘЛАНДЫРУШЫ О�
 pub const DEFAULT_ISSUING_NAME: &str = "ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (RSA)";
 /// Default OCSP responder name.
 pub const DEFAULT_OCSP_NAME: &str = "OCSP RESPONDER (RSA)";
-/// Attempts at drawing a serial number not yet in the database.
-const SERIAL_ATTEMPTS: usize = 8;
 
 /// Why the authority could not be created, opened or could not issue.
 #[derive(Debug, Error)]
@@ -63,10 +62,20 @@ pub enum AuthorityError {
     NotInitialised(PathBuf),
     /// File system trouble.
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
     /// A file of the authority is damaged.
     #[error("{path} is damaged: {reason}")]
-    Damaged { path: PathBuf, reason: String },
+    Damaged {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// Keys and signing.
     #[error(transparent)]
     Signing(#[from] SigningError),
@@ -79,42 +88,9 @@ pub enum AuthorityError {
     /// A CRL could not be issued.
     #[error(transparent)]
     Crl(#[from] CrlError),
-}
-
-/// Why a pair was not issued. Nothing is recorded when any of these is returned.
-#[derive(Debug, Error)]
-pub enum IssueError {
-    /// One of the two requests was refused.
-    #[error("{which} request refused: {source}")]
-    Csr { which: CertType, source: CsrError },
-    /// AUTH and SIGN requests carry the same key.
-    #[error("the AUTH and SIGN requests carry the same key; each certificate needs its own key pair")]
-    SameKeyTwice,
-    /// The key was certified before.
-    #[error("the {which} key was already certified (certificate {serial}); generate a new key pair")]
-    KeyReused { which: CertType, serial: String },
-    /// No free serial number found (practically impossible; the database is suspect).
-    #[error("could not draw an unused serial number")]
-    NoSerial,
-    /// The authority refused or failed.
+    /// The issuer could not be set up.
     #[error(transparent)]
-    Authority(#[from] AuthorityError),
-}
-
-impl From<ProfileError> for IssueError {
-    fn from(e: ProfileError) -> Self {
-        IssueError::Authority(e.into())
-    }
-}
-impl From<SigningError> for IssueError {
-    fn from(e: SigningError) -> Self {
-        IssueError::Authority(e.into())
-    }
-}
-impl From<StoreError> for IssueError {
-    fn from(e: StoreError) -> Self {
-        IssueError::Authority(e.into())
-    }
+    Issue(#[from] IssueError),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> AuthorityError + '_ {
@@ -332,7 +308,7 @@ fn write_file(path: &Path, data: &[u8], private: bool) -> Result<(), AuthorityEr
 pub const ROOT_CRL_DAYS: i64 = 365;
 
 fn publish_root_crl(layout: &Layout, root_key: &RsaSigner, root: &Certificate, now: i64) -> Result<Vec<u8>, AuthorityError> {
-    let issuer = CrlIssuer { signer: root_key, issuer: issuer_ref(root), urls: None };
+    let issuer = CrlIssuer { signer: root_key, issuer: IssuerRef::of(root), urls: None };
     let der = crl::issue_empty(&issuer, now, now + ROOT_CRL_DAYS * 86_400)?;
     let dir = layout.crl_dir();
     fs::create_dir_all(&dir).map_err(io(&dir))?;
@@ -351,13 +327,6 @@ pub fn write_atomically(path: &Path, data: &[u8]) -> Result<(), AuthorityError> 
         return Err(AuthorityError::Io { path: path.to_path_buf(), source: e });
     }
     Ok(())
-}
-
-fn issuer_ref(cert: &Certificate) -> IssuerRef {
-    IssuerRef {
-        name: cert.tbs_certificate.subject.clone(),
-        key_id: profile::key_identifier(&cert.tbs_certificate.subject_public_key_info).to_vec(),
-    }
 }
 
 fn new_ca_key(bits: usize, passphrase: &Passphrase, key_path: &Path) -> Result<RsaSigner, AuthorityError> {
@@ -429,12 +398,12 @@ fn build(
 
     let issuing_key = new_ca_key(CA_KEY_BITS, passphrase, &l.key(CaRole::Issuing))?;
     let issuing_tbs =
-        profile::issuing_ca(basics(issuer_ref(&root), &root_key, issuing_key.public_key().clone(), ISSUING_YEARS)?, issuing_name, urls)?;
+        profile::issuing_ca(basics(IssuerRef::of(&root), &root_key, issuing_key.public_key().clone(), ISSUING_YEARS)?, issuing_name, urls)?;
     let issuing = signing::sign_certificate(issuing_tbs, &root_key)?;
 
     let ocsp_key = new_ca_key(OCSP_KEY_BITS, passphrase, &l.key(CaRole::Ocsp))?;
     let ocsp_tbs =
-        profile::ocsp_responder(basics(issuer_ref(&issuing), &issuing_key, ocsp_key.public_key().clone(), OCSP_YEARS)?, ocsp_name)?;
+        profile::ocsp_responder(basics(IssuerRef::of(&issuing), &issuing_key, ocsp_key.public_key().clone(), OCSP_YEARS)?, ocsp_name)?;
     let ocsp = signing::sign_certificate(ocsp_tbs, &issuing_key)?;
 
     publish_root_crl(l, &root_key, &root, calendar::unix_seconds(&now))?;
@@ -457,53 +426,17 @@ fn read_cert(path: &Path) -> Result<Certificate, AuthorityError> {
     Certificate::from_pem(text.as_bytes()).map_err(|e| AuthorityError::Damaged { path: path.into(), reason: e.to_string() })
 }
 
-/// An opened authority. Public operations work at once; issuing needs
-/// [`Authority::unlock`] with the passphrase.
+/// An opened authority: its layout, configuration and CA certificates. It holds no
+/// key and no connection; it makes them for whoever asks, each their own.
 pub struct Authority {
     layout: Layout,
     config: Config,
     urls: Urls,
     certs: CaCertificates,
-    store: SqliteStore,
-    issuing_signer: Option<RsaSigner>,
-}
-
-/// A pair signed but not yet recorded; see [`Authority::prepare_pair`].
-#[derive(Clone, Debug)]
-pub struct PreparedPair {
-    /// The AUTH certificate.
-    pub auth: Certificate,
-    /// The SIGN certificate.
-    pub sign: Certificate,
-    /// What the store records.
-    pub record: NewPair,
-}
-
-impl PreparedPair {
-    /// The audit detail: both serials.
-    pub fn describe(&self) -> String {
-        format!("AUTH {} SIGN {}", self.record.auth.serial, self.record.sign.serial)
-    }
-
-    /// The pair once recorded under `pair_id`.
-    pub fn recorded(self, pair_id: i64) -> IssuedPair {
-        IssuedPair { pair_id, auth: self.auth, sign: self.sign }
-    }
-}
-
-/// A pair just issued and recorded.
-#[derive(Clone, Debug)]
-pub struct IssuedPair {
-    /// Database id of the pair.
-    pub pair_id: i64,
-    /// The AUTH certificate.
-    pub auth: Certificate,
-    /// The SIGN certificate.
-    pub sign: Certificate,
 }
 
 impl Authority {
-    /// Open the authority in `dir` without its keys.
+    /// Open the authority in `dir`.
     pub fn open(dir: &Path) -> Result<Self, AuthorityError> {
         let layout = Layout::new(dir);
         if !layout.exists() {
@@ -519,18 +452,10 @@ impl Authority {
             issuing: read_cert(&layout.cert(CaRole::Issuing))?,
             ocsp: read_cert(&layout.cert(CaRole::Ocsp))?,
         };
-        let store = SqliteStore::open(&layout.database())?;
-        Ok(Authority { layout, config, urls, certs, store, issuing_signer: None })
+        Ok(Authority { layout, config, urls, certs })
     }
 
-    /// Decrypt the issuing CA key so the authority can issue.
-    pub fn unlock(&mut self, passphrase: &Passphrase) -> Result<(), AuthorityError> {
-        self.issuing_signer = Some(self.signer(CaRole::Issuing, passphrase)?);
-        Ok(())
-    }
-
-    /// Decrypt the key of one of the authority's certificates (the OCSP responder's
-    /// for the responder), checked against its certificate.
+    /// Decrypt the key of one of the authority's certificates, checked against it.
     pub fn signer(&self, role: CaRole, passphrase: &Passphrase) -> Result<RsaSigner, AuthorityError> {
         let path = self.layout.key(role);
         let pem = fs::read_to_string(&path).map_err(io(&path))?;
@@ -544,6 +469,38 @@ impl Authority {
             return Err(AuthorityError::Damaged { path, reason: format!("the key does not match {}.pem", role.file_stem()) });
         }
         Ok(signer)
+    }
+
+    /// The issuing CA's key, decrypted, shared by the [`Issuer`] and the [`CrlUpdater`].
+    pub fn issuing_signer(&self, passphrase: &Passphrase) -> Result<Arc<dyn Signer>, AuthorityError> {
+        Ok(Arc::new(self.signer(CaRole::Issuing, passphrase)?))
+    }
+
+    /// The issuer of end-entity pairs, signing with `signer` (see [`Authority::issuing_signer`]).
+    pub fn issuer(&self, signer: Arc<dyn Signer>) -> Result<Issuer, AuthorityError> {
+        Ok(Issuer::new(self.certs.issuing.clone(), signer, self.urls.clone())?)
+    }
+
+    /// A connection of its own to the database.
+    pub fn store(&self) -> Result<SqliteStore, AuthorityError> {
+        Ok(SqliteStore::open(&self.layout.database())?)
+    }
+
+    /// A pool of database connections keeping up to `keep` idle.
+    pub fn pool(&self, keep: usize) -> Result<StorePool, AuthorityError> {
+        Ok(StorePool::open(&self.layout.database(), keep)?)
+    }
+
+    /// The CRL updater: a database connection of its own and `signer` (the issuing CA's key).
+    pub fn crl_updater(&self, signer: Arc<dyn Signer>) -> Result<CrlUpdater, AuthorityError> {
+        Ok(CrlUpdater {
+            store: self.store()?,
+            signer,
+            issuer: IssuerRef::of(&self.certs.issuing),
+            urls: self.urls.clone(),
+            layout: self.layout.clone(),
+            schedule: self.config.crl,
+        })
     }
 
     /// The directory layout.
@@ -566,122 +523,6 @@ impl Authority {
         &self.certs
     }
 
-    /// The database.
-    pub fn store(&self) -> &SqliteStore {
-        &self.store
-    }
-
-    /// Issue an AUTH/SIGN pair for `applicant` from two PKCS#10 requests, valid from
-    /// `now` for one calendar year, and record both in one transaction (with an
-    /// audit record naming `actor`).
-    pub fn issue_pair(
-        &mut self,
-        applicant: &Applicant,
-        auth_csr: &[u8],
-        sign_csr: &[u8],
-        now: DateTime,
-        actor: Actor,
-    ) -> Result<IssuedPair, IssueError> {
-        let prepared = self.prepare_pair(applicant, auth_csr, sign_csr, now)?;
-        let event = AuditEvent::new(actor, AuditAction::PairIssued, prepared.record.sign.serial.clone(), prepared.describe());
-        let pair_id = self.store.insert_pair(&prepared.record, &event)?;
-        Ok(prepared.recorded(pair_id))
-    }
-
-    /// Check the requests and sign both certificates of a pair, without recording
-    /// it: the caller records it in the transaction that justifies it (an
-    /// application confirmed, a renewal). Nothing is stored if the caller drops it.
-    pub fn prepare_pair(&self, applicant: &Applicant, auth_csr: &[u8], sign_csr: &[u8], now: DateTime) -> Result<PreparedPair, IssueError> {
-        let signer = self.issuing_signer.as_ref().ok_or_else(|| {
-            IssueError::Authority(AuthorityError::Signing(SigningError::BadKey("the authority is locked: give the CA passphrase".into())))
-        })?;
-        let (auth_req, sign_req) = self.check_requests(auth_csr, sign_csr)?;
-        let issuer = issuer_ref(&self.certs.issuing);
-        let validity = profile::validity_years(now, END_ENTITY_YEARS)?;
-        let make = |t: CertType, req: &VerifiedCsr, taken: Option<&str>| -> Result<(Certificate, NewCertificate), IssueError> {
-            let serial = self.fresh_serial(taken)?;
-            let basics =
-                TbsBasics { serial, signature: signer.algorithm(), issuer: issuer.clone(), validity, public_key: req.public_key().clone() };
-            let cert = signing::sign_certificate(profile::end_entity(basics, applicant, t, &self.urls)?, signer)?;
-            let record = NewCertificate {
-                serial: hex::encode(cert.tbs_certificate.serial_number.as_bytes()),
-                cert_type: t,
-                common_name: applicant.person().common_name(),
-                not_before: calendar::unix_seconds(&validity.not_before.to_date_time()),
-                not_after: calendar::unix_seconds(&validity.not_after.to_date_time()),
-                key_id: hex::encode(profile::key_identifier(req.public_key())),
-                key_fingerprint: req.key_fingerprint(),
-                der: cert.to_der().map_err(SigningError::from)?,
-            };
-            Ok((cert, record))
-        };
-        let (auth, auth_record) = make(CertType::Auth, &auth_req, None)?;
-        let (sign, sign_record) = make(CertType::Sign, &sign_req, Some(&auth_record.serial))?;
-        let holder = Holder {
-            kind: if applicant.entity().is_some() { SubjectKind::LegalEntity } else { SubjectKind::Individual },
-            iin: applicant.iin().to_string(),
-            entity: applicant.entity().map(|e| (e.bin().to_string(), e.role())),
-        };
-        let record = NewPair { holder, issued_at: calendar::unix_seconds(&now), auth: auth_record, sign: sign_record };
-        Ok(PreparedPair { auth, sign, record })
-    }
-
-    /// Check a pair's two requests: proof of possession, allowed keys, two different
-    /// keys, neither certified before.
-    pub fn check_requests(&self, auth_csr: &[u8], sign_csr: &[u8]) -> Result<(VerifiedCsr, VerifiedCsr), IssueError> {
-        let checked = |which, bytes: &[u8]| csr::verify_csr(bytes).map_err(|source| IssueError::Csr { which, source });
-        let auth_req = checked(CertType::Auth, auth_csr)?;
-        let sign_req = checked(CertType::Sign, sign_csr)?;
-        if auth_req.key_fingerprint() == sign_req.key_fingerprint() {
-            return Err(IssueError::SameKeyTwice);
-        }
-        for (which, req) in [(CertType::Auth, &auth_req), (CertType::Sign, &sign_req)] {
-            if let Some(serial) = self.store.serial_for_key(&req.key_fingerprint())? {
-                return Err(IssueError::KeyReused { which, serial });
-            }
-        }
-        Ok((auth_req, sign_req))
-    }
-
-    /// The database, for writes that the registration authority decides on.
-    pub fn store_mut(&mut self) -> &mut SqliteStore {
-        &mut self.store
-    }
-
-    fn fresh_serial(&self, taken: Option<&str>) -> Result<x509_cert::serial_number::SerialNumber, IssueError> {
-        for _ in 0..SERIAL_ATTEMPTS {
-            let serial = signing::random_serial();
-            let text = hex::encode(serial.as_bytes());
-            if Some(text.as_str()) != taken && !self.store.serial_exists(&text)? {
-                return Ok(serial);
-            }
-        }
-        Err(IssueError::NoSerial)
-    }
-
-    /// Issue a full or delta CRL now (`now` in Unix seconds), valid for the interval
-    /// the schedule gives its kind.
-    pub fn issue_crl(&mut self, kind: CrlKind, now: i64) -> Result<IssuedCrl, CrlError> {
-        let signer =
-            self.issuing_signer.as_ref().ok_or_else(|| SigningError::BadKey("the authority is locked: give the CA passphrase".into()))?;
-        let interval = match kind {
-            CrlKind::Full => self.config.crl.full_interval_seconds,
-            CrlKind::Delta => self.config.crl.delta_interval_seconds,
-        };
-        let issuer = CrlIssuer { signer, issuer: issuer_ref(&self.certs.issuing), urls: Some(&self.urls) };
-        crl::issue(&mut self.store, &issuer, kind, now, now + i64::from(interval))
-    }
-
-    /// Issue a CRL and publish it where the server serves it (`crl/` in the
-    /// directory), replacing the previous one atomically.
-    pub fn publish_crl(&mut self, kind: CrlKind, now: i64) -> Result<IssuedCrl, AuthorityError> {
-        let crl = self.issue_crl(kind, now)?;
-        let dir = self.layout.crl_dir();
-        fs::create_dir_all(&dir).map_err(io(&dir))?;
-        write_atomically(&self.layout.crl(kind), &crl.der)?;
-        Ok(crl)
-    }
-
     /// Sign the root's CRL (no CA certificate revoked) with the root key, valid for
     /// [`ROOT_CRL_DAYS`], and publish it at `crl/root_rsa.crl`. The root key is
     /// decrypted for this and dropped.
@@ -689,14 +530,56 @@ impl Authority {
         let root = self.signer(CaRole::Root, passphrase)?;
         publish_root_crl(&self.layout, &root, &self.certs.root, now)
     }
+}
 
-    /// A stored certificate by serial, decoded.
-    pub fn certificate(&self, serial: &str) -> Result<Option<(crate::store::CertificateRecord, Certificate)>, AuthorityError> {
-        let Some(rec) = self.store.certificate(serial)? else {
-            return Ok(None);
+/// Issues the issuing CA's full and delta CRLs and publishes them where the server
+/// serves them (`crl/` in the directory), replacing the previous files atomically.
+/// Its own database connection and signer: signing a million-entry CRL holds up
+/// nobody else.
+pub struct CrlUpdater {
+    store: SqliteStore,
+    signer: Arc<dyn Signer>,
+    issuer: IssuerRef,
+    urls: Urls,
+    layout: Layout,
+    schedule: CrlSchedule,
+}
+
+impl CrlUpdater {
+    /// Issue a full or delta CRL now (`now` in Unix seconds), valid for the interval
+    /// the schedule gives its kind, without publishing it.
+    pub fn issue(&mut self, kind: CrlKind, now: i64) -> Result<IssuedCrl, CrlError> {
+        let interval = match kind {
+            CrlKind::Full => self.schedule.full_interval_seconds,
+            CrlKind::Delta => self.schedule.delta_interval_seconds,
         };
-        let cert = Certificate::from_der(&rec.der)
-            .map_err(|e| AuthorityError::Damaged { path: self.layout.database(), reason: format!("certificate {serial}: {e}") })?;
-        Ok(Some((rec, cert)))
+        let issuer = CrlIssuer { signer: self.signer.as_ref(), issuer: self.issuer.clone(), urls: Some(&self.urls) };
+        crl::issue(&mut self.store, &issuer, kind, now, now + i64::from(interval))
+    }
+
+    /// Issue a CRL and publish it.
+    pub fn publish(&mut self, kind: CrlKind, now: i64) -> Result<IssuedCrl, AuthorityError> {
+        let crl = self.issue(kind, now)?;
+        let dir = self.layout.crl_dir();
+        fs::create_dir_all(&dir).map_err(io(&dir))?;
+        write_atomically(&self.layout.crl(kind), &crl.der)?;
+        Ok(crl)
+    }
+
+    /// Which CRLs are due at `now`: a full CRL when none is current (a tenth of its
+    /// interval before nextUpdate) or its file is missing; a delta CRL when the full
+    /// one is due, the last delta is due or belongs to an older base, or its file is
+    /// missing.
+    pub fn due(&self, now: i64) -> Result<Vec<CrlKind>, StoreError> {
+        let (full, delta) = (self.store.latest_crl(false)?, self.store.latest_crl(true)?);
+        let margin = |interval: u32| i64::from(interval / 10);
+        let full_due = full.is_none_or(|f| now >= f.next_update - margin(self.schedule.full_interval_seconds))
+            || !self.layout.crl(CrlKind::Full).exists();
+        let delta_due = full_due
+            || delta.is_none_or(|d| {
+                d.base_number != full.map(|f| f.number) || now >= d.next_update - margin(self.schedule.delta_interval_seconds)
+            })
+            || !self.layout.crl(CrlKind::Delta).exists();
+        Ok([(CrlKind::Full, full_due), (CrlKind::Delta, delta_due)].into_iter().filter(|(_, due)| *due).map(|(k, _)| k).collect())
     }
 }

@@ -11,11 +11,11 @@
 //! Nothing else holds the entries.
 
 use crate::calendar;
+use crate::model::RevocationReason;
 use crate::oid;
 use crate::profile::{self, IssuerRef, ProfileError, Urls};
-use crate::revocation::RevocationReason;
 use crate::signing::{Signer, SigningError};
-use crate::store::{CrlRecord, CrlRow, Store, StoreError};
+use crate::store::{CrlRecord, CrlRow, StatusStore, StoreError};
 use crate::verify::{self, SignatureError};
 use der::asn1::ObjectIdentifier as Oid;
 use der::{Decode, Encode};
@@ -113,7 +113,13 @@ pub struct IssuedCrl {
 }
 
 /// Issue a full or delta CRL valid from `this_update` to `next_update` (Unix seconds).
-pub fn issue(store: &mut dyn Store, ca: &CrlIssuer<'_>, kind: CrlKind, this_update: i64, next_update: i64) -> Result<IssuedCrl, CrlError> {
+pub fn issue(
+    store: &mut dyn StatusStore,
+    ca: &CrlIssuer<'_>,
+    kind: CrlKind,
+    this_update: i64,
+    next_update: i64,
+) -> Result<IssuedCrl, CrlError> {
     let base = match kind {
         CrlKind::Full => None,
         CrlKind::Delta => Some(store.latest_crl(false)?.ok_or(CrlError::NoBase)?),
@@ -244,10 +250,10 @@ fn push_entry(buf: &mut Vec<u8>, row: &CrlRow, kind: CrlKind) -> Result<bool, Cr
     let mut serial = [0u8; 32];
     let serial_len = row.serial.len() / 2;
     if !row.serial.len().is_multiple_of(2) || serial_len == 0 || serial_len > serial.len() {
-        return Err(CrlError::Store(StoreError::Corrupt { column: "serial", value: row.serial.clone() }));
+        return Err(CrlError::Store(StoreError::Corrupt { column: "serial", value: row.serial.to_string() }));
     }
-    hex::decode_to_slice(&row.serial, &mut serial[..serial_len])
-        .map_err(|_| CrlError::Store(StoreError::Corrupt { column: "serial", value: row.serial.clone() }))?;
+    hex::decode_to_slice(row.serial.as_str(), &mut serial[..serial_len])
+        .map_err(|_| CrlError::Store(StoreError::Corrupt { column: "serial", value: row.serial.to_string() }))?;
     let (date, reason, invalid_since) = match (row.revocation, kind) {
         (Some(r), _) => (r.at, r.reason.code(), r.invalid_since),
         (None, CrlKind::Delta) => (row.changed_at, REMOVE_FROM_CRL, None),
@@ -451,7 +457,7 @@ mod tests {
     #[test]
     fn entries_decode_with_x509_cert() {
         let row = CrlRow {
-            serial: "00ff01".into(),
+            serial: "00ff01".parse().unwrap(),
             revocation: Some(Revocation { at: 1_700_000_000, reason: RevocationReason::KeyCompromise, invalid_since: Some(1_690_000_000) }),
             changed_at: 1_700_000_000,
         };
@@ -465,7 +471,7 @@ mod tests {
         let inv = der::asn1::GeneralizedTime::from_der(exts[1].extn_value.as_bytes()).unwrap();
         assert_eq!(calendar::unix_seconds(&inv.to_date_time()), 1_690_000_000);
 
-        let lifted = CrlRow { serial: "0a".into(), revocation: None, changed_at: 2_600_000_000 };
+        let lifted = CrlRow { serial: "0a".parse().unwrap(), revocation: None, changed_at: 2_600_000_000 };
         let mut buf = Vec::new();
         push_entry(&mut buf, &lifted, CrlKind::Delta).unwrap();
         let entry = x509_cert::crl::RevokedCert::from_der(&buf).unwrap();

@@ -33,10 +33,16 @@ pub enum CsrError {
     UnsupportedKey(Oid),
     /// A key that is too small.
     #[error("the RSA key has {bits} bits; at least {MIN_RSA_BITS} are required")]
-    KeyTooSmall { bits: usize },
+    KeyTooSmall {
+        /// Key size in bits.
+        bits: usize,
+    },
     /// A key that is too large.
     #[error("the RSA key has {bits} bits; at most {MAX_RSA_BITS} are supported")]
-    KeyTooLarge { bits: usize },
+    KeyTooLarge {
+        /// Key size in bits.
+        bits: usize,
+    },
     /// A signature algorithm that is weak or unknown.
     #[error("request signature algorithm {0} is not accepted; sign with sha256WithRSAEncryption")]
     UnsupportedSignature(Oid),

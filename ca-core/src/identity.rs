@@ -39,25 +39,59 @@ impl fmt::Display for NumberKind {
 pub enum IdentityError {
     /// Not exactly 12 characters.
     #[error("{kind} must be 12 digits, got {len} characters")]
-    WrongLength { kind: NumberKind, len: usize },
+    WrongLength {
+        /// IIN or BIN.
+        kind: NumberKind,
+        /// How long it was.
+        len: usize,
+    },
     /// A character that is not an ASCII digit.
     #[error("{kind} must contain digits only; character {position} is {found:?}")]
-    NotADigit { kind: NumberKind, position: usize, found: char },
+    NotADigit {
+        /// IIN or BIN.
+        kind: NumberKind,
+        /// Where, counting from 1.
+        position: usize,
+        /// What was found.
+        found: char,
+    },
     /// The check digit does not match the other eleven.
     #[error("{kind} check digit is {expected}, got {got}: the number is mistyped")]
-    CheckDigit { kind: NumberKind, expected: u8, got: u8 },
+    CheckDigit {
+        /// IIN or BIN.
+        kind: NumberKind,
+        /// What it should be.
+        expected: u8,
+        /// What it is.
+        got: u8,
+    },
     /// Both weightings give 10: no valid number has these first eleven digits.
     #[error("{kind} {number} cannot be valid: its first eleven digits admit no check digit")]
-    NoCheckDigit { kind: NumberKind, number: String },
+    NoCheckDigit {
+        /// IIN or BIN.
+        kind: NumberKind,
+        /// The number.
+        number: String,
+    },
     /// Digit 7 of an IIN is not 1–6.
     #[error("IIN digit 7 (century and sex) must be 1 to 6, got {0}")]
     CenturyDigit(u8),
     /// Digits 1–6 of an IIN are not a real date.
     #[error("IIN birth date {yymmdd} (YYMMDD) is not a real date in the {century}s")]
-    BirthDate { yymmdd: String, century: u16 },
+    BirthDate {
+        /// The date digits.
+        yymmdd: String,
+        /// The century digit 7 gives.
+        century: u16,
+    },
     /// Younger than [`MINIMUM_AGE`] on the day that matters.
     #[error("the applicant is {age} years old on {on}; certificates are issued from age {MINIMUM_AGE}")]
-    TooYoung { age: u16, on: Date },
+    TooYoung {
+        /// Age in years.
+        age: u16,
+        /// The day.
+        on: Date,
+    },
 }
 
 /// Sex encoded in digit 7 of an IIN.

@@ -32,7 +32,12 @@ pub const PASSPHRASE_ENV: &str = "CA_PASSPHRASE";
 pub enum SigningError {
     /// Key generation failed.
     #[error("could not generate an RSA-{bits} key: {reason}")]
-    KeyGeneration { bits: usize, reason: String },
+    KeyGeneration {
+        /// Key size in bits.
+        bits: usize,
+        /// Why.
+        reason: String,
+    },
     /// The encrypted key file is not PKCS#8 or the passphrase is wrong.
     #[error("cannot decrypt the CA key: wrong passphrase or damaged key file")]
     Decrypt,
@@ -44,10 +49,18 @@ pub enum SigningError {
     Sign,
     /// The passphrase file could not be read.
     #[error("cannot read the passphrase file {path}: {reason}")]
-    PassphraseFile { path: std::path::PathBuf, reason: String },
+    PassphraseFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// The passphrase is too short to protect a CA key.
     #[error("the CA key passphrase must be at least {min} characters")]
-    WeakPassphrase { min: usize },
+    WeakPassphrase {
+        /// The least accepted.
+        min: usize,
+    },
     /// DER encoding failed.
     #[error("encoding failed: {0}")]
     Der(#[from] der::Error),
@@ -56,7 +69,7 @@ pub enum SigningError {
     Pkcs8(String),
     /// The profile check refused the certificate before signing.
     #[error("refusing to sign a certificate that breaks the profile: {0}")]
-    Lint(String),
+    Lint(#[from] crate::profile::LintFinding),
 }
 
 /// A passphrase for CA keys. Never printed, wiped from memory when dropped.
@@ -117,7 +130,9 @@ impl fmt::Debug for Passphrase {
     }
 }
 
-/// Something that signs with a CA key: a key file now, an HSM later.
+/// Something that signs with a CA key: a key file now; a GOST key, a token or an
+/// HSM later, each behind this one trait so the CA, CRL, OCSP and CMS code sign
+/// without knowing which.
 pub trait Signer: Send + Sync {
     /// The signature algorithm identifier to put in what is signed.
     fn algorithm(&self) -> AlgorithmIdentifierOwned;
@@ -225,7 +240,7 @@ pub fn random_serial() -> SerialNumber {
 
 /// Lint `tbs` against the profile, then sign it into a certificate.
 pub fn sign_certificate(tbs: TbsCertificate, signer: &dyn Signer) -> Result<Certificate, SigningError> {
-    crate::profile::lint(&tbs).map_err(SigningError::Lint)?;
+    crate::profile::lint(&tbs)?;
     let signature = signer.sign(&tbs.to_der()?)?;
     Ok(Certificate { signature_algorithm: tbs.signature.clone(), tbs_certificate: tbs, signature: BitString::from_bytes(&signature)? })
 }

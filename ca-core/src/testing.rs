@@ -1,7 +1,8 @@
 //! Helpers for this crate's unit tests.
 
 use crate::calendar;
-use crate::profile::{self, Applicant, CertType, IdentificationMethod, IssuerRef, PersonName, TbsBasics, Urls};
+use crate::model::{CertType, IdentificationMethod};
+use crate::profile::{self, Applicant, IssuerRef, PersonName, TbsBasics, Urls};
 use crate::signing::{self, RsaSigner, Signer};
 use x509_cert::Certificate;
 

@@ -5,8 +5,9 @@
 
 use crate::calendar;
 use crate::identity::{Bin, Iin};
+use crate::model::{AnyRole, CertType, IdentificationMethod, Serial, SubjectKind};
 use crate::oid;
-use crate::profile::{key_identifier, CertType, Role, StaffRole};
+use crate::profile::key_identifier;
 use aws_lc_rs::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
 use der::asn1::ObjectIdentifier as Oid;
 use der::{Decode, Encode, Tag, Tagged};
@@ -144,16 +145,6 @@ impl From<CertType> for KeyType {
     }
 }
 
-/// Individual or legal entity.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SubjectKind {
-    /// A citizen or resident.
-    Individual,
-    /// A legal entity's representative.
-    LegalEntity,
-}
-
 /// The owner as the certificate names them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Owner {
@@ -178,8 +169,8 @@ pub struct Owner {
 pub struct CertificateInfo {
     /// Always `certificate`.
     pub kind: &'static str,
-    /// Serial number, lowercase hex.
-    pub serial: String,
+    /// Serial number.
+    pub serial: Serial,
     /// Subject DN.
     pub subject: String,
     /// Issuer DN.
@@ -196,10 +187,10 @@ pub struct CertificateInfo {
     pub signature_algorithm: String,
     /// Individual or legal entity; `None` for CA and responder certificates.
     pub subject_kind: Option<SubjectKind>,
-    /// Roles of a legal entity's representative.
-    pub roles: Vec<&'static str>,
+    /// Roles of a legal entity's representative, and staff roles.
+    pub roles: Vec<AnyRole>,
     /// How identity was proven, if the certificate says.
-    pub identification: Option<&'static str>,
+    pub identification: Option<IdentificationMethod>,
     /// Certificate policy OIDs.
     pub policies: Vec<String>,
     /// Subject key identifier, lowercase hex (names the key store files).
@@ -265,20 +256,14 @@ impl CertificateInfo {
         } else {
             None
         };
-        let identification = if eku.contains(&oid::IDENTIFIED_IN_PERSON) {
-            Some("in_person")
-        } else if eku.contains(&oid::IDENTIFIED_REMOTELY) {
-            Some("remote")
-        } else {
-            None
-        };
+        let identification = eku.iter().find_map(IdentificationMethod::from_oid);
         let policies = decode_extension::<x509_cert::ext::pkix::CertificatePolicies>(cert, oid::EXT_CERTIFICATE_POLICIES)
             .map(|p| p.0.iter().map(|i| i.policy_identifier.to_string()).collect())
             .unwrap_or_default();
         let key_id = subject_key_id(cert);
         CertificateInfo {
             kind: "certificate",
-            serial: hex::encode(tbs.serial_number.as_bytes()),
+            serial: Serial::of(cert),
             subject: name_to_string(subject),
             issuer: name_to_string(&tbs.issuer),
             not_before: calendar::rfc3339(&tbs.validity.not_before.to_date_time()),
@@ -287,10 +272,7 @@ impl CertificateInfo {
             public_key: describe_public_key(&tbs.subject_public_key_info),
             signature_algorithm: signature_algorithm_name(&cert.signature_algorithm.oid),
             subject_kind,
-            roles: eku
-                .iter()
-                .filter_map(|o| Role::from_oid(o).map(|r| r.as_str()).or_else(|| StaffRole::from_oid(o).map(|r| r.as_str())))
-                .collect(),
+            roles: eku.iter().filter_map(AnyRole::from_oid).collect(),
             identification,
             policies,
             key_id,

@@ -1,11 +1,13 @@
 //! The authority through its library interface: init, unlock, issue, record.
 
 use ca_core::audit::Actor;
-use ca_core::authority::{self, Authority, AuthorityError, InitOptions, IssueError};
+use ca_core::authority::{self, Authority, AuthorityError, InitOptions};
 use ca_core::calendar::{self, Date};
-use ca_core::profile::{Applicant, IdentificationMethod, PersonName};
+use ca_core::issuer::IssueError;
+use ca_core::model::{IdentificationMethod, Serial};
+use ca_core::profile::{Applicant, PersonName};
 use ca_core::signing::{Passphrase, SigningError};
-use ca_core::store::{Status, Store};
+use ca_core::store::{CertificateStore, Status};
 use ca_core::verify::{self, KeyType};
 use der::DateTime;
 use fixtures::ApplicantKey;
@@ -39,27 +41,30 @@ fn init_issue_and_refusals() {
     assert!(!data.join("passphrase").exists(), "a given passphrase is never written down");
     assert!(!std::fs::read_dir(&dir.0).unwrap().any(|e| e.unwrap().file_name().to_string_lossy().contains(".init-")), "no staging left");
 
-    let mut ca = Authority::open(&data).unwrap();
+    let ca = Authority::open(&data).unwrap();
+    let mut db = ca.store().unwrap();
     let (a, s) = (ApplicantKey::generate(2048), ApplicantKey::generate(2048));
     let who = applicant(Date::of(&now));
-    // Locked: no passphrase given yet.
-    assert!(matches!(ca.issue_pair(&who, &a.csr_der("a"), &s.csr_der("s"), now, Actor::System), Err(IssueError::Authority(_))));
+    // Without the passphrase there is no issuer at all: a locked authority cannot be asked to issue.
     let wrong = Passphrase::new("not the passphrase at all".into()).unwrap();
-    assert!(matches!(ca.unlock(&wrong), Err(AuthorityError::Signing(SigningError::Decrypt))));
-    ca.unlock(&pass()).unwrap();
+    assert!(matches!(ca.issuing_signer(&wrong), Err(AuthorityError::Signing(SigningError::Decrypt))));
+    let issuer = ca.issuer(ca.issuing_signer(&pass()).unwrap()).unwrap();
+    // A key that is not the issuing CA's is refused.
+    let stranger = ca.signer(authority::CaRole::Ocsp, &pass()).unwrap();
+    assert!(matches!(ca.issuer(std::sync::Arc::new(stranger)), Err(AuthorityError::Issue(IssueError::KeyMismatch))));
 
-    let pair = ca.issue_pair(&who, &a.csr_der("a"), &s.csr_der("s"), now, Actor::System).unwrap();
+    let pair = issuer.issue_pair(&mut db, &who, &a.csr_der("a"), &s.csr_der("s"), now, Actor::System).unwrap();
     for (cert, key_type) in [(&pair.auth, KeyType::Auth), (&pair.sign, KeyType::Sign)] {
         verify::verify_issued_by(cert, &certs.issuing).unwrap();
         let info = verify::CertificateInfo::of(cert);
         assert_eq!(info.key_type, key_type);
-        assert_eq!(info.identification, Some("remote"));
+        assert_eq!(info.identification, Some(IdentificationMethod::Remote));
         assert_eq!(info.owner.name.as_deref(), Some("АЙГЕРИМ"));
         assert_eq!(info.owner.patronymic, None);
         // Issued on 29 February: valid until 28 February of the next year.
         assert_eq!(info.not_after, "2029-02-28T12:00:00Z");
     }
-    let rec = ca.store().certificate(&hex(&pair.sign)).unwrap().unwrap();
+    let rec = db.certificate(&Serial::of(&pair.sign)).unwrap().unwrap();
     assert_eq!(rec.pair_id, pair.pair_id);
     assert_eq!(rec.status(calendar::unix_seconds(&now)), Status::Valid);
     assert_eq!(rec.status(calendar::unix_seconds(&DateTime::new(2029, 2, 28, 12, 0, 0).unwrap())), Status::Expired);
@@ -67,21 +72,24 @@ fn init_issue_and_refusals() {
     // The subject never comes from the request.
     let sneaky = ApplicantKey::generate(2048);
     let other = ApplicantKey::generate(2048);
-    let p2 = ca.issue_pair(&who, &sneaky.csr_der("ADMIN"), &other.csr_der("ROOT"), now, Actor::System).unwrap();
+    let p2 = issuer.issue_pair(&mut db, &who, &sneaky.csr_der("ADMIN"), &other.csr_der("ROOT"), now, Actor::System).unwrap();
     assert!(!verify::name_to_string(&p2.auth.tbs_certificate.subject).contains("ADMIN"));
-    assert_eq!(ca.store().count().unwrap(), 4);
+    assert_eq!(db.count().unwrap(), 4);
 
     // Refusals leave the count as it was.
     assert!(matches!(
-        ca.issue_pair(&who, &a.csr_der("a"), &ApplicantKey::generate(2048).csr_der("x"), now, Actor::System),
+        issuer.issue_pair(&mut db, &who, &a.csr_der("a"), &ApplicantKey::generate(2048).csr_der("x"), now, Actor::System),
         Err(IssueError::KeyReused { .. })
     ));
-    assert!(matches!(ca.issue_pair(&who, &sneaky.csr_der("a"), &sneaky.csr_der("a"), now, Actor::System), Err(IssueError::SameKeyTwice)));
-    assert_eq!(ca.store().count().unwrap(), 4);
+    assert!(matches!(
+        issuer.issue_pair(&mut db, &who, &sneaky.csr_der("a"), &sneaky.csr_der("a"), now, Actor::System),
+        Err(IssueError::SameKeyTwice)
+    ));
+    assert_eq!(db.count().unwrap(), 4);
 
     // Opening again sees the same records; init refuses to overwrite.
-    drop(ca);
-    assert_eq!(Authority::open(&data).unwrap().store().count().unwrap(), 4);
+    drop((db, ca));
+    assert_eq!(Authority::open(&data).unwrap().store().unwrap().count().unwrap(), 4);
     assert!(matches!(authority::init(&data, &InitOptions::default(), &pass(), now), Err(AuthorityError::AlreadyExists(_))));
 }
 
@@ -95,8 +103,4 @@ fn applicant_rules() {
     assert_eq!(young.unwrap_err().to_string(), "the applicant is 15 years old on 2026-05-09; certificates are issued from age 16");
     let bad_mail = Applicant::new("100510500016", p(), Some("nobody"), None, IdentificationMethod::InPerson, today);
     assert!(bad_mail.is_err());
-}
-
-fn hex(c: &x509_cert::Certificate) -> String {
-    c.tbs_certificate.serial_number.as_bytes().iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -2,18 +2,17 @@
 //! move: the 30-day expiry, renewal at and past a certificate's end, approvals by
 //! the wrong people, replays, revocation, and the audit chain under tampering.
 
+use ca_core::api::{ApplicationForm, EntityForm, Envelope, SignedAction, SignedRequest};
 use ca_core::audit::{Actor, AuditBreak};
-use ca_core::authority::{self, Authority, InitOptions, IssuedPair};
+use ca_core::authority::{self, Authority, InitOptions};
 use ca_core::calendar::{self, Date};
 use ca_core::identity::{Bin, Iin};
-use ca_core::profile::{Applicant, IdentificationMethod, LegalEntity, PersonName, Role};
-use ca_core::registration::{
-    ApplicationForm, ApplicationState, Clock, EntityForm, Envelope, FixedClock, KeyStorage, Registration, RegistrationError, SignedAction,
-    SignedRequest, CONFIRMATION_DAYS,
-};
-use ca_core::revocation::RevocationReason;
+use ca_core::issuer::{IssuedPair, Issuer};
+use ca_core::model::{ApplicationState, IdentificationMethod, KeyStorage, RevocationReason, Role, Serial};
+use ca_core::profile::{Applicant, LegalEntity, PersonName};
+use ca_core::registration::{Clock, FixedClock, Registration, RegistrationError, CONFIRMATION_DAYS};
 use ca_core::signing::{Passphrase, RsaSigner};
-use ca_core::store::{Status, Store};
+use ca_core::store::{AuditStore, SqliteStore, Status};
 use der::DateTime;
 use fixtures::ApplicantKey;
 use std::path::{Path, PathBuf};
@@ -48,7 +47,28 @@ fn template() -> &'static Path {
     })
 }
 
-fn fresh(name: &str) -> (Dir, Authority) {
+/// One test's authority: its directory, its certificates, a database connection
+/// and the issuer, each a peer of the others.
+struct Ctx {
+    dir: Dir,
+    ca: Authority,
+    db: SqliteStore,
+    issuer: Issuer,
+}
+
+impl Ctx {
+    /// The RA over this authority, telling time by `clock`.
+    fn ra<'a>(&'a mut self, clock: &'a dyn Clock) -> Registration<'a> {
+        Registration::new(&mut self.db, &self.ca.certificates().issuing, clock).with_issuer(&self.issuer)
+    }
+
+    /// A second connection, for what the RA does not read (the audit log).
+    fn audit(&self) -> SqliteStore {
+        self.ca.store().unwrap()
+    }
+}
+
+fn fresh(name: &str) -> Ctx {
     let dir = Dir(std::env::temp_dir().join(format!("ca-core-registration-{name}-{}", std::process::id())));
     let _ = std::fs::remove_dir_all(&dir.0);
     std::fs::create_dir_all(&dir.0).unwrap();
@@ -59,9 +79,10 @@ fn fresh(name: &str) -> (Dir, Authority) {
             // not crl/: published files only
         }
     }
-    let mut ca = Authority::open(&dir.0).unwrap();
-    ca.unlock(&pass()).unwrap();
-    (dir, ca)
+    let ca = Authority::open(&dir.0).unwrap();
+    let db = ca.store().unwrap();
+    let issuer = ca.issuer(ca.issuing_signer(&pass()).unwrap()).unwrap();
+    Ctx { dir, ca, db, issuer }
 }
 
 /// A valid IIN: born 1988-05-15, a man, with sequence `seq`.
@@ -85,7 +106,8 @@ fn form(iin: &str, entity: Option<(&str, &str)>) -> ApplicationForm {
         name: "Тест".into(),
         patronymic: None,
         email: None,
-        entity: entity.map(|(bin, role)| EntityForm { bin: bin.into(), organization: "ТОО ТЕСТ".into(), role: role.into() }),
+        entity: entity
+            .map(|(bin, role)| EntityForm { bin: bin.into(), organization: "ТОО ТЕСТ".into(), role: role.parse().unwrap() }),
         storage: KeyStorage::Pc,
         registration_center: "ЦОН Астана".into(),
     }
@@ -98,11 +120,11 @@ struct Holder {
     auth_key: ApplicantKey,
 }
 
-fn holder(ca: &mut Authority, iin: &str, role: Option<(&str, Role)>, how: IdentificationMethod, at: DateTime) -> Holder {
+fn holder(ctx: &mut Ctx, iin: &str, role: Option<(&str, Role)>, how: IdentificationMethod, at: DateTime) -> Holder {
     let (auth_key, sign_key) = keys();
     let entity = role.map(|(bin, r)| LegalEntity::new(bin, "ТОО ТЕСТ", r).unwrap());
     let who = Applicant::new(iin, PersonName::new("Главный", "Глава", None).unwrap(), None, entity, how, Date::of(&at)).unwrap();
-    let pair = ca.issue_pair(&who, &auth_key.csr_der("a"), &sign_key.csr_der("s"), at, Actor::System).unwrap();
+    let pair = ctx.issuer.issue_pair(&mut ctx.db, &who, &auth_key.csr_der("a"), &sign_key.csr_der("s"), at, Actor::System).unwrap();
     Holder { pair, sign_key, auth_key }
 }
 
@@ -111,15 +133,15 @@ fn signed(action: SignedAction, key: &ApplicantKey, cert: &Certificate, clock: &
     Envelope::sign(&SignedRequest::new(action), &signer, cert, clock.now()).unwrap()
 }
 
-fn serial(c: &Certificate) -> String {
-    hex::encode(c.tbs_certificate.serial_number.as_bytes())
+fn serial(c: &Certificate) -> Serial {
+    Serial::of(c)
 }
 
 #[test]
 fn individual_applies_is_confirmed_and_the_audit_chain_catches_an_edit() {
-    let (dir, mut ca) = fresh("individual");
+    let mut ctx = fresh("individual");
     let clock = FixedClock::new(start());
-    let mut ra = Registration::new(&mut ca, &clock);
+    let mut ra = ctx.ra(&clock);
     let (a, s) = keys();
     let receipt = ra.submit(&form(&iin(1), None), &a.csr_der("x"), &s.csr_der("y")).unwrap();
     assert_eq!(receipt.state, ApplicationState::AwaitingIdentity);
@@ -143,24 +165,25 @@ fn individual_applies_is_confirmed_and_the_audit_chain_catches_an_edit() {
     assert!(ra.submit(&form(&iin(1), None), &a.csr_der("x"), &s.csr_der("y")).is_err());
 
     // submitted + confirmed (pair issued with it) = 2 records.
-    assert_eq!(ca.store().verify_audit().unwrap(), Ok(2));
-    drop(ca);
+    assert_eq!(ctx.audit().verify_audit().unwrap(), Ok(2));
+    let Ctx { dir, ca, db, issuer } = ctx;
+    drop((ca, db, issuer));
     let db = rusqlite::Connection::open(dir.0.join("ca.sqlite")).unwrap();
     db.execute("UPDATE audit_log SET actor = 'operator:someone-else' WHERE seq = 2", []).unwrap();
     drop(db);
     let ca = Authority::open(&dir.0).unwrap();
-    assert_eq!(ca.store().verify_audit().unwrap(), Err(AuditBreak::Altered(2)));
+    assert_eq!(ca.store().unwrap().verify_audit().unwrap(), Err(AuditBreak::Altered(2)));
 }
 
 #[test]
 fn employee_waits_for_the_head_and_only_the_head_may_approve() {
-    let (_dir, mut ca) = fresh("employee");
+    let mut ctx = fresh("employee");
     let clock = FixedClock::new(start());
-    let ceo = holder(&mut ca, &iin(10), Some((BIN, Role::Ceo)), IdentificationMethod::InPerson, start());
-    let stranger = holder(&mut ca, &iin(11), Some((other_bin().as_str(), Role::Ceo)), IdentificationMethod::InPerson, start());
-    let revoked_ceo = holder(&mut ca, &iin(12), Some((BIN, Role::Ceo)), IdentificationMethod::InPerson, start());
-    let plain = holder(&mut ca, &iin(13), Some((BIN, Role::Signer)), IdentificationMethod::InPerson, start());
-    let mut ra = Registration::new(&mut ca, &clock);
+    let ceo = holder(&mut ctx, &iin(10), Some((BIN, Role::Ceo)), IdentificationMethod::InPerson, start());
+    let stranger = holder(&mut ctx, &iin(11), Some((other_bin().as_str(), Role::Ceo)), IdentificationMethod::InPerson, start());
+    let revoked_ceo = holder(&mut ctx, &iin(12), Some((BIN, Role::Ceo)), IdentificationMethod::InPerson, start());
+    let plain = holder(&mut ctx, &iin(13), Some((BIN, Role::Signer)), IdentificationMethod::InPerson, start());
+    let mut ra = ctx.ra(&clock);
     ra.revoke(&serial(&revoked_ceo.pair.sign), RevocationReason::AffiliationChanged, Actor::System).unwrap();
 
     let (a, s) = keys();
@@ -202,9 +225,9 @@ fn employee_waits_for_the_head_and_only_the_head_may_approve() {
 
 #[test]
 fn an_application_left_thirty_days_expires_and_cannot_be_confirmed() {
-    let (_dir, mut ca) = fresh("expiry");
+    let mut ctx = fresh("expiry");
     let clock = FixedClock::new(start());
-    let mut ra = Registration::new(&mut ca, &clock);
+    let mut ra = ctx.ra(&clock);
     let (a, s) = keys();
     let receipt = ra.submit(&form(&iin(30), None), &a.csr_der("x"), &s.csr_der("y")).unwrap();
     clock.advance(CONFIRMATION_DAYS * 86_400 - 1);
@@ -215,18 +238,18 @@ fn an_application_left_thirty_days_expires_and_cannot_be_confirmed() {
     assert_eq!(view.state, ApplicationState::Expired);
     assert_eq!(view.expires_at, None);
     assert!(matches!(ra.confirm(&receipt.number, Actor::System), Err(RegistrationError::Expired(_))));
-    assert_eq!(ca.store().count().unwrap(), 0, "nothing issued");
-    assert_eq!(ca.store().verify_audit().unwrap(), Ok(2), "submitted, expired");
+    assert_eq!(ra.store().count().unwrap(), 0, "nothing issued");
+    assert_eq!(ctx.audit().verify_audit().unwrap(), Ok(2), "submitted, expired");
 }
 
 #[test]
 fn renewal_supersedes_the_old_pair_and_is_refused_when_it_must_be() {
-    let (_dir, mut ca) = fresh("renewal");
+    let mut ctx = fresh("renewal");
     let clock = FixedClock::new(start());
-    let me = holder(&mut ca, &iin(40), None, IdentificationMethod::InPerson, start());
-    let remote = holder(&mut ca, &iin(41), None, IdentificationMethod::Remote, start());
-    let expiring = holder(&mut ca, &iin(42), None, IdentificationMethod::InPerson, start());
-    let mut ra = Registration::new(&mut ca, &clock);
+    let me = holder(&mut ctx, &iin(40), None, IdentificationMethod::InPerson, start());
+    let remote = holder(&mut ctx, &iin(41), None, IdentificationMethod::Remote, start());
+    let expiring = holder(&mut ctx, &iin(42), None, IdentificationMethod::InPerson, start());
+    let mut ra = ctx.ra(&clock);
     clock.advance(100 * 86_400);
     let renew =
         |k: &ApplicantKey, k2: &ApplicantKey| SignedAction::Renew { auth_csr: base64(&k.csr_der("a")), sign_csr: base64(&k2.csr_der("s")) };
@@ -236,7 +259,7 @@ fn renewal_supersedes_the_old_pair_and_is_refused_when_it_must_be() {
     assert!(matches!(ra.renew(&env), Err(RegistrationError::Replay)));
     let now = calendar::unix_seconds(&clock.now());
     for old in [&me.pair.auth, &me.pair.sign] {
-        let rec = ca_core::store::Store::certificate(ra_store(&mut ra), &serial(old)).unwrap().unwrap();
+        let rec = ra.store().certificate(&serial(old)).unwrap().unwrap();
         assert!(matches!(rec.status(now), Status::Revoked(r) if r.reason == RevocationReason::Superseded));
     }
     // The old key is revoked now: it cannot renew again.
@@ -256,11 +279,7 @@ fn renewal_supersedes_the_old_pair_and_is_refused_when_it_must_be() {
     // The new pair carries the same person.
     let info = ca_core::verify::CertificateInfo::of(&new.sign);
     assert_eq!(info.owner.iin.as_deref(), Some(iin(40).as_str()));
-    assert_eq!(info.identification, Some("in_person"));
-}
-
-fn ra_store<'a>(ra: &'a mut Registration<'_>) -> &'a dyn Store {
-    ra.store()
+    assert_eq!(info.identification, Some(IdentificationMethod::InPerson));
 }
 
 fn base64(der: &[u8]) -> String {
@@ -270,11 +289,11 @@ fn base64(der: &[u8]) -> String {
 
 #[test]
 fn owner_and_operator_revocation_hold_and_unhold() {
-    let (_dir, mut ca) = fresh("revocation");
+    let mut ctx = fresh("revocation");
     let clock = FixedClock::new(start());
-    let me = holder(&mut ca, &iin(50), None, IdentificationMethod::InPerson, start());
-    let other = holder(&mut ca, &iin(51), None, IdentificationMethod::InPerson, start());
-    let mut ra = Registration::new(&mut ca, &clock);
+    let me = holder(&mut ctx, &iin(50), None, IdentificationMethod::InPerson, start());
+    let other = holder(&mut ctx, &iin(51), None, IdentificationMethod::InPerson, start());
+    let mut ra = ctx.ra(&clock);
     let not_mine = signed(SignedAction::Revoke { reason: "cACompromise".into() }, &me.sign_key, &me.pair.sign, &clock);
     assert!(matches!(ra.revoke_own(&not_mine), Err(RegistrationError::Forbidden(_))));
     let env = signed(SignedAction::Revoke { reason: "keyCompromise".into() }, &me.sign_key, &me.pair.sign, &clock);
@@ -290,7 +309,10 @@ fn owner_and_operator_revocation_hold_and_unhold() {
     ra.revoke(&s, RevocationReason::KeyCompromise, Actor::System).unwrap();
     assert!(matches!(ra.unhold(&s, Actor::System), Err(RegistrationError::NotOnHold(_))));
     assert!(matches!(ra.revoke(&s, RevocationReason::Superseded, Actor::System), Err(RegistrationError::AlreadyRevoked(_))));
-    assert!(matches!(ra.revoke("00ff", RevocationReason::Superseded, Actor::System), Err(RegistrationError::UnknownCertificate(_))));
+    assert!(matches!(
+        ra.revoke(&"00ff".parse().unwrap(), RevocationReason::Superseded, Actor::System),
+        Err(RegistrationError::UnknownCertificate(_))
+    ));
     // 4 pairs issued... 2 issued + own revoke + hold + unhold + hold + keyCompromise = 7.
-    assert_eq!(ra_store(&mut ra).verify_audit().unwrap(), Ok(7));
+    assert_eq!(ctx.audit().verify_audit().unwrap(), Ok(7));
 }

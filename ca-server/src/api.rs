@@ -9,34 +9,33 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use ca_core::api::{routes, Envelope, ErrorBody, NewApplication, PairPem, Revoked, SignedAction, MAX_BODY_BYTES, SECRET_HEADER};
 use ca_core::audit::Actor;
-use ca_core::authority::{Authority, IssuedPair};
-use ca_core::registration::{csr_bytes, ApplicationForm, Envelope, ErrorClass, Registration, RegistrationError, SignedAction, SystemClock};
-use der::EncodePem;
-use serde::{Deserialize, Serialize};
-use serde_json::json;
-use std::sync::{Arc, Mutex};
+use ca_core::issuer::{IssuedPair, Issuer};
+use ca_core::registration::{csr_bytes, ErrorClass, Registration, RegistrationError, SystemClock};
+use ca_core::store::StorePool;
+use std::sync::Arc;
 use x509_cert::Certificate;
 
-/// The largest request body accepted: two CSRs of RSA-8192 keys fit with room.
-pub const MAX_BODY_BYTES: usize = 128 * 1024;
-
-/// The header that carries an application's secret.
-pub const SECRET_HEADER: &str = "x-application-secret";
-
-/// The OpenAPI document, kept by hand next to the handlers it describes.
+/// The OpenAPI document, kept by hand next to the handlers it describes; a test
+/// checks it against the wire types in `ca_core::api`.
 pub const OPENAPI: &str = include_str!("openapi.json");
 
-/// The authority behind the API. `unlocked` says whether it can issue.
+/// What the API works with, each a peer: a pool of database connections, the CA
+/// certificates, and the issuer when the CA key is loaded. No lock: each request
+/// takes a connection of its own.
 pub struct Api {
-    ca: Arc<Mutex<Authority>>,
-    unlocked: bool,
+    pool: Arc<StorePool>,
+    issuing: Certificate,
+    root: Certificate,
+    issuer: Option<Issuer>,
 }
 
 impl Api {
-    /// The API over `ca`, which the CRL schedule shares.
-    pub fn new(ca: Arc<Mutex<Authority>>, unlocked: bool) -> Arc<Self> {
-        Arc::new(Api { ca, unlocked })
+    /// The API over `pool`, with the issuing CA and root certificates (for checking
+    /// signed requests and for the chains it hands out) and the issuer, if any.
+    pub fn new(pool: Arc<StorePool>, issuing: Certificate, root: Certificate, issuer: Option<Issuer>) -> Arc<Self> {
+        Arc::new(Api { pool, issuing, root, issuer })
     }
 }
 
@@ -56,7 +55,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(json!({ "error": { "code": self.code, "message": self.message } }))).into_response()
+        (self.status, Json(ErrorBody::new(self.code, self.message))).into_response()
     }
 }
 
@@ -67,6 +66,7 @@ impl From<RegistrationError> for ApiError {
             ErrorClass::Forbidden => StatusCode::FORBIDDEN,
             ErrorClass::NotFound => StatusCode::NOT_FOUND,
             ErrorClass::Conflict => StatusCode::CONFLICT,
+            ErrorClass::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorClass::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status == StatusCode::INTERNAL_SERVER_ERROR {
@@ -95,13 +95,14 @@ fn body_error(e: JsonRejection) -> ApiError {
     }
 }
 
-/// Run `f` with the registration authority on a blocking thread.
+/// Run `f` with the registration authority, on a blocking thread with a database
+/// connection of its own.
 async fn with_ra<T: Send + 'static>(
     api: &Arc<Api>,
     needs_key: bool,
-    f: impl FnOnce(&mut Registration<'_>) -> Result<T, RegistrationError> + Send + 'static,
+    f: impl FnOnce(&mut Registration<'_>, &Api) -> Result<T, RegistrationError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    if needs_key && !api.unlocked {
+    if needs_key && api.issuer.is_none() {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "authority_locked",
@@ -110,13 +111,13 @@ async fn with_ra<T: Send + 'static>(
     }
     let api = api.clone();
     tokio::task::spawn_blocking(move || {
-        let mut ca = api
-            .ca
-            .lock()
-            .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "the authority is unavailable"))?;
+        let mut conn = api.pool.get().map_err(RegistrationError::from)?;
         let clock = SystemClock;
-        let mut ra = Registration::new(&mut ca, &clock);
-        f(&mut ra).map_err(ApiError::from)
+        let mut ra = Registration::new(&mut *conn, &api.issuing, &clock);
+        if let Some(issuer) = &api.issuer {
+            ra = ra.with_issuer(issuer);
+        }
+        f(&mut ra, &api).map_err(ApiError::from)
     })
     .await
     .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "the request was interrupted"))?
@@ -125,16 +126,16 @@ async fn with_ra<T: Send + 'static>(
 /// The routes under `/api/v1`.
 pub fn router(api: Arc<Api>) -> Router {
     Router::new()
-        .route("/api/v1/openapi.json", get(openapi))
-        .route("/api/v1/applications", post(submit))
-        .route("/api/v1/applications/{number}", get(status))
-        .route("/api/v1/applications/{number}/certificates", get(certificates))
-        .route("/api/v1/applications/{number}/approval", post(approve))
-        .route("/api/v1/renewals", post(renew))
-        .route("/api/v1/revocations", post(revoke))
-        .route("/api/v1/operator/applications/pending", post(operator_pending))
-        .route("/api/v1/operator/applications/{number}/confirm", post(operator_confirm))
-        .route("/api/v1/operator/applications/{number}/reject", post(operator_reject))
+        .route(routes::OPENAPI, get(openapi))
+        .route(routes::APPLICATIONS, post(submit))
+        .route(routes::APPLICATION, get(status))
+        .route(routes::CERTIFICATES, get(certificates))
+        .route(routes::APPROVAL, post(approve))
+        .route(routes::RENEWALS, post(renew))
+        .route(routes::REVOCATIONS, post(revoke))
+        .route(routes::OPERATOR_PENDING, post(operator_pending))
+        .route(routes::OPERATOR_CONFIRM, post(operator_confirm))
+        .route(routes::OPERATOR_REJECT, post(operator_reject))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(api)
@@ -153,18 +154,9 @@ async fn openapi() -> Response {
     ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }
 
-/// A new application.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewApplication {
-    applicant: ApplicationForm,
-    auth_csr: String,
-    sign_csr: String,
-}
-
 async fn submit(State(api): State<Arc<Api>>, body: Result<Json<NewApplication>, JsonRejection>) -> Result<Response, ApiError> {
     let Json(req) = body.map_err(body_error)?;
-    let receipt = with_ra(&api, false, move |ra| {
+    let receipt = with_ra(&api, false, move |ra, _| {
         let auth = csr_bytes("auth_csr", &req.auth_csr)?;
         let sign = csr_bytes("sign_csr", &req.sign_csr)?;
         ra.submit(&req.applicant, &auth, &sign)
@@ -179,35 +171,19 @@ fn secret(headers: &HeaderMap) -> String {
 
 async fn status(State(api): State<Arc<Api>>, Path(number): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
     let secret = secret(&headers);
-    let view = with_ra(&api, false, move |ra| ra.status(&number, &secret)).await?;
+    let view = with_ra(&api, false, move |ra, _| ra.status(&number, &secret)).await?;
     Ok(Json(view).into_response())
 }
 
-/// Certificates as the applicant's client stores them: PEM, with the chain.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct PairPem {
-    /// AUTH certificate.
-    pub auth: String,
-    /// SIGN certificate.
-    pub sign: String,
-    /// Issuing CA, then root.
-    pub chain: Vec<String>,
-}
-
-fn pem(c: &Certificate) -> Result<String, RegistrationError> {
-    c.to_pem(der::pem::LineEnding::LF).map_err(|e| RegistrationError::BadRequest(e.to_string()))
-}
-
-fn pair_pem(ra: &Registration<'_>, auth: &Certificate, sign: &Certificate) -> Result<PairPem, RegistrationError> {
-    let chain = ra.chain();
-    Ok(PairPem { auth: pem(auth)?, sign: pem(sign)?, chain: vec![pem(&chain.issuing)?, pem(&chain.root)?] })
+fn pair_pem(api: &Api, auth: &Certificate, sign: &Certificate) -> Result<PairPem, RegistrationError> {
+    PairPem::new(auth, sign, &[&api.issuing, &api.root]).map_err(|e| RegistrationError::BadRequest(e.to_string()))
 }
 
 async fn certificates(State(api): State<Arc<Api>>, Path(number): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
     let secret = secret(&headers);
-    let pair = with_ra(&api, false, move |ra| {
+    let pair = with_ra(&api, false, move |ra, api| {
         let (auth, sign) = ra.certificates(&number, &secret)?;
-        pair_pem(ra, &auth, &sign)
+        pair_pem(api, &auth, &sign)
     })
     .await?;
     Ok(Json(pair).into_response())
@@ -219,19 +195,19 @@ async fn approve(
     body: Result<Json<Envelope>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(env) = body.map_err(body_error)?;
-    let view = with_ra(&api, false, move |ra| ra.approve(&number, &env)).await?;
+    let view = with_ra(&api, false, move |ra, _| ra.approve(&number, &env)).await?;
     Ok(Json(view).into_response())
 }
 
-fn issued(ra: &Registration<'_>, pair: &IssuedPair) -> Result<PairPem, RegistrationError> {
-    pair_pem(ra, &pair.auth, &pair.sign)
+fn issued(api: &Api, pair: &IssuedPair) -> Result<PairPem, RegistrationError> {
+    pair_pem(api, &pair.auth, &pair.sign)
 }
 
 async fn renew(State(api): State<Arc<Api>>, body: Result<Json<Envelope>, JsonRejection>) -> Result<Response, ApiError> {
     let Json(env) = body.map_err(body_error)?;
-    let pair = with_ra(&api, true, move |ra| {
+    let pair = with_ra(&api, true, move |ra, api| {
         let pair = ra.renew(&env)?;
-        issued(ra, &pair)
+        issued(api, &pair)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(pair)).into_response())
@@ -239,8 +215,8 @@ async fn renew(State(api): State<Arc<Api>>, body: Result<Json<Envelope>, JsonRej
 
 async fn revoke(State(api): State<Arc<Api>>, body: Result<Json<Envelope>, JsonRejection>) -> Result<Response, ApiError> {
     let Json(env) = body.map_err(body_error)?;
-    let revoked = with_ra(&api, false, move |ra| ra.revoke_own(&env)).await?;
-    Ok(Json(json!({ "revoked": revoked })).into_response())
+    let revoked = with_ra(&api, false, move |ra, _| ra.revoke_own(&env)).await?;
+    Ok(Json(Revoked { revoked }).into_response())
 }
 
 /// An operator's request body: a signed envelope, or 401.
@@ -257,7 +233,7 @@ fn operator_envelope(body: Result<Json<Envelope>, JsonRejection>) -> Result<Enve
 
 async fn operator_pending(State(api): State<Arc<Api>>, body: Result<Json<Envelope>, JsonRejection>) -> Result<Response, ApiError> {
     let env = operator_envelope(body)?;
-    let list = with_ra(&api, false, move |ra| {
+    let list = with_ra(&api, false, move |ra, _| {
         let v = ra.verify_operator(&env)?;
         let SignedAction::ListPending { center } = v.request.action else {
             return Err(RegistrationError::BadRequest("this endpoint takes a list_pending request".into()));
@@ -286,14 +262,14 @@ async fn operator_confirm(
     body: Result<Json<Envelope>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let env = operator_envelope(body)?;
-    let pair = with_ra(&api, true, move |ra| {
+    let pair = with_ra(&api, true, move |ra, api| {
         let v = ra.verify_operator(&env)?;
         let SignedAction::Confirm { application } = &v.request.action else {
             return Err(RegistrationError::BadRequest("this endpoint takes a confirm request".into()));
         };
         named(&number, application)?;
-        let pair = ra.confirm(&number, Actor::Operator(v.signer.serial.clone()))?;
-        issued(ra, &pair)
+        let pair = ra.confirm(&number, Actor::Operator(v.signer.serial.to_string()))?;
+        issued(api, &pair)
     })
     .await
     .map_err(unauthenticated)?;
@@ -306,15 +282,107 @@ async fn operator_reject(
     body: Result<Json<Envelope>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let env = operator_envelope(body)?;
-    let view = with_ra(&api, false, move |ra| {
+    let view = with_ra(&api, false, move |ra, _| {
         let v = ra.verify_operator(&env)?;
         let SignedAction::Reject { application, reason } = &v.request.action else {
             return Err(RegistrationError::BadRequest("this endpoint takes a reject request".into()));
         };
         named(&number, application)?;
-        ra.reject(&number, reason, Actor::Operator(v.signer.serial.clone()))
+        ra.reject(&number, reason, Actor::Operator(v.signer.serial.to_string()))
     })
     .await
     .map_err(unauthenticated)?;
     Ok(Json(view).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    //! The OpenAPI document against the wire types of `ca_core::api`: the same
+    //! routes, the same fields in every body, the same names for every enum.
+    use super::*;
+    use ca_core::api::{ApplicationForm, ApplicationView, EntityForm, PairSerials, Receipt};
+    use ca_core::model::{ApplicationState, KeyStorage, Role, Serial};
+    use serde_json::Value;
+    use std::collections::BTreeSet;
+
+    fn doc() -> Value {
+        serde_json::from_str(OPENAPI).expect("the OpenAPI document is JSON")
+    }
+
+    fn schema(name: &str) -> Value {
+        doc()["components"]["schemas"][name].clone()
+    }
+
+    fn fields(v: &Value) -> BTreeSet<String> {
+        v.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default()
+    }
+
+    /// The schema's properties are exactly the fields the type serializes.
+    fn same_fields(name: &str, sample: impl serde::Serialize) {
+        let value = serde_json::to_value(sample).unwrap();
+        assert_eq!(fields(&schema(name)["properties"]), fields(&value), "schema {name} against its Rust type");
+    }
+
+    fn names(v: &Value) -> Vec<String> {
+        v.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect()
+    }
+
+    fn form() -> ApplicationForm {
+        ApplicationForm {
+            iin: "880515300120".into(),
+            surname: "А".into(),
+            name: "Б".into(),
+            patronymic: Some("В".into()),
+            email: Some("a@b.kz".into()),
+            entity: Some(EntityForm { bin: "040840000124".into(), organization: "ТОО".into(), role: Role::Ceo }),
+            storage: KeyStorage::Pc,
+            registration_center: "ЦОН".into(),
+        }
+    }
+
+    #[test]
+    fn every_route_is_documented_and_nothing_else() {
+        let documented = fields(&doc()["paths"]);
+        let ours: BTreeSet<String> = routes::ALL.iter().filter(|r| **r != routes::OPENAPI).map(|r| r.to_string()).collect();
+        assert_eq!(documented, ours);
+    }
+
+    #[test]
+    fn every_body_has_the_documented_fields() {
+        let serial: Serial = "01".parse().unwrap();
+        same_fields("Applicant", form());
+        same_fields("Entity", form().entity.unwrap());
+        same_fields("NewApplication", NewApplication { applicant: form(), auth_csr: String::new(), sign_csr: String::new() });
+        same_fields("Receipt", Receipt { number: String::new(), secret: String::new(), state: ApplicationState::Submitted });
+        same_fields(
+            "Application",
+            ApplicationView {
+                number: String::new(),
+                state: ApplicationState::Issued,
+                submitted_at: String::new(),
+                expires_at: None,
+                registration_center: String::new(),
+                storage: KeyStorage::Pc,
+                applicant: form(),
+                approved_by: None,
+                reject_reason: None,
+                certificates: Some(PairSerials { auth: serial.clone(), sign: serial.clone() }),
+            },
+        );
+        same_fields("Pair", PairPem { auth: String::new(), sign: String::new(), chain: vec![] });
+        same_fields("Envelope", Envelope { request: String::new(), signature: String::new() });
+        same_fields("Revoked", Revoked { revoked: vec![serial.clone()] });
+        same_fields("Error", ErrorBody::new("x", "y"));
+        let error = serde_json::to_value(ErrorBody::new("x", "y")).unwrap();
+        assert_eq!(fields(&schema("Error")["properties"]["error"]["properties"]), fields(&error["error"]));
+        let pair = serde_json::to_value(PairSerials { auth: serial.clone(), sign: serial }).unwrap();
+        assert_eq!(fields(&schema("Application")["properties"]["certificates"]["properties"]), fields(&pair));
+    }
+
+    #[test]
+    fn every_enum_has_the_documented_names() {
+        assert_eq!(names(&schema("State")["enum"]), ApplicationState::ALL.map(|s| s.as_str().to_string()));
+        assert_eq!(names(&schema("Applicant")["properties"]["storage"]["enum"]), KeyStorage::ALL.map(|s| s.as_str().to_string()));
+        assert_eq!(names(&schema("Entity")["properties"]["role"]["enum"]), Role::ALL.map(|s| s.as_str().to_string()));
+    }
 }

@@ -13,17 +13,19 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use ca_core::authority::{self, Authority, CaRole, InitOptions, Layout};
+use ca_core::authority::{self, Authority, CaRole, CrlUpdater, InitOptions, Layout};
 use ca_core::calendar;
+use ca_core::issuer::Issuer;
 use ca_core::profile;
 use ca_core::signing::Passphrase;
+use ca_core::store::StorePool;
 use ca_core::verify;
 use clap::Parser;
 use der::Encode;
 use ocsp::Responder;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
@@ -93,36 +95,42 @@ async fn run(args: Args) -> Result<()> {
     serve(listener, &args).await
 }
 
-/// Open the authority and unlock it when a passphrase is at hand, with the OCSP
-/// responder; without one the server publishes what is there but cannot issue,
-/// sign CRLs or answer OCSP.
-fn open(args: &Args) -> Result<(Authority, Option<Responder>)> {
-    let mut ca = Authority::open(&args.data)?;
-    match authority::find_passphrase(args.passphrase_file.as_deref(), &Layout::new(&args.data))? {
-        Some((pass, _)) => {
-            ca.unlock(&pass)?;
-            let certs = ca.certificates();
-            let responder = Responder::new(
-                &certs.issuing,
-                certs.ocsp.clone(),
-                Box::new(ca.signer(CaRole::Ocsp, &pass)?),
-                Box::new(status::DbStatus::open(ca.layout())?),
-                Duration::from_secs(u64::from(ca.config().ocsp.validity_seconds)),
-            )?;
-            Ok((ca, Some(responder)))
-        }
-        None => {
-            eprintln!(
-                "no CA passphrase given: the server will not issue, sign CRLs or answer OCSP (set CA_PASSPHRASE or --passphrase-file)"
-            );
-            Ok((ca, None))
-        }
-    }
+/// Idle database connections kept for reuse.
+const POOL_IDLE: usize = 16;
+/// How often pending applications past their 30 days are recorded as expired.
+const EXPIRY_EVERY: Duration = Duration::from_secs(60);
+
+/// The keyed parts, when the CA passphrase is at hand.
+struct Keyed {
+    issuer: Issuer,
+    responder: Responder,
+    crl: CrlUpdater,
+}
+
+/// Open the parts that need the CA keys: the issuer and the CRL updater (sharing the
+/// issuing key) and the OCSP responder. Without a passphrase the server publishes
+/// what is there but cannot issue, sign CRLs or answer OCSP.
+fn keyed(ca: &Authority, pool: &Arc<StorePool>, args: &Args) -> Result<Option<Keyed>> {
+    let Some((pass, _)) = authority::find_passphrase(args.passphrase_file.as_deref(), ca.layout())? else {
+        eprintln!("no CA passphrase given: the server will not issue, sign CRLs or answer OCSP (set CA_PASSPHRASE or --passphrase-file)");
+        return Ok(None);
+    };
+    let signer = ca.issuing_signer(&pass)?;
+    let certs = ca.certificates();
+    let responder = Responder::new(
+        &certs.issuing,
+        certs.ocsp.clone(),
+        Box::new(ca.signer(CaRole::Ocsp, &pass)?),
+        Box::new(status::DbStatus(pool.clone())),
+        Duration::from_secs(u64::from(ca.config().ocsp.validity_seconds)),
+    )?;
+    Ok(Some(Keyed { issuer: ca.issuer(signer.clone())?, responder, crl: ca.crl_updater(signer)? }))
 }
 
 async fn serve(listener: TcpListener, args: &Args) -> Result<()> {
-    let (ca, responder) = tokio::task::block_in_place(|| open(args))?;
-    let unlocked = responder.is_some();
+    let ca = tokio::task::block_in_place(|| Authority::open(&args.data))?;
+    let pool = Arc::new(ca.pool(POOL_IDLE)?);
+    let keyed = tokio::task::block_in_place(|| keyed(&ca, &pool, args))?;
     let certs = ca.certificates();
     let published = Arc::new(Published {
         root_der: certs.root.to_der()?,
@@ -135,21 +143,23 @@ async fn serve(listener: TcpListener, args: &Args) -> Result<()> {
         .route(profile::ROOT_CERT_PATH, get(root_cert))
         .route(profile::ISSUING_CERT_PATH, get(issuing_cert))
         .with_state(published);
-    let base = ca.urls().base().to_string();
-    let layout = ca.layout().clone();
-    let config = ca.config().clone();
-    let service = status::StatusService::new(&layout, responder);
-    let ca = Arc::new(Mutex::new(ca));
-    if unlocked {
-        tokio::spawn(status::crl_schedule(ca.clone(), service.clone(), config.crl));
-        tokio::spawn(status::status_poll(layout, service.clone(), Duration::from_millis(u64::from(config.ocsp.status_poll_ms.max(10)))));
+    let (issuer, responder, crl) = match keyed {
+        Some(k) => (Some(k.issuer), Some(k.responder), Some(k.crl)),
+        None => (None, None, None),
+    };
+    let service = status::StatusService::new(ca.layout(), responder);
+    tokio::spawn(status::expiry_job(pool.clone(), certs.issuing.clone(), EXPIRY_EVERY));
+    if let Some(updater) = crl {
+        tokio::spawn(status::crl_schedule(updater, service.clone()));
+        let poll = Duration::from_millis(u64::from(ca.config().ocsp.status_poll_ms.max(10)));
+        tokio::spawn(status::status_poll(pool.clone(), service.clone(), poll));
     }
     let app = app
         .merge(status::router(service))
-        .merge(api::router(api::Api::new(ca, unlocked)))
+        .merge(api::router(api::Api::new(pool, certs.issuing.clone(), certs.root.clone(), issuer)))
         .route("/api/{*rest}", axum::routing::any(api::not_found));
     let local = listener.local_addr()?;
-    eprintln!("listening on http://{local} (base URL in certificates: {base})");
+    eprintln!("listening on http://{local} (base URL in certificates: {})", ca.urls().base());
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
     eprintln!("stopped");
     Ok(())

@@ -14,13 +14,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use base64ct::{Base64, Base64Url, Encoding};
-use ca_core::authority::{Authority, CrlSchedule, Layout};
+use ca_core::authority::{CrlUpdater, Layout};
 use ca_core::calendar;
 use ca_core::crl::CrlKind;
+use ca_core::model::Serial;
 use ca_core::profile;
-use ca_core::store::{SqliteStore, Store};
+use ca_core::store::{StatusStore, StorePool};
 use ocsp::{CertState, Freshness, Responder, StatusSource};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 /// What relying parties fetch: the published CRLs and the OCSP responder.
@@ -51,20 +52,13 @@ impl StatusService {
     }
 }
 
-/// Certificate status from the CA database (a connection of its own).
-pub struct DbStatus(Mutex<SqliteStore>);
-
-impl DbStatus {
-    /// Open the database for status reads.
-    pub fn open(layout: &Layout) -> Result<Self, ca_core::store::StoreError> {
-        Ok(DbStatus(Mutex::new(SqliteStore::open(&layout.database())?)))
-    }
-}
+/// Certificate status from the CA database, a pooled connection per lookup.
+pub struct DbStatus(pub Arc<StorePool>);
 
 impl StatusSource for DbStatus {
     fn status(&self, serial: &[u8]) -> Result<CertState, String> {
-        let store = self.0.lock().map_err(|_| "database lock poisoned".to_string())?;
-        Ok(match store.revocation_of(&hex::encode(serial)).map_err(|e| e.to_string())? {
+        let store = self.0.get().map_err(|e| e.to_string())?;
+        Ok(match store.revocation_of(&Serial::from_der_bytes(serial)).map_err(|e| e.to_string())? {
             None => CertState::Unknown,
             Some(Some(rev)) => CertState::Revoked { at: rev.at, reason: rev.reason },
             Some(None) => CertState::Good,
@@ -172,43 +166,40 @@ fn http_date(secs: i64) -> String {
 
 /// Issue CRLs as the schedule says, for as long as the server runs: a full CRL
 /// when none is current, a delta CRL when the last one is due or belongs to an
-/// older base. Each is published atomically and then served.
-pub async fn crl_schedule(ca: Arc<Mutex<Authority>>, service: Arc<StatusService>, schedule: CrlSchedule) {
+/// older base. Each is published atomically and then served. The updater has its
+/// own connection and signer: while it signs, nothing else waits.
+pub async fn crl_schedule(mut updater: CrlUpdater, service: Arc<StatusService>) {
     loop {
-        let ca2 = ca.clone();
         let service2 = service.clone();
-        let wait = tokio::task::spawn_blocking(move || publish_due(&ca2, &service2, schedule)).await.unwrap_or(Duration::from_secs(1));
-        tokio::time::sleep(wait).await;
+        let done = tokio::task::spawn_blocking(move || {
+            publish_due(&mut updater, &service2);
+            updater
+        })
+        .await;
+        match done {
+            Ok(u) => updater = u,
+            Err(e) => {
+                tracing::error!(error = %e, "the CRL updater stopped: no CRLs are issued until the server restarts");
+                return;
+            }
+        }
+        // Checked every second, so a clock jump or a failed write is retried soon.
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
 
-/// Publish what is due; returns how long until something is due again (at most
-/// one second, so a clock jump or a failed write is retried soon).
-fn publish_due(ca: &Mutex<Authority>, service: &StatusService, schedule: CrlSchedule) -> Duration {
-    let Ok(mut ca) = ca.lock() else {
-        return Duration::from_secs(1);
-    };
+/// Publish what is due now.
+fn publish_due(updater: &mut CrlUpdater, service: &StatusService) {
     let now = unix_now();
-    let margin = |interval: u32| i64::from(interval / 10);
-    let store = ca.store();
-    let (full, delta) = match (store.latest_crl(false), store.latest_crl(true)) {
-        (Ok(f), Ok(d)) => (f, d),
-        (Err(e), _) | (_, Err(e)) => {
+    let due = match updater.due(now) {
+        Ok(d) => d,
+        Err(e) => {
             tracing::error!(error = %e, "cannot read the CRL records");
-            return Duration::from_secs(1);
+            return;
         }
     };
-    let layout = ca.layout().clone();
-    let full_due =
-        full.is_none_or(|f| now >= f.next_update - margin(schedule.full_interval_seconds)) || !layout.crl(CrlKind::Full).exists();
-    let delta_due = full_due
-        || delta.is_none_or(|d| d.base_number != full.map(|f| f.number) || now >= d.next_update - margin(schedule.delta_interval_seconds))
-        || !layout.crl(CrlKind::Delta).exists();
-    for (kind, due) in [(CrlKind::Full, full_due), (CrlKind::Delta, delta_due)] {
-        if !due {
-            continue;
-        }
-        match ca.publish_crl(kind, now) {
+    for kind in due {
+        match updater.publish(kind, now) {
             Ok(crl) => {
                 tracing::info!(kind = kind.as_str(), number = crl.record.number, entries = crl.entries, "CRL published");
                 if let Ok(mut slot) = service.slot(kind).write() {
@@ -217,30 +208,22 @@ fn publish_due(ca: &Mutex<Authority>, service: &StatusService, schedule: CrlSche
             }
             Err(e) => {
                 tracing::error!(kind = kind.as_str(), error = %e, "CRL not published");
-                return Duration::from_secs(1);
+                return;
             }
         }
     }
-    Duration::from_secs(1)
 }
 
 /// Drop cached OCSP answers of certificates whose status changed, as the status
 /// log shows them, every `poll` for as long as the server runs.
-pub async fn status_poll(layout: Layout, service: Arc<StatusService>, poll: Duration) {
-    let store = match SqliteStore::open(&layout.database()) {
-        Ok(s) => Arc::new(Mutex::new(s)),
-        Err(e) => {
-            tracing::error!(error = %e, "status poller cannot open the database: OCSP answers are refreshed only on expiry");
-            return;
-        }
-    };
-    let mut last = store.lock().ok().and_then(|s| s.status_seq().ok()).unwrap_or(0);
+pub async fn status_poll(pool: Arc<StorePool>, service: Arc<StatusService>, poll: Duration) {
+    let mut last = pool.get().and_then(|s| s.status_seq()).unwrap_or(0);
     loop {
         tokio::time::sleep(poll).await;
-        let (store2, service2) = (store.clone(), service.clone());
+        let (pool2, service2) = (pool.clone(), service.clone());
         let after = last;
         let polled = tokio::task::spawn_blocking(move || {
-            let store = store2.lock().map_err(|_| "database lock poisoned".to_string())?;
+            let store = pool2.get().map_err(|e| e.to_string())?;
             let mut after = after;
             // Bounded: at most 100 batches of 10,000 changes a round.
             for _ in 0..100 {
@@ -261,6 +244,28 @@ pub async fn status_poll(layout: Layout, service: Arc<StatusService>, poll: Dura
             Ok(Err(e)) => tracing::error!(error = %e, "status poll failed"),
             Err(e) => tracing::error!(error = %e, "status poll interrupted"),
         }
+    }
+}
+
+/// Record the expiry of applications left unconfirmed too long, every `every`, for
+/// as long as the server runs (reads already show them as expired).
+pub async fn expiry_job(pool: Arc<StorePool>, issuing: x509_cert::Certificate, every: Duration) {
+    let issuing = Arc::new(issuing);
+    loop {
+        let (pool2, issuing2) = (pool.clone(), issuing.clone());
+        let ran = tokio::task::spawn_blocking(move || {
+            let mut conn = pool2.get()?;
+            let clock = ca_core::registration::SystemClock;
+            ca_core::registration::Registration::new(&mut *conn, &issuing2, &clock).expire_due()
+        })
+        .await;
+        match ran {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(expired = n, "applications expired"),
+            Ok(Err(e)) => tracing::error!(error = %e, "expiring applications failed"),
+            Err(e) => tracing::error!(error = %e, "expiry job interrupted"),
+        }
+        tokio::time::sleep(every).await;
     }
 }
 

@@ -108,9 +108,7 @@ pub fn read_response(der: &[u8], issuer: Option<&Certificate>) -> Result<Respons
                 "revoked",
                 Some(t(&ri.revocation_time)),
                 ri.revocation_reason.map(|c| {
-                    ca_core::revocation::RevocationReason::from_code(c as u8)
-                        .map(|r| r.as_str().to_string())
-                        .unwrap_or_else(|| format!("{c:?}"))
+                    ca_core::model::RevocationReason::from_code(c as u8).map(|r| r.as_str().to_string()).unwrap_or_else(|| format!("{c:?}"))
                 }),
             ),
         };

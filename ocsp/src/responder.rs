@@ -1,8 +1,8 @@
 //! The responder engine: request in, signed response out.
 
 use bytes::Bytes;
+use ca_core::model::RevocationReason;
 use ca_core::oid;
-use ca_core::revocation::RevocationReason;
 use ca_core::signing::Signer;
 use der::asn1::{GeneralizedTime, Null, OctetString};
 use der::{Decode, Encode};
@@ -161,11 +161,11 @@ impl Responder {
     }
 
     /// Drop cached answers for these serials (lowercase hex), whose status changed.
-    pub fn invalidate(&self, serials: &[String]) {
+    pub fn invalidate(&self, serials: &[ca_core::model::Serial]) {
         if serials.is_empty() {
             return;
         }
-        let wanted: std::collections::HashSet<Vec<u8>> = serials.iter().filter_map(|s| hex::decode(s).ok()).collect();
+        let wanted: std::collections::HashSet<Vec<u8>> = serials.iter().filter_map(|s| hex::decode(s.as_str()).ok()).collect();
         if let Ok(mut cache) = self.cache.write() {
             cache.retain(|_, c| !wanted.contains(&c.serial));
         }

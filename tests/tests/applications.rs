@@ -5,8 +5,8 @@
 //! credentials, the audit log, and schemathesis against the OpenAPI document.
 
 use base64ct::Encoding;
+use ca_core::api::{Envelope, SignedAction, SignedRequest};
 use ca_core::identity::{Bin, Iin};
-use ca_core::registration::{Envelope, SignedAction, SignedRequest};
 use ca_core::signing::RsaSigner;
 use e2e::{ca, ca_json, fresh_authority, issue, openssl_csr, run_ok, Person, Scratch, Server, KEY_PASSWORD};
 use serde_json::{json, Value};

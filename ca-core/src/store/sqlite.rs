@@ -1,32 +1,16 @@
-//! The authority's database behind the [`Store`] trait; SQLite (rusqlite, bundled)
-//! is the embedded default. No business rules here: only records and transactions.
+//! SQLite (rusqlite, bundled): the embedded default behind every store trait.
 //!
 //! Durability: WAL with `synchronous=FULL`, so a pair reported issued survives a
 //! power cut, and one transaction per pair, so a crash leaves both certificates
-//! of a pair recorded or neither.
+//! of a pair recorded or neither. Every write transaction is `IMMEDIATE`: it takes
+//! the write lock before it reads, so concurrent writers on other connections wait
+//! (up to the busy timeout) instead of failing on a stale snapshot.
 
-use crate::audit::{AuditBreak, AuditEvent, AuditRecord, Chain};
-use crate::profile::{CertType, Role};
-use crate::registration::{ApplicationState, KeyStorage};
-use crate::revocation::RevocationReason;
-use crate::verify::SubjectKind;
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use super::*;
+use crate::audit::{AuditRecord, Chain};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 use std::path::Path;
-use thiserror::Error;
-
-/// Database failures.
-#[derive(Debug, Error)]
-pub enum StoreError {
-    /// SQLite reported an error.
-    #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-    /// The database was written by a newer version of this software.
-    #[error("the database schema is version {found}, newer than this program's {supported}: upgrade the program")]
-    TooNew { found: i64, supported: i64 },
-    /// A stored value that this program does not understand.
-    #[error("the database holds an invalid value in {column}: {value:?}")]
-    Corrupt { column: &'static str, value: String },
-}
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
@@ -126,308 +110,6 @@ CREATE TABLE crls (
 "#,
 ];
 
-/// One certificate about to be recorded.
-#[derive(Clone, Debug)]
-pub struct NewCertificate {
-    /// Serial number, lowercase hex.
-    pub serial: String,
-    /// AUTH or SIGN.
-    pub cert_type: CertType,
-    /// The subject's common name.
-    pub common_name: String,
-    /// Validity start, Unix seconds.
-    pub not_before: i64,
-    /// Validity end, Unix seconds.
-    pub not_after: i64,
-    /// Subject key identifier, lowercase hex.
-    pub key_id: String,
-    /// SHA-256 of the SubjectPublicKeyInfo.
-    pub key_fingerprint: [u8; 32],
-    /// The certificate.
-    pub der: Vec<u8>,
-}
-
-/// The holder of a pair, as stored.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Holder {
-    /// Individual or legal entity.
-    pub kind: SubjectKind,
-    /// IIN of the person.
-    pub iin: String,
-    /// BIN and role, for a legal entity's representative.
-    pub entity: Option<(String, Role)>,
-}
-
-/// A pair about to be recorded.
-#[derive(Clone, Debug)]
-pub struct NewPair {
-    /// Whom it is for.
-    pub holder: Holder,
-    /// When it was issued, Unix seconds.
-    pub issued_at: i64,
-    /// The AUTH certificate.
-    pub auth: NewCertificate,
-    /// The SIGN certificate.
-    pub sign: NewCertificate,
-}
-
-/// A revocation as recorded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Revocation {
-    /// When, Unix seconds.
-    pub at: i64,
-    /// Why.
-    pub reason: RevocationReason,
-    /// Since when the key is known or suspected to be compromised, if known
-    /// (the CRL entry's invalidity date, RFC 5280 §5.3.2).
-    pub invalid_since: Option<i64>,
-}
-
-impl Revocation {
-    /// A revocation at `at` for `reason`, with no invalidity date.
-    pub fn new(at: i64, reason: RevocationReason) -> Self {
-        Revocation { at, reason, invalid_since: None }
-    }
-}
-
-/// One certificate whose status a CRL reports.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CrlRow {
-    /// Serial number, lowercase hex.
-    pub serial: String,
-    /// Its revocation, or `None` when a hold was lifted (a delta's removeFromCRL).
-    pub revocation: Option<Revocation>,
-    /// When its status last changed, Unix seconds.
-    pub changed_at: i64,
-}
-
-/// A CRL as recorded, before or after it is signed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CrlRecord {
-    /// The CRL number (shared by full and delta CRLs).
-    pub number: u64,
-    /// For a delta CRL, the number of its base full CRL.
-    pub base_number: Option<u64>,
-    /// The status log position the CRL reflects.
-    pub status_seq: i64,
-    /// thisUpdate, Unix seconds.
-    pub this_update: i64,
-    /// nextUpdate, Unix seconds.
-    pub next_update: i64,
-}
-
-/// A stored certificate.
-#[derive(Clone, Debug)]
-pub struct CertificateRecord {
-    /// Serial number, lowercase hex.
-    pub serial: String,
-    /// The pair it belongs to.
-    pub pair_id: i64,
-    /// AUTH or SIGN.
-    pub cert_type: CertType,
-    /// Whom it is for.
-    pub holder: Holder,
-    /// The subject's common name.
-    pub common_name: String,
-    /// Validity start, Unix seconds.
-    pub not_before: i64,
-    /// Validity end, Unix seconds.
-    pub not_after: i64,
-    /// Subject key identifier, lowercase hex.
-    pub key_id: String,
-    /// The certificate.
-    pub der: Vec<u8>,
-    /// Set once revoked.
-    pub revocation: Option<Revocation>,
-}
-
-/// Where a certificate stands at a given moment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    /// Not yet valid (issued with a future start).
-    NotYetValid,
-    /// Within its validity and not revoked.
-    Valid,
-    /// Past its validity, never revoked.
-    Expired,
-    /// Revoked.
-    Revoked(Revocation),
-}
-
-impl Status {
-    /// The name used by `ca list --status` and in JSON.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Status::NotYetValid => "not_yet_valid",
-            Status::Valid => "valid",
-            Status::Expired => "expired",
-            Status::Revoked(_) => "revoked",
-        }
-    }
-}
-
-impl CertificateRecord {
-    /// The certificate's status at `now` (Unix seconds).
-    pub fn status(&self, now: i64) -> Status {
-        match self.revocation {
-            Some(r) => Status::Revoked(r),
-            None if now < self.not_before => Status::NotYetValid,
-            None if now >= self.not_after => Status::Expired,
-            None => Status::Valid,
-        }
-    }
-}
-
-/// Which certificates `list` returns.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StatusFilter {
-    /// Valid now.
-    Valid,
-    /// Revoked.
-    Revoked,
-    /// Expired without revocation.
-    Expired,
-}
-
-/// Criteria for [`Store::list`].
-#[derive(Clone, Debug, Default)]
-pub struct ListFilter {
-    /// Only this IIN.
-    pub iin: Option<String>,
-    /// Only this BIN.
-    pub bin: Option<String>,
-    /// Only this status, judged at `now`.
-    pub status: Option<StatusFilter>,
-    /// The moment status is judged at, Unix seconds.
-    pub now: i64,
-}
-
-/// Storage of issued certificates.
-pub trait Store {
-    /// Whether a serial number is already taken.
-    fn serial_exists(&self, serial: &str) -> Result<bool, StoreError>;
-    /// The serial of a certificate already issued for this key, if any.
-    fn serial_for_key(&self, fingerprint: &[u8; 32]) -> Result<Option<String>, StoreError>;
-    /// Record a pair: both certificates or, on any failure, neither. Returns the pair id.
-    fn insert_pair(&mut self, pair: &NewPair, event: &AuditEvent) -> Result<i64, StoreError>;
-    /// Record a renewed pair and revoke the still-unrevoked certificates of `old_pair`
-    /// as superseded, in one transaction. Returns the new pair id.
-    fn renew_pair(&mut self, pair: &NewPair, old_pair: i64, event: &AuditEvent) -> Result<i64, StoreError>;
-    /// Revoke `serials` at `at` for `reason`: those not revoked, or on hold (a hold may
-    /// become a final revocation). Returns how many changed; all or none.
-    fn revoke(&mut self, serials: &[String], revocation: Revocation, event: &AuditEvent) -> Result<usize, StoreError>;
-    /// Lift a certificateHold. Returns whether the certificate was on hold.
-    fn unhold(&mut self, serial: &str, at: i64, event: &AuditEvent) -> Result<bool, StoreError>;
-    /// Record a new application.
-    fn insert_application(&mut self, app: &ApplicationRecord, event: &AuditEvent) -> Result<(), StoreError>;
-    /// One application by number.
-    fn application(&self, number: &str) -> Result<Option<ApplicationRecord>, StoreError>;
-    /// Applications in `state` (any when `None`), of one registration center if given, oldest first.
-    fn applications(&self, state: Option<ApplicationState>, center: Option<&str>) -> Result<Vec<ApplicationRecord>, StoreError>;
-    /// Move an application from `from` to `change.state`, only if it is still in
-    /// `from` (else `false`, nothing changed). With `pair`, the pair is recorded in
-    /// the same transaction and linked.
-    fn update_application(
-        &mut self,
-        number: &str,
-        from: ApplicationState,
-        change: &ApplicationChange,
-        pair: Option<&NewPair>,
-        event: &AuditEvent,
-    ) -> Result<Moved, StoreError>;
-    /// Record a signed request's digest; `false` if it was seen before (a replay).
-    fn consume_request(&mut self, digest: &[u8; 32], at: i64) -> Result<bool, StoreError>;
-    /// Check the audit log's hash chain; the number of records, or where it breaks.
-    fn verify_audit(&self) -> Result<Result<i64, AuditBreak>, StoreError>;
-    /// One certificate by serial (lowercase hex).
-    fn certificate(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError>;
-    /// The certificates of one pair.
-    fn pair(&self, pair_id: i64) -> Result<Vec<CertificateRecord>, StoreError>;
-    /// Certificates matching `filter`, newest first.
-    fn list(&self, filter: &ListFilter) -> Result<Vec<CertificateRecord>, StoreError>;
-    /// How many certificates are stored.
-    fn count(&self) -> Result<u64, StoreError>;
-    /// The certificates a CRL lists, from one consistent snapshot, in serial order:
-    /// every revoked one (`since == None`, a full CRL), or every one whose status
-    /// changed after status log position `since` (a delta CRL). Returns the status
-    /// log position the snapshot reflects.
-    fn crl_rows(&self, since: Option<i64>, visit: &mut dyn FnMut(CrlRow)) -> Result<i64, StoreError>;
-    /// Allocate the next CRL number for `crl` (its `number` is ignored) and record
-    /// it durably before anything is signed with it.
-    fn record_crl(&mut self, crl: &CrlRecord) -> Result<u64, StoreError>;
-    /// The newest full (`delta == false`) or delta CRL recorded.
-    fn latest_crl(&self, delta: bool) -> Result<Option<CrlRecord>, StoreError>;
-    /// The newest status log position.
-    fn status_seq(&self) -> Result<i64, StoreError>;
-    /// Just the revocation state of one certificate (the OCSP hot path): `None` if
-    /// no such serial was issued, `Some(None)` if it is not revoked.
-    fn revocation_of(&self, serial: &str) -> Result<Option<Option<Revocation>>, StoreError>;
-    /// Serials whose status changed after log position `after`, at most `limit`,
-    /// with the position of the last one returned.
-    fn status_changes(&self, after: i64, limit: u32) -> Result<(Vec<String>, i64), StoreError>;
-}
-
-/// An application as stored. The form is the applicant's data as JSON, kept as
-/// submitted; the registration authority owns its meaning.
-#[derive(Clone, Debug)]
-pub struct ApplicationRecord {
-    /// The application number the applicant quotes.
-    pub number: String,
-    /// SHA-256 of the applicant's status secret.
-    pub secret_hash: Vec<u8>,
-    /// Where it stands.
-    pub state: ApplicationState,
-    /// When it arrived, Unix seconds.
-    pub submitted_at: i64,
-    /// Last change, Unix seconds.
-    pub updated_at: i64,
-    /// The registration center chosen.
-    pub center: String,
-    /// Where the keys live.
-    pub storage: KeyStorage,
-    /// The applicant's IIN.
-    pub iin: String,
-    /// The entity's BIN, for a legal entity's representative.
-    pub bin: Option<String>,
-    /// The applicant's data, JSON.
-    pub form: String,
-    /// The AUTH request, DER.
-    pub auth_csr: Vec<u8>,
-    /// The SIGN request, DER.
-    pub sign_csr: Vec<u8>,
-    /// Serial of the head's certificate that approved it.
-    pub approved_by: Option<String>,
-    /// Why it was rejected.
-    pub reject_reason: Option<String>,
-    /// The pair issued for it.
-    pub pair_id: Option<i64>,
-}
-
-/// A change of an application's state and what comes with it.
-#[derive(Clone, Debug)]
-pub struct ApplicationChange {
-    /// The new state.
-    pub state: ApplicationState,
-    /// When, Unix seconds.
-    pub at: i64,
-    /// Set the approver.
-    pub approved_by: Option<String>,
-    /// Set the rejection reason.
-    pub reject_reason: Option<String>,
-}
-
-/// What [`Store::update_application`] did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Moved {
-    /// The application moved; the pair recorded with it, if any.
-    Done {
-        /// The new pair's id.
-        pair_id: Option<i64>,
-    },
-    /// It was no longer in the expected state; nothing changed.
-    Stale,
-}
-
 /// The SQLite store.
 pub struct SqliteStore {
     conn: Connection,
@@ -460,21 +142,27 @@ impl SqliteStore {
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let version = |c: &Connection| -> Result<i64, StoreError> { Ok(c.pragma_query_value(None, "user_version", |r| r.get(0))?) };
     let supported = MIGRATIONS.len() as i64;
+    let current = version(conn)?;
     if current > supported {
         return Err(StoreError::TooNew { found: current, supported });
     }
+    if current == supported {
+        return Ok(());
+    }
+    // Another connection may be migrating at the same moment: look again under the write lock.
+    let tx = write_tx(conn)?;
+    let current = version(&tx)?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", i as i64 + 1)?;
-        tx.commit()?;
     }
+    tx.commit()?;
     Ok(())
 }
 
-fn insert_certificate(tx: &rusqlite::Transaction<'_>, pair_id: i64, c: &NewCertificate) -> Result<(), StoreError> {
+fn insert_certificate(tx: &Transaction<'_>, pair_id: i64, c: &NewCertificate) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO certificates (serial, pair_id, cert_type, common_name, not_before, not_after, key_id, key_fingerprint, der)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -491,17 +179,32 @@ fn corrupt(column: &'static str, value: impl ToString) -> StoreError {
     StoreError::Corrupt { column, value: value.to_string() }
 }
 
+impl ToSql for Serial {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.as_str()))
+    }
+}
+
+impl FromSql for Serial {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        Serial::parse(value.as_str()?).map_err(|e| FromSqlError::Other(Box::new(e)))
+    }
+}
+
+/// A named value (state, role, type) stored as its name.
+fn named<T: std::str::FromStr>(row: &Row<'_>, index: usize, column: &'static str) -> Result<T, StoreError> {
+    let text: String = row.get(index)?;
+    text.parse().map_err(|_| corrupt(column, text))
+}
+
+/// A write transaction that holds the write lock from its start.
+fn write_tx(conn: &mut Connection) -> Result<Transaction<'_>, StoreError> {
+    Ok(conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
+}
+
 fn record(row: &Row<'_>) -> Result<CertificateRecord, StoreError> {
-    let cert_type = match row.get::<_, String>(2)?.as_str() {
-        "AUTH" => CertType::Auth,
-        "SIGN" => CertType::Sign,
-        other => return Err(corrupt("cert_type", other)),
-    };
-    let kind = match row.get::<_, String>(3)?.as_str() {
-        "individual" => SubjectKind::Individual,
-        "legal_entity" => SubjectKind::LegalEntity,
-        other => return Err(corrupt("subject_kind", other)),
-    };
+    let cert_type: CertType = named(row, 2, "cert_type")?;
+    let kind: SubjectKind = named(row, 3, "subject_kind")?;
     let bin: Option<String> = row.get(5)?;
     let role: Option<String> = row.get(6)?;
     let entity = match (bin, role) {
@@ -530,7 +233,7 @@ fn record(row: &Row<'_>) -> Result<CertificateRecord, StoreError> {
 }
 
 /// Append one audit record and move the head, inside the caller's transaction.
-fn append_audit(tx: &rusqlite::Transaction<'_>, at: i64, e: &AuditEvent) -> Result<(), StoreError> {
+fn append_audit(tx: &Transaction<'_>, at: i64, e: &AuditEvent) -> Result<(), StoreError> {
     let head: Option<(i64, Vec<u8>)> =
         tx.query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
     let (prev_seq, prev_hash) = head.unwrap_or((0, vec![0; 32]));
@@ -545,12 +248,9 @@ fn append_audit(tx: &rusqlite::Transaction<'_>, at: i64, e: &AuditEvent) -> Resu
     Ok(())
 }
 
-fn insert_pair_tx(tx: &rusqlite::Transaction<'_>, pair: &NewPair) -> Result<i64, StoreError> {
+fn insert_pair_tx(tx: &Transaction<'_>, pair: &NewPair) -> Result<i64, StoreError> {
     let h = &pair.holder;
-    let kind = match h.kind {
-        SubjectKind::Individual => "individual",
-        SubjectKind::LegalEntity => "legal_entity",
-    };
+    let kind = h.kind.as_str();
     let (bin, role) = match &h.entity {
         Some((b, r)) => (Some(b.as_str()), Some(r.as_str())),
         None => (None, None),
@@ -580,16 +280,14 @@ const APP_SELECT: &str = "SELECT number, secret_hash, state, submitted_at, updat
     auth_csr, sign_csr, approved_by, reject_reason, pair_id FROM applications";
 
 fn application_record(row: &Row<'_>) -> Result<ApplicationRecord, StoreError> {
-    let state: String = row.get(2)?;
-    let storage: String = row.get(6)?;
     Ok(ApplicationRecord {
         number: row.get(0)?,
         secret_hash: row.get(1)?,
-        state: state.parse().map_err(|_| corrupt("state", &state))?,
+        state: named(row, 2, "state")?,
         submitted_at: row.get(3)?,
         updated_at: row.get(4)?,
         center: row.get(5)?,
-        storage: storage.parse().map_err(|_| corrupt("storage", &storage))?,
+        storage: named(row, 6, "storage")?,
         iin: row.get(7)?,
         bin: row.get(8)?,
         form: row.get(9)?,
@@ -601,20 +299,53 @@ fn application_record(row: &Row<'_>) -> Result<ApplicationRecord, StoreError> {
     })
 }
 
-impl Store for SqliteStore {
-    fn serial_exists(&self, serial: &str) -> Result<bool, StoreError> {
+impl CertificateStore for SqliteStore {
+    fn serial_exists(&self, serial: &Serial) -> Result<bool, StoreError> {
         Ok(self.conn.query_row("SELECT 1 FROM certificates WHERE serial = ?1", [serial], |_| Ok(())).optional()?.is_some())
     }
 
-    fn serial_for_key(&self, fingerprint: &[u8; 32]) -> Result<Option<String>, StoreError> {
+    fn serial_for_key(&self, fingerprint: &[u8; 32]) -> Result<Option<Serial>, StoreError> {
         Ok(self
             .conn
             .query_row("SELECT serial FROM certificates WHERE key_fingerprint = ?1", [&fingerprint[..]], |r| r.get(0))
             .optional()?)
     }
 
+    fn certificate(&self, serial: &Serial) -> Result<Option<CertificateRecord>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!("{SELECT} WHERE c.serial = ?1"))?;
+        let mut rows = stmt.query([serial])?;
+        rows.next()?.map(record).transpose()
+    }
+
+    fn pair(&self, pair_id: i64) -> Result<Vec<CertificateRecord>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!("{SELECT} WHERE c.pair_id = ?1 ORDER BY c.cert_type"))?;
+        let rows = stmt.query([pair_id])?;
+        all(rows, record)
+    }
+
+    fn list(&self, f: &ListFilter) -> Result<Vec<CertificateRecord>, StoreError> {
+        let status = match f.status {
+            None => "1",
+            Some(StatusFilter::Valid) => "c.revoked_at IS NULL AND c.not_before <= ?3 AND c.not_after > ?3",
+            Some(StatusFilter::Expired) => "c.revoked_at IS NULL AND c.not_after <= ?3",
+            Some(StatusFilter::Revoked) => "c.revoked_at IS NOT NULL",
+        };
+        // `?3 = ?3` keeps the timestamp a bound parameter when no status filter uses it.
+        let sql = format!(
+            "{SELECT} WHERE (?1 IS NULL OR p.iin = ?1) AND (?2 IS NULL OR p.bin = ?2) AND ({status}) AND ?3 = ?3
+             ORDER BY c.not_before DESC, c.pair_id DESC, c.cert_type"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query(params![f.iin, f.bin, f.now])?;
+        all(rows, record)
+    }
+
+    fn count(&self) -> Result<u64, StoreError> {
+        Ok(self.conn.query_row("SELECT COUNT(*) FROM certificates", [], |r| r.get(0))?)
+    }
+
     fn insert_pair(&mut self, pair: &NewPair, event: &AuditEvent) -> Result<i64, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = write_tx(&mut self.conn)?;
         let pair_id = insert_pair_tx(&tx, pair)?;
         append_audit(&tx, pair.issued_at, event)?;
         tx.commit()?;
@@ -622,7 +353,7 @@ impl Store for SqliteStore {
     }
 
     fn renew_pair(&mut self, pair: &NewPair, old_pair: i64, event: &AuditEvent) -> Result<i64, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = write_tx(&mut self.conn)?;
         tx.execute(
             "UPDATE certificates SET revoked_at = ?1, revocation_reason = ?2
              WHERE pair_id = ?3 AND (revoked_at IS NULL OR revocation_reason = ?4)",
@@ -634,8 +365,8 @@ impl Store for SqliteStore {
         Ok(pair_id)
     }
 
-    fn revoke(&mut self, serials: &[String], revocation: Revocation, event: &AuditEvent) -> Result<usize, StoreError> {
-        let tx = self.conn.transaction()?;
+    fn revoke(&mut self, serials: &[Serial], revocation: Revocation, event: &AuditEvent) -> Result<usize, StoreError> {
+        let tx = write_tx(&mut self.conn)?;
         let mut changed = 0;
         for serial in serials {
             // A hold may become final; nothing else changes a revocation.
@@ -656,8 +387,8 @@ impl Store for SqliteStore {
         Ok(changed)
     }
 
-    fn unhold(&mut self, serial: &str, at: i64, event: &AuditEvent) -> Result<bool, StoreError> {
-        let tx = self.conn.transaction()?;
+    fn unhold(&mut self, serial: &Serial, at: i64, event: &AuditEvent) -> Result<bool, StoreError> {
+        let tx = write_tx(&mut self.conn)?;
         let n = tx.execute(
             "UPDATE certificates SET revoked_at = NULL, revocation_reason = NULL, invalidity_date = NULL
              WHERE serial = ?1 AND revocation_reason = ?2",
@@ -670,9 +401,11 @@ impl Store for SqliteStore {
         tx.commit()?;
         Ok(true)
     }
+}
 
+impl ApplicationStore for SqliteStore {
     fn insert_application(&mut self, a: &ApplicationRecord, event: &AuditEvent) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = write_tx(&mut self.conn)?;
         tx.execute(
             "INSERT INTO applications (number, secret_hash, state, submitted_at, updated_at, center, storage, iin, bin, form,
              auth_csr, sign_csr, approved_by, reject_reason, pair_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
@@ -708,7 +441,7 @@ impl Store for SqliteStore {
         pair: Option<&NewPair>,
         event: &AuditEvent,
     ) -> Result<Moved, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = write_tx(&mut self.conn)?;
         let pair_id = pair.map(|p| insert_pair_tx(&tx, p)).transpose()?;
         let n = tx.execute(
             "UPDATE applications SET state = ?1, updated_at = ?2, approved_by = COALESCE(?3, approved_by),
@@ -729,62 +462,9 @@ impl Store for SqliteStore {
         let n = self.conn.execute("INSERT OR IGNORE INTO used_requests (digest, used_at) VALUES (?1, ?2)", params![&digest[..], at])?;
         Ok(n == 1)
     }
+}
 
-    fn verify_audit(&self) -> Result<Result<i64, AuditBreak>, StoreError> {
-        let mut chain = Chain::default();
-        let mut stmt = self.conn.prepare("SELECT seq, at, actor, action, object, detail, hash FROM audit_log ORDER BY seq")?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let record = AuditRecord {
-                seq: r.get(0)?,
-                at: r.get(1)?,
-                actor: r.get(2)?,
-                action: r.get(3)?,
-                object: r.get(4)?,
-                detail: r.get(5)?,
-                hash: r.get(6)?,
-            };
-            if let Err(e) = chain.check(&record) {
-                return Ok(Err(e));
-            }
-        }
-        let head = self.conn.query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
-        Ok(chain.finish(head))
-    }
-
-    fn certificate(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError> {
-        let mut stmt = self.conn.prepare(&format!("{SELECT} WHERE c.serial = ?1"))?;
-        let mut rows = stmt.query([serial.to_ascii_lowercase()])?;
-        rows.next()?.map(record).transpose()
-    }
-
-    fn pair(&self, pair_id: i64) -> Result<Vec<CertificateRecord>, StoreError> {
-        let mut stmt = self.conn.prepare(&format!("{SELECT} WHERE c.pair_id = ?1 ORDER BY c.cert_type"))?;
-        let rows = stmt.query([pair_id])?;
-        all(rows, record)
-    }
-
-    fn list(&self, f: &ListFilter) -> Result<Vec<CertificateRecord>, StoreError> {
-        let status = match f.status {
-            None => "1",
-            Some(StatusFilter::Valid) => "c.revoked_at IS NULL AND c.not_before <= ?3 AND c.not_after > ?3",
-            Some(StatusFilter::Expired) => "c.revoked_at IS NULL AND c.not_after <= ?3",
-            Some(StatusFilter::Revoked) => "c.revoked_at IS NOT NULL",
-        };
-        // `?3 = ?3` keeps the timestamp a bound parameter when no status filter uses it.
-        let sql = format!(
-            "{SELECT} WHERE (?1 IS NULL OR p.iin = ?1) AND (?2 IS NULL OR p.bin = ?2) AND ({status}) AND ?3 = ?3
-             ORDER BY c.not_before DESC, c.pair_id DESC, c.cert_type"
-        );
-        let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query(params![f.iin, f.bin, f.now])?;
-        all(rows, record)
-    }
-
-    fn count(&self) -> Result<u64, StoreError> {
-        Ok(self.conn.query_row("SELECT COUNT(*) FROM certificates", [], |r| r.get(0))?)
-    }
-
+impl StatusStore for SqliteStore {
     fn crl_rows(&self, since: Option<i64>, visit: &mut dyn FnMut(CrlRow)) -> Result<i64, StoreError> {
         // One read transaction: the position and the rows come from the same snapshot.
         let tx = self.conn.unchecked_transaction()?;
@@ -848,7 +528,7 @@ impl Store for SqliteStore {
         status_seq(&self.conn)
     }
 
-    fn revocation_of(&self, serial: &str) -> Result<Option<Option<Revocation>>, StoreError> {
+    fn revocation_of(&self, serial: &Serial) -> Result<Option<Option<Revocation>>, StoreError> {
         let mut stmt =
             self.conn.prepare_cached("SELECT revoked_at, revocation_reason, invalidity_date FROM certificates WHERE serial = ?1")?;
         let row = stmt
@@ -864,7 +544,7 @@ impl Store for SqliteStore {
         .transpose()
     }
 
-    fn status_changes(&self, after: i64, limit: u32) -> Result<(Vec<String>, i64), StoreError> {
+    fn status_changes(&self, after: i64, limit: u32) -> Result<(Vec<Serial>, i64), StoreError> {
         let mut stmt = self.conn.prepare_cached("SELECT seq, serial FROM status_log WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
         let mut rows = stmt.query(params![after, limit])?;
         let (mut serials, mut last) = (Vec::new(), after);
@@ -876,6 +556,30 @@ impl Store for SqliteStore {
     }
 }
 
+impl AuditStore for SqliteStore {
+    fn verify_audit(&self) -> Result<Result<i64, AuditBreak>, StoreError> {
+        let mut chain = Chain::default();
+        let mut stmt = self.conn.prepare("SELECT seq, at, actor, action, object, detail, hash FROM audit_log ORDER BY seq")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let record = AuditRecord {
+                seq: r.get(0)?,
+                at: r.get(1)?,
+                actor: r.get(2)?,
+                action: r.get(3)?,
+                object: r.get(4)?,
+                detail: r.get(5)?,
+                hash: r.get(6)?,
+            };
+            if let Err(e) = chain.check(&record) {
+                return Ok(Err(e));
+            }
+        }
+        let head = self.conn.query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+        Ok(chain.finish(head))
+    }
+}
+
 fn status_seq(conn: &Connection) -> Result<i64, StoreError> {
     Ok(conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM status_log", [], |r| r.get(0))?)
 }
@@ -884,9 +588,13 @@ fn status_seq(conn: &Connection) -> Result<i64, StoreError> {
 mod tests {
     use super::*;
 
+    fn s(hex: &str) -> Serial {
+        Serial::parse(hex).unwrap()
+    }
+
     fn cert(serial: &str, t: CertType, fp: u8) -> NewCertificate {
         NewCertificate {
-            serial: serial.into(),
+            serial: Serial::parse(serial).unwrap(),
             cert_type: t,
             common_name: "ТЕСТОВ ТЕСТ".into(),
             not_before: 1_000,
@@ -915,13 +623,13 @@ mod tests {
         let mut db = SqliteStore::in_memory().unwrap();
         assert_eq!(db.schema_version().unwrap(), MIGRATIONS.len() as i64);
         db.insert_pair(&pair("01", "02", 1, 2), &event()).unwrap();
-        let r = db.certificate("01").unwrap().unwrap();
+        let r = db.certificate(&s("01")).unwrap().unwrap();
         assert_eq!(r.cert_type, CertType::Auth);
         assert_eq!(r.status(500), Status::NotYetValid);
         assert_eq!(r.status(1_500), Status::Valid);
         assert_eq!(r.status(2_000), Status::Expired);
-        assert!(db.serial_exists("02").unwrap());
-        assert_eq!(db.serial_for_key(&[2; 32]).unwrap().as_deref(), Some("02"));
+        assert!(db.serial_exists(&s("02")).unwrap());
+        assert_eq!(db.serial_for_key(&[2; 32]).unwrap(), Some(s("02")));
         let valid = db.list(&ListFilter { status: Some(StatusFilter::Valid), now: 1_500, ..Default::default() }).unwrap();
         assert_eq!(valid.len(), 2);
         let expired = db.list(&ListFilter { status: Some(StatusFilter::Expired), now: 1_500, ..Default::default() }).unwrap();
@@ -936,10 +644,10 @@ mod tests {
         db.insert_pair(&pair("01", "02", 1, 2), &event()).unwrap();
         // The SIGN certificate's serial collides: the AUTH one must not stay behind.
         assert!(db.insert_pair(&pair("03", "01", 3, 4), &event()).is_err());
-        assert!(!db.serial_exists("03").unwrap());
+        assert!(!db.serial_exists(&s("03")).unwrap());
         // The same key twice in one pair is refused by the database too.
         assert!(db.insert_pair(&pair("05", "06", 5, 5), &event()).is_err());
-        assert!(!db.serial_exists("05").unwrap());
+        assert!(!db.serial_exists(&s("05")).unwrap());
         assert_eq!(db.count().unwrap(), 2);
         let pairs: i64 = db.conn.query_row("SELECT COUNT(*) FROM pairs", [], |r| r.get(0)).unwrap();
         assert_eq!(pairs, 1);

@@ -1,0 +1,391 @@
+//! The command line: every command, subcommand and flag (the contract users script
+//! against), parsed by clap. Values with a fixed set of names are typed here, so a
+//! misspelt one is a usage error (exit 2) before anything runs.
+
+use ca_core::authority;
+use ca_core::model::{ApplicationState, IdentificationMethod, KeyStorage, RevocationReason, Role, Serial, StaffRole};
+use ca_core::store::StatusFilter;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "ca", version, about = "National certification authority: operators, applicants, inspection")]
+pub struct Cli {
+    /// The authority's directory.
+    #[arg(long, global = true, env = "CA_DATA", default_value = "./ca-data")]
+    pub data: PathBuf,
+    /// File holding the CA key passphrase (else $CA_PASSPHRASE, else DIR/passphrase).
+    #[arg(long, global = true)]
+    pub passphrase_file: Option<PathBuf>,
+    /// Print one JSON document on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Create the root and issuing CA, the OCSP responder certificate and the database.
+    Init {
+        /// Base URL of CRLs, CA certificates, OCSP and CPS in issued certificates.
+        #[arg(long, default_value = authority::DEFAULT_BASE_URL)]
+        base_url: String,
+        /// Root CA name.
+        #[arg(long, default_value = authority::DEFAULT_ROOT_NAME)]
+        root_name: String,
+        /// Issuing CA name.
+        #[arg(long, default_value = authority::DEFAULT_ISSUING_NAME)]
+        issuing_name: String,
+        /// Move an existing authority aside (DIR.old-<time>) and start over.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Issue an AUTH/SIGN pair directly from two requests.
+    Issue(IssueArgs),
+    /// One certificate: owner, type, status, dates.
+    Show {
+        /// Serial number, hex.
+        serial: Serial,
+    },
+    /// Issued certificates.
+    List {
+        /// Only this IIN.
+        #[arg(long)]
+        iin: Option<String>,
+        /// Only this BIN.
+        #[arg(long)]
+        bin: Option<String>,
+        /// Only this status.
+        #[arg(long, value_enum)]
+        status: Option<StatusArg>,
+    },
+    /// Revoke a certificate (reasons as in RFC 5280, camelCase).
+    Revoke {
+        /// Serial number, hex.
+        serial: Serial,
+        /// keyCompromise, affiliationChanged, superseded, cessationOfOperation, certificateHold, ...
+        #[arg(long)]
+        reason: RevocationReason,
+        /// Since when the key is known or suspected to be compromised (RFC 3339, UTC), for the CRL's invalidity date.
+        #[arg(long)]
+        invalidity_date: Option<String>,
+    },
+    /// Issue the current full (or delta) CRL now and write it, DER.
+    Crl {
+        /// A delta CRL: what changed since the newest full CRL.
+        #[arg(long, conflicts_with = "root")]
+        delta: bool,
+        /// The root's CRL (signed with the root key), also published in DIR/crl/.
+        #[arg(long)]
+        root: bool,
+        /// Where to write it.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Lift a certificateHold.
+    Unhold {
+        /// Serial number, hex.
+        serial: Serial,
+    },
+    /// The application workflow: list, show, confirm identity, reject.
+    Application {
+        #[command(subcommand)]
+        command: ApplicationCommand,
+    },
+    /// The applicant's side: keys, application, download, renewal, revocation.
+    Enroll {
+        #[command(subcommand)]
+        command: EnrollCommand,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Describe a certificate, request, CRL or OCSP request or response (PEM or DER), ours or anyone's.
+    Inspect {
+        /// The file.
+        file: PathBuf,
+        /// Check the certificate's or CRL's signature against this issuer certificate
+        /// (for an OCSP response: that its responder is authorised by this issuer).
+        #[arg(long)]
+        issuer: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain; fails naming the first edited, missing or reordered record.
+    Verify,
+}
+
+/// An operator's key store and server, for the operator API.
+#[derive(clap::Args)]
+pub struct Remote {
+    /// The authority's server; without it, work on --data directly.
+    #[arg(long, requires = "key_dir")]
+    pub server: Option<String>,
+    /// Key store holding the operator's SIGN certificate (RSA256_*.p12).
+    #[arg(long)]
+    pub key_dir: Option<PathBuf>,
+    /// File holding the key store password (else $CA_KEY_PASSWORD).
+    #[arg(long)]
+    pub password_file: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum ApplicationCommand {
+    /// Applications in a state (default: awaiting identity confirmation).
+    List {
+        /// submitted, awaiting_head_approval, awaiting_identity, issued, rejected, expired.
+        #[arg(long)]
+        state: Option<ApplicationState>,
+        /// Only this registration center.
+        #[arg(long)]
+        center: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// One application.
+    Show {
+        /// Application number.
+        number: String,
+    },
+    /// The applicant's identity document was checked in person: issue the pair.
+    Confirm {
+        /// Application number.
+        number: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Reject the application; the applicant reads the reason.
+    Reject {
+        /// Application number.
+        number: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+/// The applicant's key store directory and its password.
+#[derive(clap::Args)]
+pub struct KeyStoreArgs {
+    /// The key store directory.
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    /// File holding the key store password (else $CA_KEY_PASSWORD).
+    #[arg(long)]
+    pub password_file: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum StorageArg {
+    Pc,
+    Idcard,
+    Kaztoken,
+}
+
+/// Who a pair is for, as the command line gives it.
+#[derive(clap::Args)]
+pub struct PersonArgs {
+    /// IIN.
+    #[arg(long)]
+    pub iin: String,
+    /// Surname.
+    #[arg(long)]
+    pub surname: String,
+    /// Given name.
+    #[arg(long)]
+    pub name: String,
+    /// Patronymic.
+    #[arg(long)]
+    pub patronymic: Option<String>,
+    /// E-mail address.
+    #[arg(long)]
+    pub email: Option<String>,
+    /// BIN of the legal entity.
+    #[arg(long, requires_all = ["org", "role"])]
+    pub bin: Option<String>,
+    /// Organization name.
+    #[arg(long, requires = "bin")]
+    pub org: Option<String>,
+    /// Role in the legal entity.
+    #[arg(long, value_enum, requires = "bin")]
+    pub role: Option<RoleArg>,
+}
+
+#[derive(clap::Args)]
+pub struct ApplyArgs {
+    /// The authority's server.
+    #[arg(long)]
+    pub server: String,
+    /// The key store made by `keygen`.
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub person: PersonArgs,
+    /// Where the keys live.
+    #[arg(long, value_enum, default_value = "pc")]
+    pub storage: StorageArg,
+    /// The registration center you will visit.
+    #[arg(long)]
+    pub center: String,
+}
+
+#[derive(Subcommand)]
+pub enum EnrollCommand {
+    /// Make the AUTH and SIGN key pairs in the key store.
+    Keygen {
+        #[command(flatten)]
+        store: KeyStoreArgs,
+        /// Where the keys live.
+        #[arg(long, value_enum, default_value = "pc")]
+        storage: StorageArg,
+    },
+    /// Submit the CSRs and your data; prints the application number.
+    Apply(ApplyArgs),
+    /// Where an application stands.
+    Status {
+        /// The authority's server.
+        #[arg(long)]
+        server: String,
+        /// Application number.
+        number: String,
+        /// The key store that applied (holds the secret).
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// The application's secret, if not in the key store.
+        #[arg(long, env = "CA_APPLICATION_SECRET")]
+        secret: Option<String>,
+    },
+    /// Download the certificates into the key store as PKCS#12 files.
+    Fetch {
+        /// The authority's server.
+        #[arg(long)]
+        server: String,
+        /// Application number.
+        number: String,
+        #[command(flatten)]
+        store: KeyStoreArgs,
+        /// The application's secret, if not in the key store.
+        #[arg(long, env = "CA_APPLICATION_SECRET")]
+        secret: Option<String>,
+    },
+    /// Renew the pair, signed with the current SIGN key.
+    Renew {
+        /// The authority's server.
+        #[arg(long)]
+        server: String,
+        #[command(flatten)]
+        store: KeyStoreArgs,
+    },
+    /// Revoke your own pair, signed with its SIGN key.
+    Revoke {
+        /// The authority's server.
+        #[arg(long)]
+        server: String,
+        #[command(flatten)]
+        store: KeyStoreArgs,
+        /// keyCompromise, affiliationChanged, superseded, cessationOfOperation or certificateHold.
+        #[arg(long)]
+        reason: RevocationReason,
+    },
+    /// As a legal entity's head (or HR officer), approve an employee's application.
+    Approve {
+        /// The authority's server.
+        #[arg(long)]
+        server: String,
+        /// Application number.
+        number: String,
+        #[command(flatten)]
+        store: KeyStoreArgs,
+    },
+}
+
+#[derive(clap::Args)]
+pub struct IssueArgs {
+    #[command(flatten)]
+    pub person: PersonArgs,
+    /// How the holder's identity was proven.
+    #[arg(long, value_enum, default_value = "in-person")]
+    pub identification: IdentificationArg,
+    /// A role inside the authority (CA staff): ca_operator, ca_manager, ca_administrator.
+    #[arg(long)]
+    pub staff: Option<StaffRole>,
+    /// PKCS#10 request for the AUTH key.
+    #[arg(long)]
+    pub auth_csr: PathBuf,
+    /// PKCS#10 request for the SIGN key.
+    #[arg(long)]
+    pub sign_csr: PathBuf,
+    /// Where to write AUTH_RSA256_<keyid>.cer and RSA256_<keyid>.cer.
+    #[arg(long, default_value = ".")]
+    pub out: PathBuf,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    Ceo,
+    Signer,
+    Financial,
+    Hr,
+    Employee,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum IdentificationArg {
+    InPerson,
+    Remote,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum StatusArg {
+    Valid,
+    Revoked,
+    Expired,
+}
+
+impl From<StorageArg> for KeyStorage {
+    fn from(s: StorageArg) -> Self {
+        match s {
+            StorageArg::Pc => KeyStorage::Pc,
+            StorageArg::Idcard => KeyStorage::Idcard,
+            StorageArg::Kaztoken => KeyStorage::Kaztoken,
+        }
+    }
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Ceo => Role::Ceo,
+            RoleArg::Signer => Role::Signer,
+            RoleArg::Financial => Role::Financial,
+            RoleArg::Hr => Role::Hr,
+            RoleArg::Employee => Role::Employee,
+        }
+    }
+}
+
+impl From<IdentificationArg> for IdentificationMethod {
+    fn from(i: IdentificationArg) -> Self {
+        match i {
+            IdentificationArg::InPerson => IdentificationMethod::InPerson,
+            IdentificationArg::Remote => IdentificationMethod::Remote,
+        }
+    }
+}
+
+impl From<StatusArg> for StatusFilter {
+    fn from(s: StatusArg) -> Self {
+        match s {
+            StatusArg::Valid => StatusFilter::Valid,
+            StatusArg::Revoked => StatusFilter::Revoked,
+            StatusArg::Expired => StatusFilter::Expired,
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! The applications API's client: the routes and bodies of `ca_core::api`, typed
+//! both ways. A refusal by the server (4xx) is a refusal here (exit 1) with the
+//! server's code and message; a server that cannot be reached or fails (5xx) is
+//! an internal failure (exit 3).
+
+use crate::error::{CliError, CliResult};
+use ca_core::api::{routes, ErrorBody, SECRET_HEADER};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::time::Duration;
+
+/// A client of one server.
+pub struct Client {
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl Client {
+    /// A client of the server at `base` (e.g. `http://127.0.0.1:8080`).
+    pub fn new(base: &str) -> Self {
+        Client { base: base.trim_end_matches('/').to_string(), agent: ureq::AgentBuilder::new().timeout(Duration::from_secs(60)).build() }
+    }
+
+    fn url(&self, route: &str, number: Option<&str>) -> String {
+        let path = match number {
+            Some(n) => routes::with_number(route, n),
+            None => route.to_string(),
+        };
+        format!("{}{path}", self.base)
+    }
+
+    /// POST `body` to `route` (with `number` filled in); the answer when the status is `ok`.
+    pub fn post<B: Serialize, T: DeserializeOwned>(&self, route: &str, number: Option<&str>, body: &B, ok: u16) -> CliResult<T> {
+        answer(self.agent.post(&self.url(route, number)).send_json(body), ok)
+    }
+
+    /// GET `route` for application `number` with its secret.
+    pub fn get<T: DeserializeOwned>(&self, route: &str, number: &str, secret: &str) -> CliResult<T> {
+        answer(self.agent.get(&self.url(route, Some(number))).set(SECRET_HEADER, secret).call(), 200)
+    }
+}
+
+fn answer<T: DeserializeOwned>(r: Result<ureq::Response, ureq::Error>, ok: u16) -> CliResult<T> {
+    let resp = match r {
+        Ok(resp) => resp,
+        Err(ureq::Error::Status(_, resp)) => resp,
+        Err(e) => return Err(CliError::internal("unreachable", format!("cannot reach the server: {e}"))),
+    };
+    let status = resp.status();
+    if status != ok {
+        let body: Option<ErrorBody> = resp.into_json().ok();
+        let (code, message) =
+            body.map(|b| (b.error.code, b.error.message)).unwrap_or_else(|| ("unknown".into(), "no explanation given".into()));
+        let text = format!("the server refused ({status} {code}): {message}");
+        return Err(if status >= 500 { CliError::internal("server_error", text) } else { CliError::refused("server_refused", text) });
+    }
+    resp.into_json().map_err(|e| CliError::internal("bad_answer", format!("the server's answer is not what the API describes: {e}")))
+}

@@ -1,0 +1,120 @@
+//! `ca application`: the workflow on the data directory (the console is the actor
+//! in the audit log), or through the operator API with `--server URL --key-dir DIR`,
+//! each request signed with the operator's SIGN key.
+
+use super::Ctx;
+use crate::args::Remote;
+use crate::error::CliResult;
+use crate::output::Output;
+use ca_core::api::{routes, ApplicationView, PairPem, PairSerials, SignedAction};
+use ca_core::audit::Actor;
+use ca_core::model::{ApplicationState, Serial};
+use ca_core::registration::{Registration, SystemClock};
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// Run `f` with the registration authority over the authority in the data
+/// directory, able to issue when `issue` is set (the CA key is decrypted).
+pub fn with_ra<T>(ctx: &Ctx, issue: bool, f: impl FnOnce(&mut Registration<'_>) -> CliResult<T>) -> CliResult<T> {
+    let ca = ctx.open()?;
+    let issuer = if issue { Some(ca.issuer(ca.issuing_signer(&ctx.passphrase()?)?)?) } else { None };
+    let mut db = ca.store()?;
+    let clock = SystemClock;
+    let mut ra = Registration::new(&mut db, &ca.certificates().issuing, &clock);
+    if let Some(i) = &issuer {
+        ra = ra.with_issuer(i);
+    }
+    f(&mut ra)
+}
+
+impl Output for ApplicationView {}
+impl Output for PairPem {}
+
+/// A list of applications.
+#[derive(Serialize)]
+#[serde(transparent)]
+pub struct Views(pub Vec<ApplicationView>);
+
+impl Output for Views {}
+
+/// `ca application list` on the data directory.
+pub fn list(ctx: &Ctx, state: Option<ApplicationState>, center: Option<&str>) -> CliResult<Vec<ApplicationView>> {
+    with_ra(ctx, false, |ra| Ok(ra.list(state, center)?))
+}
+
+/// `ca application show`.
+pub fn show(ctx: &Ctx, number: &str) -> CliResult<ApplicationView> {
+    with_ra(ctx, false, |ra| Ok(ra.show(number)?))
+}
+
+/// An application confirmed on the console: the pair issued for it.
+#[derive(Serialize)]
+pub struct Confirmed {
+    number: String,
+    state: ApplicationState,
+    pair_id: i64,
+    certificates: PairSerials,
+}
+
+impl Output for Confirmed {}
+
+/// `ca application confirm`: identity checked in person; issue.
+pub fn confirm(ctx: &Ctx, number: &str) -> CliResult<Confirmed> {
+    with_ra(ctx, true, |ra| {
+        let pair = ra.confirm(number, Actor::console())?;
+        Ok(Confirmed {
+            number: number.to_string(),
+            state: ApplicationState::Issued,
+            pair_id: pair.pair_id,
+            certificates: PairSerials { auth: Serial::of(&pair.auth), sign: Serial::of(&pair.sign) },
+        })
+    })
+}
+
+/// `ca application reject`.
+pub fn reject(ctx: &Ctx, number: &str, reason: &str) -> CliResult<ApplicationView> {
+    with_ra(ctx, false, |ra| Ok(ra.reject(number, reason, Actor::console())?))
+}
+
+/// An operator at a server, with the key store holding their SIGN certificate.
+pub struct Operator {
+    server: String,
+    key_dir: PathBuf,
+    password: zeroize::Zeroizing<String>,
+}
+
+impl Remote {
+    /// The operator API target, when `--server` is given.
+    pub fn target(&self) -> CliResult<Option<Operator>> {
+        match (&self.server, &self.key_dir) {
+            (Some(server), Some(key_dir)) => Ok(Some(Operator {
+                server: server.clone(),
+                key_dir: key_dir.clone(),
+                password: super::enroll::password(self.password_file.as_deref())?,
+            })),
+            _ => Ok(None),
+        }
+    }
+}
+
+impl Operator {
+    fn call<T: serde::de::DeserializeOwned>(&self, route: &str, number: Option<&str>, action: SignedAction) -> CliResult<T> {
+        super::enroll::signed_call(&self.server, &self.key_dir, &self.password, route, number, action)
+    }
+
+    /// The applications awaiting identity confirmation.
+    pub fn pending(&self, center: Option<String>) -> CliResult<Vec<ApplicationView>> {
+        self.call(routes::OPERATOR_PENDING, None, SignedAction::ListPending { center })
+    }
+
+    /// Confirm an application: the server issues the pair.
+    pub fn confirm(&self, number: &str) -> CliResult<PairPem> {
+        self.call(routes::OPERATOR_CONFIRM, Some(number), SignedAction::Confirm { application: number.to_string() })
+    }
+
+    /// Reject an application.
+    pub fn reject(&self, number: &str, reason: &str) -> CliResult<ApplicationView> {
+        let action = SignedAction::Reject { application: number.to_string(), reason: reason.to_string() };
+        self.call(routes::OPERATOR_REJECT, Some(number), action)
+    }
+}

@@ -1,0 +1,84 @@
+//! `ca crl`: issue the full or delta CRL now, or the root's CRL, and write it.
+
+use super::Ctx;
+use crate::error::CliResult;
+use crate::output::Output;
+use ca_core::authority;
+use ca_core::calendar;
+use ca_core::crl::CrlKind;
+use serde::Serialize;
+use std::path::Path;
+
+/// A CRL issued and written.
+#[derive(Serialize)]
+pub struct Written {
+    file: String,
+    kind: &'static str,
+    number: u64,
+    base_number: Option<u64>,
+    entries: u64,
+    this_update: Option<String>,
+    next_update: Option<String>,
+    generation_ms: f64,
+    bytes: usize,
+}
+
+impl Output for Written {}
+
+/// The root's CRL, signed and written.
+#[derive(Serialize)]
+pub struct RootWritten {
+    file: String,
+    kind: &'static str,
+    /// As the CRL carries it (decimal).
+    number: Option<String>,
+    entries: u64,
+    this_update: String,
+    next_update: Option<String>,
+}
+
+impl Output for RootWritten {}
+
+fn now() -> i64 {
+    calendar::unix_seconds(&calendar::now())
+}
+
+/// `ca crl [--delta]`: reports how long generation took (database read, encoding,
+/// signing), without opening the authority and decrypting its key.
+pub fn issue(ctx: &Ctx, delta: bool, out: &Path) -> CliResult<Written> {
+    let kind = if delta { CrlKind::Delta } else { CrlKind::Full };
+    let ca = ctx.open()?;
+    let mut updater = ca.crl_updater(ca.issuing_signer(&ctx.passphrase()?)?)?;
+    let started = std::time::Instant::now();
+    let crl = updater.issue(kind, now())?;
+    let generation_ms = started.elapsed().as_secs_f64() * 1000.0;
+    authority::write_atomically(out, &crl.der)?;
+    Ok(Written {
+        file: out.display().to_string(),
+        kind: kind.as_str(),
+        number: crl.record.number,
+        base_number: crl.record.base_number,
+        entries: crl.entries,
+        this_update: super::rfc3339(crl.record.this_update),
+        next_update: super::rfc3339(crl.record.next_update),
+        generation_ms: (generation_ms * 10.0).round() / 10.0,
+        bytes: crl.der.len(),
+    })
+}
+
+/// `ca crl --root`: the root's CRL, signed now with the root key, published in the
+/// data directory and written to `out`.
+pub fn root(ctx: &Ctx, out: &Path) -> CliResult<RootWritten> {
+    let ca = ctx.open()?;
+    let der = ca.publish_root_crl(&ctx.passphrase()?, now())?;
+    authority::write_atomically(out, &der)?;
+    let info = ca_core::crl::read(&der, Some(&ca.certificates().root))?;
+    Ok(RootWritten {
+        file: out.display().to_string(),
+        kind: "root",
+        number: info.number,
+        entries: 0,
+        this_update: info.this_update,
+        next_update: info.next_update,
+    })
+}

@@ -1,0 +1,383 @@
+//! `ca enroll`: the applicant's side, the role NCALayer plays for the national
+//! authority. Keys are made here and never leave this machine: the server gets
+//! CSRs and signed requests only.
+//!
+//! A key store directory holds, while an application is open, `pending/auth.key`
+//! and `pending/sign.key` (encrypted PKCS#8), their CSRs and `application.json`;
+//! after `fetch`, the PKCS#12 files `AUTH_RSA256_<keyid>.p12` and
+//! `RSA256_<keyid>.p12`. Renewal and revocation move the old files into
+//! `superseded/` and `revoked/`.
+
+use crate::client::Client;
+use crate::error::{CliError, CliResult};
+use crate::output::Output;
+use base64ct::{Base64, Encoding};
+use ca_core::api::{
+    routes, ApplicationForm, ApplicationView, EntityForm, Envelope, NewApplication, PairPem, Receipt, Revoked, SignedAction, SignedRequest,
+};
+use ca_core::calendar;
+use ca_core::model::{ApplicationState, CertType, KeyStorage, RevocationReason, Serial};
+use ca_core::pkcs12;
+use ca_core::signing::{self, RsaSigner, Signer};
+use ca_core::verify;
+use der::DecodePem;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use x509_cert::Certificate;
+use zeroize::Zeroizing;
+
+/// The environment variable holding the key store password.
+pub const PASSWORD_ENV: &str = "CA_KEY_PASSWORD";
+/// The shortest key store password accepted.
+pub const MIN_PASSWORD_LEN: usize = 6;
+
+/// The key store password: from a file, else the environment.
+pub fn password(file: Option<&Path>) -> CliResult<Zeroizing<String>> {
+    let text = match file {
+        Some(f) => Zeroizing::new(std::fs::read_to_string(f).map_err(|e| CliError::reading(f, e))?),
+        None => Zeroizing::new(std::env::var(PASSWORD_ENV).map_err(|_| {
+            CliError::refused(
+                "no_password",
+                format!("no key store password: set {PASSWORD_ENV} or pass --password-file FILE (it protects your private keys)"),
+            )
+        })?),
+    };
+    let p = Zeroizing::new(text.trim_end_matches(['\r', '\n']).to_string());
+    if p.chars().count() < MIN_PASSWORD_LEN {
+        return Err(CliError::refused("weak_password", format!("the key store password must have at least {MIN_PASSWORD_LEN} characters")));
+    }
+    Ok(p)
+}
+
+fn pending(dir: &Path) -> PathBuf {
+    dir.join("pending")
+}
+
+fn key_path(dir: &Path, t: CertType) -> PathBuf {
+    pending(dir).join(format!("{}.key", t.as_str().to_ascii_lowercase()))
+}
+
+fn csr_path(dir: &Path, t: CertType) -> PathBuf {
+    pending(dir).join(format!("{}.csr", t.as_str().to_ascii_lowercase()))
+}
+
+fn write_private(path: &Path, data: &[u8]) -> CliResult<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    use std::io::Write;
+    let mut f = opts.open(path).map_err(|e| CliError::writing(path, e))?;
+    f.write_all(data).and_then(|_| f.sync_all()).map_err(|e| CliError::writing(path, e))
+}
+
+/// Generate a fresh key pair and its CSR: the key encrypted under `password`.
+fn new_key(password: &str) -> CliResult<(String, Vec<u8>)> {
+    let pkcs8 = signing::generate_rsa_pkcs8(2048)?;
+    let signer = RsaSigner::from_pkcs8(&pkcs8)?;
+    let csr = ca_core::csr::create(&signer)?;
+    let pass = signing::Passphrase::new_unchecked(password);
+    Ok((signing::encrypt_pkcs8(&pkcs8, &pass)?, csr))
+}
+
+/// Keys made and waiting for an application.
+#[derive(Serialize)]
+pub struct KeysMade {
+    dir: String,
+    storage: KeyStorage,
+    auth_csr: String,
+    sign_csr: String,
+}
+
+impl Output for KeysMade {}
+
+/// `ca enroll keygen`: the AUTH and SIGN key pairs, in `dir/pending`.
+pub fn keygen(dir: &Path, storage: KeyStorage, password: &str) -> CliResult<KeysMade> {
+    if storage != KeyStorage::Pc {
+        return Err(CliError::refused(
+            "storage_unavailable",
+            format!("storage {storage} is not available yet: smart cards and tokens come with the token drivers; use --storage pc"),
+        ));
+    }
+    if pending(dir).exists() {
+        return Err(CliError::refused(
+            "keys_pending",
+            format!(
+                "{} already holds keys waiting for an application: apply with them, or remove the directory to start over",
+                pending(dir).display()
+            ),
+        ));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| CliError::writing(dir, e))?;
+    let staging = dir.join(".pending-new");
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir(&staging).map_err(|e| CliError::writing(&staging, e))?;
+    for t in [CertType::Auth, CertType::Sign] {
+        let (key, csr) = new_key(password)?;
+        let name = t.as_str().to_ascii_lowercase();
+        write_private(&staging.join(format!("{name}.key")), key.as_bytes())?;
+        let pem = der::pem::encode_string("CERTIFICATE REQUEST", der::pem::LineEnding::LF, &csr).map_err(der::Error::from)?;
+        write_private(&staging.join(format!("{name}.csr")), pem.as_bytes())?;
+    }
+    std::fs::rename(&staging, pending(dir)).map_err(|e| CliError::writing(&pending(dir), e))?;
+    Ok(KeysMade {
+        dir: dir.display().to_string(),
+        storage,
+        auth_csr: csr_path(dir, CertType::Auth).display().to_string(),
+        sign_csr: csr_path(dir, CertType::Sign).display().to_string(),
+    })
+}
+
+/// What `apply` remembers in the key store.
+#[derive(Serialize, Deserialize)]
+struct Saved {
+    server: String,
+    number: String,
+    secret: String,
+}
+
+fn saved_path(dir: &Path) -> PathBuf {
+    dir.join("application.json")
+}
+
+fn read_text(path: &Path) -> CliResult<String> {
+    std::fs::read_to_string(path)
+        .map_err(|e| CliError::refused("cannot_read", format!("reading {} (run `ca enroll keygen` first?): {e}", path.display())))
+}
+
+/// An application submitted.
+#[derive(Serialize)]
+pub struct Applied {
+    number: String,
+    state: ApplicationState,
+    saved: String,
+}
+
+impl Output for Applied {}
+
+fn json_error(e: serde_json::Error) -> CliError {
+    CliError::internal("json", e.to_string())
+}
+
+/// `ca enroll apply`.
+pub fn apply(server: &str, dir: &Path, form: ApplicationForm) -> CliResult<Applied> {
+    if saved_path(dir).exists() {
+        return Err(CliError::refused(
+            "already_applied",
+            format!("{} records an application already; fetch its certificates or remove the file", saved_path(dir).display()),
+        ));
+    }
+    let body = NewApplication {
+        applicant: form,
+        auth_csr: read_text(&csr_path(dir, CertType::Auth))?,
+        sign_csr: read_text(&csr_path(dir, CertType::Sign))?,
+    };
+    let receipt: Receipt = Client::new(server).post(routes::APPLICATIONS, None, &body, 201)?;
+    let saved = Saved { server: server.to_string(), number: receipt.number.clone(), secret: receipt.secret.clone() };
+    write_private(&saved_path(dir), &serde_json::to_vec_pretty(&saved).map_err(json_error)?)?;
+    Ok(Applied { number: receipt.number, state: receipt.state, saved: saved_path(dir).display().to_string() })
+}
+
+fn secret_for(dir: &Path, number: &str, given: Option<String>) -> CliResult<String> {
+    if let Some(s) = given {
+        return Ok(s);
+    }
+    let saved: Saved = serde_json::from_str(&read_text(&saved_path(dir))?)
+        .map_err(|e| CliError::refused("damaged_file", format!("reading application.json: {e}")))?;
+    if saved.number != number {
+        return Err(CliError::refused(
+            "other_application",
+            format!("{} records application {}, not {number}; pass --secret", saved_path(dir).display(), saved.number),
+        ));
+    }
+    Ok(saved.secret)
+}
+
+/// `ca enroll status`.
+pub fn status(server: &str, dir: &Path, number: &str, secret: Option<String>) -> CliResult<ApplicationView> {
+    Client::new(server).get(routes::APPLICATION, number, &secret_for(dir, number, secret)?)
+}
+
+fn decrypt_key(path: &Path, password: &str) -> CliResult<Zeroizing<Vec<u8>>> {
+    let pem = read_text(path)?;
+    signing::decrypt_pkcs8(&pem, &signing::Passphrase::new_unchecked(password))
+        .map_err(|_| CliError::refused("wrong_password", format!("cannot decrypt {}: wrong password?", path.display())))
+}
+
+fn certificate(pem: &str) -> CliResult<Certificate> {
+    Certificate::from_pem(pem.as_bytes()).map_err(|e| CliError::internal("bad_answer", format!("the server sent a bad certificate: {e}")))
+}
+
+/// Write the two PKCS#12 files of a pair; returns their paths.
+fn store_pair(dir: &Path, pair: &PairPem, keys: [&[u8]; 2], password: &str) -> CliResult<Vec<String>> {
+    let chain: Vec<Certificate> = pair.chain.iter().map(|c| certificate(c)).collect::<CliResult<_>>()?;
+    let mut written = Vec::new();
+    for ((t, pem), key) in [(CertType::Auth, &pair.auth), (CertType::Sign, &pair.sign)].into_iter().zip(keys) {
+        let cert = certificate(pem)?;
+        let signer = RsaSigner::from_pkcs8(key)?;
+        if signer.public_key() != &cert.tbs_certificate.subject_public_key_info {
+            return Err(CliError::internal(
+                "wrong_certificate",
+                format!("the {t} certificate the server sent is not for the {t} key in this key store"),
+            ));
+        }
+        let key_id = verify::file_key_id(&cert);
+        let id_bytes = hex::decode(&key_id).unwrap_or_else(|_| key_id.as_bytes().to_vec());
+        let entry = pkcs12::Entry { key_pkcs8: key, certificate: &cert, chain: &chain, friendly_name: &key_id, local_key_id: &id_bytes };
+        let file = pkcs12::write(&entry, password)?;
+        let path = dir.join(format!("{}{key_id}.p12", t.file_prefix()));
+        write_private(&path, &file)?;
+        written.push(path.display().to_string());
+    }
+    Ok(written)
+}
+
+/// Key store files written.
+#[derive(Serialize)]
+pub struct Fetched {
+    number: String,
+    files: Vec<String>,
+}
+
+impl Output for Fetched {}
+
+/// `ca enroll fetch`: download the pair and put it, with the keys, into PKCS#12 files.
+pub fn fetch(server: &str, dir: &Path, number: &str, secret: Option<String>, password: &str) -> CliResult<Fetched> {
+    let secret = secret_for(dir, number, secret)?;
+    let pair: PairPem = Client::new(server).get(routes::CERTIFICATES, number, &secret)?;
+    let auth = decrypt_key(&key_path(dir, CertType::Auth), password)?;
+    let sign = decrypt_key(&key_path(dir, CertType::Sign), password)?;
+    let files = store_pair(dir, &pair, [&auth, &sign], password)?;
+    // The keys now live in the PKCS#12 files only.
+    std::fs::remove_dir_all(pending(dir)).map_err(|e| CliError::writing(&pending(dir), e))?;
+    let _ = std::fs::remove_file(saved_path(dir));
+    Ok(Fetched { number: number.to_string(), files })
+}
+
+/// The current key store files of `dir`: (AUTH, SIGN) PKCS#12 paths.
+fn current_files(dir: &Path) -> CliResult<(PathBuf, PathBuf)> {
+    let mut auth = Vec::new();
+    let mut sign = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| CliError::reading(dir, e))? {
+        let name = entry.map_err(|e| CliError::reading(dir, e))?.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".p12") {
+            continue;
+        }
+        if name.starts_with(CertType::Auth.file_prefix()) {
+            auth.push(dir.join(&name));
+        } else if name.starts_with(CertType::Sign.file_prefix()) {
+            sign.push(dir.join(&name));
+        }
+    }
+    match (auth.as_slice(), sign.as_slice()) {
+        ([a], [s]) => Ok((a.clone(), s.clone())),
+        ([], []) => Err(CliError::refused("no_certificates", format!("{} holds no certificates: fetch them first", dir.display()))),
+        _ => Err(CliError::refused(
+            "several_pairs",
+            format!("{} holds more than one pair; keep only the current AUTH_RSA256_*.p12 and RSA256_*.p12 there", dir.display()),
+        )),
+    }
+}
+
+fn read_store(path: &Path, password: &str) -> CliResult<pkcs12::KeyStore> {
+    let bytes = std::fs::read(path).map_err(|e| CliError::reading(path, e))?;
+    pkcs12::read(&bytes, password).map_err(|e| CliError::from(e).context(format!("opening {}", path.display())))
+}
+
+fn signed(action: SignedAction, store: &pkcs12::KeyStore) -> CliResult<Envelope> {
+    let signer = RsaSigner::from_pkcs8(&store.key_pkcs8)?;
+    Ok(Envelope::sign(&SignedRequest::new(action), &signer, &store.certificate, calendar::now())?)
+}
+
+fn move_into(dir: &Path, sub: &str, files: &[&Path]) -> CliResult<()> {
+    let target = dir.join(sub);
+    std::fs::create_dir_all(&target).map_err(|e| CliError::writing(&target, e))?;
+    for f in files {
+        if let Some(name) = f.file_name() {
+            std::fs::rename(f, target.join(name)).map_err(|e| CliError::writing(f, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// A call to `route` signed with the SIGN key in the key store `dir`.
+pub fn signed_call<T: serde::de::DeserializeOwned>(
+    server: &str,
+    dir: &Path,
+    password: &str,
+    route: &str,
+    number: Option<&str>,
+    action: SignedAction,
+) -> CliResult<T> {
+    let (_, sign_file) = current_files(dir)?;
+    let store = read_store(&sign_file, password)?;
+    Client::new(server).post(route, number, &signed(action, &store)?, 200)
+}
+
+/// A pair renewed: the new key store files, and the old ones moved aside.
+#[derive(Serialize)]
+pub struct Renewed {
+    files: Vec<String>,
+    superseded: Vec<String>,
+}
+
+impl Output for Renewed {}
+
+/// `ca enroll renew`: new keys here, a request signed with the current SIGN key.
+pub fn renew(server: &str, dir: &Path, password: &str) -> CliResult<Renewed> {
+    let (auth_file, sign_file) = current_files(dir)?;
+    let store = read_store(&sign_file, password)?;
+    let auth_key = signing::generate_rsa_pkcs8(2048)?;
+    let sign_key = signing::generate_rsa_pkcs8(2048)?;
+    let csr = |k: &[u8]| -> CliResult<String> { Ok(Base64::encode_string(&ca_core::csr::create(&RsaSigner::from_pkcs8(k)?)?)) };
+    let action = SignedAction::Renew { auth_csr: csr(&auth_key)?, sign_csr: csr(&sign_key)? };
+    let pair: PairPem = Client::new(server).post(routes::RENEWALS, None, &signed(action, &store)?, 201)?;
+    move_into(dir, "superseded", &[&auth_file, &sign_file])?;
+    let files = store_pair(dir, &pair, [&auth_key, &sign_key], password)?;
+    Ok(Renewed { files, superseded: vec![auth_file.display().to_string(), sign_file.display().to_string()] })
+}
+
+/// A pair revoked by its holder.
+#[derive(Serialize)]
+pub struct RevokedOwn {
+    revoked: Vec<Serial>,
+    reason: RevocationReason,
+}
+
+impl Output for RevokedOwn {}
+
+/// `ca enroll revoke`: revoke the current pair, signed with its SIGN key.
+pub fn revoke(server: &str, dir: &Path, reason: RevocationReason, password: &str) -> CliResult<RevokedOwn> {
+    let (auth_file, sign_file) = current_files(dir)?;
+    let answer: Revoked =
+        signed_call(server, dir, password, routes::REVOCATIONS, None, SignedAction::Revoke { reason: reason.as_str().to_string() })?;
+    move_into(dir, "revoked", &[&auth_file, &sign_file])?;
+    Ok(RevokedOwn { revoked: answer.revoked, reason })
+}
+
+/// `ca enroll approve`: a head approves an employee's application.
+pub fn approve(server: &str, dir: &Path, number: &str, password: &str) -> CliResult<ApplicationView> {
+    signed_call(server, dir, password, routes::APPROVAL, Some(number), SignedAction::Approve { application: number.to_string() })
+}
+
+/// The form from the command line.
+pub fn form(args: &crate::args::ApplyArgs) -> ApplicationForm {
+    let a = &args.person;
+    ApplicationForm {
+        iin: a.iin.clone(),
+        surname: a.surname.clone(),
+        name: a.name.clone(),
+        patronymic: a.patronymic.clone(),
+        email: a.email.clone(),
+        // clap requires --org and --role with --bin.
+        entity: match (&a.bin, &a.org, a.role) {
+            (Some(bin), Some(org), Some(role)) => Some(EntityForm { bin: bin.clone(), organization: org.clone(), role: role.into() }),
+            _ => None,
+        },
+        storage: args.storage.into(),
+        registration_center: args.center.clone(),
+    }
+}

@@ -1,0 +1,265 @@
+//! `ca inspect`: describe a certificate, request, CRL, or OCSP request or response
+//! (PEM or DER), ours or anyone's; with `--issuer`, check its signature.
+
+use super::read_input;
+use crate::error::{CliError, CliResult};
+use crate::output::{print, Output};
+use ca_core::crl::CrlInfo;
+use ca_core::model::Serial;
+use ca_core::verify::{self, CertificateInfo};
+use der::Decode;
+use serde::Serialize;
+use std::path::Path;
+use x509_cert::request::CertReq;
+use x509_cert::Certificate;
+
+fn bad(message: String) -> CliError {
+    CliError::refused("not_inspectable", message)
+}
+
+/// What a file holds, decoded from PEM or DER.
+enum Inspected {
+    Certificate(Box<Certificate>),
+    Request(Box<CertReq>),
+    Crl(Vec<u8>),
+    OcspResponse(Vec<u8>),
+    OcspRequest(Box<x509_ocsp::OcspRequest>),
+}
+
+const NOT_INSPECTED: &str = "CMS and PKCS#12 are not inspected yet";
+
+fn decode_any(bytes: &[u8]) -> CliResult<Inspected> {
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(0);
+    if bytes[start..].starts_with(b"-----BEGIN") {
+        let (label, der) = der::pem::decode_vec(&bytes[start..]).map_err(|e| bad(format!("bad PEM: {e}")))?;
+        return match label {
+            "CERTIFICATE" => {
+                Ok(Inspected::Certificate(Box::new(Certificate::from_der(&der).map_err(|e| bad(format!("bad certificate: {e}")))?)))
+            }
+            "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => {
+                Ok(Inspected::Request(Box::new(CertReq::from_der(&der).map_err(|e| bad(format!("bad certificate request: {e}")))?)))
+            }
+            "X509 CRL" => Ok(Inspected::Crl(der)),
+            other => Err(bad(format!("PEM {other:?} is not a certificate, request or CRL; {NOT_INSPECTED}"))),
+        };
+    }
+    if let Ok(c) = Certificate::from_der(bytes) {
+        return Ok(Inspected::Certificate(Box::new(c)));
+    }
+    if let Ok(r) = CertReq::from_der(bytes) {
+        return Ok(Inspected::Request(Box::new(r)));
+    }
+    if x509_cert::crl::CertificateList::from_der(bytes).is_ok() {
+        return Ok(Inspected::Crl(bytes.to_vec()));
+    }
+    if x509_ocsp::OcspResponse::from_der(bytes).is_ok() {
+        return Ok(Inspected::OcspResponse(bytes.to_vec()));
+    }
+    if let Ok(r) = x509_ocsp::OcspRequest::from_der(bytes) {
+        return Ok(Inspected::OcspRequest(Box::new(r)));
+    }
+    Err(bad(format!("not a certificate, certificate request, CRL or OCSP request or response in PEM or DER; {NOT_INSPECTED}")))
+}
+
+fn issuer_certificate(path: &Path) -> CliResult<Box<Certificate>> {
+    match decode_any(&read_input(path)?)? {
+        Inspected::Certificate(c) => Ok(c),
+        _ => Err(bad(format!("{} is not an issuer certificate", path.display()))),
+    }
+}
+
+/// Run `ca inspect`: describe the file, and with `--issuer` check its signature.
+pub fn run(file: &Path, issuer: Option<&Path>, json: bool) -> CliResult<()> {
+    let bytes = read_input(file)?;
+    match decode_any(&bytes)? {
+        Inspected::Certificate(cert) => {
+            let info = CertificateInfo::of(&cert);
+            let verdict =
+                issuer.map(issuer_certificate).transpose()?.map(|i| verify::verify_issued_by(&cert, &i).map_err(|e| e.to_string()));
+            print(
+                &CertificateInspected {
+                    signature_valid: verdict.as_ref().map(Result::is_ok),
+                    signature_error: verdict.as_ref().and_then(|v| v.as_ref().err().cloned()),
+                    info,
+                },
+                json,
+            )
+        }
+        Inspected::Request(req) => {
+            let verified = ca_core::csr::verify_csr(&bytes);
+            print(
+                &RequestInspected {
+                    kind: "certificate_request",
+                    subject: verify::name_to_string(&req.info.subject),
+                    public_key: verify::describe_public_key(&req.info.public_key),
+                    signature_algorithm: verify::signature_algorithm_name(&req.algorithm.oid),
+                    acceptable: verified.is_ok(),
+                    problem: verified.err().map(|e| e.to_string()),
+                },
+                json,
+            )
+        }
+        Inspected::Crl(der) => {
+            let issuer_cert = issuer.map(issuer_certificate).transpose()?;
+            let info = ca_core::crl::read(&der, issuer_cert.as_deref())?;
+            print(&CrlInspected { info, signature_valid: issuer_cert.is_some().then_some(true) }, json)
+        }
+        Inspected::OcspResponse(der) => {
+            let issuer_cert = issuer.map(issuer_certificate).transpose()?;
+            print(&ocsp::read_response(&der, issuer_cert.as_deref())?, json)
+        }
+        Inspected::OcspRequest(req) => {
+            let tbs = &req.tbs_request;
+            let nonce = tbs.request_extensions.iter().flatten().find(|e| e.extn_id == ca_core::oid::OCSP_NONCE);
+            print(
+                &OcspRequestInspected {
+                    kind: "ocsp_request",
+                    serials: tbs.request_list.iter().map(|r| Serial::from_der_bytes(r.req_cert.serial_number.as_bytes())).collect(),
+                    nonce: nonce.map(|e| hex::encode(e.extn_value.as_bytes())),
+                    signed: req.optional_signature.is_some(),
+                },
+                json,
+            )
+        }
+    }
+}
+
+/// A certificate, and with `--issuer` whether its signature verifies.
+#[derive(Serialize)]
+pub struct CertificateInspected {
+    #[serde(flatten)]
+    info: CertificateInfo,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signature_valid: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signature_error: Option<String>,
+}
+
+impl Output for CertificateInspected {
+    fn human(&self) -> String {
+        let verdict = self.signature_valid.map(|ok| if ok { Ok(()) } else { Err(self.signature_error.clone().unwrap_or_default()) });
+        human_certificate(&self.info, &verdict)
+    }
+}
+
+/// A PKCS#10 request and whether this authority would accept it.
+#[derive(Serialize)]
+pub struct RequestInspected {
+    kind: &'static str,
+    subject: String,
+    public_key: String,
+    signature_algorithm: String,
+    acceptable: bool,
+    problem: Option<String>,
+}
+
+impl Output for RequestInspected {
+    fn human(&self) -> String {
+        let acceptable = match &self.problem {
+            None => "yes".to_string(),
+            Some(p) => format!("no: {p}"),
+        };
+        format!("certificate request\n  subject:    {}\n  public key: {}\n  acceptable: {acceptable}", self.subject, self.public_key)
+    }
+}
+
+/// A CRL, and with `--issuer` that its signature verified.
+#[derive(Serialize)]
+pub struct CrlInspected {
+    #[serde(flatten)]
+    info: CrlInfo,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signature_valid: Option<bool>,
+}
+
+impl Output for CrlInspected {
+    fn human(&self) -> String {
+        human_crl(&self.info, self.signature_valid.is_some())
+    }
+}
+
+impl Output for ocsp::ResponseInfo {
+    fn human(&self) -> String {
+        human_ocsp(self)
+    }
+}
+
+/// An OCSP request: what it asks about.
+#[derive(Serialize)]
+pub struct OcspRequestInspected {
+    kind: &'static str,
+    serials: Vec<Serial>,
+    nonce: Option<String>,
+    signed: bool,
+}
+
+impl Output for OcspRequestInspected {
+    fn human(&self) -> String {
+        let serials = self.serials.iter().map(Serial::as_str).collect::<Vec<_>>().join(", ");
+        format!("OCSP request\n  serials: {serials}\n  nonce:   {}", self.nonce.as_deref().unwrap_or("-"))
+    }
+}
+
+fn human_crl(i: &ca_core::crl::CrlInfo, verified: bool) -> String {
+    let mut s = format!(
+        "{} CRL {}\n  issuer:      {}\n  this update: {}\n  next update: {}\n  entries:     {}{}",
+        if i.delta_base.is_some() { "delta" } else { "full" },
+        i.number.as_deref().unwrap_or("(no number)"),
+        i.issuer,
+        i.this_update,
+        i.next_update.as_deref().unwrap_or("-"),
+        i.entry_count,
+        if verified { "\n  signature:   valid" } else { "" }
+    );
+    if let Some(base) = &i.delta_base {
+        s.push_str(&format!("\n  base CRL:    {base}"));
+    }
+    for e in i.entries.iter().take(20) {
+        s.push_str(&format!("\n  {} {} {}", e.serial, e.revoked_at, e.reason.as_deref().unwrap_or("-")));
+    }
+    if i.entry_count > 20 {
+        s.push_str(&format!("\n  ... {} more (use --json)", i.entry_count - 20));
+    }
+    s
+}
+
+fn human_ocsp(i: &ocsp::ResponseInfo) -> String {
+    let mut s = format!("OCSP response: {}", i.status);
+    if let Some(r) = &i.responder {
+        s.push_str(&format!("\n  responder: {r}\n  produced:  {}\n  signature: valid", i.produced_at.as_deref().unwrap_or("-")));
+    }
+    for r in &i.responses {
+        s.push_str(&format!("\n  {} {}", r.serial, r.status));
+        if let (Some(at), reason) = (&r.revoked_at, &r.reason) {
+            s.push_str(&format!(" at {at} ({})", reason.as_deref().unwrap_or("no reason")));
+        }
+    }
+    s
+}
+
+fn human_certificate(i: &CertificateInfo, verdict: &Option<Result<(), String>>) -> String {
+    let o = &i.owner;
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    let mut s = format!(
+        "certificate {}\n  type:       {}\n  subject:    {}\n  issuer:     {}\n  valid:      {} .. {}\n  public key: {}\n  owner:      {} {} {}\n  IIN:        {}{}\n  BIN:        {}\n  org:        {}\n  roles:      {}",
+        i.serial,
+        serde_json::to_value(i.key_type).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+        i.subject,
+        i.issuer,
+        i.not_before,
+        i.not_after,
+        i.public_key,
+        opt(&o.surname),
+        opt(&o.name),
+        opt(&o.patronymic),
+        opt(&o.iin),
+        if i.iin_check_digit_valid == Some(false) { " (check digit invalid)" } else { "" },
+        opt(&o.bin),
+        opt(&o.organization),
+        i.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "),
+    );
+    if let Some(v) = verdict {
+        s.push_str(&format!("\n  signature:  {}", v.as_ref().map(|_| "valid".to_string()).unwrap_or_else(|e| format!("INVALID: {e}"))));
+    }
+    s
+}

@@ -1,0 +1,58 @@
+//! `ca issue`: issue an AUTH/SIGN pair directly from two requests.
+
+use super::{read_input, Ctx};
+use crate::args::IssueArgs;
+use crate::error::{CliError, CliResult};
+use crate::output::Output;
+use ca_core::audit::Actor;
+use ca_core::calendar::{self, Date};
+use ca_core::model::CertType;
+use ca_core::profile::{Applicant, LegalEntity, PersonName};
+use ca_core::verify::{self, CertificateInfo};
+use der::EncodePem;
+use serde::Serialize;
+
+/// A pair issued and written.
+#[derive(Serialize)]
+pub struct Issued {
+    pair_id: i64,
+    auth: CertificateInfo,
+    sign: CertificateInfo,
+    files: Vec<String>,
+}
+
+impl Output for Issued {
+    fn human(&self) -> String {
+        format!("issued pair {}:\n  {}", self.pair_id, self.files.join("\n  "))
+    }
+}
+
+/// Run `ca issue`.
+pub fn run(ctx: &Ctx, a: &IssueArgs) -> CliResult<Issued> {
+    let p = &a.person;
+    let today = Date::of(&calendar::now());
+    let person = PersonName::new(&p.surname, &p.name, p.patronymic.as_deref())?;
+    let entity = match (&p.bin, &p.org, p.role) {
+        (Some(bin), Some(org), Some(role)) => Some(LegalEntity::new(bin, org, role.into())?),
+        _ => None,
+    };
+    let mut applicant = Applicant::new(&p.iin, person, p.email.as_deref(), entity, a.identification.into(), today)?;
+    if let Some(staff) = a.staff {
+        applicant = applicant.with_staff_role(staff);
+    }
+    let auth_csr = read_input(&a.auth_csr)?;
+    let sign_csr = read_input(&a.sign_csr)?;
+    let ca = ctx.open()?;
+    let issuer = ca.issuer(ca.issuing_signer(&ctx.passphrase()?)?)?;
+    let mut db = ca.store()?;
+    let pair = issuer.issue_pair(&mut db, &applicant, &auth_csr, &sign_csr, calendar::now(), Actor::console())?;
+    std::fs::create_dir_all(&a.out).map_err(|e| CliError::writing(&a.out, e))?;
+    let mut files = Vec::new();
+    for (t, cert) in [(CertType::Auth, &pair.auth), (CertType::Sign, &pair.sign)] {
+        let path = a.out.join(format!("{}{}.cer", t.file_prefix(), verify::file_key_id(cert)));
+        let pem = cert.to_pem(der::pem::LineEnding::LF)?;
+        std::fs::write(&path, pem).map_err(|e| CliError::writing(&path, e))?;
+        files.push(path.display().to_string());
+    }
+    Ok(Issued { pair_id: pair.pair_id, auth: CertificateInfo::of(&pair.auth), sign: CertificateInfo::of(&pair.sign), files })
+}

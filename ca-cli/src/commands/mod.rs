@@ -1,0 +1,146 @@
+//! One module per command. Each takes its arguments and the [`Ctx`], does its work
+//! through `ca-core`, and returns a typed [`Output`](crate::output::Output); `main`
+//! prints it and maps errors to exit codes.
+
+pub mod application;
+pub mod audit;
+pub mod crl;
+pub mod enroll;
+pub mod init;
+pub mod inspect;
+pub mod issue;
+pub mod revoke;
+pub mod show;
+
+use crate::args::{ApplicationCommand, AuditCommand, Cli, Command, EnrollCommand};
+use crate::error::{CliError, CliResult};
+use crate::output::print;
+use ca_core::authority::{self, Authority, Layout, PassphraseSource};
+use ca_core::calendar;
+use ca_core::model::Serial;
+use ca_core::signing::Passphrase;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// What every command may need: the authority's directory and how to find its passphrase.
+pub struct Ctx {
+    /// The authority's directory.
+    pub data: PathBuf,
+    passphrase_file: Option<PathBuf>,
+}
+
+impl Ctx {
+    /// The authority in the data directory.
+    pub fn open(&self) -> CliResult<Authority> {
+        Ok(Authority::open(&self.data)?)
+    }
+
+    /// The passphrase given by flag or environment, if any.
+    pub fn given_passphrase(&self) -> CliResult<Option<Passphrase>> {
+        Ok(Passphrase::from_file_or_env(self.passphrase_file.as_deref())?)
+    }
+
+    /// The passphrase for an existing authority: flag, environment, or the file init wrote.
+    pub fn passphrase(&self) -> CliResult<Passphrase> {
+        let layout = Layout::new(&self.data);
+        match authority::find_passphrase(self.passphrase_file.as_deref(), &layout)? {
+            Some((p, PassphraseSource::Given)) => Ok(p),
+            Some((p, PassphraseSource::Stored)) => {
+                eprintln!("note: using the passphrase stored in {}; move it offline for production", layout.passphrase().display());
+                Ok(p)
+            }
+            None => Err(CliError::refused("no_passphrase", "no CA passphrase: set CA_PASSPHRASE or pass --passphrase-file FILE")),
+        }
+    }
+}
+
+/// Run the command `cli` names and print what it returns.
+pub fn run(cli: &Cli) -> CliResult<()> {
+    let ctx = Ctx { data: cli.data.clone(), passphrase_file: cli.passphrase_file.clone() };
+    let json = cli.json;
+    match &cli.command {
+        Command::Init { base_url, root_name, issuing_name, force } => {
+            print(&init::run(&ctx, base_url, root_name, issuing_name, *force)?, json)
+        }
+        Command::Issue(args) => print(&issue::run(&ctx, args)?, json),
+        Command::Show { serial } => print(&show::show(&ctx, serial)?, json),
+        Command::List { iin, bin, status } => print(&show::list(&ctx, iin.clone(), bin.clone(), status.map(Into::into))?, json),
+        Command::Inspect { file, issuer } => inspect::run(file, issuer.as_deref(), json),
+        Command::Revoke { serial, reason, invalidity_date } => {
+            print(&revoke::revoke(&ctx, serial, *reason, invalidity_date.as_deref())?, json)
+        }
+        Command::Unhold { serial } => print(&revoke::unhold(&ctx, serial)?, json),
+        Command::Crl { root: true, out, .. } => print(&crl::root(&ctx, out)?, json),
+        Command::Crl { delta, out, .. } => print(&crl::issue(&ctx, *delta, out)?, json),
+        Command::Audit { command: AuditCommand::Verify } => print(&audit::verify(&ctx)?, json),
+        Command::Application { command } => application(&ctx, command, json),
+        Command::Enroll { command } => enroll_command(command, json),
+    }
+}
+
+fn application(ctx: &Ctx, command: &ApplicationCommand, json: bool) -> CliResult<()> {
+    match command {
+        ApplicationCommand::List { state, center, remote } => match remote.target()? {
+            Some(op) => {
+                if state.is_some() {
+                    return Err(CliError::usage(
+                        "--state works on --data only; the operator API lists applications awaiting identity confirmation",
+                    ));
+                }
+                print(&application::Views(op.pending(center.clone())?), json)
+            }
+            None => print(&application::Views(application::list(ctx, *state, center.as_deref())?), json),
+        },
+        ApplicationCommand::Show { number } => print(&application::show(ctx, number)?, json),
+        ApplicationCommand::Confirm { number, remote } => match remote.target()? {
+            Some(op) => print(&op.confirm(number)?, json),
+            None => print(&application::confirm(ctx, number)?, json),
+        },
+        ApplicationCommand::Reject { number, reason, remote } => match remote.target()? {
+            Some(op) => print(&op.reject(number, reason)?, json),
+            None => print(&application::reject(ctx, number, reason)?, json),
+        },
+    }
+}
+
+fn enroll_command(command: &EnrollCommand, json: bool) -> CliResult<()> {
+    let pw = |s: &crate::args::KeyStoreArgs| enroll::password(s.password_file.as_deref());
+    match command {
+        EnrollCommand::Keygen { store, storage } => print(&enroll::keygen(&store.dir, (*storage).into(), &pw(store)?)?, json),
+        EnrollCommand::Apply(a) => print(&enroll::apply(&a.server, &a.dir, enroll::form(a))?, json),
+        EnrollCommand::Status { server, number, dir, secret } => print(&enroll::status(server, dir, number, secret.clone())?, json),
+        EnrollCommand::Fetch { server, number, store, secret } => {
+            print(&enroll::fetch(server, &store.dir, number, secret.clone(), &pw(store)?)?, json)
+        }
+        EnrollCommand::Renew { server, store } => print(&enroll::renew(server, &store.dir, &pw(store)?)?, json),
+        EnrollCommand::Revoke { server, store, reason } => print(&enroll::revoke(server, &store.dir, *reason, &pw(store)?)?, json),
+        EnrollCommand::Approve { server, number, store } => print(&enroll::approve(server, &store.dir, number, &pw(store)?)?, json),
+    }
+}
+
+/// Read a file the user named.
+pub fn read_input(path: &Path) -> CliResult<Vec<u8>> {
+    std::fs::read(path).map_err(|e| CliError::reading(path, e))
+}
+
+/// A Unix time as RFC 3339, for output.
+pub fn rfc3339(secs: i64) -> Option<String> {
+    calendar::from_unix_seconds(secs).map(|t| calendar::rfc3339(&t))
+}
+
+/// A serial and what became of it.
+#[derive(Serialize)]
+pub struct SerialStatus {
+    /// The certificate.
+    pub serial: Serial,
+    /// `revoked` or `valid`.
+    pub status: &'static str,
+    /// The reason, for a revocation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+    /// The invalidity date given, for a revocation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invalidity_date: Option<Option<String>>,
+}
+
+impl crate::output::Output for SerialStatus {}

@@ -1,0 +1,31 @@
+//! `ca revoke` and `ca unhold` on the data directory (the console is the actor).
+
+use super::Ctx;
+use super::{application::with_ra, SerialStatus};
+use crate::error::{CliError, CliResult};
+use ca_core::audit::Actor;
+use ca_core::calendar;
+use ca_core::model::{RevocationReason, Serial};
+
+/// Run `ca revoke`.
+pub fn revoke(ctx: &Ctx, serial: &Serial, reason: RevocationReason, invalidity_date: Option<&str>) -> CliResult<SerialStatus> {
+    let invalid_since = invalidity_date
+        .map(|d| {
+            calendar::parse_rfc3339(d)
+                .ok_or_else(|| CliError::refused("bad_date", format!("invalidity date {d:?} is not of the form 2026-01-31T12:00:00Z")))
+        })
+        .transpose()?;
+    with_ra(ctx, false, |ra| Ok(ra.revoke_since(serial, reason, invalid_since, Actor::console())?))?;
+    Ok(SerialStatus {
+        serial: serial.clone(),
+        status: "revoked",
+        reason: Some(reason.as_str()),
+        invalidity_date: Some(invalidity_date.map(str::to_string)),
+    })
+}
+
+/// Run `ca unhold`.
+pub fn unhold(ctx: &Ctx, serial: &Serial) -> CliResult<SerialStatus> {
+    with_ra(ctx, false, |ra| Ok(ra.unhold(serial, Actor::console())?))?;
+    Ok(SerialStatus { serial: serial.clone(), status: "valid", reason: None, invalidity_date: None })
+}

@@ -1,0 +1,286 @@
+//! The applications API's wire contract, in one place: the route paths under
+//! `/api/v1/` and every request and response body, used alike by the server
+//! (`ca-server`) and its client (`ca enroll`, `ca application --server`). The
+//! OpenAPI document the server publishes describes exactly these types; a test
+//! checks that it names every route here and every field of every body.
+
+use crate::cms::{self, CmsError};
+use crate::model::{ApplicationState, KeyStorage, Role, Serial};
+use crate::signing::Signer;
+use base64ct::{Base64, Encoding};
+use der::{DateTime, EncodePem};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use x509_cert::Certificate;
+
+/// The API's routes, as paths with `{number}` where an application number goes.
+pub mod routes {
+    /// The OpenAPI document.
+    pub const OPENAPI: &str = "/api/v1/openapi.json";
+    /// POST a [`super::NewApplication`]: answers 201 with a [`super::Receipt`].
+    pub const APPLICATIONS: &str = "/api/v1/applications";
+    /// GET with the secret header: an [`super::ApplicationView`].
+    pub const APPLICATION: &str = "/api/v1/applications/{number}";
+    /// GET with the secret header: the issued [`super::PairPem`].
+    pub const CERTIFICATES: &str = "/api/v1/applications/{number}/certificates";
+    /// POST a signed [`super::SignedAction::Approve`]: an [`super::ApplicationView`].
+    pub const APPROVAL: &str = "/api/v1/applications/{number}/approval";
+    /// POST a signed [`super::SignedAction::Renew`]: answers 201 with the new [`super::PairPem`].
+    pub const RENEWALS: &str = "/api/v1/renewals";
+    /// POST a signed [`super::SignedAction::Revoke`]: [`super::Revoked`].
+    pub const REVOCATIONS: &str = "/api/v1/revocations";
+    /// POST an operator's signed [`super::SignedAction::ListPending`]: a list of [`super::ApplicationView`].
+    pub const OPERATOR_PENDING: &str = "/api/v1/operator/applications/pending";
+    /// POST an operator's signed [`super::SignedAction::Confirm`]: the issued [`super::PairPem`].
+    pub const OPERATOR_CONFIRM: &str = "/api/v1/operator/applications/{number}/confirm";
+    /// POST an operator's signed [`super::SignedAction::Reject`]: an [`super::ApplicationView`].
+    pub const OPERATOR_REJECT: &str = "/api/v1/operator/applications/{number}/reject";
+
+    /// Every route, for the OpenAPI check.
+    pub const ALL: [&str; 10] = [
+        OPENAPI,
+        APPLICATIONS,
+        APPLICATION,
+        CERTIFICATES,
+        APPROVAL,
+        RENEWALS,
+        REVOCATIONS,
+        OPERATOR_PENDING,
+        OPERATOR_CONFIRM,
+        OPERATOR_REJECT,
+    ];
+
+    /// `route` with the application number filled in.
+    pub fn with_number(route: &str, number: &str) -> String {
+        route.replace("{number}", number)
+    }
+}
+
+/// The header that carries an application's secret.
+pub const SECRET_HEADER: &str = "x-application-secret";
+
+/// The largest request body accepted: two CSRs of RSA-8192 keys fit with room.
+pub const MAX_BODY_BYTES: usize = 128 * 1024;
+
+/// A legal entity on an application.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntityForm {
+    /// BIN, 12 digits.
+    pub bin: String,
+    /// Organization name.
+    pub organization: String,
+    /// The representative's role.
+    pub role: Role,
+}
+
+/// What an applicant fills in online.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationForm {
+    /// IIN, 12 digits.
+    pub iin: String,
+    /// Surname.
+    pub surname: String,
+    /// Given name.
+    pub name: String,
+    /// Patronymic.
+    #[serde(default)]
+    pub patronymic: Option<String>,
+    /// E-mail address.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// For a legal entity's representative.
+    #[serde(default)]
+    pub entity: Option<EntityForm>,
+    /// Where the keys live.
+    pub storage: KeyStorage,
+    /// The registration center the applicant will visit.
+    pub registration_center: String,
+}
+
+/// A new application: the form and both requests (PEM or base64 DER).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewApplication {
+    /// The applicant's data.
+    pub applicant: ApplicationForm,
+    /// AUTH CSR.
+    pub auth_csr: String,
+    /// SIGN CSR.
+    pub sign_csr: String,
+}
+
+/// A new application's receipt: the number and the secret for status queries.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Receipt {
+    /// Application number.
+    pub number: String,
+    /// Secret for status queries and download; shown once.
+    pub secret: String,
+    /// State after routing.
+    pub state: ApplicationState,
+}
+
+/// What an applicant (or operator) sees of an application.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ApplicationView {
+    /// Number.
+    pub number: String,
+    /// State.
+    pub state: ApplicationState,
+    /// Submitted, RFC 3339.
+    pub submitted_at: String,
+    /// When a pending application expires, RFC 3339.
+    pub expires_at: Option<String>,
+    /// Registration center.
+    pub registration_center: String,
+    /// Key storage.
+    pub storage: KeyStorage,
+    /// The applicant's data.
+    pub applicant: ApplicationForm,
+    /// Serial of the approving head's certificate.
+    pub approved_by: Option<Serial>,
+    /// Why it was rejected.
+    pub reject_reason: Option<String>,
+    /// Serials of the issued pair (AUTH, SIGN).
+    pub certificates: Option<PairSerials>,
+}
+
+/// The two serials of a pair.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PairSerials {
+    /// AUTH certificate serial.
+    pub auth: Serial,
+    /// SIGN certificate serial.
+    pub sign: Serial,
+}
+
+/// Certificates as the applicant's client stores them: PEM, with the chain.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PairPem {
+    /// AUTH certificate.
+    pub auth: String,
+    /// SIGN certificate.
+    pub sign: String,
+    /// Issuing CA, then root.
+    pub chain: Vec<String>,
+}
+
+impl PairPem {
+    /// The pair and its chain (issuing CA, then root), as PEM.
+    pub fn new(auth: &Certificate, sign: &Certificate, chain: &[&Certificate]) -> Result<Self, der::Error> {
+        let pem = |c: &Certificate| c.to_pem(der::pem::LineEnding::LF);
+        Ok(PairPem { auth: pem(auth)?, sign: pem(sign)?, chain: chain.iter().map(|c| pem(c)).collect::<Result<_, _>>()? })
+    }
+}
+
+/// What an owner's revocation revoked.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Revoked {
+    /// Serials of the certificates revoked.
+    pub revoked: Vec<Serial>,
+}
+
+/// An error answer: `{"error": {"code", "message"}}`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// The code (stable, for programs) and message (for people) of an error answer.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code.
+    pub code: String,
+    /// What was wrong and what to do.
+    pub message: String,
+}
+
+impl ErrorBody {
+    /// An error answer.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        ErrorBody { error: ErrorDetail { code: code.into(), message: message.into() } }
+    }
+}
+
+/// What a signed request asks for. Serialized as JSON with an `action` field; the
+/// exact bytes the client signed are what the server verifies and parses.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SignedAction {
+    /// A head approves an employee's application.
+    Approve {
+        /// The application number.
+        application: String,
+    },
+    /// The holder renews: new AUTH and SIGN requests (base64 DER).
+    Renew {
+        /// AUTH CSR, base64 DER.
+        auth_csr: String,
+        /// SIGN CSR, base64 DER.
+        sign_csr: String,
+    },
+    /// The holder revokes their own pair.
+    Revoke {
+        /// RFC 5280 reason name.
+        reason: String,
+    },
+    /// An operator lists applications waiting for identity confirmation.
+    ListPending {
+        /// Only this registration center.
+        #[serde(default)]
+        center: Option<String>,
+    },
+    /// An operator confirms an applicant's identity: the pair is issued.
+    Confirm {
+        /// The application number.
+        application: String,
+    },
+    /// An operator rejects an application.
+    Reject {
+        /// The application number.
+        application: String,
+        /// Why, for the applicant.
+        reason: String,
+    },
+}
+
+/// A signed request's content: the action and a fresh nonce.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedRequest {
+    /// What is asked.
+    #[serde(flatten)]
+    pub action: SignedAction,
+    /// Random, at least 16 bytes hex: makes every request unique.
+    pub nonce: String,
+}
+
+impl SignedRequest {
+    /// A request for `action` with a fresh nonce.
+    pub fn new(action: SignedAction) -> Self {
+        let mut n = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut n);
+        SignedRequest { action, nonce: hex::encode(n) }
+    }
+}
+
+/// What travels over HTTP: the request bytes and a detached CMS signature over them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Envelope {
+    /// The request JSON, base64.
+    pub request: String,
+    /// CMS SignedData, detached, base64 DER.
+    pub signature: String,
+}
+
+impl Envelope {
+    /// Sign `request` with `signer` holding `cert`.
+    pub fn sign(request: &SignedRequest, signer: &dyn Signer, cert: &Certificate, at: DateTime) -> Result<Self, CmsError> {
+        let bytes = serde_json::to_vec(request).map_err(|e| CmsError::Malformed(e.to_string()))?;
+        let sig = cms::sign_detached(&bytes, signer, cert, at)?;
+        Ok(Envelope { request: Base64::encode_string(&bytes), signature: Base64::encode_string(&sig) })
+    }
+}

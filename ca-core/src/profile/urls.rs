@@ -1,0 +1,72 @@
+//! Where the authority publishes its certificates, CRLs, OCSP and CPS: the paths
+//! the server serves and the absolute URLs every certificate names.
+
+use super::ProfileError;
+use der::asn1::Ia5StringRef;
+use x509_cert::ext::pkix::name::GeneralName;
+
+/// Where the authority publishes its certificates, CRLs, OCSP and CPS. Every URL in
+/// every certificate comes from here.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Urls {
+    base: String,
+}
+
+/// Path of the root certificate under the base URL.
+pub const ROOT_CERT_PATH: &str = "/cert/root_rsa.cer";
+/// Path of the issuing CA certificate.
+pub const ISSUING_CERT_PATH: &str = "/cert/nca_rsa.cer";
+/// Path of the root's CRL.
+pub const ROOT_CRL_PATH: &str = "/crl/root_rsa.crl";
+/// Path of the issuing CA's full CRL.
+pub const FULL_CRL_PATH: &str = "/crl/nca_rsa.crl";
+/// Path of the issuing CA's delta CRL.
+pub const DELTA_CRL_PATH: &str = "/crl/nca_d_rsa.crl";
+/// Path of the OCSP responder.
+pub const OCSP_PATH: &str = "/ocsp/";
+/// Path of the certification practice statement.
+pub const CPS_PATH: &str = "/cps";
+
+impl Urls {
+    /// Check a base URL such as `http://pki.example.kz` (no trailing slash needed).
+    /// Plain HTTP on purpose: CRLs and OCSP must be fetchable without TLS (RFC 5280 §4.2.1.13).
+    pub fn new(base: &str) -> Result<Self, ProfileError> {
+        let base = base.trim_end_matches('/');
+        let ok = base.starts_with("http://")
+            && base.len() > "http://".len()
+            && base.chars().all(|c| c.is_ascii_graphic())
+            && Ia5StringRef::new(base).is_ok();
+        if !ok {
+            return Err(ProfileError::BadUrl(base.to_string()));
+        }
+        Ok(Urls { base: base.to_string() })
+    }
+
+    /// The base URL, without trailing slash.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The absolute URL of `path`.
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub(super) fn uri(&self, path: &str) -> Result<GeneralName, ProfileError> {
+        Ok(GeneralName::UniformResourceIdentifier(der::asn1::Ia5String::new(&self.at(path))?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_http_ascii() {
+        assert_eq!(Urls::new("http://pki.example.kz/").unwrap().at(FULL_CRL_PATH), "http://pki.example.kz/crl/nca_rsa.crl");
+        assert!(Urls::new("ftp://x").is_err());
+        assert!(Urls::new("http://").is_err());
+        assert!(Urls::new("http://a b").is_err());
+        assert!(Urls::new("http://пки.kz").is_err());
+    }
+}

@@ -1,0 +1,614 @@
+//! The registration authority (RA): applications and their state machine, head
+//! approvals, identity confirmation, renewal and revocation requests, and every
+//! policy check on them. It never touches a private key: a [`Registration`] holds
+//! a store handle, the [`Issuer`] (when the CA key is loaded) and a clock as peers,
+//! and what it approves is recorded by the store together with the audit record
+//! that says why.
+//!
+//! An application moves `Submitted → (AwaitingHeadApproval →) AwaitingIdentity →
+//! Issued`, or to `Rejected` / `Expired` ([`CONFIRMATION_DAYS`] without
+//! confirmation); [`ApplicationState::after`] is the only place that knows which
+//! moves are legal. Reads never write: an application whose time is up reads as
+//! expired, and [`Registration::expire_due`] (a scheduled job) records it; a write
+//! to such an application records the expiry and is refused.
+
+mod clock;
+mod error;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use error::{ErrorClass, RegistrationError};
+
+use crate::api::{ApplicationForm, ApplicationView, Envelope, PairSerials, Receipt, SignedAction, SignedRequest};
+use crate::audit::{Actor, AuditAction, AuditEvent};
+use crate::calendar::{self, Date};
+use crate::cms;
+use crate::issuer::{IssuedPair, Issuer};
+use crate::model::{ApplicationState, CertType, IdentificationMethod, KeyStorage, RevocationReason, Role, Serial, StaffRole, Transition};
+use crate::profile::{Applicant, LegalEntity, PersonName};
+use crate::store::{
+    ApplicationChange, ApplicationRecord, ApplicationStore, CertificateRecord, CertificateStore, Moved, Revocation, Status, StoreError,
+};
+use crate::verify::{self, CertificateInfo};
+use base64ct::{Base64, Base64UrlUnpadded, Encoding};
+use der::{DateTime, Decode};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use x509_cert::Certificate;
+
+/// Days an application waits for the applicant's visit before it expires.
+pub const CONFIRMATION_DAYS: i64 = 30;
+/// How old a signed request may be when it arrives, in seconds.
+pub const SIGNED_REQUEST_MAX_AGE: i64 = 600;
+/// How far in the future a signed request's time may be (clock skew), in seconds.
+pub const SIGNED_REQUEST_MAX_SKEW: i64 = 300;
+/// The largest signed request body accepted, in bytes (two CSRs fit easily).
+pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
+
+const DAY: i64 = 86_400;
+
+/// What the RA needs of storage: certificates, and applications with the replay table.
+pub trait RegistrationStore: CertificateStore + ApplicationStore {}
+impl<T: CertificateStore + ApplicationStore> RegistrationStore for T {}
+
+/// A verified signed request and who signed it.
+#[derive(Debug)]
+pub struct Verified {
+    /// The request.
+    pub request: SignedRequest,
+    /// The signer's stored certificate record.
+    pub signer: CertificateRecord,
+    /// The signer's certificate.
+    pub certificate: Certificate,
+}
+
+/// The applicant an application form describes, checked on `today`.
+pub fn applicant_of(form: &ApplicationForm, today: Date) -> Result<Applicant, RegistrationError> {
+    let person = PersonName::new(&form.surname, &form.name, form.patronymic.as_deref().filter(|p| !p.trim().is_empty()))?;
+    let entity = match &form.entity {
+        None => None,
+        Some(e) => Some(LegalEntity::new(&e.bin, &e.organization, e.role)?),
+    };
+    Ok(Applicant::new(&form.iin, person, form.email.as_deref(), entity, IdentificationMethod::InPerson, today)?)
+}
+
+fn secret_hash(secret: &str) -> Vec<u8> {
+    Sha256::digest(secret.as_bytes()).to_vec()
+}
+
+fn b64(field: &'static str, text: &str, max: usize) -> Result<Vec<u8>, RegistrationError> {
+    if text.len() > max * 4 / 3 + 4 {
+        return Err(RegistrationError::BadRequest(format!("{field} is larger than {max} bytes")));
+    }
+    Base64::decode_vec(text.trim()).map_err(|_| RegistrationError::BadRequest(format!("{field} is not valid base64")))
+}
+
+/// A CSR given as PEM or base64 DER.
+pub fn csr_bytes(field: &'static str, text: &str) -> Result<Vec<u8>, RegistrationError> {
+    let t = text.trim();
+    if t.starts_with("-----BEGIN") {
+        let (label, der) = der::pem::decode_vec(t.as_bytes()).map_err(|e| RegistrationError::BadRequest(format!("{field}: {e}")))?;
+        if label != "CERTIFICATE REQUEST" && label != "NEW CERTIFICATE REQUEST" {
+            return Err(RegistrationError::BadRequest(format!("{field} is PEM labelled {label}, not CERTIFICATE REQUEST")));
+        }
+        return Ok(der);
+    }
+    b64(field, t, crate::csr::MAX_CSR_BYTES)
+}
+
+fn form_of(app: &ApplicationRecord) -> Result<ApplicationForm, StoreError> {
+    serde_json::from_str(&app.form).map_err(|e| StoreError::Corrupt { column: "form", value: e.to_string() })
+}
+
+/// Whether a pending application's time is up at `at`.
+fn is_due(app: &ApplicationRecord, at: i64) -> bool {
+    app.state.is_pending() && at >= app.submitted_at + CONFIRMATION_DAYS * DAY
+}
+
+/// The registration authority at work: a store handle, the issuing CA's certificate
+/// (to check signed requests), the issuer when the CA key is loaded, and a clock.
+pub struct Registration<'a> {
+    store: &'a mut dyn RegistrationStore,
+    issuing_ca: &'a Certificate,
+    issuer: Option<&'a Issuer>,
+    clock: &'a dyn Clock,
+}
+
+impl<'a> Registration<'a> {
+    /// The RA over `store`, checking signatures against `issuing_ca`, telling time by
+    /// `clock`. It cannot issue until given an issuer ([`Registration::with_issuer`]).
+    pub fn new(store: &'a mut dyn RegistrationStore, issuing_ca: &'a Certificate, clock: &'a dyn Clock) -> Self {
+        Registration { store, issuing_ca, issuer: None, clock }
+    }
+
+    /// The same RA, able to issue through `issuer`.
+    pub fn with_issuer(self, issuer: &'a Issuer) -> Self {
+        Registration { issuer: Some(issuer), ..self }
+    }
+
+    /// The store, read-only.
+    pub fn store(&self) -> &dyn RegistrationStore {
+        self.store
+    }
+
+    fn issuer(&self) -> Result<&'a Issuer, RegistrationError> {
+        self.issuer.ok_or(RegistrationError::Locked)
+    }
+
+    fn now(&self) -> (DateTime, i64) {
+        let now = self.clock.now();
+        (now, calendar::unix_seconds(&now))
+    }
+
+    /// Accept an application: check the applicant and both requests, route it.
+    pub fn submit(&mut self, form: &ApplicationForm, auth_csr: &[u8], sign_csr: &[u8]) -> Result<Receipt, RegistrationError> {
+        let (now, at) = self.now();
+        let applicant = applicant_of(form, Date::of(&now))?;
+        if form.storage == KeyStorage::Idcard && applicant.entity().is_some() {
+            return Err(RegistrationError::StorageNotAllowed);
+        }
+        let center = form.registration_center.trim();
+        if center.is_empty() || center.chars().count() > 128 || center.chars().any(char::is_control) {
+            return Err(RegistrationError::BadRequest("registration_center must be 1 to 128 printable characters".into()));
+        }
+        // The same checks issuance will make, now, so a bad request fails at once.
+        check_requests(self.store, auth_csr, sign_csr)?;
+        let needs_approval = applicant.entity().is_some_and(|e| e.role() != Role::Ceo);
+        let state = ApplicationState::Submitted.after(Transition::Route { needs_approval })?;
+        let secret = Base64UrlUnpadded::encode_string(&random_bytes::<24>());
+        let number = self.fresh_number()?;
+        let mut form = form.clone();
+        form.registration_center = center.to_string();
+        let record = ApplicationRecord {
+            number: number.clone(),
+            secret_hash: secret_hash(&secret),
+            state,
+            submitted_at: at,
+            updated_at: at,
+            center: form.registration_center.clone(),
+            storage: form.storage,
+            iin: applicant.iin().to_string(),
+            bin: applicant.entity().map(|e| e.bin().to_string()),
+            form: serde_json::to_string(&form).map_err(|e| RegistrationError::BadRequest(e.to_string()))?,
+            auth_csr: auth_csr.to_vec(),
+            sign_csr: sign_csr.to_vec(),
+            approved_by: None,
+            reject_reason: None,
+            pair_id: None,
+        };
+        let event = AuditEvent::new(Actor::Applicant(number.clone()), AuditAction::ApplicationSubmitted, &number, format!("state {state}"));
+        self.store.insert_application(&record, &event)?;
+        Ok(Receipt { number, secret, state })
+    }
+
+    fn fresh_number(&self) -> Result<String, RegistrationError> {
+        for _ in 0..16 {
+            let n = u64::from_be_bytes(random_bytes::<8>()) % 10_000_000_000_000_000;
+            let number = format!("{n:016}");
+            if self.store.application(&number)?.is_none() {
+                return Ok(number);
+            }
+        }
+        Err(RegistrationError::Conflict("no free application number".into()))
+    }
+
+    /// Record the expiry of every pending application older than
+    /// [`CONFIRMATION_DAYS`]; returns how many. A scheduled job: reads show such
+    /// applications as expired already.
+    pub fn expire_due(&mut self) -> Result<usize, RegistrationError> {
+        let (_, at) = self.now();
+        let mut n = 0;
+        for state in [ApplicationState::AwaitingHeadApproval, ApplicationState::AwaitingIdentity, ApplicationState::Submitted] {
+            for app in self.store.applications(Some(state), None)? {
+                if is_due(&app, at) && self.expire(&app)? {
+                    n += 1;
+                }
+            }
+        }
+        Ok(n)
+    }
+
+    fn expire(&mut self, app: &ApplicationRecord) -> Result<bool, RegistrationError> {
+        let (_, at) = self.now();
+        let to = app.state.after(Transition::Expire)?;
+        let change = ApplicationChange { state: to, at, approved_by: None, reject_reason: None };
+        let event = AuditEvent::new(Actor::System, AuditAction::ApplicationExpired, &app.number, format!("after {CONFIRMATION_DAYS} days"));
+        Ok(self.store.update_application(&app.number, app.state, &change, None, &event)? != Moved::Stale)
+    }
+
+    /// The application `number` as it stands now, for reading: one whose time is up
+    /// reads as expired, without writing.
+    fn read(&self, number: &str) -> Result<ApplicationRecord, RegistrationError> {
+        let mut app = self.store.application(number)?.ok_or(RegistrationError::NotFound)?;
+        if is_due(&app, self.now().1) {
+            app.state = ApplicationState::Expired;
+        }
+        Ok(app)
+    }
+
+    /// The application `number`, for changing: one whose time is up is expired first
+    /// (recorded), so the change is refused as expired.
+    fn current(&mut self, number: &str) -> Result<ApplicationRecord, RegistrationError> {
+        let app = self.store.application(number)?.ok_or(RegistrationError::NotFound)?;
+        if is_due(&app, self.now().1) {
+            self.expire(&app)?;
+            return self.store.application(number)?.ok_or(RegistrationError::NotFound);
+        }
+        Ok(app)
+    }
+
+    /// The applicant's view, given the number and the secret from the receipt.
+    pub fn status(&self, number: &str, secret: &str) -> Result<ApplicationView, RegistrationError> {
+        let app = self.authorized(number, secret)?;
+        self.view(&app)
+    }
+
+    fn authorized(&self, number: &str, secret: &str) -> Result<ApplicationRecord, RegistrationError> {
+        if number.len() > 32 || secret.len() > 128 {
+            return Err(RegistrationError::NotFound);
+        }
+        let app = self.read(number)?;
+        // Both sides are SHA-256 digests: comparing them leaks nothing about the secret.
+        if app.secret_hash != secret_hash(secret) {
+            return Err(RegistrationError::NotFound);
+        }
+        Ok(app)
+    }
+
+    /// An operator's (or the console's) view of any application.
+    pub fn show(&self, number: &str) -> Result<ApplicationView, RegistrationError> {
+        let app = self.read(number)?;
+        self.view(&app)
+    }
+
+    /// Applications in `state` (pending identity confirmation when `None`), of one
+    /// center if given, oldest first, each as it stands now.
+    pub fn list(&self, state: Option<ApplicationState>, center: Option<&str>) -> Result<Vec<ApplicationView>, RegistrationError> {
+        let state = state.unwrap_or(ApplicationState::AwaitingIdentity);
+        let at = self.now().1;
+        // Pending applications whose time is up read as expired: leave them out of
+        // their stored state, and add them to the expired.
+        let stored: Vec<ApplicationState> = match state {
+            ApplicationState::Expired => ApplicationState::ALL.into_iter().filter(|s| s.is_pending() || *s == state).collect(),
+            other => vec![other],
+        };
+        let mut apps = Vec::new();
+        for s in stored {
+            for mut app in self.store.applications(Some(s), center)? {
+                if is_due(&app, at) {
+                    app.state = ApplicationState::Expired;
+                }
+                if app.state == state {
+                    apps.push(app);
+                }
+            }
+        }
+        apps.sort_by(|a, b| (a.submitted_at, &a.number).cmp(&(b.submitted_at, &b.number)));
+        apps.iter().map(|a| self.view(a)).collect()
+    }
+
+    fn view(&self, app: &ApplicationRecord) -> Result<ApplicationView, RegistrationError> {
+        let form = form_of(app)?;
+        let certificates = match app.pair_id {
+            Some(id) => Some(self.pair_serials(id)?),
+            None => None,
+        };
+        let time = |secs: i64| calendar::from_unix_seconds(secs).map(|t| calendar::rfc3339(&t)).unwrap_or_default();
+        Ok(ApplicationView {
+            number: app.number.clone(),
+            state: app.state,
+            submitted_at: time(app.submitted_at),
+            expires_at: app.state.is_pending().then(|| time(app.submitted_at + CONFIRMATION_DAYS * DAY)),
+            registration_center: app.center.clone(),
+            storage: app.storage,
+            applicant: form,
+            approved_by: app.approved_by.clone(),
+            reject_reason: app.reject_reason.clone(),
+            certificates,
+        })
+    }
+
+    fn pair_serials(&self, pair_id: i64) -> Result<PairSerials, RegistrationError> {
+        let certs = self.store.pair(pair_id)?;
+        let find = |t: CertType| {
+            certs
+                .iter()
+                .find(|c| c.cert_type == t)
+                .map(|c| c.serial.clone())
+                .ok_or(StoreError::Corrupt { column: "pair_id", value: pair_id.to_string() })
+        };
+        Ok(PairSerials { auth: find(CertType::Auth)?, sign: find(CertType::Sign)? })
+    }
+
+    /// The issued pair of an application, for the applicant's download: AUTH, SIGN.
+    pub fn certificates(&self, number: &str, secret: &str) -> Result<(Certificate, Certificate), RegistrationError> {
+        let app = self.authorized(number, secret)?;
+        let pair_id = app.pair_id.ok_or_else(|| RegistrationError::NotIssued { number: app.number.clone(), state: app.state })?;
+        let serials = self.pair_serials(pair_id)?;
+        let load = |serial: &Serial| -> Result<Certificate, RegistrationError> {
+            Ok(self.store.certificate(serial)?.ok_or_else(|| RegistrationError::UnknownCertificate(serial.clone()))?.certificate()?)
+        };
+        Ok((load(&serials.auth)?, load(&serials.sign)?))
+    }
+
+    /// Check a signed request: the CMS signature, its time, that the signer's SIGN
+    /// certificate is ours and valid now, and that the request was not used before.
+    pub fn verify(&mut self, envelope: &Envelope) -> Result<Verified, RegistrationError> {
+        let (now, at) = self.now();
+        let bytes = b64("request", &envelope.request, MAX_REQUEST_BYTES)?;
+        let signature = b64("signature", &envelope.signature, cms::MAX_CMS_BYTES)?;
+        let signed = cms::verify_detached(&signature, &bytes)?;
+        let age = cms::age_seconds(&signed, now);
+        if !(-SIGNED_REQUEST_MAX_SKEW..=SIGNED_REQUEST_MAX_AGE).contains(&age) {
+            return Err(RegistrationError::Stale { signed: calendar::rfc3339(&signed.signing_time) });
+        }
+        let serial = Serial::of(&signed.certificate);
+        let record = self.store.certificate(&serial)?.ok_or(RegistrationError::UnknownSigner)?;
+        let ours = der::Encode::to_der(&signed.certificate).map(|d| d == record.der).unwrap_or(false);
+        if !ours || verify::verify_issued_by(&signed.certificate, self.issuing_ca).is_err() {
+            return Err(RegistrationError::UnknownSigner);
+        }
+        // Only our holders' signatures reach this table, so strangers cannot fill it.
+        if !self.store.consume_request(&Sha256::digest(&bytes).into(), at)? {
+            return Err(RegistrationError::Replay);
+        }
+        match record.status(at) {
+            Status::Valid => {}
+            other => return Err(RegistrationError::SignerNotValid { serial, status: other.as_str() }),
+        }
+        if record.cert_type != CertType::Sign {
+            return Err(RegistrationError::NotASignKey);
+        }
+        let request: SignedRequest =
+            serde_json::from_slice(&bytes).map_err(|e| RegistrationError::BadRequest(format!("the signed request is not valid: {e}")))?;
+        if request.nonce.len() < 16 || request.nonce.len() > 256 {
+            return Err(RegistrationError::BadRequest("the nonce must be 16 to 256 characters".into()));
+        }
+        Ok(Verified { request, signer: record, certificate: signed.certificate })
+    }
+
+    /// Check a signed request from an operator: [`Registration::verify`] plus the
+    /// operator role in the signer's certificate.
+    pub fn verify_operator(&mut self, envelope: &Envelope) -> Result<Verified, RegistrationError> {
+        let v = self.verify(envelope)?;
+        if !is_operator(&v.certificate) {
+            return Err(RegistrationError::Forbidden(
+                "the signer's certificate does not carry the operator role (1.2.398.3.3.4.2.3)".into(),
+            ));
+        }
+        Ok(v)
+    }
+
+    /// A head's signed approval of application `number`.
+    pub fn approve(&mut self, number: &str, envelope: &Envelope) -> Result<ApplicationView, RegistrationError> {
+        let v = self.verify(envelope)?;
+        let SignedAction::Approve { application } = &v.request.action else {
+            return Err(RegistrationError::BadRequest("this endpoint takes an approve request".into()));
+        };
+        same_application(number, application)?;
+        let app = self.current(application)?;
+        let to = app.state.after(Transition::Approve).map_err(|e| expired_or(&app, e))?;
+        let form = form_of(&app)?;
+        let Some((bin, role)) = &v.signer.holder.entity else {
+            return Err(RegistrationError::Forbidden("the approver's certificate is not a legal entity's".into()));
+        };
+        if Some(bin) != app.bin.as_ref() {
+            return Err(RegistrationError::Forbidden(format!("the approver represents BIN {bin}, not the applicant's entity")));
+        }
+        let allowed = match form.entity.as_ref().map(|e| e.role) {
+            Some(Role::Employee) => matches!(role, Role::Ceo | Role::Hr),
+            _ => *role == Role::Ceo,
+        };
+        if !allowed {
+            return Err(RegistrationError::Forbidden(format!(
+                "a {role} may not approve this application: the first head approves, and the HR officer approves employees"
+            )));
+        }
+        let (_, at) = self.now();
+        let change = ApplicationChange { state: to, at, approved_by: Some(v.signer.serial.clone()), reject_reason: None };
+        let event = AuditEvent::new(
+            Actor::Holder(v.signer.serial.to_string()),
+            AuditAction::ApplicationApproved,
+            &app.number,
+            format!("by {role}"),
+        );
+        self.apply_change(&app, &change, &event)?;
+        self.show(&app.number)
+    }
+
+    fn apply_change(&mut self, app: &ApplicationRecord, change: &ApplicationChange, event: &AuditEvent) -> Result<(), RegistrationError> {
+        match self.store.update_application(&app.number, app.state, change, None, event)? {
+            Moved::Done { .. } => Ok(()),
+            Moved::Stale => Err(RegistrationError::Conflict(app.number.clone())),
+        }
+    }
+
+    /// An operator confirmed the applicant's identity in person: issue the pair.
+    pub fn confirm(&mut self, number: &str, operator: Actor) -> Result<IssuedPair, RegistrationError> {
+        let app = self.current(number)?;
+        app.state.after(Transition::Confirm).map_err(|e| expired_or(&app, e))?;
+        let issuer = self.issuer()?;
+        let (now, at) = self.now();
+        let applicant = applicant_of(&form_of(&app)?, Date::of(&now))?;
+        let prepared = issuer.prepare_pair(self.store, &applicant, &app.auth_csr, &app.sign_csr, now)?;
+        let change = ApplicationChange { state: ApplicationState::Issued, at, approved_by: None, reject_reason: None };
+        let event = AuditEvent::new(operator, AuditAction::IdentityConfirmed, &app.number, prepared.describe());
+        match self.store.update_application(&app.number, app.state, &change, Some(prepared.record()), &event)? {
+            Moved::Done { pair_id: Some(id) } => Ok(prepared.recorded(id)),
+            _ => Err(RegistrationError::Conflict(app.number.clone())),
+        }
+    }
+
+    /// An operator rejected the application, with a reason for the applicant.
+    pub fn reject(&mut self, number: &str, reason: &str, operator: Actor) -> Result<ApplicationView, RegistrationError> {
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > 500 {
+            return Err(RegistrationError::BadRequest("give a reason of 1 to 500 characters: the applicant reads it".into()));
+        }
+        let app = self.current(number)?;
+        let to = app.state.after(Transition::Reject).map_err(|e| expired_or(&app, e))?;
+        let (_, at) = self.now();
+        let change = ApplicationChange { state: to, at, approved_by: None, reject_reason: Some(reason.to_string()) };
+        let event = AuditEvent::new(operator, AuditAction::ApplicationRejected, &app.number, reason);
+        self.apply_change(&app, &change, &event)?;
+        self.show(number)
+    }
+
+    /// Renew the signer's pair: new certificates from new requests, the old pair
+    /// revoked as superseded in the same transaction.
+    pub fn renew(&mut self, envelope: &Envelope) -> Result<IssuedPair, RegistrationError> {
+        let v = self.verify(envelope)?;
+        let SignedAction::Renew { auth_csr, sign_csr } = &v.request.action else {
+            return Err(RegistrationError::BadRequest("this endpoint takes a renew request".into()));
+        };
+        let info = CertificateInfo::of(&v.certificate);
+        if info.identification != Some(IdentificationMethod::InPerson) {
+            return Err(RegistrationError::NotRenewable(
+                "the identity behind this certificate was not proven in person; apply again and visit a registration center".into(),
+            ));
+        }
+        let issuer = self.issuer()?;
+        let (now, _) = self.now();
+        let applicant = renewal_applicant(&info, &v.signer, Date::of(&now))?;
+        let prepared =
+            issuer.prepare_pair(self.store, &applicant, &csr_bytes("auth_csr", auth_csr)?, &csr_bytes("sign_csr", sign_csr)?, now)?;
+        let event = AuditEvent::new(
+            Actor::Holder(v.signer.serial.to_string()),
+            AuditAction::PairRenewed,
+            v.signer.serial.to_string(),
+            format!("{}; old pair {} superseded", prepared.describe(), v.signer.pair_id),
+        );
+        let pair_id = self.store.renew_pair(prepared.record(), v.signer.pair_id, &event)?;
+        Ok(prepared.recorded(pair_id))
+    }
+
+    /// The holder revokes their own pair with a signed request. Returns the serials revoked.
+    pub fn revoke_own(&mut self, envelope: &Envelope) -> Result<Vec<Serial>, RegistrationError> {
+        let v = self.verify(envelope)?;
+        let SignedAction::Revoke { reason } = &v.request.action else {
+            return Err(RegistrationError::BadRequest("this endpoint takes a revoke request".into()));
+        };
+        let reason: RevocationReason = reason.parse()?;
+        if reason.is_authority_only() {
+            return Err(RegistrationError::Forbidden(format!("{reason} is for the authority to declare, not the holder")));
+        }
+        let (_, at) = self.now();
+        // Both certificates, including one on hold: a hold becomes the final revocation.
+        let on_hold_or_valid = |c: &CertificateRecord| c.revocation.is_none_or(|r| r.reason == RevocationReason::CertificateHold);
+        let serials: Vec<Serial> = self.store.pair(v.signer.pair_id)?.into_iter().filter(on_hold_or_valid).map(|c| c.serial).collect();
+        let listed = serials.iter().map(Serial::as_str).collect::<Vec<_>>().join(",");
+        let event = AuditEvent::new(Actor::Holder(v.signer.serial.to_string()), AuditAction::CertificateRevoked, listed, reason.as_str());
+        if self.store.revoke(&serials, Revocation::new(at, reason), &event)? != serials.len() {
+            return Err(RegistrationError::Conflict(v.signer.serial.to_string()));
+        }
+        Ok(serials)
+    }
+
+    /// An operator revokes one certificate (on a written request, or by the CA's decision).
+    pub fn revoke(&mut self, serial: &Serial, reason: RevocationReason, operator: Actor) -> Result<(), RegistrationError> {
+        self.revoke_since(serial, reason, None, operator)
+    }
+
+    /// An operator revokes one certificate whose key is known or suspected to be
+    /// compromised since `invalid_since` (Unix seconds; the CRL's invalidity date).
+    pub fn revoke_since(
+        &mut self,
+        serial: &Serial,
+        reason: RevocationReason,
+        invalid_since: Option<i64>,
+        operator: Actor,
+    ) -> Result<(), RegistrationError> {
+        let record = self.store.certificate(serial)?.ok_or_else(|| RegistrationError::UnknownCertificate(serial.clone()))?;
+        match record.revocation {
+            Some(r) if r.reason != RevocationReason::CertificateHold || reason == RevocationReason::CertificateHold => {
+                return Err(RegistrationError::AlreadyRevoked(serial.clone()));
+            }
+            _ => {}
+        }
+        let (_, at) = self.now();
+        if invalid_since.is_some_and(|t| t > at) {
+            return Err(RegistrationError::BadRequest("the invalidity date is in the future".into()));
+        }
+        let event = AuditEvent::new(operator, AuditAction::CertificateRevoked, serial.to_string(), reason.as_str());
+        let revocation = Revocation { at, reason, invalid_since };
+        if self.store.revoke(std::slice::from_ref(serial), revocation, &event)? != 1 {
+            return Err(RegistrationError::AlreadyRevoked(serial.clone()));
+        }
+        Ok(())
+    }
+
+    /// Lift a certificateHold.
+    pub fn unhold(&mut self, serial: &Serial, operator: Actor) -> Result<(), RegistrationError> {
+        self.store.certificate(serial)?.ok_or_else(|| RegistrationError::UnknownCertificate(serial.clone()))?;
+        let (_, at) = self.now();
+        let event = AuditEvent::new(operator, AuditAction::HoldLifted, serial.to_string(), "");
+        if !self.store.unhold(serial, at, &event)? {
+            return Err(RegistrationError::NotOnHold(serial.clone()));
+        }
+        Ok(())
+    }
+}
+
+fn expired_or(app: &ApplicationRecord, e: crate::model::IllegalTransition) -> RegistrationError {
+    if app.state == ApplicationState::Expired {
+        RegistrationError::Expired(app.number.clone())
+    } else {
+        e.into()
+    }
+}
+
+/// Check a pair's requests with the issuer's rules, with or without an issuer at
+/// hand: submission happens on a locked server too.
+fn check_requests(certs: &dyn CertificateStore, auth_csr: &[u8], sign_csr: &[u8]) -> Result<(), RegistrationError> {
+    crate::issuer::check_requests(certs, auth_csr, sign_csr)?;
+    Ok(())
+}
+
+/// Check that a signed request names the application the URL names.
+pub fn same_application(path: &str, signed: &str) -> Result<(), RegistrationError> {
+    if path != signed {
+        return Err(RegistrationError::BadRequest(format!("the signed request names application {signed}, the URL {path}")));
+    }
+    Ok(())
+}
+
+/// The applicant a certificate was issued to, for its renewal: same person, same
+/// entity and role, same staff role, identity proven in person.
+fn renewal_applicant(info: &CertificateInfo, record: &CertificateRecord, today: Date) -> Result<Applicant, RegistrationError> {
+    let o = &info.owner;
+    let missing = |what: &str| RegistrationError::NotRenewable(format!("the certificate has no {what}"));
+    let person = PersonName::new(
+        o.surname.as_deref().ok_or_else(|| missing("surname"))?,
+        o.name.as_deref().ok_or_else(|| missing("name"))?,
+        o.patronymic.as_deref(),
+    )?;
+    let entity = match &record.holder.entity {
+        Some((bin, role)) => Some(LegalEntity::new(bin, o.organization.as_deref().ok_or_else(|| missing("organization"))?, *role)?),
+        None => None,
+    };
+    let applicant = Applicant::new(&record.holder.iin, person, o.email.as_deref(), entity, IdentificationMethod::InPerson, today)?;
+    let staff = info.roles.iter().find_map(|r| match r {
+        crate::model::AnyRole::Staff(s) => Some(*s),
+        crate::model::AnyRole::Entity(_) => None,
+    });
+    Ok(match staff {
+        Some(s) => applicant.with_staff_role(s),
+        None => applicant,
+    })
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    b
+}
+
+/// Whether a certificate carries the operator role (for callers that hold one).
+pub fn is_operator(cert: &Certificate) -> bool {
+    CertificateInfo::of(cert).roles.contains(&crate::model::AnyRole::Staff(StaffRole::Operator))
+}
+
+/// Parse a certificate given as PEM or DER.
+pub fn certificate_from(bytes: &[u8]) -> Result<Certificate, RegistrationError> {
+    let parsed = if bytes.starts_with(b"-----BEGIN") { der::DecodePem::from_pem(bytes) } else { Certificate::from_der(bytes) };
+    parsed.map_err(|e| RegistrationError::BadRequest(format!("not a certificate: {e}")))
+}

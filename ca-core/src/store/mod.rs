@@ -1,0 +1,378 @@
+//! The authority's records behind narrow traits, one per concern, so each part
+//! takes only what it uses: [`CertificateStore`] (issued certificates and their
+//! status), [`ApplicationStore`] (applications and the signed-request replay table),
+//! [`StatusStore`] (CRLs and the status log that feeds deltas and OCSP) and
+//! [`AuditStore`]. [`SqliteStore`] implements them all; [`StorePool`] hands out
+//! connections so no part waits for another's lock.
+//!
+//! No business rules here: only records and transactions. Storage knows the
+//! domain's plain types ([`crate::model`]) and nothing of the parts that use it.
+//! A pair is recorded only as a [`NewPair`], which only the issuer makes, after
+//! the profile's lint passed and both certificates were signed.
+
+mod pool;
+mod sqlite;
+
+pub use pool::{Pooled, StorePool};
+pub use sqlite::SqliteStore;
+
+use crate::audit::{AuditBreak, AuditEvent};
+use crate::model::{ApplicationState, CertType, KeyStorage, RevocationReason, Role, Serial, SubjectKind};
+use thiserror::Error;
+
+/// Database failures.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// SQLite reported an error.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The database was written by a newer version of this software.
+    #[error("the database schema is version {found}, newer than this program's {supported}: upgrade the program")]
+    TooNew {
+        /// The schema version found.
+        found: i64,
+        /// The newest this program knows.
+        supported: i64,
+    },
+    /// A stored value that this program does not understand.
+    #[error("the database holds an invalid value in {column}: {value:?}")]
+    Corrupt {
+        /// Where.
+        column: &'static str,
+        /// What.
+        value: String,
+    },
+}
+
+/// One certificate about to be recorded, made by the issuer from a certificate it
+/// signed: not constructible outside this crate.
+#[derive(Clone, Debug)]
+pub struct NewCertificate {
+    pub(crate) serial: Serial,
+    pub(crate) cert_type: CertType,
+    pub(crate) common_name: String,
+    pub(crate) not_before: i64,
+    pub(crate) not_after: i64,
+    pub(crate) key_id: String,
+    pub(crate) key_fingerprint: [u8; 32],
+    pub(crate) der: Vec<u8>,
+}
+
+impl NewCertificate {
+    /// Its serial.
+    pub fn serial(&self) -> &Serial {
+        &self.serial
+    }
+}
+
+/// The holder of a pair, as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Holder {
+    /// Individual or legal entity.
+    pub kind: SubjectKind,
+    /// IIN of the person.
+    pub iin: String,
+    /// BIN and role, for a legal entity's representative.
+    pub entity: Option<(String, Role)>,
+}
+
+/// A linted, signed pair about to be recorded. Only the issuer makes one
+/// (`crate::issuer`), so nothing reaches the database without the profile's lint:
+///
+/// ```compile_fail
+/// // Outside the crate a NewPair cannot be built by hand.
+/// let p = ca_core::store::NewPair { holder: todo!(), issued_at: 0, auth: todo!(), sign: todo!() };
+/// ```
+#[derive(Clone, Debug)]
+pub struct NewPair {
+    pub(crate) holder: Holder,
+    pub(crate) issued_at: i64,
+    pub(crate) auth: NewCertificate,
+    pub(crate) sign: NewCertificate,
+}
+
+impl NewPair {
+    /// The AUTH certificate's record.
+    pub fn auth(&self) -> &NewCertificate {
+        &self.auth
+    }
+    /// The SIGN certificate's record.
+    pub fn sign(&self) -> &NewCertificate {
+        &self.sign
+    }
+}
+
+/// A revocation as recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Revocation {
+    /// When, Unix seconds.
+    pub at: i64,
+    /// Why.
+    pub reason: RevocationReason,
+    /// Since when the key is known or suspected to be compromised, if known
+    /// (the CRL entry's invalidity date, RFC 5280 §5.3.2).
+    pub invalid_since: Option<i64>,
+}
+
+impl Revocation {
+    /// A revocation at `at` for `reason`, with no invalidity date.
+    pub fn new(at: i64, reason: RevocationReason) -> Self {
+        Revocation { at, reason, invalid_since: None }
+    }
+}
+
+/// One certificate whose status a CRL reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CrlRow {
+    /// Serial number.
+    pub serial: Serial,
+    /// Its revocation, or `None` when a hold was lifted (a delta's removeFromCRL).
+    pub revocation: Option<Revocation>,
+    /// When its status last changed, Unix seconds.
+    pub changed_at: i64,
+}
+
+/// A CRL as recorded, before or after it is signed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CrlRecord {
+    /// The CRL number (shared by full and delta CRLs).
+    pub number: u64,
+    /// For a delta CRL, the number of its base full CRL.
+    pub base_number: Option<u64>,
+    /// The status log position the CRL reflects.
+    pub status_seq: i64,
+    /// thisUpdate, Unix seconds.
+    pub this_update: i64,
+    /// nextUpdate, Unix seconds.
+    pub next_update: i64,
+}
+
+/// A stored certificate.
+#[derive(Clone, Debug)]
+pub struct CertificateRecord {
+    /// Serial number.
+    pub serial: Serial,
+    /// The pair it belongs to.
+    pub pair_id: i64,
+    /// AUTH or SIGN.
+    pub cert_type: CertType,
+    /// Whom it is for.
+    pub holder: Holder,
+    /// The subject's common name.
+    pub common_name: String,
+    /// Validity start, Unix seconds.
+    pub not_before: i64,
+    /// Validity end, Unix seconds.
+    pub not_after: i64,
+    /// Subject key identifier, lowercase hex.
+    pub key_id: String,
+    /// The certificate.
+    pub der: Vec<u8>,
+    /// Set once revoked.
+    pub revocation: Option<Revocation>,
+}
+
+/// Where a certificate stands at a given moment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Not yet valid (issued with a future start).
+    NotYetValid,
+    /// Within its validity and not revoked.
+    Valid,
+    /// Past its validity, never revoked.
+    Expired,
+    /// Revoked.
+    Revoked(Revocation),
+}
+
+impl Status {
+    /// The name used by `ca list --status` and in JSON.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::NotYetValid => "not_yet_valid",
+            Status::Valid => "valid",
+            Status::Expired => "expired",
+            Status::Revoked(_) => "revoked",
+        }
+    }
+}
+
+impl CertificateRecord {
+    /// The certificate's status at `now` (Unix seconds).
+    pub fn status(&self, now: i64) -> Status {
+        match self.revocation {
+            Some(r) => Status::Revoked(r),
+            None if now < self.not_before => Status::NotYetValid,
+            None if now >= self.not_after => Status::Expired,
+            None => Status::Valid,
+        }
+    }
+
+    /// The certificate itself, decoded.
+    pub fn certificate(&self) -> Result<x509_cert::Certificate, StoreError> {
+        der::Decode::from_der(&self.der)
+            .map_err(|e: der::Error| StoreError::Corrupt { column: "der", value: format!("{}: {e}", self.serial) })
+    }
+}
+
+/// Which certificates `list` returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusFilter {
+    /// Valid now.
+    Valid,
+    /// Revoked.
+    Revoked,
+    /// Expired without revocation.
+    Expired,
+}
+
+/// Criteria for [`CertificateStore::list`].
+#[derive(Clone, Debug, Default)]
+pub struct ListFilter {
+    /// Only this IIN.
+    pub iin: Option<String>,
+    /// Only this BIN.
+    pub bin: Option<String>,
+    /// Only this status, judged at `now`.
+    pub status: Option<StatusFilter>,
+    /// The moment status is judged at, Unix seconds.
+    pub now: i64,
+}
+
+/// Issued certificates and their revocation.
+pub trait CertificateStore {
+    /// Whether a serial number is already taken.
+    fn serial_exists(&self, serial: &Serial) -> Result<bool, StoreError>;
+    /// The serial of a certificate already issued for this key, if any.
+    fn serial_for_key(&self, fingerprint: &[u8; 32]) -> Result<Option<Serial>, StoreError>;
+    /// One certificate by serial.
+    fn certificate(&self, serial: &Serial) -> Result<Option<CertificateRecord>, StoreError>;
+    /// The certificates of one pair.
+    fn pair(&self, pair_id: i64) -> Result<Vec<CertificateRecord>, StoreError>;
+    /// Certificates matching `filter`, newest first.
+    fn list(&self, filter: &ListFilter) -> Result<Vec<CertificateRecord>, StoreError>;
+    /// How many certificates are stored.
+    fn count(&self) -> Result<u64, StoreError>;
+    /// Record a pair: both certificates or, on any failure, neither. Returns the pair id.
+    fn insert_pair(&mut self, pair: &NewPair, event: &AuditEvent) -> Result<i64, StoreError>;
+    /// Record a renewed pair and revoke the still-unrevoked certificates of `old_pair`
+    /// as superseded, in one transaction. Returns the new pair id.
+    fn renew_pair(&mut self, pair: &NewPair, old_pair: i64, event: &AuditEvent) -> Result<i64, StoreError>;
+    /// Revoke `serials` as `revocation` says: those not revoked, or on hold (a hold
+    /// may become a final revocation). Returns how many changed; all or none.
+    fn revoke(&mut self, serials: &[Serial], revocation: Revocation, event: &AuditEvent) -> Result<usize, StoreError>;
+    /// Lift a certificateHold. Returns whether the certificate was on hold.
+    fn unhold(&mut self, serial: &Serial, at: i64, event: &AuditEvent) -> Result<bool, StoreError>;
+}
+
+/// An application as stored. The form is the applicant's data as JSON, kept as
+/// submitted; the registration authority owns its meaning.
+#[derive(Clone, Debug)]
+pub struct ApplicationRecord {
+    /// The application number the applicant quotes.
+    pub number: String,
+    /// SHA-256 of the applicant's status secret.
+    pub secret_hash: Vec<u8>,
+    /// Where it stands, as last written.
+    pub state: ApplicationState,
+    /// When it arrived, Unix seconds.
+    pub submitted_at: i64,
+    /// Last change, Unix seconds.
+    pub updated_at: i64,
+    /// The registration center chosen.
+    pub center: String,
+    /// Where the keys live.
+    pub storage: KeyStorage,
+    /// The applicant's IIN.
+    pub iin: String,
+    /// The entity's BIN, for a legal entity's representative.
+    pub bin: Option<String>,
+    /// The applicant's data, JSON.
+    pub form: String,
+    /// The AUTH request, DER.
+    pub auth_csr: Vec<u8>,
+    /// The SIGN request, DER.
+    pub sign_csr: Vec<u8>,
+    /// Serial of the head's certificate that approved it.
+    pub approved_by: Option<Serial>,
+    /// Why it was rejected.
+    pub reject_reason: Option<String>,
+    /// The pair issued for it.
+    pub pair_id: Option<i64>,
+}
+
+/// A change of an application's state and what comes with it.
+#[derive(Clone, Debug)]
+pub struct ApplicationChange {
+    /// The new state.
+    pub state: ApplicationState,
+    /// When, Unix seconds.
+    pub at: i64,
+    /// Set the approver.
+    pub approved_by: Option<Serial>,
+    /// Set the rejection reason.
+    pub reject_reason: Option<String>,
+}
+
+/// What [`ApplicationStore::update_application`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Moved {
+    /// The application moved; the pair recorded with it, if any.
+    Done {
+        /// The new pair's id.
+        pair_id: Option<i64>,
+    },
+    /// It was no longer in the expected state; nothing changed.
+    Stale,
+}
+
+/// Applications, and the table of signed requests already used.
+pub trait ApplicationStore {
+    /// Record a new application.
+    fn insert_application(&mut self, app: &ApplicationRecord, event: &AuditEvent) -> Result<(), StoreError>;
+    /// One application by number.
+    fn application(&self, number: &str) -> Result<Option<ApplicationRecord>, StoreError>;
+    /// Applications in `state` (any when `None`), of one registration center if given, oldest first.
+    fn applications(&self, state: Option<ApplicationState>, center: Option<&str>) -> Result<Vec<ApplicationRecord>, StoreError>;
+    /// Move an application from `from` to `change.state`, only if it is still in
+    /// `from` (else `Stale`, nothing changed). With `pair`, the pair is recorded in
+    /// the same transaction and linked.
+    fn update_application(
+        &mut self,
+        number: &str,
+        from: ApplicationState,
+        change: &ApplicationChange,
+        pair: Option<&NewPair>,
+        event: &AuditEvent,
+    ) -> Result<Moved, StoreError>;
+    /// Record a signed request's digest; `false` if it was seen before (a replay).
+    fn consume_request(&mut self, digest: &[u8; 32], at: i64) -> Result<bool, StoreError>;
+}
+
+/// Revocation status for relying parties: CRL records and the status log.
+pub trait StatusStore {
+    /// The certificates a CRL lists, from one consistent snapshot, in serial order:
+    /// every revoked one (`since == None`, a full CRL), or every one whose status
+    /// changed after status log position `since` (a delta CRL). Returns the status
+    /// log position the snapshot reflects.
+    fn crl_rows(&self, since: Option<i64>, visit: &mut dyn FnMut(CrlRow)) -> Result<i64, StoreError>;
+    /// Allocate the next CRL number for `crl` (its `number` is ignored) and record
+    /// it durably before anything is signed with it.
+    fn record_crl(&mut self, crl: &CrlRecord) -> Result<u64, StoreError>;
+    /// The newest full (`delta == false`) or delta CRL recorded.
+    fn latest_crl(&self, delta: bool) -> Result<Option<CrlRecord>, StoreError>;
+    /// The newest status log position.
+    fn status_seq(&self) -> Result<i64, StoreError>;
+    /// Just the revocation state of one certificate (the OCSP hot path): `None` if
+    /// no such serial was issued, `Some(None)` if it is not revoked.
+    fn revocation_of(&self, serial: &Serial) -> Result<Option<Option<Revocation>>, StoreError>;
+    /// Serials whose status changed after log position `after`, at most `limit`,
+    /// with the position of the last one returned.
+    fn status_changes(&self, after: i64, limit: u32) -> Result<(Vec<Serial>, i64), StoreError>;
+}
+
+/// The audit log, read back.
+pub trait AuditStore {
+    /// Check the audit log's hash chain; the number of records, or where it breaks.
+    fn verify_audit(&self) -> Result<Result<i64, AuditBreak>, StoreError>;
+}
