@@ -32,10 +32,15 @@ cargo build --release --workspace --locked
 log "running the test suite"
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
-# --all-targets: unit, integration and binary tests; no doc-test runs of zero tests.
+# --all-targets: unit, integration and binary tests; then ca-core's doc tests (its
+# examples, and the compile-fail proofs that illegal values cannot be built).
 set +e
 cargo test --release --workspace --locked --all-targets 2>&1 | tee "$results"
 test_status=${PIPESTATUS[0]}
+if [ "$test_status" -eq 0 ]; then
+    cargo test --release --locked -p ca-core --doc 2>&1 | tee -a "$results"
+    test_status=${PIPESTATUS[0]}
+fi
 set -e
 sum() { grep -o "[0-9]* $1" "$results" | awk '{ n += $1 } END { print n + 0 }'; }
 passed=$(sum passed)
@@ -43,6 +48,18 @@ failed=$(sum failed)
 if [ "$test_status" -ne 0 ]; then
     echo "tests: $passed passed, $failed failed"
     exit "$test_status"
+fi
+
+# --- the module graph of ca-core has no cycle ---------------------------------
+# The developers' checker sits beside the repository when it is there; a user's
+# clone without it skips this check.
+if [ -x ../shared/tools/module-cycles ]; then
+    log "module cycles in ca-core"
+    if ../shared/tools/module-cycles ca-core/src; then passed=$((passed + 1)); else failed=$((failed + 1)); test_status=1; fi
+fi
+if [ "$test_status" -ne 0 ]; then
+    echo "tests: $passed passed, $failed failed"
+    exit 1
 fi
 
 # --- the README's first command on a scratch directory ------------------------
