@@ -50,12 +50,20 @@ if [ "$test_status" -ne 0 ]; then
     exit "$test_status"
 fi
 
-# --- the module graph of ca-core has no cycle ---------------------------------
-# The developers' checker sits beside the repository when it is there; a user's
-# clone without it skips this check.
+# --- architecture checks ------------------------------------------------------
+check() { # NAME COMMAND...: one more passed or failed test
+    log "$1"
+    shift
+    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); test_status=1; fi
+}
+no_sqlite() { ! cargo tree --locked -p ca-core --no-default-features -e normal | grep -q rusqlite; }
+check "ca-core for relying parties builds without the authority feature" \
+    cargo build --release --locked -p ca-core --no-default-features
+check "ca-core for relying parties pulls in no SQLite" no_sqlite
+# The developers' module-cycle checker sits beside the repository when it is
+# there; a user's clone without it skips this check.
 if [ -x ../shared/tools/module-cycles ]; then
-    log "module cycles in ca-core"
-    if ../shared/tools/module-cycles ca-core/src; then passed=$((passed + 1)); else failed=$((failed + 1)); test_status=1; fi
+    check "module cycles in ca-core" ../shared/tools/module-cycles ca-core/src
 fi
 if [ "$test_status" -ne 0 ]; then
     echo "tests: $passed passed, $failed failed"

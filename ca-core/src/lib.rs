@@ -28,7 +28,10 @@
 //!   the server and its clients.
 //! - [`authority`]: the authority on disk — layout, `init`, and the parts as peers.
 //!
-//! The parts and their boundaries are described in the repository's ARCHITECTURE.md.
+//! The authority's parts are behind the `authority` feature (on by default): a
+//! relying party that depends on `ca-core` with `default-features = false` gets the
+//! first group without SQLite or key generation. The parts and their boundaries are
+//! described in the repository's ARCHITECTURE.md.
 //!
 //! Owner of a certificate:
 //! ```
@@ -43,20 +46,25 @@
 #![warn(missing_docs)]
 
 pub mod api;
+#[cfg(feature = "authority")]
 pub mod audit;
+#[cfg(feature = "authority")]
 pub mod authority;
 pub mod calendar;
 pub mod cms;
 pub mod crl;
 pub mod csr;
 pub mod identity;
+#[cfg(feature = "authority")]
 pub mod issuer;
 pub mod model;
 pub mod oid;
 pub mod pkcs12;
 pub mod profile;
+#[cfg(feature = "authority")]
 pub mod registration;
 pub mod signing;
+#[cfg(feature = "authority")]
 pub mod store;
 pub mod verify;
 
@@ -67,5 +75,5 @@ pub use der;
 /// The X.509 crate this library takes and returns types of.
 pub use x509_cert;
 
-#[cfg(test)]
+#[cfg(all(test, feature = "authority"))]
 mod testing;

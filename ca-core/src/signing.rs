@@ -11,7 +11,7 @@ use aws_lc_rs::signature::{KeyPair, RsaKeyPair, RSA_PKCS1_SHA256};
 use der::asn1::{Any, BitString};
 use der::{Decode, Encode};
 use pkcs8::pkcs5::pbes2;
-use pkcs8::{EncodePrivateKey, EncryptedPrivateKeyInfo, PrivateKeyInfo};
+use pkcs8::{EncryptedPrivateKeyInfo, PrivateKeyInfo};
 use rand::RngCore;
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use std::fmt;
@@ -193,10 +193,11 @@ impl Signer for RsaSigner {
 }
 
 /// A new RSA private key as unencrypted PKCS#8 DER, wiped when dropped.
+#[cfg(feature = "authority")]
 pub fn generate_rsa_pkcs8(bits: usize) -> Result<Zeroizing<Vec<u8>>, SigningError> {
     let fail = |reason: String| SigningError::KeyGeneration { bits, reason };
     let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, bits).map_err(|e| fail(e.to_string()))?;
-    let doc = key.to_pkcs8_der().map_err(|e| fail(e.to_string()))?;
+    let doc = pkcs8::EncodePrivateKey::to_pkcs8_der(&key).map_err(|e| fail(e.to_string()))?;
     Ok(Zeroizing::new(doc.as_bytes().to_vec()))
 }
 

@@ -20,7 +20,7 @@ use ca_core::crl::CrlKind;
 use ca_core::model::Serial;
 use ca_core::profile;
 use ca_core::store::{StatusStore, StorePool};
-use ocsp::{CertState, Freshness, Responder, StatusSource};
+use ocsp::{CertState, Freshness, Responder, StatusSource, StatusUnavailable};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -56,9 +56,10 @@ impl StatusService {
 pub struct DbStatus(pub Arc<StorePool>);
 
 impl StatusSource for DbStatus {
-    fn status(&self, serial: &[u8]) -> Result<CertState, String> {
-        let store = self.0.get().map_err(|e| e.to_string())?;
-        Ok(match store.revocation_of(&Serial::from_der_bytes(serial)).map_err(|e| e.to_string())? {
+    fn status(&self, serial: &[u8]) -> Result<CertState, StatusUnavailable> {
+        let unavailable = |e| StatusUnavailable(Box::new(e));
+        let store = self.0.get().map_err(unavailable)?;
+        Ok(match store.revocation_of(&Serial::from_der_bytes(serial)).map_err(unavailable)? {
             None => CertState::Unknown,
             Some(Some(rev)) => CertState::Revoked { at: rev.at, reason: rev.reason },
             Some(None) => CertState::Good,

@@ -15,7 +15,7 @@ mod read;
 mod responder;
 
 pub use read::{read_response, ResponseInfo, SingleInfo};
-pub use responder::{Answer, CertState, Freshness, Responder, StatusSource, MAX_CERT_IDS, MAX_NONCE, MAX_REQUEST_BYTES};
+pub use responder::{Answer, CertState, Freshness, Responder, StatusSource, StatusUnavailable, MAX_CERT_IDS, MAX_NONCE, MAX_REQUEST_BYTES};
 
 use der::asn1::ObjectIdentifier as Oid;
 use thiserror::Error;

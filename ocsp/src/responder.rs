@@ -44,11 +44,16 @@ pub enum CertState {
     Unknown,
 }
 
+/// The status could not be learnt (the database failed): the answer is
+/// `internalError`, never a guess.
+#[derive(Debug, thiserror::Error)]
+#[error("certificate status unavailable: {0}")]
+pub struct StatusUnavailable(#[source] pub Box<dyn std::error::Error + Send + Sync>);
+
 /// Where the responder learns statuses (the CA database in the server).
 pub trait StatusSource: Send + Sync {
     /// The status of the certificate with this serial (DER INTEGER content bytes).
-    /// An error makes the response `internalError`, never a guess.
-    fn status(&self, serial: &[u8]) -> Result<CertState, String>;
+    fn status(&self, serial: &[u8]) -> Result<CertState, StatusUnavailable>;
 }
 
 /// How an answer may be cached by HTTP caches (RFC 5019 §6).

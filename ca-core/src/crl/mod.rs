@@ -1,0 +1,238 @@
+//! Full and delta CRLs (RFC 5280 §5), and reading anyone's CRL.
+//!
+//! A revocation never triggers a full rebuild: full CRLs are issued on a schedule,
+//! delta CRLs (everything that changed since their base full CRL, including lifted
+//! holds as `removeFromCRL`) often. CRL numbers come from the database and are
+//! recorded before the CRL is signed, so they never go backwards.
+//!
+//! Memory stays bounded for a million entries: the entries are encoded straight
+//! from the database rows into the one buffer that is signed and written, with
+//! room left in front for the headers whose lengths are known only at the end.
+//! Nothing else holds the entries.
+
+use crate::calendar;
+use crate::model::RevocationReason;
+use crate::oid;
+use crate::profile::ProfileError;
+use crate::signing::SigningError;
+#[cfg(feature = "authority")]
+use crate::store::StoreError;
+use crate::verify::{self, SignatureError};
+use der::{Decode, Encode};
+use serde::Serialize;
+use thiserror::Error;
+use x509_cert::crl::CertificateList;
+use x509_cert::Certificate;
+
+#[cfg(feature = "authority")]
+mod issue;
+#[cfg(feature = "authority")]
+pub use issue::{issue, issue_empty, CrlIssuer, IssuedCrl};
+
+/// The CRL reason code for an entry leaving the CRL (a lifted hold), delta CRLs only.
+const REMOVE_FROM_CRL: u8 = 8;
+
+/// Which CRL to issue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CrlKind {
+    /// Every revoked certificate.
+    Full,
+    /// What changed since the newest full CRL.
+    Delta,
+}
+
+impl CrlKind {
+    /// `full` or `delta`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CrlKind::Full => "full",
+            CrlKind::Delta => "delta",
+        }
+    }
+}
+
+/// Why a CRL was not issued or not read. Nothing is published when one is returned.
+#[derive(Debug, Error)]
+pub enum CrlError {
+    /// The database.
+    #[error(transparent)]
+    #[cfg(feature = "authority")]
+    Store(#[from] StoreError),
+    /// A delta CRL needs a base.
+    #[error("no full CRL has been issued yet: issue a full CRL before a delta CRL")]
+    NoBase,
+    /// Encoding failed (a value out of range).
+    #[error("cannot encode the CRL: {0}")]
+    Encoding(String),
+    /// Signing failed.
+    #[error(transparent)]
+    Signing(#[from] SigningError),
+    /// The profile refused a value.
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    /// The bytes are not a CRL.
+    #[error("not a CRL: {0}")]
+    Malformed(String),
+    /// The signature does not verify under the given issuer.
+    #[error("the CRL's signature does not verify under the given issuer: {0}")]
+    Signature(#[from] SignatureError),
+}
+
+impl From<der::Error> for CrlError {
+    fn from(e: der::Error) -> Self {
+        CrlError::Encoding(e.to_string())
+    }
+}
+
+/// Append a DER tag and length (shortest form) to `buf`: the hand-written encoders
+/// (CRL entries here, OCSP responses in the `ocsp` crate) use it.
+pub fn push_header(buf: &mut Vec<u8>, tag: u8, len: usize) {
+    buf.push(tag);
+    if len < 0x80 {
+        buf.push(len as u8);
+    } else {
+        let bytes = (len as u64).to_be_bytes();
+        let skip = bytes.iter().take_while(|b| **b == 0).count();
+        buf.push(0x80 | (8 - skip) as u8);
+        buf.extend_from_slice(&bytes[skip..]);
+    }
+}
+
+/// One entry of a CRL as read.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct EntryInfo {
+    /// Serial number, lowercase hex.
+    pub serial: String,
+    /// Revocation date, RFC 3339.
+    pub revoked_at: String,
+    /// Reason (RFC 5280 name), `removeFromCRL` in a delta, `null` when absent.
+    pub reason: Option<String>,
+    /// Invalidity date, RFC 3339, when given.
+    pub invalidity_date: Option<String>,
+}
+
+/// A CRL as read: ours or anyone's.
+#[derive(Clone, Debug, Serialize)]
+pub struct CrlInfo {
+    /// Always `crl`.
+    pub kind: &'static str,
+    /// Issuer DN.
+    pub issuer: String,
+    /// thisUpdate, RFC 3339.
+    pub this_update: String,
+    /// nextUpdate, RFC 3339, if any.
+    pub next_update: Option<String>,
+    /// CRL number, decimal, if any.
+    pub number: Option<String>,
+    /// For a delta CRL, the base CRL number.
+    pub delta_base: Option<String>,
+    /// Signature algorithm.
+    pub signature_algorithm: String,
+    /// Number of entries.
+    pub entry_count: usize,
+    /// The entries.
+    pub entries: Vec<EntryInfo>,
+}
+
+fn time_string(t: &x509_cert::time::Time) -> String {
+    calendar::rfc3339(&t.to_date_time())
+}
+
+fn uint_string(bytes: &[u8]) -> String {
+    let bytes = match bytes.iter().position(|b| *b != 0) {
+        Some(i) => &bytes[i..],
+        None => return "0".into(),
+    };
+    if bytes.len() <= 16 {
+        let mut v = [0u8; 16];
+        v[16 - bytes.len()..].copy_from_slice(bytes);
+        u128::from_be_bytes(v).to_string()
+    } else {
+        format!("0x{}", hex::encode(bytes))
+    }
+}
+
+fn reason_name(code: u8) -> String {
+    match code {
+        0 => "unspecified".into(),
+        REMOVE_FROM_CRL => "removeFromCRL".into(),
+        c => RevocationReason::from_code(c).map(|r| r.as_str().to_string()).unwrap_or_else(|| format!("reason {c}")),
+    }
+}
+
+/// Decode a CRL (DER) and, with `issuer`, check its signature and issuer name.
+pub fn read(der: &[u8], issuer: Option<&Certificate>) -> Result<CrlInfo, CrlError> {
+    let crl = CertificateList::from_der(der).map_err(|e| CrlError::Malformed(e.to_string()))?;
+    let tbs = &crl.tbs_cert_list;
+    if let Some(ca) = issuer {
+        if tbs.issuer != ca.tbs_certificate.subject {
+            return Err(CrlError::Signature(SignatureError::Invalid));
+        }
+        let message = tbs.to_der()?;
+        let sig = crl.signature.as_bytes().ok_or_else(|| CrlError::Malformed("signature is not whole bytes".into()))?;
+        verify::verify_signature(&ca.tbs_certificate.subject_public_key_info, &crl.signature_algorithm, &message, sig)?;
+    }
+    let mut number = None;
+    let mut delta_base = None;
+    for e in tbs.crl_extensions.iter().flatten() {
+        let value = || der::asn1::Uint::from_der(e.extn_value.as_bytes()).map(|u| uint_string(u.as_bytes()));
+        if e.extn_id == oid::EXT_CRL_NUMBER {
+            number = Some(value().map_err(|e| CrlError::Malformed(format!("CRL number: {e}")))?);
+        } else if e.extn_id == oid::EXT_DELTA_CRL_INDICATOR {
+            delta_base = Some(value().map_err(|e| CrlError::Malformed(format!("delta CRL indicator: {e}")))?);
+        }
+    }
+    let entries: Vec<EntryInfo> = tbs
+        .revoked_certificates
+        .iter()
+        .flatten()
+        .map(|r| {
+            let mut reason = None;
+            let mut invalidity_date = None;
+            for e in r.crl_entry_extensions.iter().flatten() {
+                if e.extn_id == oid::EXT_CRL_REASON {
+                    reason = Some(match der::asn1::Any::from_der(e.extn_value.as_bytes()) {
+                        Ok(a) if der::Tagged::tag(&a) == der::Tag::Enumerated && a.value().len() == 1 => reason_name(a.value()[0]),
+                        _ => "malformed".into(),
+                    });
+                } else if e.extn_id == oid::EXT_INVALIDITY_DATE {
+                    invalidity_date =
+                        der::asn1::GeneralizedTime::from_der(e.extn_value.as_bytes()).ok().map(|t| calendar::rfc3339(&t.to_date_time()));
+                }
+            }
+            EntryInfo {
+                serial: hex::encode(r.serial_number.as_bytes()),
+                revoked_at: time_string(&r.revocation_date),
+                reason,
+                invalidity_date,
+            }
+        })
+        .collect();
+    Ok(CrlInfo {
+        kind: "crl",
+        issuer: verify::name_to_string(&tbs.issuer),
+        this_update: time_string(&tbs.this_update),
+        next_update: tbs.next_update.as_ref().map(time_string),
+        number,
+        delta_base,
+        signature_algorithm: verify::signature_algorithm_name(&crl.signature_algorithm.oid),
+        entry_count: entries.len(),
+        entries,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_national_authority_crl() {
+        use der::DecodePem;
+        let ca = Certificate::from_pem(include_bytes!("../../../tests/data/nca-test/nca_rsa_test.pem")).unwrap();
+        let info = read(include_bytes!("../../../tests/data/nca-test/nca_rsa_test.crl"), Some(&ca)).unwrap();
+        assert_eq!(info.entry_count, 126);
+        assert!(info.number.is_some());
+        assert!(info.entries.iter().all(|e| e.reason.as_deref().is_none_or(|r| r.parse::<RevocationReason>().is_ok())));
+        assert!(info.entries.iter().any(|e| e.reason.is_some()), "reasons decoded");
+    }
+}
