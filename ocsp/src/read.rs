@@ -17,8 +17,8 @@ const KP_OCSP_SIGNING: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.9");
 /// One answer of a response.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct SingleInfo {
-    /// Serial number, lowercase hex.
-    pub serial: String,
+    /// Serial number.
+    pub serial: ca_core::model::Serial,
     /// CertID hash: `SHA-1`, `SHA-256` or the OID.
     pub hash_algorithm: String,
     /// `good`, `revoked` or `unknown`.
@@ -114,7 +114,7 @@ pub fn read_response(der: &[u8], issuer: Option<&Certificate>) -> Result<Respons
         };
         let alg = r.cert_id.hash_algorithm.oid;
         info.responses.push(SingleInfo {
-            serial: hex::encode(r.cert_id.serial_number.as_bytes()),
+            serial: ca_core::model::Serial::from_der_bytes(r.cert_id.serial_number.as_bytes()),
             hash_algorithm: match alg {
                 oid::SHA1 => "SHA-1".into(),
                 oid::SHA256 => "SHA-256".into(),

@@ -101,8 +101,8 @@ pub fn push_header(buf: &mut Vec<u8>, tag: u8, len: usize) {
 /// One entry of a CRL as read.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct EntryInfo {
-    /// Serial number, lowercase hex.
-    pub serial: String,
+    /// Serial number.
+    pub serial: crate::model::Serial,
     /// Revocation date, RFC 3339.
     pub revoked_at: String,
     /// Reason (RFC 5280 name), `removeFromCRL` in a delta, `null` when absent.
@@ -201,7 +201,7 @@ pub fn read(der: &[u8], issuer: Option<&Certificate>) -> Result<CrlInfo, CrlErro
                 }
             }
             EntryInfo {
-                serial: hex::encode(r.serial_number.as_bytes()),
+                serial: crate::model::Serial::from_der_bytes(r.serial_number.as_bytes()),
                 revoked_at: time_string(&r.revocation_date),
                 reason,
                 invalidity_date,

@@ -151,7 +151,7 @@ impl<'a> Registration<'a> {
             return Err(RegistrationError::BadRequest("registration_center must be 1 to 128 printable characters".into()));
         }
         // The same checks issuance will make, now, so a bad request fails at once.
-        check_requests(self.store, auth_csr, sign_csr)?;
+        crate::issuer::check_requests(self.store, auth_csr, sign_csr)?;
         let needs_approval = applicant.entity().is_some_and(|e| e.role() != Role::Ceo);
         let state = ApplicationState::Submitted.after(Transition::Route { needs_approval })?;
         let secret = Base64UrlUnpadded::encode_string(&random_bytes::<24>());
@@ -554,13 +554,6 @@ fn expired_or(app: &ApplicationRecord, e: crate::model::IllegalTransition) -> Re
     } else {
         e.into()
     }
-}
-
-/// Check a pair's requests with the issuer's rules, with or without an issuer at
-/// hand: submission happens on a locked server too.
-fn check_requests(certs: &dyn CertificateStore, auth_csr: &[u8], sign_csr: &[u8]) -> Result<(), RegistrationError> {
-    crate::issuer::check_requests(certs, auth_csr, sign_csr)?;
-    Ok(())
 }
 
 /// Check that a signed request names the application the URL names.
