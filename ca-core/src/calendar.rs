@@ -98,6 +98,11 @@ pub fn add_years(dt: &DateTime, years: u16) -> Result<DateTime, der::Error> {
     DateTime::new(d.year, d.month, d.day, dt.hour(), dt.minutes(), dt.seconds())
 }
 
+/// Now, in seconds since the Unix epoch.
+pub fn unix_now() -> i64 {
+    unix_seconds(&now())
+}
+
 /// Seconds since the Unix epoch, for storage.
 pub fn unix_seconds(dt: &DateTime) -> i64 {
     dt.unix_duration().as_secs() as i64

@@ -131,23 +131,30 @@ named! {
     }
 }
 
-impl Role {
-    /// The role OID placed in extended key usage.
-    pub fn oid(&self) -> Oid {
-        match self {
-            Role::Ceo => oid::ROLE_CEO,
-            Role::Signer => oid::ROLE_SIGNER,
-            Role::Financial => oid::ROLE_FINANCIAL,
-            Role::Hr => oid::ROLE_HR,
-            Role::Employee => oid::ROLE_EMPLOYEE,
-        }
-    }
+/// The OID each value of a named enum is recorded as (in extended key usage).
+macro_rules! oids {
+    ($name:ident { $($v:ident => $oid:expr,)+ }) => {
+        impl $name {
+            /// The OID placed in extended key usage.
+            pub fn oid(&self) -> Oid {
+                match self { $($name::$v => $oid,)+ }
+            }
 
-    /// The role an OID names, if any.
-    pub fn from_oid(o: &Oid) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.oid() == *o)
-    }
+            /// The value an OID names, if any.
+            pub fn from_oid(o: &Oid) -> Option<$name> {
+                $name::ALL.into_iter().find(|x| x.oid() == *o)
+            }
+        }
+    };
 }
+
+oids!(Role {
+    Ceo => oid::ROLE_CEO,
+    Signer => oid::ROLE_SIGNER,
+    Financial => oid::ROLE_FINANCIAL,
+    Hr => oid::ROLE_HR,
+    Employee => oid::ROLE_EMPLOYEE,
+});
 
 named! {
     /// A role inside the authority itself (CA staff), recorded in extended key usage.
@@ -162,21 +169,11 @@ named! {
     }
 }
 
-impl StaffRole {
-    /// The OID placed in extended key usage.
-    pub fn oid(&self) -> Oid {
-        match self {
-            StaffRole::Administrator => oid::STAFF_ADMINISTRATOR,
-            StaffRole::Manager => oid::STAFF_MANAGER,
-            StaffRole::Operator => oid::STAFF_OPERATOR,
-        }
-    }
-
-    /// The staff role an OID names, if any.
-    pub fn from_oid(o: &Oid) -> Option<StaffRole> {
-        StaffRole::ALL.into_iter().find(|r| r.oid() == *o)
-    }
-}
+oids!(StaffRole {
+    Administrator => oid::STAFF_ADMINISTRATOR,
+    Manager => oid::STAFF_MANAGER,
+    Operator => oid::STAFF_OPERATOR,
+});
 
 /// Any role a certificate can carry: a representative's or a staff member's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -224,20 +221,10 @@ named! {
     }
 }
 
-impl IdentificationMethod {
-    /// The OID placed in extended key usage.
-    pub fn oid(&self) -> Oid {
-        match self {
-            IdentificationMethod::InPerson => oid::IDENTIFIED_IN_PERSON,
-            IdentificationMethod::Remote => oid::IDENTIFIED_REMOTELY,
-        }
-    }
-
-    /// The method an OID names, if any.
-    pub fn from_oid(o: &Oid) -> Option<IdentificationMethod> {
-        IdentificationMethod::ALL.into_iter().find(|m| m.oid() == *o)
-    }
-}
+oids!(IdentificationMethod {
+    InPerson => oid::IDENTIFIED_IN_PERSON,
+    Remote => oid::IDENTIFIED_REMOTELY,
+});
 
 named! {
     /// Where the applicant's keys live.

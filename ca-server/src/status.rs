@@ -80,10 +80,6 @@ pub fn router(service: Arc<StatusService>) -> Router {
         .with_state(service)
 }
 
-fn unix_now() -> i64 {
-    calendar::unix_seconds(&calendar::now())
-}
-
 fn crl_response(crl: Option<Bytes>) -> Response {
     match crl {
         Some(der) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/pkix-crl"), (header::CACHE_CONTROL, "public, max-age=60")], der)
@@ -121,12 +117,12 @@ fn ocsp_answer(s: &StatusService, request: &[u8]) -> Response {
         let try_later: &'static [u8] = &[0x30, 0x03, 0x0a, 0x01, 0x03];
         return ([(header::CONTENT_TYPE, "application/ocsp-response")], try_later).into_response();
     };
-    let answer = responder.respond(request, unix_now());
+    let answer = responder.respond(request, calendar::unix_now());
     let mut response = ([(header::CONTENT_TYPE, "application/ocsp-response")], answer.der.clone()).into_response();
     let headers = response.headers_mut();
     match answer.freshness {
         Freshness::Cacheable { this_update, next_update, etag } => {
-            let max_age = (next_update - unix_now()).max(0);
+            let max_age = (next_update - calendar::unix_now()).max(0);
             let mut put = |name, value: String| {
                 if let Ok(v) = HeaderValue::from_str(&value) {
                     headers.insert(name, v);
@@ -191,7 +187,7 @@ pub async fn crl_schedule(mut updater: CrlUpdater, service: Arc<StatusService>) 
 
 /// Publish what is due now.
 fn publish_due(updater: &mut CrlUpdater, service: &StatusService) {
-    let now = unix_now();
+    let now = calendar::unix_now();
     let due = match updater.due(now) {
         Ok(d) => d,
         Err(e) => {

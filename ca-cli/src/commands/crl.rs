@@ -39,10 +39,6 @@ pub struct RootWritten {
 
 impl Output for RootWritten {}
 
-fn now() -> i64 {
-    calendar::unix_seconds(&calendar::now())
-}
-
 /// `ca crl [--delta]`: reports how long generation took (database read, encoding,
 /// signing), without opening the authority and decrypting its key.
 pub fn issue(ctx: &Ctx, delta: bool, out: &Path) -> CliResult<Written> {
@@ -50,7 +46,7 @@ pub fn issue(ctx: &Ctx, delta: bool, out: &Path) -> CliResult<Written> {
     let ca = ctx.open()?;
     let mut updater = ca.crl_updater(ca.issuing_signer(&ctx.passphrase()?)?)?;
     let started = std::time::Instant::now();
-    let crl = updater.issue(kind, now())?;
+    let crl = updater.issue(kind, calendar::unix_now())?;
     let generation_ms = started.elapsed().as_secs_f64() * 1000.0;
     authority::write_atomically(out, &crl.der)?;
     Ok(Written {
@@ -70,7 +66,7 @@ pub fn issue(ctx: &Ctx, delta: bool, out: &Path) -> CliResult<Written> {
 /// data directory and written to `out`.
 pub fn root(ctx: &Ctx, out: &Path) -> CliResult<RootWritten> {
     let ca = ctx.open()?;
-    let der = ca.publish_root_crl(&ctx.passphrase()?, now())?;
+    let der = ca.publish_root_crl(&ctx.passphrase()?, calendar::unix_now())?;
     authority::write_atomically(out, &der)?;
     let info = ca_core::crl::read(&der, Some(&ca.certificates().root))?;
     Ok(RootWritten {

@@ -29,10 +29,6 @@ impl From<Status> for StatusView {
     }
 }
 
-fn now() -> i64 {
-    calendar::unix_seconds(&calendar::now())
-}
-
 /// One certificate as `ca show` prints it: what `ca inspect` says, its pair, its
 /// status, and the stored PEM (a lost file can be exported again).
 #[derive(Serialize)]
@@ -66,7 +62,7 @@ pub fn show(ctx: &Ctx, serial: &Serial) -> CliResult<Shown> {
     Ok(Shown {
         info: CertificateInfo::of(&cert),
         pair_id: record.pair_id,
-        status: record.status(now()).into(),
+        status: record.status(calendar::unix_now()).into(),
         pem: cert.to_pem(der::pem::LineEnding::LF)?,
         record,
     })
@@ -107,7 +103,7 @@ impl Output for List {
 /// Run `ca list`.
 pub fn list(ctx: &Ctx, iin: Option<String>, bin: Option<String>, status: Option<StatusFilter>) -> CliResult<List> {
     let ca = ctx.open()?;
-    let now = now();
+    let now = calendar::unix_now();
     let records = ca.store()?.list(&ListFilter { iin, bin, status, now })?;
     Ok(List(
         records
