@@ -486,9 +486,9 @@ impl Authority {
         Ok(SqliteStore::open(&self.layout.database())?)
     }
 
-    /// A pool of database connections keeping up to `keep` idle.
-    pub fn pool(&self, keep: usize) -> Result<StorePool, AuthorityError> {
-        Ok(StorePool::open(&self.layout.database(), keep)?)
+    /// A pool of at most `size` database connections.
+    pub fn pool(&self, size: usize) -> Result<StorePool, AuthorityError> {
+        Ok(StorePool::open(&self.layout.database(), size)?)
     }
 
     /// The CRL updater: a database connection of its own and `signer` (the issuing CA's key).

@@ -95,8 +95,9 @@ async fn run(args: Args) -> Result<()> {
     serve(listener, &args).await
 }
 
-/// Idle database connections kept for reuse.
-const POOL_IDLE: usize = 16;
+/// Database connections the server keeps open at most (API requests, OCSP lookups,
+/// the status poller and the expiry job take them in turn; the CRL updater has its own).
+const POOL_SIZE: usize = 16;
 /// How often pending applications past their 30 days are recorded as expired.
 const EXPIRY_EVERY: Duration = Duration::from_secs(60);
 
@@ -129,7 +130,7 @@ fn keyed(ca: &Authority, pool: &Arc<StorePool>, args: &Args) -> Result<Option<Ke
 
 async fn serve(listener: TcpListener, args: &Args) -> Result<()> {
     let ca = tokio::task::block_in_place(|| Authority::open(&args.data))?;
-    let pool = Arc::new(ca.pool(POOL_IDLE)?);
+    let pool = Arc::new(ca.pool(POOL_SIZE)?);
     let keyed = tokio::task::block_in_place(|| keyed(&ca, &pool, args))?;
     let certs = ca.certificates();
     let published = Arc::new(Published {

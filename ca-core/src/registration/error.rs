@@ -132,6 +132,7 @@ impl RegistrationError {
             Issue(IssueError::Csr { .. }) => "invalid_csr",
             Issue(IssueError::SameKeyTwice) => "same_key_twice",
             Issue(IssueError::KeyReused { .. }) => "key_reused",
+            Store(StoreError::Busy) => "busy",
             Issue(_) | Store(_) => "internal_error",
             Locked => "authority_locked",
             StorageNotAllowed => "storage_not_allowed",
@@ -160,6 +161,7 @@ impl RegistrationError {
         match self {
             Profile(_) | Identity(_) | BadRequest(_) | UnknownName(_) | BadSerial(_) | StorageNotAllowed => ErrorClass::Invalid,
             Issue(IssueError::Csr { .. } | IssueError::SameKeyTwice | IssueError::KeyReused { .. }) => ErrorClass::Invalid,
+            Store(StoreError::Busy) => ErrorClass::Unavailable,
             Issue(_) | Store(_) => ErrorClass::Internal,
             Locked => ErrorClass::Unavailable,
             NotFound | UnknownCertificate(_) => ErrorClass::NotFound,

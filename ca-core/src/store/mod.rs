@@ -34,6 +34,9 @@ pub enum StoreError {
         /// The newest this program knows.
         supported: i64,
     },
+    /// Every pooled connection stayed in use for longer than the pool waits.
+    #[error("the database is busy: every connection stayed in use; try again shortly")]
+    Busy,
     /// A stored value that this program does not understand.
     #[error("the database holds an invalid value in {column}: {value:?}")]
     Corrupt {

@@ -1,44 +1,96 @@
 //! A small pool of SQLite connections: each task takes one for as long as it works
 //! and gives it back, so a slow reader (a million-entry CRL) never holds up the
 //! others. SQLite in WAL mode lets many readers run beside one writer; writers
-//! queue on the database's own lock, not on ours.
+//! queue on the database's own lock, not on ours. At most `size` connections are
+//! open; a task that finds them all in use waits for one, up to [`StorePool::WAIT`],
+//! and is then told the database is busy.
 
 use super::{SqliteStore, StoreError};
 use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
-/// Connections to one database, opened on demand and kept for reuse.
+/// Connections to one database, opened on demand up to a bound and kept for reuse.
 pub struct StorePool {
     path: PathBuf,
-    idle: Mutex<Vec<SqliteStore>>,
-    keep: usize,
+    size: usize,
+    wait: Duration,
+    state: Mutex<State>,
+    returned: Condvar,
+}
+
+struct State {
+    idle: Vec<SqliteStore>,
+    open: usize,
 }
 
 impl StorePool {
-    /// A pool over the database at `path` (created and migrated now), keeping at
-    /// most `keep` idle connections.
-    pub fn open(path: &Path, keep: usize) -> Result<Self, StoreError> {
+    /// How long a task waits for a connection when all are in use.
+    pub const WAIT: Duration = Duration::from_secs(5);
+
+    /// A pool of at most `size` connections (at least one) to the database at
+    /// `path`, created and migrated now.
+    pub fn open(path: &Path, size: usize) -> Result<Self, StoreError> {
         let first = SqliteStore::open(path)?;
-        Ok(StorePool { path: path.to_path_buf(), idle: Mutex::new(vec![first]), keep: keep.max(1) })
+        let state = State { idle: vec![first], open: 1 };
+        Ok(StorePool { path: path.to_path_buf(), size: size.max(1), wait: Self::WAIT, state: Mutex::new(state), returned: Condvar::new() })
     }
 
-    /// A connection: an idle one, or a new one when all are in use.
+    /// The same pool, waiting at most `wait` for a connection.
+    pub fn with_wait(self, wait: Duration) -> Self {
+        StorePool { wait, ..self }
+    }
+
+    fn state(&self) -> Result<MutexGuard<'_, State>, StoreError> {
+        self.state.lock().map_err(|_| StoreError::Busy)
+    }
+
+    /// A connection: an idle one, a new one while fewer than `size` are open, or
+    /// the first one given back within the pool's wait ([`StorePool::WAIT`] unless set).
     pub fn get(&self) -> Result<Pooled<'_>, StoreError> {
-        let idle = self.idle.lock().ok().and_then(|mut v| v.pop());
-        let store = match idle {
-            Some(s) => s,
-            None => SqliteStore::open(&self.path)?,
-        };
-        Ok(Pooled { pool: self, store: Some(store) })
+        let deadline = Instant::now() + self.wait;
+        let mut state = self.state()?;
+        loop {
+            if let Some(store) = state.idle.pop() {
+                return Ok(Pooled { pool: self, store: Some(store) });
+            }
+            if state.open < self.size {
+                state.open += 1;
+                drop(state);
+                return match SqliteStore::open(&self.path) {
+                    Ok(store) => Ok(Pooled { pool: self, store: Some(store) }),
+                    Err(e) => {
+                        self.forget_one();
+                        Err(e)
+                    }
+                };
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(StoreError::Busy);
+            }
+            state = self.returned.wait_timeout(state, left).map_err(|_| StoreError::Busy)?.0;
+        }
+    }
+
+    /// How many connections are open (in use or idle).
+    pub fn open_connections(&self) -> usize {
+        self.state.lock().map(|s| s.open).unwrap_or(0)
     }
 
     fn put_back(&self, store: SqliteStore) {
-        if let Ok(mut idle) = self.idle.lock() {
-            if idle.len() < self.keep {
-                idle.push(store);
-            }
+        if let Ok(mut state) = self.state.lock() {
+            state.idle.push(store);
         }
+        self.returned.notify_one();
+    }
+
+    fn forget_one(&self) {
+        if let Ok(mut state) = self.state.lock() {
+            state.open -= 1;
+        }
+        self.returned.notify_one();
     }
 }
 
@@ -75,7 +127,7 @@ mod tests {
     use crate::store::CertificateStore;
 
     #[test]
-    fn connections_are_reused_and_work_side_by_side() {
+    fn connections_are_reused_bounded_and_work_side_by_side() {
         let dir = std::env::temp_dir().join(format!("ca-pool-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let pool = StorePool::open(&dir.join("db.sqlite"), 2).unwrap();
@@ -84,10 +136,25 @@ mod tests {
             let b = pool.get().unwrap(); // a second one while the first is out
             assert_eq!(a.count().unwrap(), 0);
             assert_eq!(b.count().unwrap(), 0);
+            assert_eq!(pool.open_connections(), 2);
+            // A third waits: given back by another thread, it is handed over.
+            std::thread::scope(|s| {
+                s.spawn(move || {
+                    std::thread::sleep(Duration::from_millis(100));
+                    drop(a);
+                });
+                let c = pool.get().unwrap();
+                assert_eq!(c.count().unwrap(), 0);
+            });
         }
-        assert_eq!(pool.idle.lock().unwrap().len(), 2);
+        assert_eq!(pool.open_connections(), 2, "reused, never more than the bound");
         drop(pool.get().unwrap());
-        assert_eq!(pool.idle.lock().unwrap().len(), 2);
+        assert_eq!(pool.open_connections(), 2);
+        // All in use past the wait: busy, and nothing more is opened.
+        let pool = pool.with_wait(Duration::from_millis(50));
+        let (_a, _b) = (pool.get().unwrap(), pool.get().unwrap());
+        assert!(matches!(pool.get(), Err(StoreError::Busy)));
+        assert_eq!(pool.open_connections(), 2);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
