@@ -38,22 +38,30 @@ pub struct CliError {
     pub code: &'static str,
     /// For people.
     pub message: String,
+    /// The command already printed its document (a verdict that is not valid):
+    /// only the message goes out, on stderr.
+    pub printed: bool,
 }
 
 impl CliError {
     /// A refusal.
     pub fn refused(code: &'static str, message: impl Into<String>) -> Self {
-        CliError { exit: Exit::Refused, code, message: message.into() }
+        CliError { exit: Exit::Refused, code, message: message.into(), printed: false }
+    }
+
+    /// A verdict that is not valid, after its document was printed: exit 1.
+    pub fn verdict(code: &'static str, message: impl Into<String>) -> Self {
+        CliError { printed: true, ..CliError::refused(code, message) }
     }
 
     /// An internal failure.
     pub fn internal(code: &'static str, message: impl Into<String>) -> Self {
-        CliError { exit: Exit::Internal, code, message: message.into() }
+        CliError { exit: Exit::Internal, code, message: message.into(), printed: false }
     }
 
     /// A usage error the argument parser could not catch.
     pub fn usage(message: impl Into<String>) -> Self {
-        CliError { exit: Exit::Usage, code: "usage", message: message.into() }
+        CliError { exit: Exit::Usage, code: "usage", message: message.into(), printed: false }
     }
 
     /// The same error, its message prefixed with what was being done.
@@ -83,7 +91,10 @@ pub type CliResult<T> = Result<T, CliError>;
 
 impl From<StoreError> for CliError {
     fn from(e: StoreError) -> Self {
-        CliError::internal("database", e.to_string())
+        match e {
+            StoreError::Duplicate => CliError::refused("conflict", e.to_string()),
+            _ => CliError::internal("database", e.to_string()),
+        }
     }
 }
 

@@ -30,7 +30,7 @@ pub fn print<T: Output>(out: &T, json: bool) -> Result<(), CliError> {
 /// Print an error: on stderr always, and as JSON on stdout with `--json`.
 pub fn print_error(e: &CliError, json: bool) {
     eprintln!("error: {}", e.message);
-    if json {
+    if json && !e.printed {
         if let Ok(text) = serde_json::to_string(&ErrorBody::new(e.code, &e.message)) {
             println!("{text}");
         }

@@ -303,6 +303,14 @@ fn write_file(path: &Path, data: &[u8], private: bool) -> Result<(), AuthorityEr
     f.write_all(data).and_then(|_| f.sync_all()).map_err(io(path))
 }
 
+/// A directory only its owner may enter: it holds keys, names and IINs.
+fn create_private_dir(path: &Path) -> Result<(), AuthorityError> {
+    let mut builder = fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(path).map_err(io(path))
+}
+
 /// Validity of the root's CRL, days: the root key stays offline, so an operator
 /// signs a new one (`ca crl --root`) within this time.
 pub const ROOT_CRL_DAYS: i64 = 365;
@@ -357,7 +365,7 @@ pub fn init(dir: &Path, opts: &InitOptions, passphrase: &Passphrase, now: DateTi
     if staging.dir().exists() {
         fs::remove_dir_all(staging.dir()).map_err(io(staging.dir()))?;
     }
-    fs::create_dir(staging.dir()).map_err(io(staging.dir()))?;
+    create_private_dir(staging.dir())?;
     let made = build(&staging, opts, &urls, [root_name, issuing_name, ocsp_name], passphrase, now);
     let certs = match made {
         Ok(c) => c,

@@ -43,6 +43,9 @@ pub enum CsrError {
         /// Key size in bits.
         bits: usize,
     },
+    /// A public exponent outside the CA/Browser Forum's rule: odd, from 2^16+1 to 2^256−1.
+    #[error("the RSA public exponent {0} is not accepted: it must be odd and from 65537 to 2^256-1; make a new key (openssl and most tools use 65537)")]
+    BadExponent(String),
     /// A signature algorithm that is weak or unknown.
     #[error("request signature algorithm {0} is not accepted; sign with sha256WithRSAEncryption")]
     UnsupportedSignature(Oid),
@@ -78,15 +81,34 @@ impl VerifiedCsr {
 
 /// PEM (`CERTIFICATE REQUEST` or `NEW CERTIFICATE REQUEST`) or DER to DER.
 fn request_der(bytes: &[u8]) -> Result<Vec<u8>, CsrError> {
-    let text_start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(0);
-    if !bytes[text_start..].starts_with(b"-----BEGIN") {
+    if !crate::pem::is_pem(bytes) {
         return Ok(bytes.to_vec());
     }
-    let (label, der) = der::pem::decode_vec(&bytes[text_start..]).map_err(|e| CsrError::Malformed(e.to_string()))?;
-    match label {
+    let (label, der) = crate::pem::decode(bytes).map_err(|e| CsrError::Malformed(e.to_string()))?;
+    match label.as_str() {
         "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => Ok(der),
         other => Err(CsrError::Malformed(format!("PEM label is {other:?}, expected CERTIFICATE REQUEST"))),
     }
+}
+
+/// The CA/Browser Forum Baseline Requirements §6.1.6 rule for RSA public
+/// exponents: odd, at least 2^16+1, at most 2^256−1 (no e = 3 or 5).
+fn check_exponent(key: &SubjectPublicKeyInfoOwned) -> Result<(), CsrError> {
+    let malformed = || CsrError::Malformed("the RSA public key does not parse".into());
+    let bits = key.subject_public_key.as_bytes().ok_or_else(malformed)?;
+    let rsa = pkcs1::RsaPublicKey::from_der(bits).map_err(|_| malformed())?;
+    let e = rsa.public_exponent.as_bytes();
+    let e = &e[e.iter().position(|b| *b != 0).unwrap_or(e.len())..];
+    let odd = e.last().is_some_and(|b| b & 1 == 1);
+    let at_least_65537 = e.len() > 3 || (e.len() == 3 && u32::from_be_bytes([0, e[0], e[1], e[2]]) >= 65_537);
+    if !odd || !at_least_65537 || e.len() > 32 {
+        let shown = match e.len() {
+            0..=8 => e.iter().fold(0u64, |n, b| (n << 8) | u64::from(*b)).to_string(),
+            _ => format!("0x{}", hex::encode(e)),
+        };
+        return Err(CsrError::BadExponent(shown));
+    }
+    Ok(())
 }
 
 /// Fingerprint of a public key: SHA-256 of its DER SubjectPublicKeyInfo.
@@ -112,6 +134,7 @@ pub fn verify_csr(bytes: &[u8]) -> Result<VerifiedCsr, CsrError> {
     if bits > MAX_RSA_BITS {
         return Err(CsrError::KeyTooLarge { bits });
     }
+    check_exponent(&key)?;
     let info = req.info.to_der().map_err(|e| CsrError::Malformed(e.to_string()))?;
     let sig = req.signature.as_bytes().ok_or(CsrError::BadSignature)?;
     verify::verify_signature(&key, &req.algorithm, &info, sig).map_err(|e| match e {

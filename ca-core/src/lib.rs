@@ -13,6 +13,7 @@
 //! - [`cms`]: CMS SignedData (detached), the signed requests of holders and operators.
 //! - [`pkcs12`]: PKCS#12 key stores, the holders' key files.
 //! - [`csr`]: PKCS#10 requests and proof of possession.
+//! - [`pem`]: PEM as people and tools write it (any line length).
 //! - [`calendar`], [`oid`]: dates as the national profile counts them, and its OIDs.
 //!
 //! # For the authority: decide, sign, record
@@ -59,6 +60,7 @@ pub mod identity;
 pub mod issuer;
 pub mod model;
 pub mod oid;
+pub mod pem;
 pub mod pkcs12;
 pub mod profile;
 #[cfg(feature = "authority")]

@@ -316,3 +316,39 @@ fn owner_and_operator_revocation_hold_and_unhold() {
     // 4 pairs issued... 2 issued + own revoke + hold + unhold + hold + keyCompromise = 7.
     assert_eq!(ctx.audit().verify_audit().unwrap(), Ok(7));
 }
+
+#[test]
+fn two_confirmations_racing_for_one_key_end_in_a_typed_conflict() {
+    use ca_core::audit::{AuditAction, AuditEvent};
+    use ca_core::registration::ErrorClass;
+    use ca_core::store::{ApplicationChange, ApplicationStore, StoreError};
+    let mut ctx = fresh("race");
+    let clock = FixedClock::new(start());
+    let (shared, a2, b2) = (ApplicantKey::generate(2048), ApplicantKey::generate(2048), ApplicantKey::generate(2048));
+    let mut ra = ctx.ra(&clock);
+    let first = ra.submit(&form(&iin(70), None), &shared.csr_der("x"), &a2.csr_der("y")).unwrap();
+    let second = ra.submit(&form(&iin(71), None), &shared.csr_der("x"), &b2.csr_der("y")).unwrap();
+    // The second confirmation checked the keys and signed before the first was recorded...
+    let who = Applicant::new(
+        &iin(71),
+        PersonName::new("Тестов", "Тест", None).unwrap(),
+        None,
+        None,
+        IdentificationMethod::InPerson,
+        Date::of(&start()),
+    )
+    .unwrap();
+    let late = ctx.issuer.prepare_pair(&ctx.db, &who, &shared.csr_der("x"), &b2.csr_der("y"), start()).unwrap();
+    ctx.ra(&clock).confirm(&first.number, Actor::Operator("op".into())).unwrap();
+    // ...so recording it breaks the one-key-one-certificate rule, and the store says so, typed.
+    let change = ApplicationChange { state: ApplicationState::Issued, at: 0, approved_by: None, reject_reason: None };
+    let event = AuditEvent::new(Actor::Operator("op2".into()), AuditAction::IdentityConfirmed, &second.number, late.describe());
+    let err =
+        ctx.db.update_application(&second.number, ApplicationState::AwaitingIdentity, &change, Some(late.record()), &event).unwrap_err();
+    assert!(matches!(err, StoreError::Duplicate), "{err}");
+    let answer = RegistrationError::from(err);
+    assert_eq!((answer.class(), answer.code()), (ErrorClass::Conflict, "conflict"));
+    // Nothing of the losing confirmation was recorded.
+    assert_eq!(ctx.ra(&clock).show(&second.number).unwrap().state, ApplicationState::AwaitingIdentity);
+    assert_eq!(ctx.audit().verify_audit().unwrap(), Ok(3), "two submissions and one confirmation");
+}

@@ -46,9 +46,16 @@ fn individual_auth() {
     assert_test_person(&v);
     assert_eq!(v["key_type"], "AUTH");
     assert_eq!(v["signature_valid"], true);
-    // Not signed by the SIGN certificate's key: a wrong issuer is caught.
-    let wrong = inspect("individual_auth_rsa.pem", &["--issuer", &reference("individual_sign_rsa.pem").display().to_string()]);
+    // Not signed by the SIGN certificate's key: a wrong issuer is caught, in the
+    // document and in the exit status (1), so a script cannot accept it.
+    let none = Scratch::new("inspect");
+    let (cert, wrong_issuer) = (reference("individual_auth_rsa.pem"), reference("individual_sign_rsa.pem"));
+    let args = ["--json", "inspect", cert.to_str().unwrap(), "--issuer", wrong_issuer.to_str().unwrap()];
+    let out = ca(&none.join("no-authority-needed"), &args);
+    assert_eq!(out.status.code(), Some(1), "a signature that does not verify must fail the command");
+    let wrong: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
     assert_eq!(wrong["signature_valid"], false);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not verify"));
 }
 
 #[test]

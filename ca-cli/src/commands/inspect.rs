@@ -29,10 +29,9 @@ enum Inspected {
 const NOT_INSPECTED: &str = "CMS and PKCS#12 are not inspected yet";
 
 fn decode_any(bytes: &[u8]) -> CliResult<Inspected> {
-    let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(0);
-    if bytes[start..].starts_with(b"-----BEGIN") {
-        let (label, der) = der::pem::decode_vec(&bytes[start..]).map_err(|e| bad(format!("bad PEM: {e}")))?;
-        return match label {
+    if ca_core::pem::is_pem(bytes) {
+        let (label, der) = ca_core::pem::decode(bytes).map_err(|e| bad(format!("bad PEM: {e}")))?;
+        return match label.as_str() {
             "CERTIFICATE" => {
                 Ok(Inspected::Certificate(Box::new(Certificate::from_der(&der).map_err(|e| bad(format!("bad certificate: {e}")))?)))
             }
@@ -76,14 +75,19 @@ pub fn run(file: &Path, issuer: Option<&Path>, json: bool) -> CliResult<()> {
             let info = CertificateInfo::of(&cert);
             let verdict =
                 issuer.map(issuer_certificate).transpose()?.map(|i| verify::verify_issued_by(&cert, &i).map_err(|e| e.to_string()));
+            let error = verdict.as_ref().and_then(|v| v.as_ref().err().cloned());
             print(
-                &CertificateInspected {
-                    signature_valid: verdict.as_ref().map(Result::is_ok),
-                    signature_error: verdict.as_ref().and_then(|v| v.as_ref().err().cloned()),
-                    info,
-                },
+                &CertificateInspected { signature_valid: verdict.as_ref().map(Result::is_ok), signature_error: error.clone(), info },
                 json,
-            )
+            )?;
+            // A script that trusts the exit status must not accept a forged certificate.
+            match error {
+                Some(e) => Err(CliError::verdict(
+                    "bad_signature",
+                    format!("the certificate's signature does not verify under the given issuer: {e}"),
+                )),
+                None => Ok(()),
+            }
         }
         Inspected::Request(req) => {
             let verified = ca_core::csr::verify_csr(&bytes);

@@ -18,13 +18,29 @@ pub const MAX_ORGANIZATION: usize = 64;
 /// Longest e-mail address accepted (ub-emailaddress-length).
 pub const MAX_EMAIL: usize = 255;
 
+/// A code point that has no place in a name on a certificate: a control character
+/// (Cc), a format character (Cf: bidirectional overrides and isolates, zero-width
+/// spaces and joiners, the BOM, …), a private-use code point (Co) or a
+/// noncharacter. They can make a name read differently from what it is.
+pub fn is_forbidden_in_name(c: char) -> bool {
+    let u = c as u32;
+    c.is_control()
+        || matches!(u,
+            0x00AD | 0x0600..=0x0605 | 0x061C | 0x06DD | 0x070F | 0x0890..=0x0891 | 0x08E2 | 0x180E
+            | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB
+            | 0x110BD | 0x110CD | 0x13430..=0x1343F | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A | 0xE0001 | 0xE0020..=0xE007F)
+        || matches!(u, 0xE000..=0xF8FF | 0xF0000..=0xFFFFD | 0x100000..=0x10FFFD)
+        || matches!(u, 0xFDD0..=0xFDEF)
+        || (u & 0xFFFE) == 0xFFFE
+}
+
 /// A checked, upper-cased name field.
 fn name_field(field: &'static str, value: &str, max: usize) -> Result<String, ProfileError> {
     let value = value.trim();
     if value.is_empty() {
         return Err(ProfileError::Empty(field));
     }
-    if let Some(found) = value.chars().find(|c| c.is_control() || matches!(c, '<' | '>' | '\\' | '=' | '+' | ';')) {
+    if let Some(found) = value.chars().find(|c| is_forbidden_in_name(*c) || matches!(c, '<' | '>' | '\\' | '=' | '+' | ';')) {
         return Err(ProfileError::BadCharacter { field, found });
     }
     let len = value.chars().count();
@@ -93,7 +109,7 @@ impl LegalEntity {
         if organization.is_empty() {
             return Err(ProfileError::Empty("organization"));
         }
-        if let Some(found) = organization.chars().find(|c| c.is_control()) {
+        if let Some(found) = organization.chars().find(|c| is_forbidden_in_name(*c)) {
             return Err(ProfileError::BadCharacter { field: "organization", found });
         }
         let len = organization.chars().count();
@@ -289,6 +305,28 @@ mod tests {
         assert!(matches!(PersonName::new("A=B", "A", None), Err(ProfileError::BadCharacter { found: '=', .. })));
         let long = "Ж".repeat(40);
         assert!(matches!(PersonName::new(&long, &long, None), Err(ProfileError::TooLong { max: 64, .. })));
+    }
+
+    #[test]
+    fn invisible_and_direction_changing_characters_are_refused() {
+        // The name that was once issued: ТЕСТОВ ТЕСТ with a right-to-left override.
+        for bad in [
+            "ТЕСТ\u{202E}ВОТСЕТ",
+            "ТЕ\u{200B}СТ",
+            "ТЕСТ\u{2066}",
+            "\u{FEFF}ТЕСТ",
+            "ТЕ\u{E000}СТ",
+            "ТЕСТ\u{FDD0}",
+            "ТЕСТ\u{10FFFF}",
+            "A\u{00AD}B",
+        ] {
+            let e = PersonName::new(bad, "ТЕСТ", None).unwrap_err();
+            assert!(matches!(e, ProfileError::BadCharacter { field: "surname", .. }), "{bad:?}: {e}");
+            assert!(LegalEntity::new("040840000124", bad, Role::Ceo).is_err(), "{bad:?}");
+        }
+        // Kazakh, Russian, Latin letters, hyphens, apostrophes and spaces stay.
+        assert!(PersonName::new("Сәрсенбаев-Ким", "Әйгерім", Some("О'Нил")).is_ok());
+        assert!(LegalEntity::new("040840000124", "ТОО «Қазақ Телеком»", Role::Ceo).is_ok());
     }
 
     #[test]

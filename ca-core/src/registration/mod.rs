@@ -85,8 +85,8 @@ fn b64(field: &'static str, text: &str, max: usize) -> Result<Vec<u8>, Registrat
 /// A CSR given as PEM or base64 DER.
 pub fn csr_bytes(field: &'static str, text: &str) -> Result<Vec<u8>, RegistrationError> {
     let t = text.trim();
-    if t.starts_with("-----BEGIN") {
-        let (label, der) = der::pem::decode_vec(t.as_bytes()).map_err(|e| RegistrationError::BadRequest(format!("{field}: {e}")))?;
+    if crate::pem::is_pem(t.as_bytes()) {
+        let (label, der) = crate::pem::decode(t.as_bytes()).map_err(|e| RegistrationError::BadRequest(format!("{field}: {e}")))?;
         if label != "CERTIFICATE REQUEST" && label != "NEW CERTIFICATE REQUEST" {
             return Err(RegistrationError::BadRequest(format!("{field} is PEM labelled {label}, not CERTIFICATE REQUEST")));
         }
@@ -602,6 +602,10 @@ pub fn is_operator(cert: &Certificate) -> bool {
 
 /// Parse a certificate given as PEM or DER.
 pub fn certificate_from(bytes: &[u8]) -> Result<Certificate, RegistrationError> {
-    let parsed = if bytes.starts_with(b"-----BEGIN") { der::DecodePem::from_pem(bytes) } else { Certificate::from_der(bytes) };
-    parsed.map_err(|e| RegistrationError::BadRequest(format!("not a certificate: {e}")))
+    let bad = |e: String| RegistrationError::BadRequest(format!("not a certificate: {e}"));
+    if crate::pem::is_pem(bytes) {
+        let (_, der) = crate::pem::decode(bytes).map_err(|e| bad(e.to_string()))?;
+        return Certificate::from_der(&der).map_err(|e| bad(e.to_string()));
+    }
+    Certificate::from_der(bytes).map_err(|e| bad(e.to_string()))
 }

@@ -34,6 +34,13 @@ pub enum StoreError {
         /// The newest this program knows.
         supported: i64,
     },
+    /// A certificate's serial or key is already recorded: another transaction got
+    /// there first.
+    #[error("another request recorded this certificate's key or serial first; look at the application again")]
+    Duplicate,
+    /// The database file could not be created or protected.
+    #[error("database file {0}")]
+    File(String),
     /// Every pooled connection stayed in use for longer than the pool waits.
     #[error("the database is busy: every connection stayed in use; try again shortly")]
     Busy,

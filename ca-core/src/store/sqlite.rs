@@ -116,8 +116,12 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    /// Open (creating if needed) and migrate the database at `path`.
+    /// Open (creating if needed) and migrate the database at `path`. The file is
+    /// readable by its owner only (it holds IINs, names and the audit log), and so
+    /// are the WAL and shared-memory files SQLite makes beside it, which take the
+    /// database file's mode.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        owner_only(path)?;
         Self::with_connection(Connection::open(path)?)
     }
 
@@ -141,6 +145,27 @@ impl SqliteStore {
     }
 }
 
+/// Create the database file with mode 0600, or bring an existing one to it.
+///
+/// An existing file is changed by path (chmod), never opened here: closing any
+/// descriptor of a file drops all of this process's POSIX locks on it, and with
+/// them the locks of SQLite connections already open in the process.
+fn owner_only(path: &Path) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let failed = |e: std::io::Error| StoreError::File(format!("{}: {e}", path.display()));
+        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+            Ok(_) => {} // new, nobody holds a lock on it yet
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(failed)?
+            }
+            Err(e) => return Err(failed(e)),
+        }
+    }
+    Ok(())
+}
+
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let version = |c: &Connection| -> Result<i64, StoreError> { Ok(c.pragma_query_value(None, "user_version", |r| r.get(0))?) };
     let supported = MIGRATIONS.len() as i64;
@@ -162,12 +187,22 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// A uniqueness rule of the schema was broken: the serial or the key is taken
+/// (two transactions raced past the checks made before them).
+fn duplicate(e: rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::ConstraintViolation) => StoreError::Duplicate,
+        _ => e.into(),
+    }
+}
+
 fn insert_certificate(tx: &Transaction<'_>, pair_id: i64, c: &NewCertificate) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO certificates (serial, pair_id, cert_type, common_name, not_before, not_after, key_id, key_fingerprint, der)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![c.serial, pair_id, c.cert_type.as_str(), c.common_name, c.not_before, c.not_after, c.key_id, &c.key_fingerprint[..], c.der],
-    )?;
+    )
+    .map_err(duplicate)?;
     Ok(())
 }
 
@@ -643,10 +678,10 @@ mod tests {
         let mut db = SqliteStore::in_memory().unwrap();
         db.insert_pair(&pair("01", "02", 1, 2), &event()).unwrap();
         // The SIGN certificate's serial collides: the AUTH one must not stay behind.
-        assert!(db.insert_pair(&pair("03", "01", 3, 4), &event()).is_err());
+        assert!(matches!(db.insert_pair(&pair("03", "01", 3, 4), &event()), Err(StoreError::Duplicate)));
         assert!(!db.serial_exists(&s("03")).unwrap());
         // The same key twice in one pair is refused by the database too.
-        assert!(db.insert_pair(&pair("05", "06", 5, 5), &event()).is_err());
+        assert!(matches!(db.insert_pair(&pair("05", "06", 5, 5), &event()), Err(StoreError::Duplicate)));
         assert!(!db.serial_exists(&s("05")).unwrap());
         assert_eq!(db.count().unwrap(), 2);
         let pairs: i64 = db.conn.query_row("SELECT COUNT(*) FROM pairs", [], |r| r.get(0)).unwrap();

@@ -1,0 +1,75 @@
+//! Reading PEM as people and other tools write it: any line length (64 as RFC 7468
+//! writes, 76 as MIME tools do, or one long line), LF or CRLF, surrounding text
+//! ignored. What is written is strict RFC 7468 (the `der` crate's encoder).
+
+use base64ct::{Base64, Encoding};
+use thiserror::Error;
+
+/// Why a PEM text could not be read.
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+pub enum PemError {
+    /// No `-----BEGIN …-----` line.
+    #[error("no PEM BEGIN line")]
+    NoBegin,
+    /// No `-----END …-----` line for the label.
+    #[error("no PEM END line for {0}")]
+    NoEnd(String),
+    /// The body is not base64.
+    #[error("the PEM body of {0} is not base64")]
+    BadBase64(String),
+}
+
+/// Whether `bytes` look like PEM (after leading whitespace).
+pub fn is_pem(bytes: &[u8]) -> bool {
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(bytes.len());
+    bytes[start..].starts_with(b"-----BEGIN ")
+}
+
+/// The label and the DER of the first PEM block in `bytes`.
+pub fn decode(bytes: &[u8]) -> Result<(String, Vec<u8>), PemError> {
+    let text = String::from_utf8_lossy(bytes);
+    let begin = text.find("-----BEGIN ").ok_or(PemError::NoBegin)?;
+    let after = &text[begin + "-----BEGIN ".len()..];
+    let label_end = after.find("-----").ok_or(PemError::NoBegin)?;
+    let label = after[..label_end].trim().to_string();
+    let body_and_rest = &after[label_end + "-----".len()..];
+    let end_line = format!("-----END {label}-----");
+    let end = body_and_rest.find(&end_line).ok_or_else(|| PemError::NoEnd(label.clone()))?;
+    let body: String = body_and_rest[..end].chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let der = Base64::decode_vec(&body).map_err(|_| PemError::BadBase64(label.clone()))?;
+    Ok((label, der))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DER: &[u8] = include_bytes!("../../tests/data/nca-test/individual_sign_rsa.pem");
+
+    fn rewrap(width: usize, newline: &str) -> String {
+        let (label, der) = decode(DER).unwrap();
+        let b64 = Base64::encode_string(&der);
+        let lines: Vec<&str> = b64.as_bytes().chunks(width).map(|c| std::str::from_utf8(c).unwrap()).collect();
+        format!("-----BEGIN {label}-----{newline}{}{newline}-----END {label}-----{newline}", lines.join(newline))
+    }
+
+    #[test]
+    fn any_line_length_and_line_ending() {
+        let (label, der) = decode(DER).unwrap();
+        assert_eq!(label, "CERTIFICATE");
+        for (width, nl) in [(64, "\n"), (76, "\n"), (76, "\r\n"), (10_000, "\n"), (17, "\r\n")] {
+            let text = rewrap(width, nl);
+            assert_eq!(decode(text.as_bytes()).unwrap().1, der, "width {width}");
+            assert!(is_pem(text.as_bytes()));
+        }
+        // The der crate refuses 76-column PEM, which is why this reader exists.
+        assert!(der::pem::decode_vec(rewrap(76, "\n").as_bytes()).is_err());
+    }
+
+    #[test]
+    fn damaged_pem_is_refused_with_a_reason() {
+        assert_eq!(decode(b"hello"), Err(PemError::NoBegin));
+        assert_eq!(decode(b"-----BEGIN X-----\nAAAA\n"), Err(PemError::NoEnd("X".into())));
+        assert_eq!(decode(b"-----BEGIN X-----\n!!!!\n-----END X-----\n"), Err(PemError::BadBase64("X".into())));
+    }
+}
