@@ -148,12 +148,13 @@ async fn serve(listener: TcpListener, args: &Args) -> Result<()> {
         Some(k) => (Some(k.issuer), Some(k.responder), Some(k.crl)),
         None => (None, None, None),
     };
-    let service = status::StatusService::new(ca.layout(), responder);
+    let service =
+        tokio::task::block_in_place(|| Ok::<_, anyhow::Error>(status::StatusService::new(ca.layout(), responder, &*pool.get()?)))?;
     tokio::spawn(status::expiry_job(pool.clone(), certs.issuing.clone(), EXPIRY_EVERY));
+    let poll = Duration::from_millis(u64::from(ca.config().ocsp.status_poll_ms.max(10)));
+    tokio::spawn(status::status_poll(pool.clone(), service.clone(), poll));
     if let Some(updater) = crl {
         tokio::spawn(status::crl_schedule(updater, service.clone()));
-        let poll = Duration::from_millis(u64::from(ca.config().ocsp.status_poll_ms.max(10)));
-        tokio::spawn(status::status_poll(pool.clone(), service.clone(), poll));
     }
     let app = app
         .merge(status::router(service))

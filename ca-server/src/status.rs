@@ -27,28 +27,67 @@ use std::time::Duration;
 /// What relying parties fetch: the published CRLs and the OCSP responder.
 pub struct StatusService {
     root_crl: std::path::PathBuf,
-    full: RwLock<Option<Bytes>>,
-    delta: RwLock<Option<Bytes>>,
+    full: RwLock<Option<Served>>,
+    delta: RwLock<Option<Served>>,
     responder: Option<Responder>,
 }
 
+/// A CRL being served.
+#[derive(Clone)]
+struct Served {
+    /// Its number (0 for a file of unknown number, left by an older version).
+    number: u64,
+    der: Bytes,
+}
+
 impl StatusService {
-    /// The service; without a responder (no CA passphrase) OCSP answers `tryLater`.
-    pub fn new(layout: &Layout, responder: Option<Responder>) -> Arc<Self> {
-        let read = |kind| std::fs::read(layout.crl(kind)).ok().map(Bytes::from);
-        Arc::new(StatusService {
+    /// The service, serving the CRLs the database says are published (any process
+    /// may have issued them); without a responder (no CA passphrase) OCSP answers
+    /// `tryLater`.
+    pub fn new(layout: &Layout, responder: Option<Responder>, store: &dyn StatusStore) -> Arc<Self> {
+        let file = |kind| std::fs::read(layout.crl(kind)).ok().map(|der| Served { number: 0, der: Bytes::from(der) });
+        let service = Arc::new(StatusService {
             root_crl: layout.root_crl(),
-            full: RwLock::new(read(CrlKind::Full)),
-            delta: RwLock::new(read(CrlKind::Delta)),
+            full: RwLock::new(file(CrlKind::Full)),
+            delta: RwLock::new(file(CrlKind::Delta)),
             responder,
-        })
+        });
+        if let Err(e) = service.refresh(store) {
+            tracing::error!(error = %e, "cannot read the published CRLs");
+        }
+        service
     }
 
-    fn slot(&self, kind: CrlKind) -> &RwLock<Option<Bytes>> {
+    fn slot(&self, kind: CrlKind) -> &RwLock<Option<Served>> {
         match kind {
             CrlKind::Full => &self.full,
             CrlKind::Delta => &self.delta,
         }
+    }
+
+    fn served(&self, kind: CrlKind) -> Option<Served> {
+        self.slot(kind).read().ok().and_then(|s| s.clone())
+    }
+
+    /// Serve CRL `number` of `kind` unless a newer one is served already.
+    fn offer(&self, kind: CrlKind, number: u64, der: Bytes) {
+        if let Ok(mut slot) = self.slot(kind).write() {
+            if slot.as_ref().is_none_or(|s| s.number < number) {
+                tracing::info!(kind = kind.as_str(), number, "CRL served");
+                *slot = Some(Served { number, der });
+            }
+        }
+    }
+
+    /// Serve the newest published CRLs, whoever issued them.
+    fn refresh(&self, store: &dyn StatusStore) -> Result<(), ca_core::store::StoreError> {
+        for kind in [CrlKind::Full, CrlKind::Delta] {
+            let served = self.served(kind).map(|s| s.number);
+            if let Some((record, der)) = store.published_crl(kind == CrlKind::Delta, served)? {
+                self.offer(kind, record.number, Bytes::from(der));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -94,11 +133,11 @@ async fn root_crl(State(s): State<Arc<StatusService>>) -> Response {
 }
 
 async fn full_crl(State(s): State<Arc<StatusService>>) -> Response {
-    crl_response(s.full.read().ok().and_then(|c| c.clone()))
+    crl_response(s.served(CrlKind::Full).map(|c| c.der))
 }
 
 async fn delta_crl(State(s): State<Arc<StatusService>>) -> Response {
-    crl_response(s.delta.read().ok().and_then(|c| c.clone()))
+    crl_response(s.served(CrlKind::Delta).map(|c| c.der))
 }
 
 async fn ocsp_post(State(s): State<Arc<StatusService>>, body: Bytes) -> Response {
@@ -199,9 +238,7 @@ fn publish_due(updater: &mut CrlUpdater, service: &StatusService) {
         match updater.publish(kind, now) {
             Ok(crl) => {
                 tracing::info!(kind = kind.as_str(), number = crl.record.number, entries = crl.entries, "CRL published");
-                if let Ok(mut slot) = service.slot(kind).write() {
-                    *slot = Some(Bytes::from(crl.der));
-                }
+                service.offer(kind, crl.record.number, Bytes::from(crl.der));
             }
             Err(e) => {
                 tracing::error!(kind = kind.as_str(), error = %e, "CRL not published");
@@ -211,8 +248,9 @@ fn publish_due(updater: &mut CrlUpdater, service: &StatusService) {
     }
 }
 
-/// Drop cached OCSP answers of certificates whose status changed, as the status
-/// log shows them, every `poll` for as long as the server runs.
+/// Every `poll`, for as long as the server runs: drop cached OCSP answers of
+/// certificates whose status changed, as the status log shows them, and serve
+/// CRLs that another process (`ca crl`) published.
 pub async fn status_poll(pool: Arc<StorePool>, service: Arc<StatusService>, poll: Duration) {
     let mut last = pool.get().and_then(|s| s.status_seq()).unwrap_or(0);
     loop {
@@ -221,6 +259,7 @@ pub async fn status_poll(pool: Arc<StorePool>, service: Arc<StatusService>, poll
         let after = last;
         let polled = tokio::task::spawn_blocking(move || {
             let store = pool2.get().map_err(|e| e.to_string())?;
+            service2.refresh(&*store).map_err(|e| e.to_string())?;
             let mut after = after;
             // Bounded: at most 100 batches of 10,000 changes a round.
             for _ in 0..100 {

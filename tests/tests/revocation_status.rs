@@ -391,3 +391,51 @@ fn a_revocation_survives_kill_9_and_restart() {
     let again = ca_json(&data, &["crl", "--delta", "--out", work.join("d2.crl").to_str().unwrap()]);
     assert!(again["number"].as_u64().unwrap() > n);
 }
+
+/// The CRL served at `path`, as `ca inspect --json` reads it; null while none is (503).
+fn served_crl(server: &Server, data: &Path, work: &Path, path: &str) -> serde_json::Value {
+    let Ok(resp) = ureq::get(&format!("{}{path}", server.url())).timeout(Duration::from_secs(10)).call() else {
+        return serde_json::Value::Null;
+    };
+    let mut body = Vec::new();
+    resp.into_reader().read_to_end(&mut body).unwrap();
+    let file = work.join(format!("served-{}", path.replace('/', "_")));
+    std::fs::write(&file, body).unwrap();
+    ca_json(data, &["inspect", file.to_str().unwrap()])
+}
+
+#[test]
+fn a_crl_made_by_ca_crl_is_served_and_deltas_build_on_it() {
+    let s = quick_authority();
+    let (data, work) = (s.join("data"), s.path().to_path_buf());
+    let (_, _, auth_serial, sign_serial) = pair(&data, &work, "stale");
+    let server = Server::on(&data);
+    assert!(
+        eventually(Duration::from_secs(10), || served_crl(&server, &data, &work, "/crl/nca_rsa.crl")["number"].is_string()),
+        "no full CRL served"
+    );
+    // The operator revokes and issues a full CRL from the console while the server runs.
+    ca_json(&data, &["revoke", &auth_serial, "--reason", "keyCompromise"]);
+    ca_json(&data, &["revoke", &sign_serial, "--reason", "keyCompromise"]);
+    let made = ca_json(&data, &["crl", "--out", work.join("console.crl").to_str().unwrap()]);
+    assert_eq!(made["entries"], 2);
+    let number = made["number"].as_u64().unwrap().to_string();
+    // Within the status poll interval the server serves that very CRL...
+    assert!(
+        eventually(Duration::from_secs(10), || served_crl(&server, &data, &work, "/crl/nca_rsa.crl")["number"] == number.as_str()),
+        "the server still serves an older full CRL than {number}"
+    );
+    let full = served_crl(&server, &data, &work, "/crl/nca_rsa.crl");
+    assert_eq!(full["entry_count"], 2, "{full}");
+    // ...and its deltas name it as their base, a CRL anyone can fetch.
+    assert!(
+        eventually(Duration::from_secs(10), || served_crl(&server, &data, &work, "/crl/nca_d_rsa.crl")["delta_base"] == number.as_str()),
+        "the served delta is not built on the published full CRL {number}"
+    );
+    // A restart serves the same, from the database.
+    drop(server);
+    let server = Server::on(&data);
+    let after = served_crl(&server, &data, &work, "/crl/nca_rsa.crl");
+    assert!(after["number"].as_str().unwrap().parse::<u64>().unwrap() >= number.parse::<u64>().unwrap());
+    assert_eq!(after["entry_count"], 2);
+}

@@ -49,7 +49,9 @@ pub struct IssuedCrl {
     pub der: Vec<u8>,
 }
 
-/// Issue a full or delta CRL valid from `this_update` to `next_update` (Unix seconds).
+/// Issue a full or delta CRL valid from `this_update` to `next_update` (Unix seconds),
+/// and keep it with its bytes in the store: from then on it is the published one.
+/// A delta is built on the newest published full CRL.
 pub fn issue(
     store: &mut dyn StatusStore,
     ca: &CrlIssuer<'_>,
@@ -75,6 +77,7 @@ pub fn issue(
     record.number = store.record_crl(&record)?;
     let entries = encoder.entries;
     let der = encoder.finish(ca, record.number, record.base_number)?;
+    store.save_crl(record.number, &der)?;
     Ok(IssuedCrl { record, kind, entries, der })
 }
 

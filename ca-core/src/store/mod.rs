@@ -369,8 +369,14 @@ pub trait StatusStore {
     /// Allocate the next CRL number for `crl` (its `number` is ignored) and record
     /// it durably before anything is signed with it.
     fn record_crl(&mut self, crl: &CrlRecord) -> Result<u64, StoreError>;
-    /// The newest full (`delta == false`) or delta CRL recorded.
+    /// Keep the signed bytes of CRL `number`: from now on it is published. Older
+    /// CRLs' bytes are dropped, all but the previous full CRL's generation.
+    fn save_crl(&mut self, number: u64, der: &[u8]) -> Result<(), StoreError>;
+    /// The newest published full (`delta == false`) or delta CRL.
     fn latest_crl(&self, delta: bool) -> Result<Option<CrlRecord>, StoreError>;
+    /// The CRL to serve, with its bytes, if newer than `newer_than`: the newest
+    /// published full CRL, or the newest delta whose base is that full CRL.
+    fn published_crl(&self, delta: bool, newer_than: Option<u64>) -> Result<Option<(CrlRecord, Vec<u8>)>, StoreError>;
     /// The newest status log position.
     fn status_seq(&self) -> Result<i64, StoreError>;
     /// Just the revocation state of one certificate (the OCSP hot path): `None` if

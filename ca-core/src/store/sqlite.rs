@@ -108,6 +108,13 @@ CREATE TABLE crls (
     next_update INTEGER NOT NULL
 );
 "#,
+    // Every CRL issued, by whatever process, is kept with its bytes once signed:
+    // the server publishes the newest from here, never from one process's memory.
+    // A CRL whose number was taken but which was never signed (a crash) has none
+    // and is never a delta's base.
+    r#"
+ALTER TABLE crls ADD COLUMN der BLOB;
+"#,
 ];
 
 /// The SQLite store.
@@ -541,9 +548,11 @@ impl StatusStore for SqliteStore {
 
     fn latest_crl(&self, delta: bool) -> Result<Option<CrlRecord>, StoreError> {
         let sql = if delta {
-            "SELECT number, base_number, status_seq, this_update, next_update FROM crls WHERE base_number IS NOT NULL ORDER BY number DESC LIMIT 1"
+            "SELECT number, base_number, status_seq, this_update, next_update FROM crls
+             WHERE base_number IS NOT NULL AND der IS NOT NULL ORDER BY number DESC LIMIT 1"
         } else {
-            "SELECT number, base_number, status_seq, this_update, next_update FROM crls WHERE base_number IS NULL ORDER BY number DESC LIMIT 1"
+            "SELECT number, base_number, status_seq, this_update, next_update FROM crls
+             WHERE base_number IS NULL AND der IS NOT NULL ORDER BY number DESC LIMIT 1"
         };
         Ok(self
             .conn
@@ -555,6 +564,54 @@ impl StatusStore for SqliteStore {
                     this_update: r.get(3)?,
                     next_update: r.get(4)?,
                 })
+            })
+            .optional()?)
+    }
+
+    fn save_crl(&mut self, number: u64, der: &[u8]) -> Result<(), StoreError> {
+        let tx = write_tx(&mut self.conn)?;
+        // Written in place through incremental blob I/O: binding the bytes as a
+        // parameter would make SQLite copy a million-entry CRL once more in memory.
+        let updated = tx.execute("UPDATE crls SET der = zeroblob(?1) WHERE number = ?2", params![der.len() as i64, number as i64])?;
+        if updated == 1 {
+            let mut blob = tx.blob_open(rusqlite::DatabaseName::Main, "crls", "der", number as i64, false)?;
+            std::io::Write::write_all(&mut blob, der).map_err(|e| StoreError::File(format!("writing CRL {number}: {e}")))?;
+        }
+        let full = updated == 1
+            && tx.query_row("SELECT base_number IS NULL FROM crls WHERE number = ?1", [number as i64], |r| r.get::<_, bool>(0))?;
+        if full {
+            // Keep the bytes of this full CRL, the one before it, and what came after that.
+            tx.execute(
+                "UPDATE crls SET der = NULL WHERE der IS NOT NULL AND number < (SELECT COALESCE(MAX(number), 0) FROM crls
+                 WHERE base_number IS NULL AND der IS NOT NULL AND number < ?1)",
+                [number as i64],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn published_crl(&self, delta: bool, newer_than: Option<u64>) -> Result<Option<(CrlRecord, Vec<u8>)>, StoreError> {
+        // The newest full CRL; for a delta, the newest one on that full CRL.
+        let sql = if delta {
+            "SELECT number, base_number, status_seq, this_update, next_update, der FROM crls
+             WHERE der IS NOT NULL AND number > ?1 AND base_number = (SELECT MAX(number) FROM crls WHERE base_number IS NULL AND der IS NOT NULL)
+             ORDER BY number DESC LIMIT 1"
+        } else {
+            "SELECT number, base_number, status_seq, this_update, next_update, der FROM crls
+             WHERE der IS NOT NULL AND number > ?1 AND base_number IS NULL ORDER BY number DESC LIMIT 1"
+        };
+        Ok(self
+            .conn
+            .query_row(sql, [newer_than.unwrap_or(0) as i64], |r| {
+                let record = CrlRecord {
+                    number: r.get::<_, i64>(0)? as u64,
+                    base_number: r.get::<_, Option<i64>>(1)?.map(|n| n as u64),
+                    status_seq: r.get(2)?,
+                    this_update: r.get(3)?,
+                    next_update: r.get(4)?,
+                };
+                Ok((record, r.get::<_, Vec<u8>>(5)?))
             })
             .optional()?)
     }
@@ -686,6 +743,35 @@ mod tests {
         assert_eq!(db.count().unwrap(), 2);
         let pairs: i64 = db.conn.query_row("SELECT COUNT(*) FROM pairs", [], |r| r.get(0)).unwrap();
         assert_eq!(pairs, 1);
+    }
+
+    #[test]
+    fn only_signed_crls_are_published_and_old_bytes_are_dropped() {
+        let mut db = SqliteStore::in_memory().unwrap();
+        let record = |base: Option<u64>| CrlRecord { number: 0, base_number: base, status_seq: 0, this_update: 1, next_update: 2 };
+        let f1 = db.record_crl(&record(None)).unwrap();
+        db.save_crl(f1, b"full 1").unwrap();
+        let d1 = db.record_crl(&record(Some(f1))).unwrap();
+        db.save_crl(d1, b"delta 1").unwrap();
+        // A full CRL whose number was taken but which was never signed (a crash) is not published.
+        let lost = db.record_crl(&record(None)).unwrap();
+        assert_eq!(db.latest_crl(false).unwrap().map(|c| c.number), Some(f1));
+        assert_eq!(db.published_crl(false, None).unwrap().map(|(c, der)| (c.number, der)), Some((f1, b"full 1".to_vec())));
+        assert_eq!(db.published_crl(true, None).unwrap().map(|(c, _)| c.number), Some(d1));
+        assert!(db.published_crl(false, Some(f1)).unwrap().is_none(), "nothing newer than what is served");
+        let f2 = db.record_crl(&record(None)).unwrap();
+        db.save_crl(f2, b"full 2").unwrap();
+        assert!(f2 > lost);
+        // No delta on the new full CRL yet: none is offered.
+        assert!(db.published_crl(true, Some(d1)).unwrap().is_none());
+        let f3 = db.record_crl(&record(None)).unwrap();
+        db.save_crl(f3, b"full 3").unwrap();
+        // The bytes of the full CRL before the previous one, and its delta, are gone.
+        let kept: Vec<i64> = {
+            let mut stmt = db.conn.prepare("SELECT number FROM crls WHERE der IS NOT NULL ORDER BY number").unwrap();
+            stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+        };
+        assert_eq!(kept, vec![f2 as i64, f3 as i64]);
     }
 
     #[test]
