@@ -112,6 +112,33 @@ pub struct Config {
     /// OCSP responder settings.
     #[serde(default)]
     pub ocsp: OcspSettings,
+    /// How the server treats connections.
+    #[serde(default)]
+    pub server: ServerSettings,
+}
+
+/// How the server treats connections: a client that sends nothing, half a header
+/// or half a body is cut off; the number of connections stays below the file
+/// limit; a stop finishes what is in flight within a deadline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Seconds allowed for a request's head, counted from the connection's start or
+    /// the previous response (so also the longest idle keep-alive).
+    pub header_timeout_seconds: u32,
+    /// Seconds allowed for a request's body.
+    pub body_timeout_seconds: u32,
+    /// Most connections at once; above it new ones are closed at once. It is also
+    /// kept 64 below the open-file limit (whose soft value is raised to the hard one).
+    pub max_connections: u32,
+    /// Seconds a stop (SIGTERM, SIGINT) waits for requests in flight.
+    pub shutdown_seconds: u32,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings { header_timeout_seconds: 10, body_timeout_seconds: 10, max_connections: 10_000, shutdown_seconds: 10 }
+    }
 }
 
 /// How often CRLs are issued; each CRL's nextUpdate is its issue time plus its interval.
@@ -168,6 +195,7 @@ impl Default for InitOptions {
                 issuing_name: DEFAULT_ISSUING_NAME.into(),
                 crl: CrlSchedule::default(),
                 ocsp: OcspSettings::default(),
+                server: ServerSettings::default(),
             },
             force: false,
             store_passphrase: false,

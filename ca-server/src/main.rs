@@ -5,6 +5,7 @@
 //! applications API under `/api/v1/`, and a health endpoint.
 
 mod api;
+mod connections;
 mod status;
 
 use anyhow::{Context, Result};
@@ -156,13 +157,17 @@ async fn serve(listener: TcpListener, args: &Args) -> Result<()> {
     if let Some(updater) = crl {
         tokio::spawn(status::crl_schedule(updater, service.clone()));
     }
+    let settings = ca.config().server;
+    let body_time = Duration::from_secs(u64::from(settings.body_timeout_seconds.max(1)));
     let app = app
         .merge(status::router(service))
         .merge(api::router(api::Api::new(pool, certs.issuing.clone(), certs.root.clone(), issuer)))
-        .route("/api/{*rest}", axum::routing::any(api::not_found));
+        .route("/api/{*rest}", axum::routing::any(api::not_found))
+        .layer(axum::middleware::from_fn(move |req, next| connections::body_deadline(body_time, ca_core::api::MAX_BODY_BYTES, req, next)));
+    let cap = connections::connection_cap(&settings);
     let local = listener.local_addr()?;
-    eprintln!("listening on http://{local} (base URL in certificates: {})", ca.urls().base());
-    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    eprintln!("listening on http://{local} (base URL in certificates: {}; at most {cap} connections)", ca.urls().base());
+    connections::serve(listener, app, settings, cap, shutdown()).await;
     eprintln!("stopped");
     Ok(())
 }

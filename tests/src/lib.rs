@@ -190,7 +190,20 @@ impl Server {
     /// Start `ca-server --listen 127.0.0.1:0 ARGS...` in `cwd` with `envs` (and
     /// neither CA_DATA nor CA_PASSPHRASE from the caller); waits for its port.
     pub fn start(cwd: &Path, args: &[&str], envs: &[(&str, &str)]) -> Server {
-        let mut child = Command::new(program("ca-server"))
+        Self::spawn(Command::new(program("ca-server")), cwd, args, envs)
+    }
+
+    /// The authority in `data`, unlocked, started with its soft open-file limit
+    /// set to `files` (the hard limit left as it is), as a shell's `ulimit -S -n` does.
+    pub fn on_with_soft_file_limit(data: &Path, files: u32) -> Server {
+        let mut cmd = Command::new("bash");
+        cmd.args(["-c", &format!("ulimit -S -n {files} && exec \"$0\" \"$@\"")]).arg(program("ca-server"));
+        let data = data.display().to_string();
+        Self::spawn(cmd, Path::new("."), &["--data", &data], &[("CA_PASSPHRASE", PASSPHRASE)])
+    }
+
+    fn spawn(mut cmd: Command, cwd: &Path, args: &[&str], envs: &[(&str, &str)]) -> Server {
+        let mut child = cmd
             .current_dir(cwd)
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
@@ -224,6 +237,19 @@ impl Server {
     /// Its process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Send SIGTERM and wait at most `limit` for the process to exit; how long it took.
+    pub fn terminate(&mut self, limit: Duration) -> Option<Duration> {
+        let started = std::time::Instant::now();
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        while started.elapsed() < limit {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return Some(started.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
     }
 
     /// Its base URL.

@@ -1,0 +1,93 @@
+//! Serving connections on the open internet: a client that sends nothing, half a
+//! header or half a body is cut off; the number of connections stays below the
+//! open-file limit, and one over it is closed at once instead of starving everyone;
+//! SIGTERM or SIGINT stops accepting, lets requests in flight finish, and exits
+//! within a deadline whatever the clients do.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use ca_core::api::ErrorBody;
+use ca_core::authority::ServerSettings;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+/// Files kept free for the database, key files and CRLs.
+const RESERVED_FILES: u64 = 64;
+
+/// The most connections to allow: the configured cap, kept below the open-file
+/// limit after raising its soft value to the hard one.
+pub fn connection_cap(settings: &ServerSettings) -> usize {
+    let files = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1_024);
+    let cap = u64::from(settings.max_connections).min(files.saturating_sub(RESERVED_FILES)).max(1);
+    usize::try_from(cap).unwrap_or(usize::MAX)
+}
+
+/// Read the whole body within `limit` (at most `max_bytes`), so a client that
+/// stops half-way cannot hold a handler: 408 when it is too slow, 413 when too large.
+pub async fn body_deadline(limit: Duration, max_bytes: usize, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    match tokio::time::timeout(limit, axum::body::to_bytes(body, max_bytes)).await {
+        Ok(Ok(bytes)) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Ok(Err(_)) => {
+            let message = format!("the body is larger than {max_bytes} bytes or was cut off");
+            (StatusCode::PAYLOAD_TOO_LARGE, Json(ErrorBody::new("body_too_large", message))).into_response()
+        }
+        Err(_) => {
+            let message = format!("the body did not arrive within {} s", limit.as_secs());
+            (StatusCode::REQUEST_TIMEOUT, Json(ErrorBody::new("body_timeout", message))).into_response()
+        }
+    }
+}
+
+/// Serve `app` on `listener` until `stop` completes, then wait for connections in
+/// flight for at most the shutdown deadline.
+pub async fn serve(listener: TcpListener, app: Router, settings: ServerSettings, cap: usize, stop: impl Future<Output = ()>) {
+    let permits = Arc::new(Semaphore::new(cap));
+    let graceful = GracefulShutdown::new();
+    let header_timeout = Duration::from_secs(u64::from(settings.header_timeout_seconds.max(1)));
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = &mut stop => break,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of files or similar: back off briefly rather than spin.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            drop(stream); // over the cap: closed at once, the others keep being served
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let mut builder = http1::Builder::new();
+        builder.timer(TokioTimer::new()).header_read_timeout(header_timeout).keep_alive(true);
+        let connection = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        let watched = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = watched.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    let deadline = Duration::from_secs(u64::from(settings.shutdown_seconds));
+    if tokio::time::timeout(deadline, graceful.shutdown()).await.is_err() {
+        tracing::warn!(seconds = deadline.as_secs(), "connections still open at the shutdown deadline; closing them");
+    }
+}
