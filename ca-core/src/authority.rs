@@ -167,11 +167,14 @@ pub struct OcspSettings {
     /// How often the responder looks for status changes made by other processes,
     /// milliseconds: the longest a revocation takes to show in OCSP (default 1000).
     pub status_poll_ms: u32,
+    /// Bytes of signed answers kept for reuse (default 64 MiB); an eighth of it for
+    /// serials this CA never issued, so those never push out real certificates'.
+    pub cache_bytes: u32,
 }
 
 impl Default for OcspSettings {
     fn default() -> Self {
-        OcspSettings { validity_seconds: 3_600, status_poll_ms: 1_000 }
+        OcspSettings { validity_seconds: 3_600, status_poll_ms: 1_000, cache_bytes: 64 << 20 }
     }
 }
 

@@ -125,6 +125,7 @@ fn keyed(ca: &Authority, pool: &Arc<StorePool>, args: &Args) -> Result<Option<Ke
         Box::new(ca.signer(CaRole::Ocsp, &pass)?),
         Box::new(status::DbStatus(pool.clone())),
         Duration::from_secs(u64::from(ca.config().ocsp.validity_seconds)),
+        ca.config().ocsp.cache_bytes as usize,
     )?;
     Ok(Some(Keyed { issuer: ca.issuer(signer.clone())?, responder, crl: ca.crl_updater(signer)? }))
 }

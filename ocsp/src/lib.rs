@@ -11,6 +11,7 @@
 //!   and checks its signature with the responder certificate inside it.
 #![forbid(unsafe_code)]
 
+mod cache;
 mod read;
 mod responder;
 

@@ -1,5 +1,6 @@
 //! The responder engine: request in, signed response out.
 
+use crate::cache::Cache;
 use bytes::Bytes;
 use ca_core::model::RevocationReason;
 use ca_core::oid;
@@ -8,8 +9,6 @@ use der::asn1::{GeneralizedTime, Null, OctetString};
 use der::{Decode, Encode};
 use sha1::{Digest, Sha1};
 use sha2::Sha256;
-use std::collections::HashMap;
-use std::sync::RwLock;
 use std::time::Duration;
 use x509_cert::ext::pkix::crl::CrlReason;
 use x509_cert::ext::Extension;
@@ -24,9 +23,8 @@ pub const MAX_REQUEST_BYTES: usize = 16 * 1024;
 pub const MAX_CERT_IDS: usize = 64;
 /// Longest nonce accepted, bytes (RFC 9654).
 pub const MAX_NONCE: usize = 128;
-/// Most cached answers (each about 1.7 KB with the responder certificate, so at
-/// most some 170 MB); past it the cache is emptied and refilled by demand.
-const MAX_CACHED: usize = 100_000;
+/// The share of the cache budget for answers about serials this CA never issued.
+const UNKNOWN_SHARE: usize = 8;
 
 /// A certificate's status as the authority's records say.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,7 +103,10 @@ pub struct Responder {
     signer: Box<dyn Signer>,
     source: Box<dyn StatusSource>,
     validity: i64,
-    cache: RwLock<HashMap<Vec<u8>, Cached>>,
+    /// Answers for certificates this CA issued.
+    known: Cache<Cached>,
+    /// Answers for serials it never issued: a flood of them cannot evict the others.
+    unknown: Cache<Cached>,
 }
 
 /// One answer inside a response.
@@ -123,13 +124,15 @@ enum Refusal {
 impl Responder {
     /// A responder for certificates of `issuer`, signing with `signer` whose
     /// certificate `responder_cert` is included in every response. Responses are
-    /// valid for `validity`.
+    /// valid for `validity`; signed answers are kept for reuse within `cache_bytes`
+    /// (an eighth of it for serials this CA never issued).
     pub fn new(
         issuer: &Certificate,
         responder_cert: Certificate,
         signer: Box<dyn Signer>,
         source: Box<dyn StatusSource>,
         validity: Duration,
+        cache_bytes: usize,
     ) -> Result<Self, der::Error> {
         let name = issuer.tbs_certificate.subject.to_der()?;
         let key = issuer.tbs_certificate.subject_public_key_info.subject_public_key.raw_bytes();
@@ -150,7 +153,8 @@ impl Responder {
             signer,
             source,
             validity: validity.as_secs().max(1) as i64,
-            cache: RwLock::new(HashMap::new()),
+            known: Cache::new(cache_bytes - cache_bytes / UNKNOWN_SHARE),
+            unknown: Cache::new(cache_bytes / UNKNOWN_SHARE),
         })
     }
 
@@ -171,14 +175,19 @@ impl Responder {
             return;
         }
         let wanted: std::collections::HashSet<Vec<u8>> = serials.iter().filter_map(|s| hex::decode(s.as_str()).ok()).collect();
-        if let Ok(mut cache) = self.cache.write() {
-            cache.retain(|_, c| !wanted.contains(&c.serial));
+        for cache in [&self.known, &self.unknown] {
+            cache.retain(|c| !wanted.contains(&c.serial));
         }
     }
 
     /// How many answers are cached.
     pub fn cached(&self) -> usize {
-        self.cache.read().map(|c| c.len()).unwrap_or(0)
+        self.known.len() + self.unknown.len()
+    }
+
+    /// How many bytes of answers are cached (at most the budget given to [`Responder::new`]).
+    pub fn cached_bytes(&self) -> usize {
+        self.known.bytes() + self.unknown.bytes()
     }
 
     fn try_respond(&self, request: &[u8], now: i64) -> Result<Answer, Refusal> {
@@ -194,7 +203,7 @@ impl Responder {
         let single = tbs.request_list.len() == 1 && nonce.is_none();
         let key = if single { Some(tbs.request_list[0].req_cert.to_der().map_err(|_| Refusal::Malformed)?) } else { None };
         if let Some(k) = &key {
-            if let Some(hit) = self.cache.read().ok().and_then(|c| c.get(k).cloned()) {
+            if let Some(hit) = self.known.get(k).or_else(|| self.unknown.get(k)) {
                 if now < hit.this_update + self.validity / 2 && now >= hit.this_update {
                     return Ok(Answer {
                         der: hit.der,
@@ -219,6 +228,7 @@ impl Responder {
             singles.push(Single { cert_id: id.clone(), status });
         }
         let serial = singles[0].cert_id.serial_number.as_bytes().to_vec();
+        let issued_by_us = !matches!(singles[0].status, CertStatus::Unknown(_));
         let der = self.sign(singles, nonce, now)?;
         let (this_update, next_update) = (now, now + self.validity);
         if nonce.is_some() {
@@ -226,12 +236,9 @@ impl Responder {
         }
         let etag = Bytes::from(format!("\"{}\"", hex::encode(Sha1::digest(&der))));
         if let Some(k) = key {
-            if let Ok(mut cache) = self.cache.write() {
-                if cache.len() >= MAX_CACHED {
-                    cache.clear();
-                }
-                cache.insert(k, Cached { serial, der: der.clone(), this_update, next_update, etag: etag.clone() });
-            }
+            let cache = if issued_by_us { &self.known } else { &self.unknown };
+            let bytes = der.len() + etag.len() + serial.len();
+            cache.insert(k, Cached { serial, der: der.clone(), this_update, next_update, etag: etag.clone() }, bytes);
         }
         let freshness = Freshness::Cacheable { this_update, next_update, etag };
         Ok(Answer { der, freshness })

@@ -439,3 +439,46 @@ fn a_crl_made_by_ca_crl_is_served_and_deltas_build_on_it() {
     assert!(after["number"].as_str().unwrap().parse::<u64>().unwrap() >= number.parse::<u64>().unwrap());
     assert_eq!(after["entry_count"], 2);
 }
+
+/// The request `request` (one CertID, no nonce) for another serial.
+fn request_for_serial(request: &[u8], serial: &[u8]) -> Vec<u8> {
+    use der::Encode;
+    let mut req = x509_ocsp_request(request);
+    req.tbs_request.request_list[0].req_cert.serial_number = x509_cert::serial_number::SerialNumber::new(serial).unwrap();
+    req.to_der().unwrap()
+}
+
+#[test]
+fn a_flood_of_unknown_serials_does_not_push_out_real_certificates_answers() {
+    let s = quick_authority();
+    let (data, work) = (s.join("data"), s.path().to_path_buf());
+    // A small cache: 64 KiB, of which 8 KiB for unknown serials (some four answers).
+    let path = data.join("config.json");
+    let mut config: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    config["ocsp"]["cache_bytes"] = serde_json::json!(64 * 1024);
+    std::fs::write(&path, serde_json::to_vec_pretty(&config).unwrap()).unwrap();
+    let (good, _, _, _) = pair(&data, &work, "cached");
+    let server = Server::on(&data);
+    let req = work.join("req.der");
+    run_ok(
+        Command::new("openssl")
+            .args(["ocsp", "-no_nonce", "-issuer"])
+            .arg(data.join("issuing.pem"))
+            .arg("-cert")
+            .arg(&good)
+            .arg("-reqout")
+            .arg(&req),
+    );
+    let request = std::fs::read(&req).unwrap();
+    let (status, first) = post(&server, &request);
+    assert_eq!(status, 200);
+    // 300 serials this CA never issued, each answered (unknown) and signed.
+    for i in 0..300u32 {
+        let serial = [&[0x42u8][..], &i.to_be_bytes()[..], &[7u8; 11][..]].concat();
+        let (status, body) = post(&server, &request_for_serial(&request, &serial));
+        assert!(status == 200 && ocsp_status(&body).is_none(), "unknown serial {i}: {status}");
+    }
+    // The real certificate's answer is still the one signed first: served from the cache.
+    let (_, again) = post(&server, &request);
+    assert_eq!(again, first, "the answer for a real certificate was pushed out by unknown serials");
+}
