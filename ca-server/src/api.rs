@@ -102,12 +102,9 @@ async fn with_ra<T: Send + 'static>(
     needs_key: bool,
     f: impl FnOnce(&mut Registration<'_>, &Api) -> Result<T, RegistrationError> + Send + 'static,
 ) -> Result<T, ApiError> {
+    // Refused before any signature is checked: this server cannot issue at all.
     if needs_key && api.issuer.is_none() {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "authority_locked",
-            "the server was started without the CA passphrase and cannot issue; restart it with CA_PASSPHRASE or --passphrase-file",
-        ));
+        return Err(RegistrationError::Locked.into());
     }
     let api = api.clone();
     tokio::task::spawn_blocking(move || {

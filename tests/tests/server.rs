@@ -63,3 +63,23 @@ fn first_start_creates_the_authority_and_serves_the_root() {
     assert_eq!(get(again.port, "/cert/root_rsa.cer").1, pem_to_der(&data.join("root.pem")));
     assert!(started.elapsed() < Duration::from_secs(300));
 }
+
+#[test]
+fn without_the_passphrase_the_server_publishes_but_refuses_to_issue() {
+    let t = e2e::fresh_authority(); // made with CA_PASSPHRASE: no passphrase file in it
+    let data = t.join("data").display().to_string();
+    let server = Server::start(std::path::Path::new("."), &["--data", &data], &[]);
+    assert_eq!(get(server.port, "/health").0, 200);
+    assert_eq!(get(server.port, "/cert/root_rsa.cer").0, 200);
+    // Issuing is refused with a typed 503 before any signature is looked at.
+    let answer = ureq::post(&format!("{}/api/v1/renewals", server.url())).send_json(serde_json::json!({"request": "", "signature": ""}));
+    let Err(ureq::Error::Status(status, resp)) = answer else { panic!("a locked server accepted a renewal") };
+    assert_eq!(status, 503);
+    let body: serde_json::Value = resp.into_json().unwrap();
+    assert_eq!(body["error"]["code"], "authority_locked", "{body}");
+    // OCSP answers tryLater (status 3) rather than guessing.
+    let ocsp = ureq::post(&format!("{}/ocsp", server.url())).send_bytes(&[0x30, 0x00]).unwrap();
+    let mut der = Vec::new();
+    ocsp.into_reader().read_to_end(&mut der).unwrap();
+    assert_eq!(der, [0x30, 0x03, 0x0a, 0x01, 0x03]);
+}

@@ -100,7 +100,7 @@ pub enum RegistrationError {
     Store(#[from] StoreError),
     /// Issuing needs the CA key, and this service was started without it.
     #[error(
-        "the authority is locked: it was started without the CA passphrase and cannot issue; give it CA_PASSPHRASE or --passphrase-file"
+        "the authority is locked: it was started without the CA passphrase and cannot issue; restart it with CA_PASSPHRASE or --passphrase-file"
     )]
     Locked,
 }
