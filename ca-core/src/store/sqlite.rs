@@ -239,6 +239,17 @@ fn named<T: std::str::FromStr>(row: &Row<'_>, index: usize, column: &'static str
     text.parse().map_err(|_| corrupt(column, text))
 }
 
+/// A CRL record from `SELECT number, base_number, status_seq, this_update, next_update`.
+fn crl_record(r: &Row<'_>) -> rusqlite::Result<CrlRecord> {
+    Ok(CrlRecord {
+        number: r.get::<_, i64>(0)? as u64,
+        base_number: r.get::<_, Option<i64>>(1)?.map(|n| n as u64),
+        status_seq: r.get(2)?,
+        this_update: r.get(3)?,
+        next_update: r.get(4)?,
+    })
+}
+
 /// A write transaction that holds the write lock from its start.
 fn write_tx(conn: &mut Connection) -> Result<Transaction<'_>, StoreError> {
     Ok(conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
@@ -554,18 +565,7 @@ impl StatusStore for SqliteStore {
             "SELECT number, base_number, status_seq, this_update, next_update FROM crls
              WHERE base_number IS NULL AND der IS NOT NULL ORDER BY number DESC LIMIT 1"
         };
-        Ok(self
-            .conn
-            .query_row(sql, [], |r| {
-                Ok(CrlRecord {
-                    number: r.get::<_, i64>(0)? as u64,
-                    base_number: r.get::<_, Option<i64>>(1)?.map(|n| n as u64),
-                    status_seq: r.get(2)?,
-                    this_update: r.get(3)?,
-                    next_update: r.get(4)?,
-                })
-            })
-            .optional()?)
+        Ok(self.conn.query_row(sql, [], crl_record).optional()?)
     }
 
     fn save_crl(&mut self, number: u64, der: &[u8]) -> Result<(), StoreError> {
@@ -601,19 +601,7 @@ impl StatusStore for SqliteStore {
             "SELECT number, base_number, status_seq, this_update, next_update, der FROM crls
              WHERE der IS NOT NULL AND number > ?1 AND base_number IS NULL ORDER BY number DESC LIMIT 1"
         };
-        Ok(self
-            .conn
-            .query_row(sql, [newer_than.unwrap_or(0) as i64], |r| {
-                let record = CrlRecord {
-                    number: r.get::<_, i64>(0)? as u64,
-                    base_number: r.get::<_, Option<i64>>(1)?.map(|n| n as u64),
-                    status_seq: r.get(2)?,
-                    this_update: r.get(3)?,
-                    next_update: r.get(4)?,
-                };
-                Ok((record, r.get::<_, Vec<u8>>(5)?))
-            })
-            .optional()?)
+        Ok(self.conn.query_row(sql, [newer_than.unwrap_or(0) as i64], |r| Ok((crl_record(r)?, r.get::<_, Vec<u8>>(5)?))).optional()?)
     }
 
     fn status_seq(&self) -> Result<i64, StoreError> {
