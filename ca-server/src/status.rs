@@ -45,15 +45,18 @@ impl StatusService {
     /// may have issued them); without a responder (no CA passphrase) OCSP answers
     /// `tryLater`.
     pub fn new(layout: &Layout, responder: Option<Responder>, store: &dyn StatusStore) -> Arc<Self> {
-        let file = |kind| std::fs::read(layout.crl(kind)).ok().map(|der| Served { number: 0, der: Bytes::from(der) });
-        let service = Arc::new(StatusService {
-            root_crl: layout.root_crl(),
-            full: RwLock::new(file(CrlKind::Full)),
-            delta: RwLock::new(file(CrlKind::Delta)),
-            responder,
-        });
+        let service = Arc::new(StatusService { root_crl: layout.root_crl(), full: RwLock::new(None), delta: RwLock::new(None), responder });
         if let Err(e) = service.refresh(store) {
             tracing::error!(error = %e, "cannot read the published CRLs");
+        }
+        // A file left by an older version, whose CRL the database does not hold:
+        // read only where the database had nothing, so a CRL is never read twice.
+        for kind in [CrlKind::Full, CrlKind::Delta] {
+            if service.served(kind).is_none() {
+                if let Ok(der) = std::fs::read(layout.crl(kind)) {
+                    service.offer(kind, 0, Bytes::from(der));
+                }
+            }
         }
         service
     }

@@ -233,6 +233,18 @@ impl FromSql for Serial {
     }
 }
 
+/// A revocation from the columns `revoked_at, revocation_reason, invalidity_date`
+/// starting at `first`; `None` when the certificate is not revoked.
+fn revocation(row: &Row<'_>, first: usize) -> Result<Option<Revocation>, StoreError> {
+    match (row.get::<_, Option<i64>>(first)?, row.get::<_, Option<u8>>(first + 1)?) {
+        (Some(at), Some(code)) => {
+            let reason = RevocationReason::from_code(code).ok_or_else(|| corrupt("revocation_reason", code))?;
+            Ok(Some(Revocation { at, reason, invalid_since: row.get(first + 2)? }))
+        }
+        _ => Ok(None),
+    }
+}
+
 /// A named value (state, role, type) stored as its name.
 fn named<T: std::str::FromStr>(row: &Row<'_>, index: usize, column: &'static str) -> Result<T, StoreError> {
     let text: String = row.get(index)?;
@@ -264,13 +276,7 @@ fn record(row: &Row<'_>) -> Result<CertificateRecord, StoreError> {
         (Some(b), Some(r)) => Some((b, r.parse::<Role>().map_err(|_| corrupt("role", &r))?)),
         _ => None,
     };
-    let revocation = match (row.get::<_, Option<i64>>(12)?, row.get::<_, Option<u8>>(13)?) {
-        (Some(at), Some(code)) => {
-            let reason = RevocationReason::from_code(code).ok_or_else(|| corrupt("revocation_reason", code))?;
-            Some(Revocation { at, reason, invalid_since: row.get(14)? })
-        }
-        _ => None,
-    };
+    let revocation = revocation(row, 12)?;
     Ok(CertificateRecord {
         serial: row.get(0)?,
         pair_id: row.get(1)?,
@@ -536,14 +542,7 @@ impl StatusStore for SqliteStore {
         let mut stmt = tx.prepare_cached(sql)?;
         let mut rows = stmt.query(params![since.unwrap_or(0), seq])?;
         while let Some(r) = rows.next()? {
-            let revocation = match (r.get::<_, Option<i64>>(1)?, r.get::<_, Option<u8>>(2)?) {
-                (Some(at), Some(code)) => Some(Revocation {
-                    at,
-                    reason: RevocationReason::from_code(code).ok_or_else(|| corrupt("revocation_reason", code))?,
-                    invalid_since: r.get(3)?,
-                }),
-                _ => None,
-            };
+            let revocation = revocation(r, 1)?;
             visit(CrlRow { serial: r.get(0)?, revocation, changed_at: r.get(4)? });
         }
         Ok(seq)
@@ -611,17 +610,8 @@ impl StatusStore for SqliteStore {
     fn revocation_of(&self, serial: &Serial) -> Result<Option<Option<Revocation>>, StoreError> {
         let mut stmt =
             self.conn.prepare_cached("SELECT revoked_at, revocation_reason, invalidity_date FROM certificates WHERE serial = ?1")?;
-        let row = stmt
-            .query_row([serial], |r| Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, Option<u8>>(1)?, r.get::<_, Option<i64>>(2)?)))
-            .optional()?;
-        row.map(|(at, code, invalid_since)| match (at, code) {
-            (Some(at), Some(code)) => {
-                let reason = RevocationReason::from_code(code).ok_or_else(|| corrupt("revocation_reason", code))?;
-                Ok(Some(Revocation { at, reason, invalid_since }))
-            }
-            _ => Ok(None),
-        })
-        .transpose()
+        let mut rows = stmt.query([serial])?;
+        rows.next()?.map(|r| revocation(r, 0)).transpose()
     }
 
     fn status_changes(&self, after: i64, limit: u32) -> Result<(Vec<Serial>, i64), StoreError> {
