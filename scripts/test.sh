@@ -10,6 +10,7 @@ log() { printf '==> %s\n' "$*" >&2; }
 apt_missing=()
 command -v openssl >/dev/null 2>&1 || apt_missing+=(openssl)
 command -v python3 >/dev/null 2>&1 || apt_missing+=(python3 python3-pip)
+command -v curl >/dev/null 2>&1 || apt_missing+=(curl ca-certificates)
 if ((${#apt_missing[@]})); then
     log "installing ${apt_missing[*]}"
     apt-get update -qq

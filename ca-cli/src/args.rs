@@ -20,6 +20,9 @@ pub struct Cli {
     /// Print one JSON document on stdout.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Trust these certificates (PEM) for an https:// server, instead of the system's.
+    #[arg(long, global = true, env = "CA_CACERT")]
+    pub cacert: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -4,6 +4,7 @@
 //! an internal failure (exit 3).
 
 use crate::error::{CliError, CliResult};
+use crate::tls;
 use ca_core::api::{routes, ErrorBody, SECRET_HEADER};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -16,9 +17,18 @@ pub struct Client {
 }
 
 impl Client {
-    /// A client of the server at `base` (e.g. `http://127.0.0.1:8080`).
-    pub fn new(base: &str) -> Self {
-        Client { base: base.trim_end_matches('/').to_string(), agent: ureq::AgentBuilder::new().timeout(Duration::from_secs(60)).build() }
+    /// A client of the server at `base` (e.g. `http://127.0.0.1:8080`, or `https://…`).
+    pub fn new(base: &str) -> CliResult<Self> {
+        Self::with_identity(base, None)
+    }
+
+    /// A client that shows `identity` in the TLS handshake (for mutual TLS).
+    pub fn with_identity(base: &str, identity: Option<&tls::Identity>) -> CliResult<Self> {
+        let mut agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(60));
+        if tls::is_https(base) {
+            agent = agent.tls_connector(tls::connector(identity)?);
+        }
+        Ok(Client { base: base.trim_end_matches('/').to_string(), agent: agent.build() })
     }
 
     fn url(&self, route: &str, number: Option<&str>) -> String {

@@ -9,11 +9,13 @@ mod client;
 mod commands;
 mod error;
 mod output;
+mod tls;
 
 use clap::Parser;
 
 fn main() {
     let cli = args::Cli::parse(); // usage errors exit 2 here
+    tls::trust(cli.cacert.clone());
     if let Err(e) = commands::run(&cli) {
         output::print_error(&e, cli.json);
         std::process::exit(e.exit as i32);

@@ -29,7 +29,7 @@ pub mod routes {
     pub const RENEWALS: &str = "/api/v1/renewals";
     /// POST a signed [`super::SignedAction::Revoke`]: [`super::Revoked`].
     pub const REVOCATIONS: &str = "/api/v1/revocations";
-    /// POST an operator's signed [`super::SignedAction::ListPending`]: a list of [`super::ApplicationView`].
+    /// POST an operator's signed [`super::SignedAction::ListPending`]: a [`super::PendingPage`].
     pub const OPERATOR_PENDING: &str = "/api/v1/operator/applications/pending";
     /// POST an operator's signed [`super::SignedAction::Confirm`]: the issued [`super::PairPem`].
     pub const OPERATOR_CONFIRM: &str = "/api/v1/operator/applications/{number}/confirm";
@@ -175,6 +175,20 @@ impl PairPem {
     }
 }
 
+/// Applications a page holds at most.
+pub const MAX_PAGE: u32 = 500;
+/// Applications a page holds unless asked otherwise.
+pub const DEFAULT_PAGE: u32 = 100;
+
+/// A page of the operators' queue.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PendingPage {
+    /// Oldest first.
+    pub applications: Vec<ApplicationView>,
+    /// Where the next page starts (its `after`), when there may be one.
+    pub next: Option<String>,
+}
+
 /// What an owner's revocation revoked.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Revoked {
@@ -227,11 +241,17 @@ pub enum SignedAction {
         /// RFC 5280 reason name.
         reason: String,
     },
-    /// An operator lists applications waiting for identity confirmation.
+    /// An operator lists a page of the applications waiting for identity confirmation.
     ListPending {
         /// Only this registration center.
         #[serde(default)]
         center: Option<String>,
+        /// The page after this application (the previous page's `next`).
+        #[serde(default)]
+        after: Option<String>,
+        /// At most this many (1 to [`MAX_PAGE`], default [`DEFAULT_PAGE`]).
+        #[serde(default)]
+        limit: Option<u32>,
     },
     /// An operator confirms an applicant's identity: the pair is issued.
     Confirm {

@@ -42,6 +42,11 @@ pub const ROOT_YEARS: u16 = 20;
 pub const ISSUING_YEARS: u16 = 10;
 /// OCSP responder validity, years (short: with no-check it cannot be revoked).
 pub const OCSP_YEARS: u16 = 1;
+/// Bits of the HTTPS server's RSA key.
+pub const TLS_KEY_BITS: usize = 2048;
+/// Days the HTTPS server's own certificate is valid (the CA/Browser Forum allows
+/// at most 200); the server renews it when 30 are left.
+pub const TLS_DAYS: i64 = 90;
 /// Default base URL: the server's default listen address.
 pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:8080";
 /// Default root CA name.
@@ -115,6 +120,56 @@ pub struct Config {
     /// How the server treats connections.
     #[serde(default)]
     pub server: ServerSettings,
+    /// Per-client limits on the costly requests.
+    #[serde(default)]
+    pub limits: RateLimits,
+    /// The API over HTTPS.
+    #[serde(default)]
+    pub tls: TlsSettings,
+}
+
+/// The API over HTTPS (`ca-server --tls-listen ADDR`). Publication (CA
+/// certificates, CRLs, OCSP) stays on plain HTTP, as RFC 5280 and RFC 6960
+/// expect; while HTTPS is on, the plain listener refuses the API.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsSettings {
+    /// A certificate chain (PEM, server first) from elsewhere; with `key_file`.
+    /// Without them the server issues its own from the issuing CA at start, for
+    /// `hosts`, and renews it 30 days before it expires.
+    pub cert_file: Option<PathBuf>,
+    /// The private key (PKCS#8 or PKCS#1 PEM) of `cert_file`.
+    pub key_file: Option<PathBuf>,
+    /// Names for the server's own certificate (default: the base URL's host,
+    /// `localhost` and the address listened on).
+    pub hosts: Vec<String>,
+    /// Require operators to present their AUTH certificate in the TLS handshake
+    /// (mutual TLS) on the operator endpoints, besides signing each request.
+    pub operator_client_certificates: bool,
+}
+
+/// Per-client limits (a client is an IPv4 address or an IPv6 /64): each a token
+/// bucket that refills at `per_minute` and holds at most `burst`. Over it, a
+/// submission gets HTTP 429 with `Retry-After`, an OCSP request that needs a live
+/// signature gets `tryLater`; cached OCSP answers are never limited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimits {
+    /// Applications a client may submit per minute (default 6).
+    pub submissions_per_minute: u32,
+    /// Applications a client may submit at once (default 30: a registration
+    /// center's kiosk behind one address).
+    pub submissions_burst: u32,
+    /// OCSP answers signed live (nonce, cache miss) per client per minute (default 3,000).
+    pub ocsp_live_per_minute: u32,
+    /// Live OCSP answers a client may ask for at once (default 200).
+    pub ocsp_live_burst: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits { submissions_per_minute: 6, submissions_burst: 30, ocsp_live_per_minute: 3_000, ocsp_live_burst: 200 }
+    }
 }
 
 /// How the server treats connections: a client that sends nothing, half a header
@@ -199,6 +254,8 @@ impl Default for InitOptions {
                 crl: CrlSchedule::default(),
                 ocsp: OcspSettings::default(),
                 server: ServerSettings::default(),
+                limits: RateLimits::default(),
+                tls: TlsSettings::default(),
             },
             force: false,
             store_passphrase: false,
@@ -259,6 +316,16 @@ impl Layout {
             CrlKind::Delta => profile::DELTA_CRL_PATH,
         };
         self.dir.join(path.trim_start_matches('/'))
+    }
+
+    /// The HTTPS server's certificate chain (server, then issuing CA), PEM.
+    pub fn tls_chain(&self) -> PathBuf {
+        self.dir.join("tls").join("server.pem")
+    }
+    /// The HTTPS server's private key, PKCS#8 PEM, readable by the owner only (the
+    /// server needs it even when the CA keys stay locked).
+    pub fn tls_key(&self) -> PathBuf {
+        self.dir.join("tls").join("server.key")
     }
 
     /// Whether an authority lives here.
@@ -366,6 +433,18 @@ pub fn write_atomically(path: &Path, data: &[u8]) -> Result<(), AuthorityError> 
         return Err(AuthorityError::Io { path: path.to_path_buf(), source: e });
     }
     Ok(())
+}
+
+/// Like [`write_atomically`], the new file readable by its owner only from the start.
+fn write_private_atomically(path: &Path, data: &[u8]) -> Result<(), AuthorityError> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let _ = fs::remove_file(&tmp);
+    if let Err(e) = write_file(&tmp, data, true) {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
+    fs::rename(&tmp, path).map_err(io(path))
 }
 
 fn new_ca_key(bits: usize, passphrase: &Passphrase, key_path: &Path) -> Result<RsaSigner, AuthorityError> {
@@ -560,6 +639,41 @@ impl Authority {
     /// The CA certificates.
     pub fn certificates(&self) -> &CaCertificates {
         &self.certs
+    }
+
+    /// Issue the HTTPS server's own certificate for `hosts` with the issuing CA's
+    /// `signer`, with a new RSA-2048 key; write the key (0600)
+    /// and the chain to [`Layout::tls_key`] and [`Layout::tls_chain`], replacing
+    /// any earlier ones. Valid for [`TLS_DAYS`]. Returns the certificate.
+    pub fn issue_tls_certificate(
+        &self,
+        signer: &dyn Signer,
+        hosts: &[profile::TlsHost],
+        now: DateTime,
+    ) -> Result<Certificate, AuthorityError> {
+        let pkcs8 = signing::generate_rsa_pkcs8(TLS_KEY_BITS)?;
+        let key = RsaSigner::from_pkcs8(&pkcs8)?;
+        let basics = TbsBasics {
+            serial: signing::random_serial(),
+            signature: signer.algorithm(),
+            issuer: IssuerRef::of(&self.certs.issuing),
+            validity: profile::validity_days(now, TLS_DAYS)?,
+            public_key: key.public_key().clone(),
+        };
+        let cert = signing::sign_certificate(profile::tls_server(basics, hosts, &self.urls)?, signer)?;
+        let damaged = |e: der::Error| AuthorityError::Damaged { path: self.layout.tls_chain(), reason: e.to_string() };
+        let mut chain = cert.to_pem(der::pem::LineEnding::LF).map_err(damaged)?;
+        chain.push_str(&self.certs.issuing.to_pem(der::pem::LineEnding::LF).map_err(damaged)?);
+        let key_pem = zeroize::Zeroizing::new(
+            der::pem::encode_string("PRIVATE KEY", der::pem::LineEnding::LF, &pkcs8).map_err(|e| damaged(e.into()))?,
+        );
+        let dir = self.layout.dir().join("tls");
+        if !dir.exists() {
+            create_private_dir(&dir)?;
+        }
+        write_private_atomically(&self.layout.tls_key(), key_pem.as_bytes())?;
+        write_atomically(&self.layout.tls_chain(), chain.as_bytes())?;
+        Ok(cert)
     }
 
     /// Sign the root's CRL (no CA certificate revoked) with the root key, valid for

@@ -60,6 +60,8 @@ pub const SHA512_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.13");
 /// id-ecPublicKey (named, not issued).
 pub const EC_PUBLIC_KEY: Oid = Oid::new_unwrap("1.2.840.10045.2.1");
 
+/// Extended key usage: TLS server authentication (the authority's HTTPS API).
+pub const KP_SERVER_AUTH: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.1");
 /// Extended key usage: TLS client authentication (AUTH certificates).
 pub const KP_CLIENT_AUTH: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.2");
 /// Extended key usage: e-mail protection (SIGN certificates).

@@ -3,16 +3,21 @@
 //! Every policy decision is the registration authority's (`ca_core::registration`);
 //! this module only maps HTTP to it and its errors to JSON with a stable code.
 
+use crate::limits::{ClientAddr, RateLimit};
+use crate::tls::ClientCertificate;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use ca_core::api::{routes, Envelope, ErrorBody, NewApplication, PairPem, Revoked, SignedAction, MAX_BODY_BYTES, SECRET_HEADER};
 use ca_core::audit::Actor;
+use ca_core::authority::RateLimits;
 use ca_core::issuer::{IssuedPair, Issuer};
-use ca_core::registration::{csr_bytes, ErrorClass, Registration, RegistrationError, SystemClock};
+use ca_core::model::{CertType, Serial};
+use ca_core::registration::{certificate_from, csr_bytes, ErrorClass, Registration, RegistrationError, SystemClock, Verified};
+use ca_core::store::Status;
 use ca_core::store::StorePool;
 use std::sync::Arc;
 use x509_cert::Certificate;
@@ -29,13 +34,25 @@ pub struct Api {
     issuing: Certificate,
     root: Certificate,
     issuer: Option<Issuer>,
+    submissions: RateLimit,
+    /// Operators must also present their AUTH certificate in the TLS handshake.
+    operator_mtls: bool,
 }
 
 impl Api {
     /// The API over `pool`, with the issuing CA and root certificates (for checking
-    /// signed requests and for the chains it hands out) and the issuer, if any.
-    pub fn new(pool: Arc<StorePool>, issuing: Certificate, root: Certificate, issuer: Option<Issuer>) -> Arc<Self> {
-        Arc::new(Api { pool, issuing, root, issuer })
+    /// signed requests and for the chains it hands out), the issuer, if any, and
+    /// the per-client limits.
+    pub fn new(
+        pool: Arc<StorePool>,
+        issuing: Certificate,
+        root: Certificate,
+        issuer: Option<Issuer>,
+        limits: RateLimits,
+        operator_mtls: bool,
+    ) -> Arc<Self> {
+        let submissions = RateLimit::new(limits.submissions_per_minute, limits.submissions_burst);
+        Arc::new(Api { pool, issuing, root, issuer, submissions, operator_mtls })
     }
 }
 
@@ -45,17 +62,23 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// Seconds for `Retry-After`.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into() }
+        ApiError { status, code, message: message.into(), retry_after: None }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(ErrorBody::new(self.code, self.message))).into_response()
+        let mut response = (self.status, Json(ErrorBody::new(self.code, self.message))).into_response();
+        if let Some(secs) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
     }
 }
 
@@ -142,6 +165,15 @@ async fn method_not_allowed() -> ApiError {
     ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not take that method; see /api/v1/openapi.json")
 }
 
+/// The API on the plain listener while HTTPS is on: refused, with where to go.
+pub async fn https_required(base: String) -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "https_required",
+        format!("the API is served over HTTPS only, at {base}/api/v1/; applications carry IINs, names and secrets"),
+    )
+}
+
 /// Anything else under `/api/`: a JSON 404.
 pub async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "no_such_endpoint", "no such endpoint; see /api/v1/openapi.json")
@@ -151,7 +183,24 @@ async fn openapi() -> Response {
     ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }
 
-async fn submit(State(api): State<Arc<Api>>, body: Result<Json<NewApplication>, JsonRejection>) -> Result<Response, ApiError> {
+/// 429 with `Retry-After` when `client` has used up its allowance of `limit`.
+fn within(limit: &RateLimit, client: Option<Extension<ClientAddr>>, what: &str) -> Result<(), ApiError> {
+    let Some(Extension(ClientAddr(addr))) = client else {
+        return Ok(());
+    };
+    limit.take(addr.ip(), std::time::Instant::now()).map_err(|wait| {
+        let secs = wait.as_secs().max(1);
+        let message = format!("too many {what} from your address; try again in {secs} s");
+        ApiError { retry_after: Some(secs), ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message) }
+    })
+}
+
+async fn submit(
+    State(api): State<Arc<Api>>,
+    client: Option<Extension<ClientAddr>>,
+    body: Result<Json<NewApplication>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    within(&api.submissions, client, "applications")?;
     let Json(req) = body.map_err(body_error)?;
     let receipt = with_ra(&api, false, move |ra, _| {
         let auth = csr_bytes("auth_csr", &req.auth_csr)?;
@@ -228,18 +277,60 @@ fn operator_envelope(body: Result<Json<Envelope>, JsonRejection>) -> Result<Enve
     })
 }
 
-async fn operator_pending(State(api): State<Arc<Api>>, body: Result<Json<Envelope>, JsonRejection>) -> Result<Response, ApiError> {
+/// An operator's request: the signed envelope checked (an operator's SIGN
+/// certificate, valid, role allowed), and with mutual TLS the handshake's client
+/// certificate checked to be the AUTH certificate of the same pair; then `f`.
+async fn as_operator<T: Send + 'static>(
+    api: &Arc<Api>,
+    needs_key: bool,
+    client: Option<Extension<ClientCertificate>>,
+    body: Result<Json<Envelope>, JsonRejection>,
+    f: impl FnOnce(&mut Registration<'_>, &Api, Verified) -> Result<T, RegistrationError> + Send + 'static,
+) -> Result<T, ApiError> {
     let env = operator_envelope(body)?;
-    let list = with_ra(&api, false, move |ra, _| {
+    if api.operator_mtls && client.is_none() {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "client_certificate_required",
+            "operator endpoints require the operator's AUTH certificate in the TLS handshake",
+        ));
+    }
+    with_ra(api, needs_key, move |ra, api| {
         let v = ra.verify_operator(&env)?;
-        let SignedAction::ListPending { center } = v.request.action else {
-            return Err(RegistrationError::BadRequest("this endpoint takes a list_pending request".into()));
-        };
-        ra.list(None, center.as_deref())
+        if let Some(Extension(ClientCertificate(der))) = &client {
+            same_pair(ra, der, &v)?;
+        }
+        f(ra, api, v)
     })
     .await
-    .map_err(unauthenticated)?;
-    Ok(Json(list).into_response())
+    .map_err(unauthenticated)
+}
+
+/// The TLS client certificate is the valid AUTH certificate of the signer's pair.
+fn same_pair(ra: &Registration<'_>, der: &[u8], v: &Verified) -> Result<(), RegistrationError> {
+    let refused = || RegistrationError::Forbidden("the TLS client certificate is not the AUTH certificate of the request's signer".into());
+    let cert = certificate_from(der).map_err(|_| refused())?;
+    let record = ra.store().certificate(&Serial::of(&cert))?.ok_or_else(refused)?;
+    let now = ca_core::calendar::unix_now();
+    if record.pair_id != v.signer.pair_id || record.cert_type != CertType::Auth || record.status(now) != Status::Valid {
+        return Err(refused());
+    }
+    Ok(())
+}
+
+async fn operator_pending(
+    State(api): State<Arc<Api>>,
+    client: Option<Extension<ClientCertificate>>,
+    body: Result<Json<Envelope>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let page = as_operator(&api, false, client, body, |ra, _, v| {
+        let SignedAction::ListPending { center, after, limit } = v.request.action else {
+            return Err(RegistrationError::BadRequest("this endpoint takes a list_pending request".into()));
+        };
+        ra.pending_page(center.as_deref(), after.as_deref(), limit)
+    })
+    .await?;
+    Ok(Json(page).into_response())
 }
 
 /// A signature that could not be verified at all is a missing credential (401).
@@ -256,11 +347,10 @@ use ca_core::registration::same_application as named;
 async fn operator_confirm(
     State(api): State<Arc<Api>>,
     Path(number): Path<String>,
+    client: Option<Extension<ClientCertificate>>,
     body: Result<Json<Envelope>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let env = operator_envelope(body)?;
-    let pair = with_ra(&api, true, move |ra, api| {
-        let v = ra.verify_operator(&env)?;
+    let pair = as_operator(&api, true, client, body, move |ra, api, v| {
         let SignedAction::Confirm { application } = &v.request.action else {
             return Err(RegistrationError::BadRequest("this endpoint takes a confirm request".into()));
         };
@@ -268,27 +358,24 @@ async fn operator_confirm(
         let pair = ra.confirm(&number, Actor::Operator(v.signer.serial.to_string()))?;
         issued(api, &pair)
     })
-    .await
-    .map_err(unauthenticated)?;
+    .await?;
     Ok(Json(pair).into_response())
 }
 
 async fn operator_reject(
     State(api): State<Arc<Api>>,
     Path(number): Path<String>,
+    client: Option<Extension<ClientCertificate>>,
     body: Result<Json<Envelope>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let env = operator_envelope(body)?;
-    let view = with_ra(&api, false, move |ra, _| {
-        let v = ra.verify_operator(&env)?;
+    let view = as_operator(&api, false, client, body, move |ra, _, v| {
         let SignedAction::Reject { application, reason } = &v.request.action else {
             return Err(RegistrationError::BadRequest("this endpoint takes a reject request".into()));
         };
         named(&number, application)?;
         ra.reject(&number, reason, Actor::Operator(v.signer.serial.to_string()))
     })
-    .await
-    .map_err(unauthenticated)?;
+    .await?;
     Ok(Json(view).into_response())
 }
 
@@ -297,7 +384,7 @@ mod tests {
     //! The OpenAPI document against the wire types of `ca_core::api`: the same
     //! routes, the same fields in every body, the same names for every enum.
     use super::*;
-    use ca_core::api::{ApplicationForm, ApplicationView, EntityForm, PairSerials, Receipt};
+    use ca_core::api::{ApplicationForm, ApplicationView, EntityForm, PairSerials, PendingPage, Receipt};
     use ca_core::model::{ApplicationState, KeyStorage, Role, Serial};
     use serde_json::Value;
     use std::collections::BTreeSet;
@@ -369,6 +456,7 @@ mod tests {
         same_fields("Pair", PairPem { auth: String::new(), sign: String::new(), chain: vec![] });
         same_fields("Envelope", Envelope { request: String::new(), signature: String::new() });
         same_fields("Revoked", Revoked { revoked: vec![serial.clone()] });
+        same_fields("PendingPage", PendingPage { applications: vec![], next: Some("1".into()) });
         same_fields("Error", ErrorBody::new("x", "y"));
         let error = serde_json::to_value(ErrorBody::new("x", "y")).unwrap();
         assert_eq!(fields(&schema("Error")["properties"]["error"]["properties"]), fields(&error["error"]));

@@ -4,6 +4,7 @@
 //! SIGTERM or SIGINT stops accepting, lets requests in flight finish, and exits
 //! within a deadline whatever the clients do.
 
+use crate::tls::ClientCertificate;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::StatusCode;
@@ -14,13 +15,18 @@ use ca_core::api::ErrorBody;
 use ca_core::authority::ServerSettings;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt;
+
+pub use crate::limits::ClientAddr;
 
 /// Files kept free for the database, key files and CRLs.
 const RESERVED_FILES: u64 = 64;
@@ -51,9 +57,16 @@ pub async fn body_deadline(limit: Duration, max_bytes: usize, req: Request, next
 }
 
 /// Serve `app` on `listener` until `stop` completes, then wait for connections in
-/// flight for at most the shutdown deadline.
-pub async fn serve(listener: TcpListener, app: Router, settings: ServerSettings, cap: usize, stop: impl Future<Output = ()>) {
-    let permits = Arc::new(Semaphore::new(cap));
+/// flight for at most the shutdown deadline. With `tls`, every connection starts
+/// with a TLS handshake, which must finish within the header timeout.
+pub async fn serve(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    app: Router,
+    settings: ServerSettings,
+    permits: Arc<Semaphore>,
+    stop: impl Future<Output = ()>,
+) {
     let graceful = GracefulShutdown::new();
     let header_timeout = Duration::from_secs(u64::from(settings.header_timeout_seconds.max(1)));
     let mut stop = std::pin::pin!(stop);
@@ -62,8 +75,8 @@ pub async fn serve(listener: TcpListener, app: Router, settings: ServerSettings,
             accepted = listener.accept() => accepted,
             _ = &mut stop => break,
         };
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(e) => {
                 // Out of files or similar: back off briefly rather than spin.
                 tracing::warn!(error = %e, "accept failed");
@@ -76,12 +89,18 @@ pub async fn serve(listener: TcpListener, app: Router, settings: ServerSettings,
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let mut builder = http1::Builder::new();
-        builder.timer(TokioTimer::new()).header_read_timeout(header_timeout).keep_alive(true);
-        let connection = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
-        let watched = graceful.watch(connection);
+        let (app, watcher, tls) = (app.clone(), graceful.watcher(), tls.clone());
         tokio::spawn(async move {
-            let _ = watched.await;
+            match tls {
+                None => serve_connection(stream, peer, None, app, header_timeout, watcher).await,
+                Some(acceptor) => {
+                    let Ok(Ok(stream)) = tokio::time::timeout(header_timeout, acceptor.accept(stream)).await else {
+                        return; // no handshake in time, or a failed one
+                    };
+                    let client = stream.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| ClientCertificate(c.to_vec()));
+                    serve_connection(stream, peer, client, app, header_timeout, watcher).await
+                }
+            }
             drop(permit);
         });
     }
@@ -90,4 +109,28 @@ pub async fn serve(listener: TcpListener, app: Router, settings: ServerSettings,
     if tokio::time::timeout(deadline, graceful.shutdown()).await.is_err() {
         tracing::warn!(seconds = deadline.as_secs(), "connections still open at the shutdown deadline; closing them");
     }
+}
+
+/// HTTP/1.1 on one connection, handlers told the client's address and certificate.
+async fn serve_connection<S>(
+    stream: S,
+    peer: SocketAddr,
+    client: Option<ClientCertificate>,
+    app: Router,
+    header_timeout: Duration,
+    watcher: Watcher,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let mut builder = http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(header_timeout).keep_alive(true);
+    let service = app.map_request(move |mut req: hyper::Request<hyper::body::Incoming>| {
+        req.extensions_mut().insert(ClientAddr(peer));
+        if let Some(c) = &client {
+            req.extensions_mut().insert(c.clone());
+        }
+        req
+    });
+    let connection = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+    let _ = watcher.watch(connection).await;
 }

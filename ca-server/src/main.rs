@@ -6,7 +6,9 @@
 
 mod api;
 mod connections;
+mod limits;
 mod status;
+mod tls;
 
 use anyhow::{Context, Result};
 use axum::extract::State;
@@ -42,6 +44,10 @@ struct Args {
     /// Base URL written into certificates on first start (default: http://<listen address>).
     #[arg(long)]
     base_url: Option<String>,
+    /// Also serve everything, the API included, over HTTPS on this address; the
+    /// plain listener then refuses the API (see `tls` in config.json).
+    #[arg(long)]
+    tls_listen: Option<SocketAddr>,
     /// File holding the CA key passphrase (else $CA_PASSPHRASE, else DIR/passphrase; on first start a random one is kept there).
     #[arg(long)]
     passphrase_file: Option<PathBuf>,
@@ -104,6 +110,7 @@ const EXPIRY_EVERY: Duration = Duration::from_secs(60);
 
 /// The keyed parts, when the CA passphrase is at hand.
 struct Keyed {
+    issuing: Arc<dyn ca_core::signing::Signer>,
     issuer: Issuer,
     responder: Responder,
     crl: CrlUpdater,
@@ -127,7 +134,7 @@ fn keyed(ca: &Authority, pool: &Arc<StorePool>, args: &Args) -> Result<Option<Ke
         Duration::from_secs(u64::from(ca.config().ocsp.validity_seconds)),
         ca.config().ocsp.cache_bytes as usize,
     )?;
-    Ok(Some(Keyed { issuer: ca.issuer(signer.clone())?, responder, crl: ca.crl_updater(signer)? }))
+    Ok(Some(Keyed { issuing: signer.clone(), issuer: ca.issuer(signer.clone())?, responder, crl: ca.crl_updater(signer)? }))
 }
 
 async fn serve(listener: TcpListener, args: &Args) -> Result<()> {
@@ -141,17 +148,28 @@ async fn serve(listener: TcpListener, args: &Args) -> Result<()> {
         root_subject: verify::name_to_string(&certs.root.tbs_certificate.subject),
         issuing_subject: verify::name_to_string(&certs.issuing.tbs_certificate.subject),
     });
-    let app = Router::new()
+    let tls = match args.tls_listen {
+        Some(addr) => {
+            let signer = keyed.as_ref().map(|k| &*k.issuing);
+            let config = tokio::task::block_in_place(|| tls::server_config(&ca, &ca.config().tls, signer, addr))?;
+            let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+            Some((listener, tokio_rustls::TlsAcceptor::from(config)))
+        }
+        None => None,
+    };
+    let publication = Router::new()
         .route("/health", get(health))
         .route(profile::ROOT_CERT_PATH, get(root_cert))
         .route(profile::ISSUING_CERT_PATH, get(issuing_cert))
         .with_state(published);
-    let (issuer, responder, crl) = match keyed {
-        Some(k) => (Some(k.issuer), Some(k.responder), Some(k.crl)),
+    let (issuer, responder, crl) = match keyed.map(|k| (k.issuer, k.responder, k.crl)) {
+        Some((i, r, c)) => (Some(i), Some(r), Some(c)),
         None => (None, None, None),
     };
+    let limits = ca.config().limits;
+    let live = limits::RateLimit::new(limits.ocsp_live_per_minute, limits.ocsp_live_burst);
     let service =
-        tokio::task::block_in_place(|| Ok::<_, anyhow::Error>(status::StatusService::new(ca.layout(), responder, &*pool.get()?)))?;
+        tokio::task::block_in_place(|| Ok::<_, anyhow::Error>(status::StatusService::new(ca.layout(), responder, live, &*pool.get()?)))?;
     tokio::spawn(status::expiry_job(pool.clone(), certs.issuing.clone(), EXPIRY_EVERY));
     let poll = Duration::from_millis(u64::from(ca.config().ocsp.status_poll_ms.max(10)));
     tokio::spawn(status::status_poll(pool.clone(), service.clone(), poll));
@@ -160,15 +178,50 @@ async fn serve(listener: TcpListener, args: &Args) -> Result<()> {
     }
     let settings = ca.config().server;
     let body_time = Duration::from_secs(u64::from(settings.body_timeout_seconds.max(1)));
-    let app = app
-        .merge(status::router(service))
-        .merge(api::router(api::Api::new(pool, certs.issuing.clone(), certs.root.clone(), issuer)))
-        .route("/api/{*rest}", axum::routing::any(api::not_found))
-        .layer(axum::middleware::from_fn(move |req, next| connections::body_deadline(body_time, ca_core::api::MAX_BODY_BYTES, req, next)));
+    let publication = publication.merge(status::router(service));
+    let api = api::router(api::Api::new(
+        pool,
+        certs.issuing.clone(),
+        certs.root.clone(),
+        issuer,
+        limits,
+        ca.config().tls.operator_client_certificates,
+    ))
+    .route("/api/{*rest}", axum::routing::any(api::not_found));
+    let deadline = |router: Router| {
+        router.layer(axum::middleware::from_fn(move |req, next| {
+            connections::body_deadline(body_time, ca_core::api::MAX_BODY_BYTES, req, next)
+        }))
+    };
     let cap = connections::connection_cap(&settings);
+    let permits = Arc::new(tokio::sync::Semaphore::new(cap));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown().await;
+        let _ = stop_tx.send(true);
+    });
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
     let local = listener.local_addr()?;
     eprintln!("listening on http://{local} (base URL in certificates: {}; at most {cap} connections)", ca.urls().base());
-    connections::serve(listener, app, settings, cap, shutdown()).await;
+    let plain_app = match &tls {
+        Some((tls_listener, _)) => {
+            let https = format!("https://{}", tls_listener.local_addr()?);
+            eprintln!("listening on {https} (the API; the plain listener refuses it)");
+            publication.clone().route("/api/{*rest}", axum::routing::any(move || api::https_required(https.clone())))
+        }
+        None => publication.clone().merge(api.clone()),
+    };
+    let plain = connections::serve(listener, None, deadline(plain_app), settings, permits.clone(), stopped(stop_rx.clone()));
+    match tls {
+        Some((tls_listener, acceptor)) => {
+            let secure =
+                connections::serve(tls_listener, Some(acceptor), deadline(publication.merge(api)), settings, permits, stopped(stop_rx));
+            tokio::join!(plain, secure);
+        }
+        None => plain.await,
+    }
     eprintln!("stopped");
     Ok(())
 }

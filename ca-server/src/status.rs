@@ -7,11 +7,13 @@
 //! made by any process (the API, `ca revoke`) drop cached answers within
 //! `status_poll_ms`.
 
+use crate::limits::{ClientAddr, RateLimit};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::Extension;
 use axum::Router;
 use base64ct::{Base64, Base64Url, Encoding};
 use ca_core::authority::{CrlUpdater, Layout};
@@ -30,6 +32,8 @@ pub struct StatusService {
     full: RwLock<Option<Served>>,
     delta: RwLock<Option<Served>>,
     responder: Option<Responder>,
+    /// Live OCSP signatures per client.
+    live: RateLimit,
 }
 
 /// A CRL being served.
@@ -44,8 +48,9 @@ impl StatusService {
     /// The service, serving the CRLs the database says are published (any process
     /// may have issued them); without a responder (no CA passphrase) OCSP answers
     /// `tryLater`.
-    pub fn new(layout: &Layout, responder: Option<Responder>, store: &dyn StatusStore) -> Arc<Self> {
-        let service = Arc::new(StatusService { root_crl: layout.root_crl(), full: RwLock::new(None), delta: RwLock::new(None), responder });
+    pub fn new(layout: &Layout, responder: Option<Responder>, live: RateLimit, store: &dyn StatusStore) -> Arc<Self> {
+        let service =
+            Arc::new(StatusService { root_crl: layout.root_crl(), full: RwLock::new(None), delta: RwLock::new(None), responder, live });
         if let Err(e) = service.refresh(store) {
             tracing::error!(error = %e, "cannot read the published CRLs");
         }
@@ -143,23 +148,24 @@ async fn delta_crl(State(s): State<Arc<StatusService>>) -> Response {
     crl_response(s.served(CrlKind::Delta).map(|c| c.der))
 }
 
-async fn ocsp_post(State(s): State<Arc<StatusService>>, body: Bytes) -> Response {
-    ocsp_answer(&s, &body)
+async fn ocsp_post(State(s): State<Arc<StatusService>>, client: Option<Extension<ClientAddr>>, body: Bytes) -> Response {
+    ocsp_answer(&s, client, &body)
 }
 
-async fn ocsp_get(State(s): State<Arc<StatusService>>, Path(request): Path<String>) -> Response {
+async fn ocsp_get(State(s): State<Arc<StatusService>>, client: Option<Extension<ClientAddr>>, Path(request): Path<String>) -> Response {
     // RFC 5019 §5: base64 of the DER, URL-encoded (axum has decoded the %xx).
     let trimmed = request.trim_end_matches('/');
     let der = Base64::decode_vec(trimmed).or_else(|_| Base64Url::decode_vec(trimmed)).unwrap_or_default();
-    ocsp_answer(&s, &der)
+    ocsp_answer(&s, client, &der)
 }
 
-fn ocsp_answer(s: &StatusService, request: &[u8]) -> Response {
+fn ocsp_answer(s: &StatusService, client: Option<Extension<ClientAddr>>, request: &[u8]) -> Response {
     let Some(responder) = &s.responder else {
-        let try_later: &'static [u8] = &[0x30, 0x03, 0x0a, 0x01, 0x03];
-        return ([(header::CONTENT_TYPE, "application/ocsp-response")], try_later).into_response();
+        return ([(header::CONTENT_TYPE, "application/ocsp-response")], ocsp::try_later().der).into_response();
     };
-    let answer = responder.respond(request, calendar::unix_now());
+    // Only answers that must be signed now count against the client's allowance.
+    let may_sign = || client.as_ref().is_none_or(|Extension(c)| s.live.take(c.0.ip(), std::time::Instant::now()).is_ok());
+    let answer = responder.respond_within(request, calendar::unix_now(), &may_sign);
     let mut response = ([(header::CONTENT_TYPE, "application/ocsp-response")], answer.der.clone()).into_response();
     let headers = response.headers_mut();
     match answer.freshness {

@@ -16,7 +16,9 @@ mod read;
 mod responder;
 
 pub use read::{read_response, ResponseInfo, SingleInfo};
-pub use responder::{Answer, CertState, Freshness, Responder, StatusSource, StatusUnavailable, MAX_CERT_IDS, MAX_NONCE, MAX_REQUEST_BYTES};
+pub use responder::{
+    try_later, Answer, CertState, Freshness, Responder, StatusSource, StatusUnavailable, MAX_CERT_IDS, MAX_NONCE, MAX_REQUEST_BYTES,
+};
 
 use der::asn1::ObjectIdentifier as Oid;
 use thiserror::Error;

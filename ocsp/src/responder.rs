@@ -119,6 +119,7 @@ enum Refusal {
     Malformed,
     Unauthorized,
     Internal,
+    TryLater,
 }
 
 impl Responder {
@@ -161,11 +162,20 @@ impl Responder {
     /// Answer a DER request at `now` (Unix seconds). Never fails: what cannot be
     /// answered gets the matching OCSP error status.
     pub fn respond(&self, request: &[u8], now: i64) -> Answer {
-        match self.try_respond(request, now) {
+        self.respond_within(request, now, &|| true)
+    }
+
+    /// Answer as [`Responder::respond`], asking `may_sign` before any answer that
+    /// is not in the cache (the costly part: a status lookup and a signature).
+    /// When it says no, the answer is `tryLater`: a per-client limit on live
+    /// signatures keeps random serials and nonces from taking the CPU.
+    pub fn respond_within(&self, request: &[u8], now: i64, may_sign: &dyn Fn() -> bool) -> Answer {
+        match self.try_respond(request, now, may_sign) {
             Ok(answer) => answer,
             Err(Refusal::Malformed) => error_answer(OcspResponse::malformed_request()),
             Err(Refusal::Unauthorized) => error_answer(OcspResponse::unauthorized()),
             Err(Refusal::Internal) => error_answer(OcspResponse::internal_error()),
+            Err(Refusal::TryLater) => error_answer(OcspResponse::try_later()),
         }
     }
 
@@ -190,7 +200,7 @@ impl Responder {
         self.known.bytes() + self.unknown.bytes()
     }
 
-    fn try_respond(&self, request: &[u8], now: i64) -> Result<Answer, Refusal> {
+    fn try_respond(&self, request: &[u8], now: i64, may_sign: &dyn Fn() -> bool) -> Result<Answer, Refusal> {
         if request.is_empty() || request.len() > MAX_REQUEST_BYTES {
             return Err(Refusal::Malformed);
         }
@@ -211,6 +221,9 @@ impl Responder {
                     });
                 }
             }
+        }
+        if !may_sign() {
+            return Err(Refusal::TryLater);
         }
         let mut singles = Vec::with_capacity(tbs.request_list.len());
         for r in &tbs.request_list {
@@ -342,6 +355,11 @@ struct Tail {
     certs: Vec<u8>,
     /// The id-pkix-ocsp-basic OBJECT IDENTIFIER.
     basic_oid: Vec<u8>,
+}
+
+/// The `tryLater` answer, for a responder that cannot sign now.
+pub fn try_later() -> Answer {
+    error_answer(OcspResponse::try_later())
 }
 
 fn error_answer(response: OcspResponse) -> Answer {

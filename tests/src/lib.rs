@@ -2,6 +2,10 @@
 //! scratch directories, make applicants' requests with `openssl req` (the real
 //! client), run `ca` and parse what it prints.
 
+use ca_core::api::{Envelope, SignedAction, SignedRequest};
+use ca_core::identity::Iin;
+use ca_core::signing::RsaSigner;
+use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -177,6 +181,8 @@ pub struct Server {
     child: Child,
     /// The port it listens on (127.0.0.1, chosen at run time).
     pub port: u16,
+    /// The HTTPS port, when started with `--tls-listen`.
+    pub tls_port: Option<u16>,
 }
 
 impl Drop for Server {
@@ -218,14 +224,35 @@ impl Server {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(rest) = line.strip_prefix("listening on http://127.0.0.1:") {
-                    let port: u16 = rest.split_whitespace().next().and_then(|p| p.parse().ok()).unwrap_or(0);
-                    let _ = tx.send(port);
+                for (scheme, prefix) in [("http", "listening on http://127.0.0.1:"), ("https", "listening on https://127.0.0.1:")] {
+                    if let Some(rest) = line.strip_prefix(prefix) {
+                        let port: u16 = rest.split_whitespace().next().and_then(|p| p.parse().ok()).unwrap_or(0);
+                        let _ = tx.send((scheme, port));
+                    }
                 }
             }
         });
-        let port = rx.recv_timeout(Duration::from_secs(120)).expect("ca-server did not report its port within 120 s");
-        Server { child, port }
+        let wait = |what: &str| {
+            let (scheme, port) = rx
+                .recv_timeout(Duration::from_secs(120))
+                .unwrap_or_else(|_| panic!("ca-server did not report its {what} port within 120 s"));
+            assert_eq!(scheme, what, "ca-server reports its ports plain first");
+            port
+        };
+        let port = wait("http");
+        let tls_port = args.contains(&"--tls-listen").then(|| wait("https"));
+        Server { child, port, tls_port }
+    }
+
+    /// The authority in `data`, unlocked, also serving HTTPS on a port of its own.
+    pub fn on_tls(data: &Path) -> Server {
+        let data = data.display().to_string();
+        Server::start(Path::new("."), &["--data", &data, "--tls-listen", "127.0.0.1:0"], &[("CA_PASSPHRASE", PASSPHRASE)])
+    }
+
+    /// Its HTTPS base URL (when started with `--tls-listen`).
+    pub fn https_url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.tls_port.expect("started with --tls-listen"))
     }
 
     /// The authority in `data` (already initialised), unlocked with the test passphrase.
@@ -269,4 +296,62 @@ pub fn pkilint_findings(linter: &[&str], file: &Path) -> Vec<String> {
     let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(!text.contains("Traceback"), "pkilint crashed on {}:\n{text}", file.display());
     text.lines().filter(|l| l.contains("(WARNING)") || l.contains("(ERROR)") || l.contains("(FATAL)")).map(str::to_string).collect()
+}
+
+/// A valid IIN of a man born 1988-05-15 with sequence number `seq`.
+pub fn iin(seq: u32) -> &'static str {
+    let s = (0..10).map(|d| format!("8805153{seq:04}{d}")).find(|s| Iin::parse(s).is_ok()).expect("a check digit");
+    Box::leak(s.into_boxed_str())
+}
+
+/// A path as a string, for arguments.
+pub fn p(path: &Path) -> String {
+    path.display().to_string()
+}
+
+/// The key store's current PKCS#12 file with the prefix (`AUTH_RSA256_` or `RSA256_`).
+pub fn p12(ks: &Path, prefix: &str) -> PathBuf {
+    let found: Vec<PathBuf> = std::fs::read_dir(ks)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|f| f.file_name().unwrap().to_string_lossy().starts_with(prefix) && f.extension().is_some_and(|e| e == "p12"))
+        .collect();
+    assert_eq!(found.len(), 1, "one {prefix}*.p12 in {}", ks.display());
+    found[0].clone()
+}
+
+/// Read a key store's SIGN file and sign `action` as its holder, as `ca enroll` does.
+pub fn sign_as(ks: &Path, action: SignedAction) -> Value {
+    let bytes = std::fs::read(p12(ks, "RSA256_")).unwrap();
+    let store = ca_core::pkcs12::read(&bytes, KEY_PASSWORD).unwrap();
+    let signer = RsaSigner::from_pkcs8(&store.key_pkcs8).unwrap();
+    serde_json::to_value(Envelope::sign(&SignedRequest::new(action), &signer, &store.certificate, ca_core::calendar::now()).unwrap())
+        .unwrap()
+}
+
+/// `openssl pkcs12 -export` of an issued pair into a key store directory.
+pub fn key_store_from_openssl(work: &Path, issued: &Value, tag: &str, ks: &Path) {
+    std::fs::create_dir_all(ks).unwrap();
+    for (i, (kind, prefix)) in [("auth", "AUTH_RSA256_"), ("sign", "RSA256_")].into_iter().enumerate() {
+        let cert = issued["files"][i].as_str().unwrap();
+        run_ok(
+            Command::new("openssl")
+                .args(["pkcs12", "-export", "-inkey"])
+                .arg(work.join(format!("{tag}-{kind}.key")))
+                .args(["-in", cert, "-passout", &format!("pass:{KEY_PASSWORD}"), "-out"])
+                .arg(ks.join(format!("{prefix}{tag}.p12"))),
+        );
+    }
+}
+
+/// Set `config.json`'s section `section` (e.g. `"limits"`, `"ocsp"`) of the
+/// authority in `data` to `value`, merging it into what is there.
+pub fn configure(data: &Path, section: &str, value: Value) {
+    let path = data.join("config.json");
+    let mut config: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    match (config.get_mut(section).and_then(Value::as_object_mut), value) {
+        (Some(existing), Value::Object(new)) => existing.extend(new),
+        (_, value) => config[section] = value,
+    }
+    std::fs::write(&path, serde_json::to_vec_pretty(&config).unwrap()).unwrap();
 }

@@ -5,27 +5,19 @@
 //! credentials, the audit log, and schemathesis against the OpenAPI document.
 
 use base64ct::Encoding;
-use ca_core::api::{Envelope, SignedAction, SignedRequest};
-use ca_core::identity::{Bin, Iin};
-use ca_core::signing::RsaSigner;
-use e2e::{ca, ca_json, fresh_authority, issue, openssl_csr, run_ok, Person, Scratch, Server, KEY_PASSWORD};
+use ca_core::api::SignedAction;
+use ca_core::identity::Bin;
+use e2e::{
+    ca, ca_json, fresh_authority, iin, issue, key_store_from_openssl, openssl_csr, p, p12, run_ok, sign_as, Person, Scratch, Server,
+    KEY_PASSWORD,
+};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// A valid IIN of a man born 1988-05-15 with sequence number `seq`.
-fn iin(seq: u32) -> &'static str {
-    let s = (0..10).map(|d| format!("8805153{seq:04}{d}")).find(|s| Iin::parse(s).is_ok()).expect("a check digit");
-    Box::leak(s.into_boxed_str())
-}
-
 /// A valid BIN with sequence number `seq`.
 fn bin(seq: u32) -> String {
     (0..10).map(|d| format!("0408400{seq:04}{d}")).find(|s| Bin::parse(s).is_ok()).expect("a check digit")
-}
-
-fn p(path: &Path) -> String {
-    path.display().to_string()
 }
 
 /// Run `ca` expecting refusal (exit 1); returns stderr.
@@ -56,17 +48,6 @@ fn enroll(data: &Path, server: &Server, ks: &Path, iin: &str, entity: Option<(&s
     ca_json(data, &["application", "confirm", &number]);
     ca_json(data, &["enroll", "fetch", "--server", &server.url(), &number, "--dir", &p(&ks)]);
     ks
-}
-
-/// The key store's current PKCS#12 file with the prefix (`AUTH_RSA256_` or `RSA256_`).
-fn p12(ks: &Path, prefix: &str) -> PathBuf {
-    let found: Vec<PathBuf> = std::fs::read_dir(ks)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|f| f.file_name().unwrap().to_string_lossy().starts_with(prefix) && f.extension().is_some_and(|e| e == "p12"))
-        .collect();
-    assert_eq!(found.len(), 1, "one {prefix}*.p12 in {}", ks.display());
-    found[0].clone()
 }
 
 fn openssl_p12(file: &Path, extra: &[&str], out: &Path) {
@@ -195,15 +176,6 @@ fn an_employee_waits_for_the_head_and_wrong_approvers_are_refused() {
     assert_eq!(show(), "issued");
 }
 
-/// Read a key store's SIGN file and sign `action` as its holder, as `ca enroll` does.
-fn sign_as(ks: &Path, action: SignedAction) -> Value {
-    let bytes = std::fs::read(p12(ks, "RSA256_")).unwrap();
-    let store = ca_core::pkcs12::read(&bytes, KEY_PASSWORD).unwrap();
-    let signer = RsaSigner::from_pkcs8(&store.key_pkcs8).unwrap();
-    serde_json::to_value(Envelope::sign(&SignedRequest::new(action), &signer, &store.certificate, ca_core::calendar::now()).unwrap())
-        .unwrap()
-}
-
 fn post(server: &Server, path: &str, body: &Value) -> (u16, Value) {
     let r = ureq::post(&format!("{}{path}", server.url())).send_json(body);
     let resp = match r {
@@ -224,21 +196,6 @@ fn renew_action() -> SignedAction {
         base64ct::Base64::encode_string(&der)
     };
     SignedAction::Renew { auth_csr: csr("renew-auth"), sign_csr: csr("renew-sign") }
-}
-
-/// `openssl pkcs12 -export` of an issued pair into a key store directory.
-fn key_store_from_openssl(work: &Path, issued: &Value, tag: &str, ks: &Path) {
-    std::fs::create_dir_all(ks).unwrap();
-    for (i, (kind, prefix)) in [("auth", "AUTH_RSA256_"), ("sign", "RSA256_")].into_iter().enumerate() {
-        let cert = issued["files"][i].as_str().unwrap();
-        run_ok(
-            Command::new("openssl")
-                .args(["pkcs12", "-export", "-inkey"])
-                .arg(work.join(format!("{tag}-{kind}.key")))
-                .args(["-in", cert, "-passout", &format!("pass:{KEY_PASSWORD}"), "-out"])
-                .arg(ks.join(format!("{prefix}{tag}.p12"))),
-        );
-    }
 }
 
 #[test]
@@ -302,7 +259,11 @@ fn operator_endpoints_need_an_operator_and_secrets_reveal_nothing() {
     assert_eq!(post(&server, &confirm, &garbage).0, 401);
     let (status, body) = post(&server, &confirm, &sign_as(&holder, SignedAction::Confirm { application: number.clone() }));
     assert_eq!(status, 403, "{body}");
-    let (status, _) = post(&server, "/api/v1/operator/applications/pending", &sign_as(&holder, SignedAction::ListPending { center: None }));
+    let (status, _) = post(
+        &server,
+        "/api/v1/operator/applications/pending",
+        &sign_as(&holder, SignedAction::ListPending { center: None, after: None, limit: None }),
+    );
     assert_eq!(status, 403);
     assert_eq!(ca_json(&data, &["application", "show", &number])["state"], "awaiting_identity");
     assert_eq!(ca_json(&data, &["audit", "verify"])["records"].as_i64().unwrap(), audit_before);
@@ -384,4 +345,67 @@ fn schemathesis_finds_no_server_error_and_no_schema_violation() {
     let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "schemathesis failed:\n{text}");
     assert!(text.contains("9 passed") || text.contains("passed"), "{text}");
+}
+
+#[test]
+fn submissions_are_limited_per_client_and_the_queue_comes_in_pages() {
+    let t = fresh_authority();
+    let data = t.join("data");
+    e2e::configure(&data, "limits", json!({ "submissions_per_minute": 1, "submissions_burst": 3 }));
+    let server = Server::on(&data);
+    let auth = std::fs::read_to_string(openssl_csr(t.path(), "limit-auth", 2048)).unwrap();
+    let sign = std::fs::read_to_string(openssl_csr(t.path(), "limit-sign", 2048)).unwrap();
+    let application = |seq: u32| {
+        json!({
+            "applicant": { "iin": iin(seq), "surname": "Тестов", "name": "Тест", "storage": "pc", "registration_center": "ЦОН Астана" },
+            "auth_csr": auth, "sign_csr": sign,
+        })
+    };
+    let mut numbers = Vec::new();
+    for seq in 60..63 {
+        let (status, receipt) = post(&server, "/api/v1/applications", &application(seq));
+        assert_eq!(status, 201, "{receipt}");
+        numbers.push(receipt["number"].as_str().unwrap().to_string());
+    }
+    // The fourth from the same address within the minute: 429 with Retry-After, nothing recorded.
+    let over = ureq::post(&format!("{}/api/v1/applications", server.url())).send_json(application(63));
+    let Err(ureq::Error::Status(429, resp)) = over else { panic!("expected 429, got {over:?}") };
+    let wait: u64 = resp.header("Retry-After").expect("Retry-After").parse().unwrap();
+    assert!((1..=60).contains(&wait), "Retry-After {wait}");
+    assert_eq!(resp.into_json::<Value>().unwrap()["error"]["code"], "rate_limited");
+    let queue = ca_json(&data, &["application", "list"]);
+    assert_eq!(queue.as_array().unwrap().len(), 3, "{queue}");
+
+    // The operator reads the queue a page at a time, oldest first.
+    let operator =
+        Person { iin: iin(64), flags: vec!["--surname", "Операторов", "--name", "Оператор", "--staff", "ca_operator"] };
+    let issued = issue(&data, t.path(), &operator, "pager");
+    let op_ks = t.join("pager-ks");
+    key_store_from_openssl(t.path(), &issued, "pager", &op_ks);
+    let page = |after: Option<&str>, limit: Option<u32>| {
+        let action = SignedAction::ListPending { center: None, after: after.map(str::to_string), limit };
+        post(&server, "/api/v1/operator/applications/pending", &sign_as(&op_ks, action))
+    };
+    let numbers_of = |page: &Value| -> Vec<String> {
+        page["applications"].as_array().unwrap().iter().map(|a| a["number"].as_str().unwrap().to_string()).collect()
+    };
+    let (status, first) = page(None, Some(2));
+    assert_eq!(status, 200, "{first}");
+    let first_numbers = numbers_of(&first);
+    assert_eq!(first_numbers.len(), 2);
+    assert_eq!(first["next"], first_numbers[1].as_str(), "next is the page's last application");
+    let (_, second) = page(first["next"].as_str(), Some(2));
+    let mut all = [first_numbers, numbers_of(&second)].concat();
+    assert_eq!(all.len(), 3, "three applications in two pages: {second}");
+    assert_eq!(second["next"], Value::Null, "the last page has no next");
+    all.sort();
+    numbers.sort();
+    assert_eq!(all, numbers, "every application once");
+    for limit in [0, 501] {
+        let (status, body) = page(None, Some(limit));
+        assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_request")), "limit {limit}: {body}");
+    }
+    // The CLI follows the pages.
+    let listed = ca_json(&data, &["application", "list", "--server", &server.url(), "--key-dir", &p(&op_ks)]);
+    assert_eq!(listed.as_array().unwrap().len(), 3, "{listed}");
 }

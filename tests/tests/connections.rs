@@ -10,10 +10,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 fn set_server_settings(data: &Path, settings: serde_json::Value) {
-    let path = data.join("config.json");
-    let mut config: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    config["server"] = settings;
-    std::fs::write(&path, serde_json::to_vec_pretty(&config).unwrap()).unwrap();
+    e2e::configure(data, "server", settings);
 }
 
 fn answers(url: &str, body: Option<&[u8]>) -> bool {

@@ -13,11 +13,9 @@ use std::time::{Duration, Instant};
 /// for status changes every 200 ms.
 fn quick_authority() -> Scratch {
     let s = fresh_authority();
-    let path = s.join("data/config.json");
-    let mut config: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    config["crl"] = serde_json::json!({ "full_interval_seconds": 3600, "delta_interval_seconds": 1 });
-    config["ocsp"] = serde_json::json!({ "validity_seconds": 600, "status_poll_ms": 200 });
-    std::fs::write(&path, serde_json::to_vec_pretty(&config).unwrap()).unwrap();
+    let data = s.join("data");
+    e2e::configure(&data, "crl", serde_json::json!({ "full_interval_seconds": 3600, "delta_interval_seconds": 1 }));
+    e2e::configure(&data, "ocsp", serde_json::json!({ "validity_seconds": 600, "status_poll_ms": 200 }));
     s
 }
 
@@ -453,10 +451,8 @@ fn a_flood_of_unknown_serials_does_not_push_out_real_certificates_answers() {
     let s = quick_authority();
     let (data, work) = (s.join("data"), s.path().to_path_buf());
     // A small cache: 64 KiB, of which 8 KiB for unknown serials (some four answers).
-    let path = data.join("config.json");
-    let mut config: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    config["ocsp"]["cache_bytes"] = serde_json::json!(64 * 1024);
-    std::fs::write(&path, serde_json::to_vec_pretty(&config).unwrap()).unwrap();
+    e2e::configure(&data, "ocsp", serde_json::json!({ "cache_bytes": 64 * 1024 }));
+    e2e::configure(&data, "limits", serde_json::json!({ "ocsp_live_per_minute": 600_000, "ocsp_live_burst": 10_000 }));
     let (good, _, _, _) = pair(&data, &work, "cached");
     let server = Server::on(&data);
     let req = work.join("req.der");
@@ -481,4 +477,40 @@ fn a_flood_of_unknown_serials_does_not_push_out_real_certificates_answers() {
     // The real certificate's answer is still the one signed first: served from the cache.
     let (_, again) = post(&server, &request);
     assert_eq!(again, first, "the answer for a real certificate was pushed out by unknown serials");
+}
+
+#[test]
+fn live_signatures_are_limited_per_client_and_cached_answers_are_not() {
+    let s = quick_authority();
+    let (data, work) = (s.join("data"), s.path().to_path_buf());
+    // Two live signatures at once, then one a minute.
+    e2e::configure(&data, "limits", serde_json::json!({ "ocsp_live_per_minute": 1, "ocsp_live_burst": 2 }));
+    let (good, _, _, _) = pair(&data, &work, "limited");
+    let server = Server::on(&data);
+    let req = work.join("req.der");
+    run_ok(
+        Command::new("openssl").args(["ocsp", "-issuer"]).arg(data.join("issuing.pem")).arg("-cert").arg(&good).arg("-reqout").arg(&req),
+    );
+    let with_nonce = std::fs::read(&req).unwrap();
+    let plain = {
+        use der::{Decode, Encode};
+        let mut r = x509_ocsp::OcspRequest::from_der(&with_nonce).unwrap();
+        r.tbs_request.request_extensions = None;
+        r.to_der().unwrap()
+    };
+    let signed = |body: &[u8]| {
+        let (status, resp) = post(&server, body);
+        assert_eq!(status, 200);
+        ocsp_status(&resp)
+    };
+    assert_eq!(signed(&plain), None, "first live signature (then cached)");
+    assert_eq!(signed(&nonce_request(&with_nonce, 16)), None, "second live signature");
+    // The allowance is used up: a third live signature is tryLater (3), not signed.
+    assert_eq!(signed(&nonce_request(&with_nonce, 20)), Some(3), "over the limit: tryLater");
+    let unknown = request_for_serial(&plain, &[0x55; 16]);
+    assert_eq!(signed(&unknown), Some(3), "a random serial needs a signature too: tryLater");
+    // The cached answer is served whatever the allowance.
+    for _ in 0..20 {
+        assert_eq!(signed(&plain), None, "a cached answer must never be limited");
+    }
 }

@@ -4,9 +4,9 @@
 
 use super::Ctx;
 use crate::args::Remote;
-use crate::error::CliResult;
+use crate::error::{CliError, CliResult};
 use crate::output::Output;
-use ca_core::api::{routes, ApplicationView, PairPem, PairSerials, SignedAction};
+use ca_core::api::{routes, ApplicationView, PairPem, PairSerials, PendingPage, SignedAction, MAX_PAGE};
 use ca_core::audit::Actor;
 use ca_core::model::{ApplicationState, Serial};
 use ca_core::registration::{Registration, SystemClock};
@@ -76,6 +76,9 @@ pub fn reject(ctx: &Ctx, number: &str, reason: &str) -> CliResult<ApplicationVie
     with_ra(ctx, false, |ra| Ok(ra.reject(number, reason, Actor::console())?))
 }
 
+/// Pages `ca application list --server` reads at most.
+const MAX_PAGES: u32 = 200;
+
 /// An operator at a server, with the key store holding their SIGN certificate.
 pub struct Operator {
     server: String,
@@ -102,9 +105,24 @@ impl Operator {
         super::enroll::signed_call(&self.server, &self.key_dir, &self.password, route, number, action)
     }
 
-    /// The applications awaiting identity confirmation.
+    /// The applications awaiting identity confirmation, page after page (each a
+    /// signed request), up to [`MAX_PAGES`] pages.
     pub fn pending(&self, center: Option<String>) -> CliResult<Vec<ApplicationView>> {
-        self.call(routes::OPERATOR_PENDING, None, SignedAction::ListPending { center })
+        let mut all = Vec::new();
+        let mut after = None;
+        for _ in 0..MAX_PAGES {
+            let action = SignedAction::ListPending { center: center.clone(), after: after.take(), limit: Some(MAX_PAGE) };
+            let page: PendingPage = self.call(routes::OPERATOR_PENDING, None, action)?;
+            all.extend(page.applications);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(all),
+            }
+        }
+        Err(CliError::refused(
+            "too_many",
+            format!("more than {} applications are pending; list one center at a time", MAX_PAGES * MAX_PAGE),
+        ))
     }
 
     /// Confirm an application: the server issues the pair.

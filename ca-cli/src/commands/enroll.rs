@@ -175,7 +175,7 @@ pub fn apply(server: &str, dir: &Path, form: ApplicationForm) -> CliResult<Appli
         auth_csr: read_text(&csr_path(dir, CertType::Auth))?,
         sign_csr: read_text(&csr_path(dir, CertType::Sign))?,
     };
-    let receipt: Receipt = Client::new(server).post(routes::APPLICATIONS, None, &body, 201)?;
+    let receipt: Receipt = Client::new(server)?.post(routes::APPLICATIONS, None, &body, 201)?;
     let saved = Saved { server: server.to_string(), number: receipt.number.clone(), secret: receipt.secret.clone() };
     write_private(&saved_path(dir), &serde_json::to_vec_pretty(&saved).map_err(json_error)?)?;
     Ok(Applied { number: receipt.number, state: receipt.state, saved: saved_path(dir).display().to_string() })
@@ -198,7 +198,7 @@ fn secret_for(dir: &Path, number: &str, given: Option<String>) -> CliResult<Stri
 
 /// `ca enroll status`.
 pub fn status(server: &str, dir: &Path, number: &str, secret: Option<String>) -> CliResult<ApplicationView> {
-    Client::new(server).get(routes::APPLICATION, number, &secret_for(dir, number, secret)?)
+    Client::new(server)?.get(routes::APPLICATION, number, &secret_for(dir, number, secret)?)
 }
 
 fn decrypt_key(path: &Path, password: &str) -> CliResult<Zeroizing<Vec<u8>>> {
@@ -247,7 +247,7 @@ impl Output for Fetched {}
 /// `ca enroll fetch`: download the pair and put it, with the keys, into PKCS#12 files.
 pub fn fetch(server: &str, dir: &Path, number: &str, secret: Option<String>, password: &str) -> CliResult<Fetched> {
     let secret = secret_for(dir, number, secret)?;
-    let pair: PairPem = Client::new(server).get(routes::CERTIFICATES, number, &secret)?;
+    let pair: PairPem = Client::new(server)?.get(routes::CERTIFICATES, number, &secret)?;
     let auth = decrypt_key(&key_path(dir, CertType::Auth), password)?;
     let sign = decrypt_key(&key_path(dir, CertType::Sign), password)?;
     let files = store_pair(dir, &pair, [&auth, &sign], password)?;
@@ -312,9 +312,22 @@ pub fn signed_call<T: serde::de::DeserializeOwned>(
     number: Option<&str>,
     action: SignedAction,
 ) -> CliResult<T> {
-    let (_, sign_file) = current_files(dir)?;
+    let (auth_file, sign_file) = current_files(dir)?;
     let store = read_store(&sign_file, password)?;
-    Client::new(server).post(route, number, &signed(action, &store)?, 200)
+    // Over HTTPS the AUTH certificate is shown in the handshake, for servers that
+    // require mutual TLS of operators.
+    let identity = if crate::tls::is_https(server) {
+        let auth = read_store(&auth_file, password)?;
+        let chain = std::iter::once(&auth.certificate)
+            .chain(auth.chain.iter())
+            .map(der::Encode::to_der)
+            .collect::<Result<_, _>>()
+            .map_err(|e| CliError::internal("encoding", e.to_string()))?;
+        Some(crate::tls::Identity { chain, key: auth.key_pkcs8.clone() })
+    } else {
+        None
+    };
+    Client::with_identity(server, identity.as_ref())?.post(route, number, &signed(action, &store)?, 200)
 }
 
 /// A pair renewed: the new key store files, and the old ones moved aside.
@@ -334,7 +347,7 @@ pub fn renew(server: &str, dir: &Path, password: &str) -> CliResult<Renewed> {
     let sign_key = signing::generate_rsa_pkcs8(2048)?;
     let csr = |k: &[u8]| -> CliResult<String> { Ok(Base64::encode_string(&ca_core::csr::create(&RsaSigner::from_pkcs8(k)?)?)) };
     let action = SignedAction::Renew { auth_csr: csr(&auth_key)?, sign_csr: csr(&sign_key)? };
-    let pair: PairPem = Client::new(server).post(routes::RENEWALS, None, &signed(action, &store)?, 201)?;
+    let pair: PairPem = Client::new(server)?.post(routes::RENEWALS, None, &signed(action, &store)?, 201)?;
     move_into(dir, "superseded", &[&auth_file, &sign_file])?;
     let files = store_pair(dir, &pair, [&auth_key, &sign_key], password)?;
     Ok(Renewed { files, superseded: vec![auth_file.display().to_string(), sign_file.display().to_string()] })

@@ -195,6 +195,13 @@ pub fn validity_years(not_before: DateTime, years: u16) -> Result<Validity, Prof
     Ok(Validity { not_before: x509_time(not_before)?, not_after: x509_time(calendar::add_years(&not_before, years)?)? })
 }
 
+/// A validity of `days` days from `not_before`.
+pub fn validity_days(not_before: DateTime, days: i64) -> Result<Validity, ProfileError> {
+    let end = calendar::from_unix_seconds(calendar::unix_seconds(&not_before) + days * 86_400)
+        .ok_or(der::Error::from(der::ErrorKind::DateTime))?;
+    Ok(Validity { not_before: x509_time(not_before)?, not_after: x509_time(end)? })
+}
+
 /// The fields every certificate needs before its extensions.
 pub struct TbsBasics {
     /// Serial number (20 random positive bytes for end entities).
@@ -292,6 +299,59 @@ pub fn ocsp_responder(b: TbsBasics, subject: Name) -> Result<TbsCertificate, Pro
         ext(oid::OCSP_NOCHECK, false, &Null)?,
     ];
     Ok(tbs(b, subject, extensions))
+}
+
+/// A name a TLS server answers to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TlsHost {
+    /// A DNS name.
+    Dns(String),
+    /// An IP address.
+    Ip(std::net::IpAddr),
+}
+
+impl TlsHost {
+    /// An IP address if `s` is one, else a DNS name.
+    pub fn parse(s: &str) -> Self {
+        let bare = s.trim_start_matches('[').trim_end_matches(']');
+        bare.parse().map(TlsHost::Ip).unwrap_or_else(|_| TlsHost::Dns(s.to_ascii_lowercase()))
+    }
+
+    fn general_name(&self) -> Result<GeneralName, ProfileError> {
+        Ok(match self {
+            TlsHost::Dns(name) => GeneralName::DnsName(der::asn1::Ia5String::new(name)?),
+            TlsHost::Ip(std::net::IpAddr::V4(ip)) => GeneralName::IpAddress(OctetString::new(ip.octets().to_vec())?),
+            TlsHost::Ip(std::net::IpAddr::V6(ip)) => GeneralName::IpAddress(OctetString::new(ip.octets().to_vec())?),
+        })
+    }
+}
+
+impl std::fmt::Display for TlsHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TlsHost::Dns(name) => f.write_str(name),
+            TlsHost::Ip(ip) => write!(f, "{ip}"),
+        }
+    }
+}
+
+/// The authority's own TLS server certificate (the API over HTTPS): the names in
+/// the subject alternative name (the first also as CN), digitalSignature only (no
+/// RSA key exchange: TLS 1.3, and ECDHE in TLS 1.2), serverAuth, and the issuing CA's CDP and AIA so that clients
+/// can check its status like any other certificate's.
+pub fn tls_server(b: TbsBasics, hosts: &[TlsHost], urls: &Urls) -> Result<TbsCertificate, ProfileError> {
+    let first = hosts.first().ok_or(ProfileError::Empty("the TLS host names"))?;
+    let san = SubjectAltName(hosts.iter().map(TlsHost::general_name).collect::<Result<_, _>>()?);
+    let extensions = vec![
+        key_usage(&[KeyUsages::DigitalSignature])?,
+        ext(oid::EXT_EXTENDED_KEY_USAGE, false, &ExtendedKeyUsage(vec![oid::KP_SERVER_AUTH]))?,
+        authority_key_id(&b.issuer)?,
+        subject_key_id(&b.public_key)?,
+        ext(oid::EXT_SUBJECT_ALT_NAME, false, &san)?,
+        crl_distribution(urls, FULL_CRL_PATH)?,
+        info_access(urls, ISSUING_CERT_PATH, true)?,
+    ];
+    Ok(tbs(b, subject::server_name(&first.to_string())?, extensions))
 }
 
 /// A signature BIT STRING from raw signature bytes.

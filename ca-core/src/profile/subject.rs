@@ -288,6 +288,11 @@ pub fn ca_name(common_name: &str, country_first: bool) -> Result<Name, ProfileEr
     name(if country_first { vec![c, cn] } else { vec![cn, c] })
 }
 
+/// A server's subject: its host name as CN, country KZ.
+pub(crate) fn server_name(host: &str) -> Result<Name, ProfileError> {
+    ca_name(host, true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -47,6 +47,17 @@ impl Urls {
         &self.base
     }
 
+    /// The host of the base URL, without port (an IPv6 address without brackets).
+    pub fn host(&self) -> Option<&str> {
+        let authority = self.base["http://".len()..].split('/').next()?;
+        let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let host = match authority.strip_prefix('[') {
+            Some(v6) => v6.split(']').next()?,
+            None => authority.split(':').next()?,
+        };
+        (!host.is_empty()).then_some(host)
+    }
+
     /// The absolute URL of `path`.
     pub fn at(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
@@ -68,5 +79,8 @@ mod tests {
         assert!(Urls::new("http://").is_err());
         assert!(Urls::new("http://a b").is_err());
         assert!(Urls::new("http://пки.kz").is_err());
+        assert_eq!(Urls::new("http://pki.example.kz:8080/x").unwrap().host(), Some("pki.example.kz"));
+        assert_eq!(Urls::new("http://[::1]:80").unwrap().host(), Some("::1"));
+        assert_eq!(Urls::new("http://127.0.0.1").unwrap().host(), Some("127.0.0.1"));
     }
 }

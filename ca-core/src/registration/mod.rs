@@ -18,7 +18,9 @@ mod error;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{ErrorClass, RegistrationError};
 
-use crate::api::{ApplicationForm, ApplicationView, Envelope, PairSerials, Receipt, SignedAction, SignedRequest};
+use crate::api::{
+    ApplicationForm, ApplicationView, Envelope, PairSerials, PendingPage, Receipt, SignedAction, SignedRequest, DEFAULT_PAGE, MAX_PAGE,
+};
 use crate::audit::{Actor, AuditAction, AuditEvent};
 use crate::calendar::{self, Date};
 use crate::cms;
@@ -26,7 +28,8 @@ use crate::issuer::{IssuedPair, Issuer};
 use crate::model::{ApplicationState, CertType, IdentificationMethod, KeyStorage, RevocationReason, Role, Serial, StaffRole, Transition};
 use crate::profile::{Applicant, LegalEntity, PersonName};
 use crate::store::{
-    ApplicationChange, ApplicationRecord, ApplicationStore, CertificateRecord, CertificateStore, Moved, Revocation, Status, StoreError,
+    ApplicationChange, ApplicationRecord, ApplicationStore, CertificateRecord, CertificateStore, Moved, Page, Revocation, Status,
+    StoreError,
 };
 use crate::verify::{self, CertificateInfo};
 use base64ct::{Base64, Base64UrlUnpadded, Encoding};
@@ -198,7 +201,7 @@ impl<'a> Registration<'a> {
         let (_, at) = self.now();
         let mut n = 0;
         for state in [ApplicationState::AwaitingHeadApproval, ApplicationState::AwaitingIdentity, ApplicationState::Submitted] {
-            for app in self.store.applications(Some(state), None)? {
+            for app in self.store.applications(Some(state), None, &Page::default())? {
                 if is_due(&app, at) && self.expire(&app)? {
                     n += 1;
                 }
@@ -273,7 +276,7 @@ impl<'a> Registration<'a> {
         };
         let mut apps = Vec::new();
         for s in stored {
-            for mut app in self.store.applications(Some(s), center)? {
+            for mut app in self.store.applications(Some(s), center, &Page::default())? {
                 if is_due(&app, at) {
                     app.state = ApplicationState::Expired;
                 }
@@ -284,6 +287,22 @@ impl<'a> Registration<'a> {
         }
         apps.sort_by(|a, b| (a.submitted_at, &a.number).cmp(&(b.submitted_at, &b.number)));
         apps.iter().map(|a| self.view(a)).collect()
+    }
+
+    /// A page of the applications awaiting identity confirmation, oldest first:
+    /// at most `limit` (1 to [`MAX_PAGE`], default [`DEFAULT_PAGE`]) after
+    /// application `after`. Those whose time is up are left out.
+    pub fn pending_page(&self, center: Option<&str>, after: Option<&str>, limit: Option<u32>) -> Result<PendingPage, RegistrationError> {
+        let limit = limit.unwrap_or(DEFAULT_PAGE);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(RegistrationError::BadRequest(format!("a page holds 1 to {MAX_PAGE} applications")));
+        }
+        let page = Page { after: after.map(str::to_string), limit: Some(limit) };
+        let rows = self.store.applications(Some(ApplicationState::AwaitingIdentity), center, &page)?;
+        let next = (rows.len() == limit as usize).then(|| rows.last().map(|a| a.number.clone())).flatten();
+        let at = self.now().1;
+        let applications = rows.iter().filter(|a| !is_due(a, at)).map(|a| self.view(a)).collect::<Result<_, _>>()?;
+        Ok(PendingPage { applications, next })
     }
 
     fn view(&self, app: &ApplicationRecord) -> Result<ApplicationView, RegistrationError> {

@@ -336,14 +336,30 @@ pub enum Moved {
     Stale,
 }
 
+/// A page of a listing in (submitted, number) order: those after the application
+/// numbered `after`, at most `limit`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Page {
+    /// The last application of the previous page.
+    pub after: Option<String>,
+    /// At most this many (all when `None`).
+    pub limit: Option<u32>,
+}
+
 /// Applications, and the table of signed requests already used.
 pub trait ApplicationStore {
     /// Record a new application.
     fn insert_application(&mut self, app: &ApplicationRecord, event: &AuditEvent) -> Result<(), StoreError>;
     /// One application by number.
     fn application(&self, number: &str) -> Result<Option<ApplicationRecord>, StoreError>;
-    /// Applications in `state` (any when `None`), of one registration center if given, oldest first.
-    fn applications(&self, state: Option<ApplicationState>, center: Option<&str>) -> Result<Vec<ApplicationRecord>, StoreError>;
+    /// Applications in `state` (any when `None`), of one registration center if
+    /// given, oldest first, within `page`.
+    fn applications(
+        &self,
+        state: Option<ApplicationState>,
+        center: Option<&str>,
+        page: &Page,
+    ) -> Result<Vec<ApplicationRecord>, StoreError>;
     /// Move an application from `from` to `change.state`, only if it is still in
     /// `from` (else `Stale`, nothing changed). With `pair`, the pair is recorded in
     /// the same transaction and linked.

@@ -115,6 +115,10 @@ CREATE TABLE crls (
     r#"
 ALTER TABLE crls ADD COLUMN der BLOB;
 "#,
+    // The operators' queue, read a page at a time in submission order.
+    r#"
+CREATE INDEX applications_queue ON applications(state, submitted_at, number);
+"#,
 ];
 
 /// The SQLite store.
@@ -484,11 +488,20 @@ impl ApplicationStore for SqliteStore {
         rows.next()?.map(application_record).transpose()
     }
 
-    fn applications(&self, state: Option<ApplicationState>, center: Option<&str>) -> Result<Vec<ApplicationRecord>, StoreError> {
-        let mut stmt = self.conn.prepare(&format!(
-            "{APP_SELECT} WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR center = ?2) ORDER BY submitted_at, number"
+    fn applications(
+        &self,
+        state: Option<ApplicationState>,
+        center: Option<&str>,
+        page: &Page,
+    ) -> Result<Vec<ApplicationRecord>, StoreError> {
+        // Keyset pagination: a page costs the same wherever it starts.
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{APP_SELECT} WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR center = ?2)
+             AND (?3 IS NULL OR (submitted_at, number) > (SELECT submitted_at, number FROM applications WHERE number = ?3))
+             ORDER BY submitted_at, number LIMIT ?4"
         ))?;
-        let rows = stmt.query(params![state.map(|s| s.as_str()), center])?;
+        let limit = page.limit.map_or(-1, i64::from);
+        let rows = stmt.query(params![state.map(|s| s.as_str()), center, page.after, limit])?;
         all(rows, application_record)
     }
 
