@@ -64,6 +64,11 @@ wait_port() {
 
 log "a fresh authority with one real pair"
 "$CA" --data "$work/base" init --base-url http://pki.bench.kz >/dev/null 2>&1
+# The first administrator (the CA passphrase holder adds them); they sign the issuance.
+export CA_KEY_PASSWORD=bench-admin-password
+"$CA" --data "$work/base" operator add --role ca_administrator --iin 750101300014 --surname Админов --name Админ \
+    --out "$work/admin" >/dev/null
+export CA_OPERATOR_KEY="$work/admin"
 for n in auth sign; do
     openssl req -new -newkey rsa:2048 -nodes -subj /CN=x -keyout "$work/$n.key" -out "$work/$n.csr" 2>/dev/null
 done

@@ -20,6 +20,13 @@ pub struct Cli {
     /// Print one JSON document on stdout.
     #[arg(long, global = true)]
     pub json: bool,
+    /// The staff member's key store (RSA256_*.p12 and AUTH_RSA256_*.p12, as `ca operator add`
+    /// writes it): state-changing commands are signed with its SIGN key.
+    #[arg(long, global = true, env = "CA_OPERATOR_KEY")]
+    pub operator_key: Option<PathBuf>,
+    /// File holding the staff key store's password (else $CA_KEY_PASSWORD).
+    #[arg(long, global = true)]
+    pub operator_password_file: Option<PathBuf>,
     /// Trust these certificates (PEM) for an https:// server, instead of the system's.
     #[arg(long, global = true, env = "CA_CACERT")]
     pub cacert: Option<PathBuf>,
@@ -105,6 +112,11 @@ pub enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// The authority's own staff: operators, managers, administrators.
+    Operator {
+        #[command(subcommand)]
+        command: OperatorCommand,
     },
     /// Describe a certificate, request, CRL or OCSP request or response (PEM or DER), ours or anyone's.
     Inspect {
@@ -195,21 +207,8 @@ pub enum StorageArg {
 /// Who a pair is for, as the command line gives it.
 #[derive(clap::Args)]
 pub struct PersonArgs {
-    /// IIN.
-    #[arg(long)]
-    pub iin: String,
-    /// Surname.
-    #[arg(long)]
-    pub surname: String,
-    /// Given name.
-    #[arg(long)]
-    pub name: String,
-    /// Patronymic.
-    #[arg(long)]
-    pub patronymic: Option<String>,
-    /// E-mail address.
-    #[arg(long)]
-    pub email: Option<String>,
+    #[command(flatten)]
+    pub who: NameArgs,
     /// BIN of the legal entity.
     #[arg(long, requires_all = ["org", "role"])]
     pub bin: Option<String>,
@@ -391,4 +390,57 @@ impl From<StatusArg> for StatusFilter {
             StatusArg::Expired => StatusFilter::Expired,
         }
     }
+}
+
+#[derive(Subcommand)]
+pub enum OperatorCommand {
+    /// Add a member of staff: new keys, a pair with the staff role, a key store in --out.
+    /// The first administrator needs only the CA passphrase; everyone else an administrator's --operator-key.
+    Add(OperatorAddArgs),
+    /// Every staff certificate (SIGN), newest first.
+    List,
+    /// Revoke a member of staff's pair (an administrator's --operator-key).
+    Revoke {
+        /// Serial of either certificate of the pair, hex.
+        serial: Serial,
+        /// RFC 5280 reason (default affiliationChanged).
+        #[arg(long, default_value = "affiliationChanged")]
+        reason: RevocationReason,
+    },
+}
+
+#[derive(clap::Args)]
+pub struct OperatorAddArgs {
+    #[command(flatten)]
+    pub who: NameArgs,
+    /// ca_operator (works applications), ca_manager (also issues, revokes, lifts holds),
+    /// ca_administrator (also manages staff).
+    #[arg(long)]
+    pub role: StaffRole,
+    /// Where to write the key store (AUTH_RSA256_<keyid>.p12, RSA256_<keyid>.p12).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// File holding the new key store's password (else $CA_KEY_PASSWORD).
+    #[arg(long)]
+    pub password_file: Option<PathBuf>,
+}
+
+/// A person: IIN and names.
+#[derive(clap::Args)]
+pub struct NameArgs {
+    /// IIN.
+    #[arg(long)]
+    pub iin: String,
+    /// Surname.
+    #[arg(long)]
+    pub surname: String,
+    /// Given name.
+    #[arg(long)]
+    pub name: String,
+    /// Patronymic.
+    #[arg(long)]
+    pub patronymic: Option<String>,
+    /// E-mail address.
+    #[arg(long)]
+    pub email: Option<String>,
 }

@@ -5,7 +5,7 @@
 //! checks that it names every route here and every field of every body.
 
 use crate::cms::{self, CmsError};
-use crate::model::{ApplicationState, KeyStorage, Role, Serial};
+use crate::model::{ApplicationState, KeyStorage, RevocationReason, Role, Serial, StaffAction, StaffRole};
 use crate::signing::Signer;
 use base64ct::{Base64, Encoding};
 use der::{DateTime, EncodePem};
@@ -265,6 +265,51 @@ pub enum SignedAction {
         /// Why, for the applicant.
         reason: String,
     },
+    /// A manager issues a pair without an online application (`ca issue`), or an
+    /// administrator adds a member of staff (`ca operator add`): bound to the
+    /// person and to both requests by their SHA-256.
+    IssuePair {
+        /// The holder's IIN.
+        iin: String,
+        /// The staff role, when the pair is for the authority's own staff.
+        #[serde(default)]
+        staff: Option<StaffRole>,
+        /// SHA-256 of the AUTH request's DER, hex.
+        auth_csr_sha256: String,
+        /// SHA-256 of the SIGN request's DER, hex.
+        sign_csr_sha256: String,
+    },
+    /// A manager revokes a certificate (an administrator, a staff member's).
+    RevokeCertificate {
+        /// Its serial.
+        serial: Serial,
+        /// RFC 5280 reason name.
+        reason: RevocationReason,
+        /// Since when the key is known or suspected to be compromised, RFC 3339.
+        #[serde(default)]
+        invalidity_date: Option<String>,
+    },
+    /// A manager lifts a certificateHold.
+    LiftHold {
+        /// The certificate's serial.
+        serial: Serial,
+    },
+}
+
+impl SignedAction {
+    /// What a member of staff does with this request, when it is a staff request.
+    pub fn staff_action(&self) -> Option<StaffAction> {
+        Some(match self {
+            SignedAction::ListPending { .. } => StaffAction::ListApplications,
+            SignedAction::Confirm { .. } => StaffAction::ConfirmIdentity,
+            SignedAction::Reject { .. } => StaffAction::RejectApplication,
+            SignedAction::IssuePair { staff: Some(_), .. } => StaffAction::ManageStaff,
+            SignedAction::IssuePair { staff: None, .. } => StaffAction::IssuePair,
+            SignedAction::RevokeCertificate { .. } => StaffAction::RevokeCertificate,
+            SignedAction::LiftHold { .. } => StaffAction::LiftHold,
+            SignedAction::Approve { .. } | SignedAction::Renew { .. } | SignedAction::Revoke { .. } => return None,
+        })
+    }
 }
 
 /// A signed request's content: the action and a fresh nonce.

@@ -33,6 +33,8 @@ pub enum AuditAction {
     CertificateRevoked,
     /// A hold was lifted.
     HoldLifted,
+    /// A staff request was refused (bad signature, revoked signer, role not allowed).
+    StaffRefused,
 }
 
 impl AuditAction {
@@ -48,6 +50,7 @@ impl AuditAction {
             AuditAction::PairRenewed => "pair_renewed",
             AuditAction::CertificateRevoked => "certificate_revoked",
             AuditAction::HoldLifted => "hold_lifted",
+            AuditAction::StaffRefused => "staff_refused",
         }
     }
 }
@@ -57,8 +60,8 @@ impl AuditAction {
 pub enum Actor {
     /// An operator authenticated by their certificate (serial).
     Operator(String),
-    /// Someone at the CA's own console (`ca` on the CA machine), by OS user name.
-    Console(String),
+    /// Whoever holds the CA key passphrase: only to add the first administrator.
+    KeyHolder,
     /// An applicant, known by application number.
     Applicant(String),
     /// A certificate holder, by the serial of the SIGN certificate that signed.
@@ -67,18 +70,11 @@ pub enum Actor {
     System,
 }
 
-impl Actor {
-    /// The console user running this process.
-    pub fn console() -> Self {
-        Actor::Console(std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into()))
-    }
-}
-
 impl fmt::Display for Actor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Actor::Operator(s) => write!(f, "operator:{s}"),
-            Actor::Console(u) => write!(f, "console:{u}"),
+            Actor::KeyHolder => f.write_str("ca_key_holder"),
             Actor::Applicant(n) => write!(f, "applicant:{n}"),
             Actor::Holder(s) => write!(f, "holder:{s}"),
             Actor::System => f.write_str("system"),

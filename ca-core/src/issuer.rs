@@ -165,6 +165,7 @@ impl Issuer {
             kind: if applicant.entity().is_some() { SubjectKind::LegalEntity } else { SubjectKind::Individual },
             iin: applicant.iin().to_string(),
             entity: applicant.entity().map(|e| (e.bin().to_string(), e.role())),
+            staff: applicant.staff(),
         };
         let record = NewPair { holder, issued_at: calendar::unix_seconds(&now), auth: auth_record, sign: sign_record };
         Ok(PreparedPair { auth, sign, record })

@@ -175,6 +175,40 @@ oids!(StaffRole {
     Operator => oid::STAFF_OPERATOR,
 });
 
+named! {
+    /// What a member of the authority's staff does, each signed with their own key.
+    pub enum StaffAction ("staff action") {
+        /// Read the queue of applications.
+        ListApplications = "list_applications",
+        /// Confirm an applicant's identity in person (the pair is issued).
+        ConfirmIdentity = "confirm_identity",
+        /// Reject an application.
+        RejectApplication = "reject_application",
+        /// Issue a pair directly, without an online application.
+        IssuePair = "issue_pair",
+        /// Revoke a holder's certificate, or put it on hold.
+        RevokeCertificate = "revoke_certificate",
+        /// Lift a hold.
+        LiftHold = "lift_hold",
+        /// Add, and revoke, the authority's own staff.
+        ManageStaff = "manage_staff",
+    }
+}
+
+impl StaffRole {
+    /// Whether this role may do `action`: an operator works the applications; a
+    /// manager also issues, revokes and lifts holds; an administrator also manages
+    /// the staff.
+    pub fn may(self, action: StaffAction) -> bool {
+        use StaffAction::*;
+        match self {
+            StaffRole::Operator => matches!(action, ListApplications | ConfirmIdentity | RejectApplication),
+            StaffRole::Manager => action != ManageStaff,
+            StaffRole::Administrator => true,
+        }
+    }
+}
+
 /// Any role a certificate can carry: a representative's or a staff member's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AnyRole {
@@ -518,6 +552,10 @@ mod tests {
         assert_eq!(serde_json::from_str::<Role>("\"hr\"").unwrap(), Role::Hr);
         assert!(serde_json::from_str::<Role>("\"boss\"").is_err());
         assert_eq!(StaffRole::Operator.as_str().parse::<StaffRole>(), Ok(StaffRole::Operator));
+        assert!(StaffRole::Operator.may(StaffAction::ConfirmIdentity));
+        assert!(!StaffRole::Operator.may(StaffAction::RevokeCertificate));
+        assert!(StaffRole::Manager.may(StaffAction::RevokeCertificate) && !StaffRole::Manager.may(StaffAction::ManageStaff));
+        assert!(StaffAction::ALL.iter().all(|a| StaffRole::Administrator.may(*a)));
         assert_eq!(AnyRole::from_oid(&StaffRole::Operator.oid()), Some(AnyRole::Staff(StaffRole::Operator)));
         assert_eq!(CertType::Auth.as_str().parse::<CertType>(), Ok(CertType::Auth));
     }

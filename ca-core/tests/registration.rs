@@ -8,11 +8,11 @@ use ca_core::authority::{self, Authority, InitOptions};
 use ca_core::calendar::{self, Date};
 use ca_core::identity::{Bin, Iin};
 use ca_core::issuer::{IssuedPair, Issuer};
-use ca_core::model::{ApplicationState, IdentificationMethod, KeyStorage, RevocationReason, Role, Serial};
+use ca_core::model::{ApplicationState, IdentificationMethod, KeyStorage, RevocationReason, Role, Serial, StaffRole};
 use ca_core::profile::{Applicant, LegalEntity, PersonName};
-use ca_core::registration::{Clock, FixedClock, Registration, RegistrationError, CONFIRMATION_DAYS};
+use ca_core::registration::{Clock, FixedClock, Registration, RegistrationError, StaffMember, CONFIRMATION_DAYS};
 use ca_core::signing::{Passphrase, RsaSigner};
-use ca_core::store::{AuditStore, SqliteStore, Status};
+use ca_core::store::{AuditStore, CertificateStore, SqliteStore, Status};
 use der::DateTime;
 use fixtures::ApplicantKey;
 use std::path::{Path, PathBuf};
@@ -128,6 +128,27 @@ fn holder(ctx: &mut Ctx, iin: &str, role: Option<(&str, Role)>, how: Identificat
     Holder { pair, sign_key, auth_key }
 }
 
+/// A member of staff with `role`, issued directly and authorized through a signed
+/// request, as every staff action must be.
+fn staff(ctx: &mut Ctx, role: StaffRole, seq: u32, clock: &dyn Clock) -> (StaffMember, Holder) {
+    let (auth_key, sign_key) = keys();
+    let who = Applicant::new(
+        &iin(seq),
+        PersonName::new("Штатов", "Штат", None).unwrap(),
+        None,
+        None,
+        IdentificationMethod::InPerson,
+        Date::of(&clock.now()),
+    )
+    .unwrap()
+    .with_staff_role(role);
+    let pair =
+        ctx.issuer.issue_pair(&mut ctx.db, &who, &auth_key.csr_der("a"), &sign_key.csr_der("s"), clock.now(), Actor::KeyHolder).unwrap();
+    let env = signed(SignedAction::ListPending { center: None, after: None, limit: None }, &sign_key, &pair.sign, clock);
+    let (member, _) = ctx.ra(clock).authorize(&env).unwrap();
+    (member, Holder { pair, sign_key, auth_key })
+}
+
 fn signed(action: SignedAction, key: &ApplicantKey, cert: &Certificate, clock: &dyn Clock) -> Envelope {
     let signer = RsaSigner::from_pkcs8(key.pkcs8_der()).unwrap();
     Envelope::sign(&SignedRequest::new(action), &signer, cert, clock.now()).unwrap()
@@ -141,6 +162,7 @@ fn serial(c: &Certificate) -> Serial {
 fn individual_applies_is_confirmed_and_the_audit_chain_catches_an_edit() {
     let mut ctx = fresh("individual");
     let clock = FixedClock::new(start());
+    let (op, _) = staff(&mut ctx, StaffRole::Operator, 900, &clock);
     let mut ra = ctx.ra(&clock);
     let (a, s) = keys();
     let receipt = ra.submit(&form(&iin(1), None), &a.csr_der("x"), &s.csr_der("y")).unwrap();
@@ -152,27 +174,27 @@ fn individual_applies_is_confirmed_and_the_audit_chain_catches_an_edit() {
     assert_eq!(pending.len(), 1);
     assert!(ra.list(None, Some("elsewhere")).unwrap().is_empty());
 
-    let pair = ra.confirm(&receipt.number, Actor::Operator("op".into())).unwrap();
+    let pair = ra.confirm(&receipt.number, &op).unwrap();
     let view = ra.status(&receipt.number, &receipt.secret).unwrap();
     assert_eq!(view.state, ApplicationState::Issued);
     assert_eq!(view.certificates.unwrap().sign, serial(&pair.sign));
     let (auth, sign) = ra.certificates(&receipt.number, &receipt.secret).unwrap();
     assert_eq!((auth, sign), (pair.auth.clone(), pair.sign.clone()));
     // Issued is final.
-    assert!(matches!(ra.confirm(&receipt.number, Actor::System), Err(RegistrationError::Illegal(_))));
-    assert!(matches!(ra.reject(&receipt.number, "late", Actor::System), Err(RegistrationError::Illegal(_))));
+    assert!(matches!(ra.confirm(&receipt.number, &op), Err(RegistrationError::Illegal(_))));
+    assert!(matches!(ra.reject(&receipt.number, "late", &op), Err(RegistrationError::Illegal(_))));
     // The same keys cannot apply again.
     assert!(ra.submit(&form(&iin(1), None), &a.csr_der("x"), &s.csr_der("y")).is_err());
 
-    // submitted + confirmed (pair issued with it) = 2 records.
-    assert_eq!(ctx.audit().verify_audit().unwrap(), Ok(2));
+    // the operator's pair, submitted, confirmed (pair issued with it) = 3 records.
+    assert_eq!(ctx.audit().verify_audit().unwrap(), Ok(3));
     let Ctx { dir, ca, db, issuer } = ctx;
     drop((ca, db, issuer));
     let db = rusqlite::Connection::open(dir.0.join("ca.sqlite")).unwrap();
-    db.execute("UPDATE audit_log SET actor = 'operator:someone-else' WHERE seq = 2", []).unwrap();
+    db.execute("UPDATE audit_log SET actor = 'operator:someone-else' WHERE seq = 3", []).unwrap();
     drop(db);
     let ca = Authority::open(&dir.0).unwrap();
-    assert_eq!(ca.store().unwrap().verify_audit().unwrap(), Err(AuditBreak::Altered(2)));
+    assert_eq!(ca.store().unwrap().verify_audit().unwrap(), Err(AuditBreak::Altered(3)));
 }
 
 #[test]
@@ -183,13 +205,14 @@ fn employee_waits_for_the_head_and_only_the_head_may_approve() {
     let stranger = holder(&mut ctx, &iin(11), Some((other_bin().as_str(), Role::Ceo)), IdentificationMethod::InPerson, start());
     let revoked_ceo = holder(&mut ctx, &iin(12), Some((BIN, Role::Ceo)), IdentificationMethod::InPerson, start());
     let plain = holder(&mut ctx, &iin(13), Some((BIN, Role::Signer)), IdentificationMethod::InPerson, start());
+    let (op, _) = staff(&mut ctx, StaffRole::Manager, 900, &clock);
     let mut ra = ctx.ra(&clock);
-    ra.revoke(&serial(&revoked_ceo.pair.sign), RevocationReason::AffiliationChanged, Actor::System).unwrap();
+    ra.revoke_since(&serial(&revoked_ceo.pair.sign), RevocationReason::AffiliationChanged, None, &op).unwrap();
 
     let (a, s) = keys();
     let receipt = ra.submit(&form(&iin(20), Some((BIN, "employee"))), &a.csr_der("x"), &s.csr_der("y")).unwrap();
     assert_eq!(receipt.state, ApplicationState::AwaitingHeadApproval);
-    assert!(matches!(ra.confirm(&receipt.number, Actor::System), Err(RegistrationError::Illegal(_))));
+    assert!(matches!(ra.confirm(&receipt.number, &op), Err(RegistrationError::Illegal(_))));
     let approve = || SignedAction::Approve { application: receipt.number.clone() };
 
     let by_stranger = signed(approve(), &stranger.sign_key, &stranger.pair.sign, &clock);
@@ -217,7 +240,7 @@ fn employee_waits_for_the_head_and_only_the_head_may_approve() {
     let stale = signed(approve(), &ceo.sign_key, &ceo.pair.sign, &old_clock);
     assert!(matches!(ra.approve(&receipt.number, &stale), Err(RegistrationError::Stale { .. })));
 
-    let pair = ra.confirm(&receipt.number, Actor::Operator("op".into())).unwrap();
+    let pair = ra.confirm(&receipt.number, &op).unwrap();
     let info = ca_core::verify::CertificateInfo::of(&pair.sign);
     assert_eq!(info.roles, vec!["employee"]);
     assert_eq!(info.owner.bin.as_deref(), Some(BIN));
@@ -227,19 +250,20 @@ fn employee_waits_for_the_head_and_only_the_head_may_approve() {
 fn an_application_left_thirty_days_expires_and_cannot_be_confirmed() {
     let mut ctx = fresh("expiry");
     let clock = FixedClock::new(start());
+    let (op, _) = staff(&mut ctx, StaffRole::Operator, 900, &clock);
     let mut ra = ctx.ra(&clock);
     let (a, s) = keys();
     let receipt = ra.submit(&form(&iin(30), None), &a.csr_der("x"), &s.csr_der("y")).unwrap();
     clock.advance(CONFIRMATION_DAYS * 86_400 - 1);
     assert_eq!(ra.status(&receipt.number, &receipt.secret).unwrap().state, ApplicationState::AwaitingIdentity);
     clock.advance(1);
-    assert!(matches!(ra.confirm(&receipt.number, Actor::System), Err(RegistrationError::Expired(_))));
+    assert!(matches!(ra.confirm(&receipt.number, &op), Err(RegistrationError::Expired(_))));
     let view = ra.status(&receipt.number, &receipt.secret).unwrap();
     assert_eq!(view.state, ApplicationState::Expired);
     assert_eq!(view.expires_at, None);
-    assert!(matches!(ra.confirm(&receipt.number, Actor::System), Err(RegistrationError::Expired(_))));
-    assert_eq!(ra.store().count().unwrap(), 0, "nothing issued");
-    assert_eq!(ctx.audit().verify_audit().unwrap(), Ok(2), "submitted, expired");
+    assert!(matches!(ra.confirm(&receipt.number, &op), Err(RegistrationError::Expired(_))));
+    assert_eq!(ra.store().count().unwrap(), 2, "nothing issued but the operator's pair");
+    assert_eq!(ctx.audit().verify_audit().unwrap(), Ok(3), "the operator's pair, submitted, expired");
 }
 
 #[test]
@@ -293,6 +317,7 @@ fn owner_and_operator_revocation_hold_and_unhold() {
     let clock = FixedClock::new(start());
     let me = holder(&mut ctx, &iin(50), None, IdentificationMethod::InPerson, start());
     let other = holder(&mut ctx, &iin(51), None, IdentificationMethod::InPerson, start());
+    let (op, _) = staff(&mut ctx, StaffRole::Manager, 900, &clock);
     let mut ra = ctx.ra(&clock);
     let not_mine = signed(SignedAction::Revoke { reason: "cACompromise".into() }, &me.sign_key, &me.pair.sign, &clock);
     assert!(matches!(ra.revoke_own(&not_mine), Err(RegistrationError::Forbidden(_))));
@@ -301,20 +326,20 @@ fn owner_and_operator_revocation_hold_and_unhold() {
     assert_eq!(revoked.len(), 2);
 
     let s = serial(&other.pair.auth);
-    assert!(matches!(ra.unhold(&s, Actor::System), Err(RegistrationError::NotOnHold(_))));
-    ra.revoke(&s, RevocationReason::CertificateHold, Actor::System).unwrap();
-    assert!(matches!(ra.revoke(&s, RevocationReason::CertificateHold, Actor::System), Err(RegistrationError::AlreadyRevoked(_))));
-    ra.unhold(&s, Actor::System).unwrap();
-    ra.revoke(&s, RevocationReason::CertificateHold, Actor::System).unwrap();
-    ra.revoke(&s, RevocationReason::KeyCompromise, Actor::System).unwrap();
-    assert!(matches!(ra.unhold(&s, Actor::System), Err(RegistrationError::NotOnHold(_))));
-    assert!(matches!(ra.revoke(&s, RevocationReason::Superseded, Actor::System), Err(RegistrationError::AlreadyRevoked(_))));
+    assert!(matches!(ra.unhold(&s, &op), Err(RegistrationError::NotOnHold(_))));
+    ra.revoke_since(&s, RevocationReason::CertificateHold, None, &op).unwrap();
+    assert!(matches!(ra.revoke_since(&s, RevocationReason::CertificateHold, None, &op), Err(RegistrationError::AlreadyRevoked(_))));
+    ra.unhold(&s, &op).unwrap();
+    ra.revoke_since(&s, RevocationReason::CertificateHold, None, &op).unwrap();
+    ra.revoke_since(&s, RevocationReason::KeyCompromise, None, &op).unwrap();
+    assert!(matches!(ra.unhold(&s, &op), Err(RegistrationError::NotOnHold(_))));
+    assert!(matches!(ra.revoke_since(&s, RevocationReason::Superseded, None, &op), Err(RegistrationError::AlreadyRevoked(_))));
     assert!(matches!(
-        ra.revoke(&"00ff".parse().unwrap(), RevocationReason::Superseded, Actor::System),
+        ra.revoke_since(&"00ff".parse().unwrap(), RevocationReason::Superseded, None, &op),
         Err(RegistrationError::UnknownCertificate(_))
     ));
-    // 4 pairs issued... 2 issued + own revoke + hold + unhold + hold + keyCompromise = 7.
-    assert_eq!(ctx.audit().verify_audit().unwrap(), Ok(7));
+    // 3 pairs issued + own revoke + hold + unhold + hold + keyCompromise = 8.
+    assert_eq!(ctx.audit().verify_audit().unwrap(), Ok(8));
 }
 
 #[test]
@@ -324,6 +349,7 @@ fn two_confirmations_racing_for_one_key_end_in_a_typed_conflict() {
     use ca_core::store::{ApplicationChange, ApplicationStore, StoreError};
     let mut ctx = fresh("race");
     let clock = FixedClock::new(start());
+    let (op, _) = staff(&mut ctx, StaffRole::Operator, 900, &clock);
     let (shared, a2, b2) = (ApplicantKey::generate(2048), ApplicantKey::generate(2048), ApplicantKey::generate(2048));
     let mut ra = ctx.ra(&clock);
     let first = ra.submit(&form(&iin(70), None), &shared.csr_der("x"), &a2.csr_der("y")).unwrap();
@@ -339,7 +365,7 @@ fn two_confirmations_racing_for_one_key_end_in_a_typed_conflict() {
     )
     .unwrap();
     let late = ctx.issuer.prepare_pair(&ctx.db, &who, &shared.csr_der("x"), &b2.csr_der("y"), start()).unwrap();
-    ctx.ra(&clock).confirm(&first.number, Actor::Operator("op".into())).unwrap();
+    ctx.ra(&clock).confirm(&first.number, &op).unwrap();
     // ...so recording it breaks the one-key-one-certificate rule, and the store says so, typed.
     let change = ApplicationChange { state: ApplicationState::Issued, at: 0, approved_by: None, reject_reason: None };
     let event = AuditEvent::new(Actor::Operator("op2".into()), AuditAction::IdentityConfirmed, &second.number, late.describe());
@@ -350,5 +376,54 @@ fn two_confirmations_racing_for_one_key_end_in_a_typed_conflict() {
     assert_eq!((answer.class(), answer.code()), (ErrorClass::Conflict, "conflict"));
     // Nothing of the losing confirmation was recorded.
     assert_eq!(ctx.ra(&clock).show(&second.number).unwrap().state, ApplicationState::AwaitingIdentity);
-    assert_eq!(ctx.audit().verify_audit().unwrap(), Ok(3), "two submissions and one confirmation");
+    assert_eq!(ctx.audit().verify_audit().unwrap(), Ok(4), "the operator's pair, two submissions and one confirmation");
+}
+
+#[test]
+fn staff_requests_are_checked_against_role_and_status_and_refusals_are_audited() {
+    let mut ctx = fresh("staff");
+    let clock = FixedClock::new(start());
+    let (admin, _) = staff(&mut ctx, StaffRole::Administrator, 901, &clock);
+    let (manager, _) = staff(&mut ctx, StaffRole::Manager, 902, &clock);
+    let (_, operator) = staff(&mut ctx, StaffRole::Operator, 903, &clock);
+    let holder = holder(&mut ctx, &iin(904), None, IdentificationMethod::InPerson, start());
+    let target = serial(&holder.pair.auth);
+    let revoke =
+        || SignedAction::RevokeCertificate { serial: target.clone(), reason: RevocationReason::KeyCompromise, invalidity_date: None };
+    let mut ra = ctx.ra(&clock);
+    // An operator may not revoke; a holder without a staff role may do nothing.
+    let e = ra.authorize(&signed(revoke(), &operator.sign_key, &operator.pair.sign, &clock)).unwrap_err();
+    assert!(matches!(&e, RegistrationError::Forbidden(m) if m.contains("may not revoke")), "{e}");
+    let e = ra.authorize(&signed(revoke(), &holder.sign_key, &holder.pair.sign, &clock)).unwrap_err();
+    assert!(matches!(&e, RegistrationError::Forbidden(m) if m.contains("no staff role")), "{e}");
+    // A manager revokes holders, not staff.
+    assert!(matches!(
+        ra.revoke_since(&serial(&operator.pair.auth), RevocationReason::AffiliationChanged, None, &manager),
+        Err(RegistrationError::Forbidden(_))
+    ));
+    // An administrator revokes the operator; the operator's next request is refused.
+    ra.revoke_since(&serial(&operator.pair.sign), RevocationReason::AffiliationChanged, None, &admin).unwrap();
+    let confirm = SignedAction::Confirm { application: "0000000000000001".into() };
+    let e = ra.authorize(&signed(confirm, &operator.sign_key, &operator.pair.sign, &clock)).unwrap_err();
+    assert!(matches!(e, RegistrationError::SignerNotValid { status: "revoked", .. }), "{e}");
+    // Each refusal is in the audit log under the signer's certificate; nothing else changed.
+    let db = rusqlite::Connection::open(ctx.dir.0.join("ca.sqlite")).unwrap();
+    let refused: Vec<(String, String)> = db
+        .prepare("SELECT actor, object FROM audit_log WHERE action = 'staff_refused' ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let by = |c: &Certificate| format!("operator:{}", serial(c));
+    assert_eq!(
+        refused,
+        vec![
+            (by(&operator.pair.sign), "revoke_certificate".to_string()),
+            (by(&holder.pair.sign), "revoke_certificate".to_string()),
+            (by(&operator.pair.sign), "confirm".to_string()),
+        ]
+    );
+    assert_eq!(ctx.db.certificate(&target).unwrap().unwrap().revocation, None);
+    assert_eq!(ctx.audit().verify_audit().unwrap().map(|n| n > 0), Ok(true));
 }

@@ -12,11 +12,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use ca_core::api::{routes, Envelope, ErrorBody, NewApplication, PairPem, Revoked, SignedAction, MAX_BODY_BYTES, SECRET_HEADER};
-use ca_core::audit::Actor;
 use ca_core::authority::RateLimits;
 use ca_core::issuer::{IssuedPair, Issuer};
 use ca_core::model::{CertType, Serial};
-use ca_core::registration::{certificate_from, csr_bytes, ErrorClass, Registration, RegistrationError, SystemClock, Verified};
+use ca_core::registration::{certificate_from, csr_bytes, ErrorClass, Registration, RegistrationError, StaffMember, SystemClock};
 use ca_core::store::Status;
 use ca_core::store::StorePool;
 use std::sync::Arc;
@@ -285,7 +284,7 @@ async fn as_operator<T: Send + 'static>(
     needs_key: bool,
     client: Option<Extension<ClientCertificate>>,
     body: Result<Json<Envelope>, JsonRejection>,
-    f: impl FnOnce(&mut Registration<'_>, &Api, Verified) -> Result<T, RegistrationError> + Send + 'static,
+    f: impl FnOnce(&mut Registration<'_>, &Api, StaffMember, SignedAction) -> Result<T, RegistrationError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let env = operator_envelope(body)?;
     if api.operator_mtls && client.is_none() {
@@ -296,23 +295,24 @@ async fn as_operator<T: Send + 'static>(
         ));
     }
     with_ra(api, needs_key, move |ra, api| {
-        let v = ra.verify_operator(&env)?;
+        let (member, action) = ra.authorize(&env)?;
         if let Some(Extension(ClientCertificate(der))) = &client {
-            same_pair(ra, der, &v)?;
+            same_pair(ra, der, &member)?;
         }
-        f(ra, api, v)
+        f(ra, api, member, action)
     })
     .await
     .map_err(unauthenticated)
 }
 
 /// The TLS client certificate is the valid AUTH certificate of the signer's pair.
-fn same_pair(ra: &Registration<'_>, der: &[u8], v: &Verified) -> Result<(), RegistrationError> {
+fn same_pair(ra: &Registration<'_>, der: &[u8], member: &StaffMember) -> Result<(), RegistrationError> {
     let refused = || RegistrationError::Forbidden("the TLS client certificate is not the AUTH certificate of the request's signer".into());
     let cert = certificate_from(der).map_err(|_| refused())?;
     let record = ra.store().certificate(&Serial::of(&cert))?.ok_or_else(refused)?;
+    let signer = ra.store().certificate(member.serial())?.ok_or_else(refused)?;
     let now = ca_core::calendar::unix_now();
-    if record.pair_id != v.signer.pair_id || record.cert_type != CertType::Auth || record.status(now) != Status::Valid {
+    if record.pair_id != signer.pair_id || record.cert_type != CertType::Auth || record.status(now) != Status::Valid {
         return Err(refused());
     }
     Ok(())
@@ -323,8 +323,8 @@ async fn operator_pending(
     client: Option<Extension<ClientCertificate>>,
     body: Result<Json<Envelope>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let page = as_operator(&api, false, client, body, |ra, _, v| {
-        let SignedAction::ListPending { center, after, limit } = v.request.action else {
+    let page = as_operator(&api, false, client, body, |ra, _, _, action| {
+        let SignedAction::ListPending { center, after, limit } = action else {
             return Err(RegistrationError::BadRequest("this endpoint takes a list_pending request".into()));
         };
         ra.pending_page(center.as_deref(), after.as_deref(), limit)
@@ -350,12 +350,12 @@ async fn operator_confirm(
     client: Option<Extension<ClientCertificate>>,
     body: Result<Json<Envelope>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let pair = as_operator(&api, true, client, body, move |ra, api, v| {
-        let SignedAction::Confirm { application } = &v.request.action else {
+    let pair = as_operator(&api, true, client, body, move |ra, api, member, action| {
+        let SignedAction::Confirm { application } = &action else {
             return Err(RegistrationError::BadRequest("this endpoint takes a confirm request".into()));
         };
         named(&number, application)?;
-        let pair = ra.confirm(&number, Actor::Operator(v.signer.serial.to_string()))?;
+        let pair = ra.confirm(&number, &member)?;
         issued(api, &pair)
     })
     .await?;
@@ -368,12 +368,12 @@ async fn operator_reject(
     client: Option<Extension<ClientCertificate>>,
     body: Result<Json<Envelope>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let view = as_operator(&api, false, client, body, move |ra, _, v| {
-        let SignedAction::Reject { application, reason } = &v.request.action else {
+    let view = as_operator(&api, false, client, body, move |ra, _, member, action| {
+        let SignedAction::Reject { application, reason } = &action else {
             return Err(RegistrationError::BadRequest("this endpoint takes a reject request".into()));
         };
         named(&number, application)?;
-        ra.reject(&number, reason, Actor::Operator(v.signer.serial.to_string()))
+        ra.reject(&number, reason, &member)
     })
     .await?;
     Ok(Json(view).into_response())

@@ -81,33 +81,65 @@ pub const PASSPHRASE: &str = "test passphrase for e2e";
 /// The applicants' key store password in the tests.
 pub const KEY_PASSWORD: &str = "applicant secret";
 
-/// An authority made once per test binary by `ca init` (RSA-4096 keys take seconds),
-/// copied for each test so tests do not see each other's certificates.
+/// An authority made once per test binary by `ca init` (RSA-4096 keys take seconds)
+/// with its first administrator (`ca operator add`, key store in `admin/` beside
+/// `data/`), copied for each test so tests do not see each other's certificates.
 pub fn fresh_authority() -> Scratch {
     static TEMPLATE: OnceLock<PathBuf> = OnceLock::new();
     let template = TEMPLATE.get_or_init(|| {
         let dir = std::env::temp_dir().join(format!("ca-e2e-template-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let out = ca(&dir, &["init", "--base-url", "http://pki.test.kz"]);
+        let data = dir.join("data");
+        let out = ca(&data, &["init", "--base-url", "http://pki.test.kz"]);
         assert!(out.status.success(), "ca init failed: {}", String::from_utf8_lossy(&out.stderr));
+        let admin = dir.join("admin");
+        let out = ca_as(
+            &data,
+            None,
+            &["operator", "add", "--role", "ca_administrator", "--iin", ADMIN_IIN, "--surname", "Админов", "--name", "Админ", "--out"],
+            Some(&admin),
+        );
+        assert!(out.status.success(), "ca operator add failed: {}", String::from_utf8_lossy(&out.stderr));
         dir
     });
     let s = Scratch::new("ca");
-    copy_dir(template, &s.join("data"));
+    copy_dir(&template.join("data"), &s.join("data"));
+    copy_dir(&template.join("admin"), &s.join("admin"));
     s
 }
 
-/// Run `ca --data DIR ARGS...` with the test passphrase.
+/// The IIN of a [`fresh_authority`]'s first administrator.
+pub const ADMIN_IIN: &str = "750101300014";
+
+/// How many certificates `ca list` shows that are not the administrator's.
+pub fn holders_certificates(data: &Path) -> usize {
+    ca_json(data, &["list"]).as_array().unwrap().iter().filter(|c| c["iin"] != ADMIN_IIN).count()
+}
+
+/// The administrator's key store of a [`fresh_authority`]'s `data`, if it has one.
+pub fn administrator(data: &Path) -> Option<PathBuf> {
+    data.parent().map(|p| p.join("admin")).filter(|a| a.is_dir())
+}
+
+/// Run `ca --data DIR ARGS...` with the test passphrase, signed off by the
+/// authority's administrator when it has one (see [`fresh_authority`]).
 pub fn ca(data: &Path, args: &[&str]) -> Output {
-    Command::new(program("ca"))
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .env("CA_PASSPHRASE", PASSPHRASE)
-        .env("CA_KEY_PASSWORD", KEY_PASSWORD)
-        .env_remove("CA_DATA")
-        .output()
-        .expect("run ca")
+    ca_as(data, administrator(data).as_deref(), args, None)
+}
+
+/// Run `ca --data DIR ARGS... [LAST]` with the test passphrase, signing state
+/// changes with the staff key store `operator` (none: no staff key at all).
+pub fn ca_as(data: &Path, operator: Option<&Path>, args: &[&str], last: Option<&Path>) -> Output {
+    let mut cmd = Command::new(program("ca"));
+    cmd.arg("--data").arg(data).args(args);
+    if let Some(l) = last {
+        cmd.arg(l);
+    }
+    cmd.env("CA_PASSPHRASE", PASSPHRASE).env("CA_KEY_PASSWORD", KEY_PASSWORD).env_remove("CA_DATA").env_remove("CA_OPERATOR_KEY");
+    if let Some(op) = operator {
+        cmd.env("CA_OPERATOR_KEY", op);
+    }
+    cmd.output().expect("run ca")
 }
 
 /// Run `ca --json ...` and parse its stdout, asserting success.

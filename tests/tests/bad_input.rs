@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn count(data: &Path) -> usize {
-    ca_json(data, &["list"]).as_array().unwrap().len()
+    e2e::holders_certificates(data)
 }
 
 /// `ca issue` with these requests and IIN; asserts refusal with `expected` in the

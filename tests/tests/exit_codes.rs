@@ -15,7 +15,7 @@ fn exit_codes_and_json_errors_follow_the_contract() {
     let data = t.join("data");
 
     // 0: success, a typed document.
-    let ok = ca(&data, &["--json", "list"]);
+    let ok = ca(&data, &["--json", "list", "--status", "revoked"]);
     assert_eq!(ok.status.code(), Some(0));
     assert_eq!(json_of(&ok), serde_json::json!([]));
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn count(data: &Path) -> usize {
-    ca_json(data, &["list"]).as_array().unwrap().len()
+    e2e::holders_certificates(data)
 }
 
 fn issue_args<'a>(iin: &'a str, surname: &'a str, auth: &'a str, sign: &'a str, out: &'a str) -> Vec<&'a str> {

@@ -1,13 +1,12 @@
-//! `ca application`: the workflow on the data directory (the console is the actor
-//! in the audit log), or through the operator API with `--server URL --key-dir DIR`,
-//! each request signed with the operator's SIGN key.
+//! `ca application`: the workflow on the data directory, or through the operator
+//! API with `--server URL --key-dir DIR`; either way each confirmation and
+//! rejection is signed with the operator's own SIGN key.
 
 use super::Ctx;
 use crate::args::Remote;
 use crate::error::{CliError, CliResult};
 use crate::output::Output;
 use ca_core::api::{routes, ApplicationView, PairPem, PairSerials, PendingPage, SignedAction, MAX_PAGE};
-use ca_core::audit::Actor;
 use ca_core::model::{ApplicationState, Serial};
 use ca_core::registration::{Registration, SystemClock};
 use serde::Serialize;
@@ -61,7 +60,8 @@ impl Output for Confirmed {}
 /// `ca application confirm`: identity checked in person; issue.
 pub fn confirm(ctx: &Ctx, number: &str) -> CliResult<Confirmed> {
     with_ra(ctx, true, |ra| {
-        let pair = ra.confirm(number, Actor::console())?;
+        let member = super::staff::authorize(ctx, ra, SignedAction::Confirm { application: number.to_string() })?;
+        let pair = ra.confirm(number, &member)?;
         Ok(Confirmed {
             number: number.to_string(),
             state: ApplicationState::Issued,
@@ -73,7 +73,11 @@ pub fn confirm(ctx: &Ctx, number: &str) -> CliResult<Confirmed> {
 
 /// `ca application reject`.
 pub fn reject(ctx: &Ctx, number: &str, reason: &str) -> CliResult<ApplicationView> {
-    with_ra(ctx, false, |ra| Ok(ra.reject(number, reason, Actor::console())?))
+    with_ra(ctx, false, |ra| {
+        let action = SignedAction::Reject { application: number.to_string(), reason: reason.to_string() };
+        let member = super::staff::authorize(ctx, ra, action)?;
+        Ok(ra.reject(number, reason, &member)?)
+    })
 }
 
 /// Pages `ca application list --server` reads at most.

@@ -212,7 +212,7 @@ fn certificate(pem: &str) -> CliResult<Certificate> {
 }
 
 /// Write the two PKCS#12 files of a pair; returns their paths.
-fn store_pair(dir: &Path, pair: &PairPem, keys: [&[u8]; 2], password: &str) -> CliResult<Vec<String>> {
+pub fn store_pair(dir: &Path, pair: &PairPem, keys: [&[u8]; 2], password: &str) -> CliResult<Vec<String>> {
     let chain: Vec<Certificate> = pair.chain.iter().map(|c| certificate(c)).collect::<CliResult<_>>()?;
     let mut written = Vec::new();
     for ((t, pem), key) in [(CertType::Auth, &pair.auth), (CertType::Sign, &pair.sign)].into_iter().zip(keys) {
@@ -312,8 +312,8 @@ pub fn signed_call<T: serde::de::DeserializeOwned>(
     number: Option<&str>,
     action: SignedAction,
 ) -> CliResult<T> {
-    let (auth_file, sign_file) = current_files(dir)?;
-    let store = read_store(&sign_file, password)?;
+    let envelope = sign_with_key_store(dir, password, action)?;
+    let (auth_file, _) = current_files(dir)?;
     // Over HTTPS the AUTH certificate is shown in the handshake, for servers that
     // require mutual TLS of operators.
     let identity = if crate::tls::is_https(server) {
@@ -327,7 +327,13 @@ pub fn signed_call<T: serde::de::DeserializeOwned>(
     } else {
         None
     };
-    Client::with_identity(server, identity.as_ref())?.post(route, number, &signed(action, &store)?, 200)
+    Client::with_identity(server, identity.as_ref())?.post(route, number, &envelope, 200)
+}
+
+/// `action` signed with the SIGN key of the key store in `dir`.
+pub fn sign_with_key_store(dir: &Path, password: &str, action: SignedAction) -> CliResult<Envelope> {
+    let (_, sign_file) = current_files(dir)?;
+    signed(action, &read_store(&sign_file, password)?)
 }
 
 /// A pair renewed: the new key store files, and the old ones moved aside.
@@ -379,12 +385,13 @@ pub fn approve(server: &str, dir: &Path, number: &str, password: &str) -> CliRes
 /// The form from the command line.
 pub fn form(args: &crate::args::ApplyArgs) -> ApplicationForm {
     let a = &args.person;
+    let who = &a.who;
     ApplicationForm {
-        iin: a.iin.clone(),
-        surname: a.surname.clone(),
-        name: a.name.clone(),
-        patronymic: a.patronymic.clone(),
-        email: a.email.clone(),
+        iin: who.iin.clone(),
+        surname: who.surname.clone(),
+        name: who.name.clone(),
+        patronymic: who.patronymic.clone(),
+        email: who.email.clone(),
         // clap requires --org and --role with --bin.
         entity: match (&a.bin, &a.org, a.role) {
             (Some(bin), Some(org), Some(role)) => Some(EntityForm { bin: bin.clone(), organization: org.clone(), role: role.into() }),

@@ -1,13 +1,11 @@
-//! `ca issue`: issue an AUTH/SIGN pair directly from two requests.
+//! `ca issue`: issue an AUTH/SIGN pair directly from two requests, signed off by a
+//! manager's key (see [`super::staff`]).
 
-use super::{read_input, Ctx};
+use super::{read_input, staff, Ctx};
 use crate::args::IssueArgs;
 use crate::error::{CliError, CliResult};
 use crate::output::Output;
-use ca_core::audit::Actor;
-use ca_core::calendar::{self, Date};
 use ca_core::model::CertType;
-use ca_core::profile::{Applicant, LegalEntity, PersonName};
 use ca_core::verify::{self, CertificateInfo};
 use der::EncodePem;
 use serde::Serialize;
@@ -29,23 +27,10 @@ impl Output for Issued {
 
 /// Run `ca issue`.
 pub fn run(ctx: &Ctx, a: &IssueArgs) -> CliResult<Issued> {
-    let p = &a.person;
-    let today = Date::of(&calendar::now());
-    let person = PersonName::new(&p.surname, &p.name, p.patronymic.as_deref())?;
-    let entity = match (&p.bin, &p.org, p.role) {
-        (Some(bin), Some(org), Some(role)) => Some(LegalEntity::new(bin, org, role.into())?),
-        _ => None,
-    };
-    let mut applicant = Applicant::new(&p.iin, person, p.email.as_deref(), entity, a.identification.into(), today)?;
-    if let Some(staff) = a.staff {
-        applicant = applicant.with_staff_role(staff);
-    }
+    let applicant = staff::applicant(&a.person, a.identification.into(), a.staff)?;
     let auth_csr = read_input(&a.auth_csr)?;
     let sign_csr = read_input(&a.sign_csr)?;
-    let ca = ctx.open()?;
-    let issuer = ca.issuer(ca.issuing_signer(&ctx.passphrase()?)?)?;
-    let mut db = ca.store()?;
-    let pair = issuer.issue_pair(&mut db, &applicant, &auth_csr, &sign_csr, calendar::now(), Actor::console())?;
+    let pair = staff::issue_pair(ctx, &applicant, &auth_csr, &sign_csr)?;
     std::fs::create_dir_all(&a.out).map_err(|e| CliError::writing(&a.out, e))?;
     let mut files = Vec::new();
     for (t, cert) in [(CertType::Auth, &pair.auth), (CertType::Sign, &pair.sign)] {

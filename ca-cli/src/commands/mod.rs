@@ -11,8 +11,9 @@ pub mod inspect;
 pub mod issue;
 pub mod revoke;
 pub mod show;
+pub mod staff;
 
-use crate::args::{ApplicationCommand, AuditCommand, Cli, Command, EnrollCommand};
+use crate::args::{ApplicationCommand, AuditCommand, Cli, Command, EnrollCommand, OperatorCommand};
 use crate::error::{CliError, CliResult};
 use crate::output::print;
 use ca_core::authority::{self, Authority, Layout, PassphraseSource};
@@ -27,6 +28,10 @@ pub struct Ctx {
     /// The authority's directory.
     pub data: PathBuf,
     passphrase_file: Option<PathBuf>,
+    /// The staff key store that signs state-changing commands.
+    pub operator_key: Option<PathBuf>,
+    /// Its password file (else $CA_KEY_PASSWORD).
+    pub operator_password_file: Option<PathBuf>,
 }
 
 impl Ctx {
@@ -56,7 +61,12 @@ impl Ctx {
 
 /// Run the command `cli` names and print what it returns.
 pub fn run(cli: &Cli) -> CliResult<()> {
-    let ctx = Ctx { data: cli.data.clone(), passphrase_file: cli.passphrase_file.clone() };
+    let ctx = Ctx {
+        data: cli.data.clone(),
+        passphrase_file: cli.passphrase_file.clone(),
+        operator_key: cli.operator_key.clone(),
+        operator_password_file: cli.operator_password_file.clone(),
+    };
     let json = cli.json;
     match &cli.command {
         Command::Init { base_url, root_name, issuing_name, force } => {
@@ -74,6 +84,9 @@ pub fn run(cli: &Cli) -> CliResult<()> {
         Command::Crl { delta, out, .. } => print(&crl::issue(&ctx, *delta, out)?, json),
         Command::Audit { command: AuditCommand::Verify } => print(&audit::verify(&ctx)?, json),
         Command::Application { command } => application(&ctx, command, json),
+        Command::Operator { command: OperatorCommand::Add(args) } => print(&staff::add(&ctx, args)?, json),
+        Command::Operator { command: OperatorCommand::List } => print(&staff::list(&ctx)?, json),
+        Command::Operator { command: OperatorCommand::Revoke { serial, reason } } => print(&staff::revoke(&ctx, serial, *reason)?, json),
         Command::Enroll { command } => enroll_command(command, json),
     }
 }

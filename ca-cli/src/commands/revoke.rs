@@ -1,9 +1,9 @@
-//! `ca revoke` and `ca unhold` on the data directory (the console is the actor).
+//! `ca revoke` and `ca unhold` on the data directory, signed off by a manager's key.
 
 use super::Ctx;
-use super::{application::with_ra, SerialStatus};
+use super::{application::with_ra, staff, SerialStatus};
 use crate::error::{CliError, CliResult};
-use ca_core::audit::Actor;
+use ca_core::api::SignedAction;
 use ca_core::calendar;
 use ca_core::model::{RevocationReason, Serial};
 
@@ -15,7 +15,12 @@ pub fn revoke(ctx: &Ctx, serial: &Serial, reason: RevocationReason, invalidity_d
                 .ok_or_else(|| CliError::refused("bad_date", format!("invalidity date {d:?} is not of the form 2026-01-31T12:00:00Z")))
         })
         .transpose()?;
-    with_ra(ctx, false, |ra| Ok(ra.revoke_since(serial, reason, invalid_since, Actor::console())?))?;
+    with_ra(ctx, false, |ra| {
+        let action =
+            SignedAction::RevokeCertificate { serial: serial.clone(), reason, invalidity_date: invalidity_date.map(str::to_string) };
+        let member = staff::authorize(ctx, ra, action)?;
+        Ok(ra.revoke_since(serial, reason, invalid_since, &member)?)
+    })?;
     Ok(SerialStatus {
         serial: serial.clone(),
         status: "revoked",
@@ -26,6 +31,9 @@ pub fn revoke(ctx: &Ctx, serial: &Serial, reason: RevocationReason, invalidity_d
 
 /// Run `ca unhold`.
 pub fn unhold(ctx: &Ctx, serial: &Serial) -> CliResult<SerialStatus> {
-    with_ra(ctx, false, |ra| Ok(ra.unhold(serial, Actor::console())?))?;
+    with_ra(ctx, false, |ra| {
+        let member = staff::authorize(ctx, ra, SignedAction::LiftHold { serial: serial.clone() })?;
+        Ok(ra.unhold(serial, &member)?)
+    })?;
     Ok(SerialStatus { serial: serial.clone(), status: "valid", reason: None, invalidity_date: None })
 }

@@ -104,7 +104,7 @@ impl Output for List {
 pub fn list(ctx: &Ctx, iin: Option<String>, bin: Option<String>, status: Option<StatusFilter>) -> CliResult<List> {
     let ca = ctx.open()?;
     let now = calendar::unix_now();
-    let records = ca.store()?.list(&ListFilter { iin, bin, status, now })?;
+    let records = ca.store()?.list(&ListFilter { iin, bin, status, now, staff: false })?;
     Ok(List(
         records
             .into_iter()

@@ -25,11 +25,13 @@ use crate::audit::{Actor, AuditAction, AuditEvent};
 use crate::calendar::{self, Date};
 use crate::cms;
 use crate::issuer::{IssuedPair, Issuer};
-use crate::model::{ApplicationState, CertType, IdentificationMethod, KeyStorage, RevocationReason, Role, Serial, StaffRole, Transition};
+use crate::model::{
+    ApplicationState, CertType, IdentificationMethod, KeyStorage, RevocationReason, Role, Serial, StaffAction, StaffRole, Transition,
+};
 use crate::profile::{Applicant, LegalEntity, PersonName};
 use crate::store::{
-    ApplicationChange, ApplicationRecord, ApplicationStore, CertificateRecord, CertificateStore, Moved, Page, Revocation, Status,
-    StoreError,
+    ApplicationChange, ApplicationRecord, ApplicationStore, AuditStore, CertificateRecord, CertificateStore, Moved, Page, Revocation,
+    Status, StoreError,
 };
 use crate::verify::{self, CertificateInfo};
 use base64ct::{Base64, Base64UrlUnpadded, Encoding};
@@ -50,8 +52,8 @@ pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
 const DAY: i64 = 86_400;
 
 /// What the RA needs of storage: certificates, and applications with the replay table.
-pub trait RegistrationStore: CertificateStore + ApplicationStore {}
-impl<T: CertificateStore + ApplicationStore> RegistrationStore for T {}
+pub trait RegistrationStore: CertificateStore + ApplicationStore + AuditStore {}
+impl<T: CertificateStore + ApplicationStore + AuditStore> RegistrationStore for T {}
 
 /// A verified signed request and who signed it.
 #[derive(Debug)]
@@ -62,6 +64,30 @@ pub struct Verified {
     pub signer: CertificateRecord,
     /// The signer's certificate.
     pub certificate: Certificate,
+}
+
+/// A member of the authority's staff whose signed request was verified and whose
+/// role allows it. Only [`Registration::authorize`] makes one, so no staff action
+/// runs on a name alone.
+#[derive(Clone, Debug)]
+pub struct StaffMember {
+    serial: Serial,
+    role: StaffRole,
+}
+
+impl StaffMember {
+    /// The serial of the SIGN certificate that signed.
+    pub fn serial(&self) -> &Serial {
+        &self.serial
+    }
+    /// The role the certificate carries.
+    pub fn role(&self) -> StaffRole {
+        self.role
+    }
+    /// How the audit log names them: by their certificate.
+    pub fn actor(&self) -> Actor {
+        Actor::Operator(self.serial.to_string())
+    }
 }
 
 /// The applicant an application form describes, checked on `today`.
@@ -385,16 +411,67 @@ impl<'a> Registration<'a> {
         Ok(Verified { request, signer: record, certificate: signed.certificate })
     }
 
-    /// Check a signed request from an operator: [`Registration::verify`] plus the
-    /// operator role in the signer's certificate.
-    pub fn verify_operator(&mut self, envelope: &Envelope) -> Result<Verified, RegistrationError> {
+    /// Check a staff request: [`Registration::verify`], then that the signer's
+    /// certificate carries a staff role (1.2.398.3.3.4.2.x) that may do what the
+    /// request asks. A refusal whose signer is one of our certificate holders is
+    /// recorded in the audit log with that certificate's serial; a signature that
+    /// verifies to nobody is refused without a record, so strangers cannot grow
+    /// the log.
+    pub fn authorize(&mut self, envelope: &Envelope) -> Result<(StaffMember, SignedAction), RegistrationError> {
+        let refusal = match self.try_authorize(envelope) {
+            Ok(done) => return Ok(done),
+            Err(e) => e,
+        };
+        if let Some((serial, asked)) = self.signer_of(envelope) {
+            let (_, at) = self.now();
+            let event = AuditEvent::new(Actor::Operator(serial.to_string()), AuditAction::StaffRefused, asked, refusal.to_string());
+            self.store.record_event(at, &event)?;
+        }
+        Err(refusal)
+    }
+
+    fn try_authorize(&mut self, envelope: &Envelope) -> Result<(StaffMember, SignedAction), RegistrationError> {
         let v = self.verify(envelope)?;
-        if !is_operator(&v.certificate) {
+        let Some(wanted) = v.request.action.staff_action() else {
+            return Err(RegistrationError::BadRequest("this is not a staff request".into()));
+        };
+        let role = CertificateInfo::of(&v.certificate).roles.iter().find_map(|r| match r {
+            crate::model::AnyRole::Staff(s) => Some(*s),
+            crate::model::AnyRole::Entity(_) => None,
+        });
+        let Some(role) = role else {
+            return Err(RegistrationError::Forbidden("the signer's certificate carries no staff role (1.2.398.3.3.4.2.x)".into()));
+        };
+        if !role.may(wanted) {
+            return Err(RegistrationError::Forbidden(format!("a {role} may not {}", wanted.as_str().replace('_', " "))));
+        }
+        Ok((StaffMember { serial: v.signer.serial, role }, v.request.action))
+    }
+
+    /// The serial of the signer of `envelope` when it is one of our certificates,
+    /// and what the request asked (for the record of a refusal).
+    fn signer_of(&self, envelope: &Envelope) -> Option<(Serial, String)> {
+        let bytes = b64("request", &envelope.request, MAX_REQUEST_BYTES).ok()?;
+        let signature = b64("signature", &envelope.signature, cms::MAX_CMS_BYTES).ok()?;
+        let signed = cms::verify_detached(&signature, &bytes).ok()?;
+        verify::verify_issued_by(&signed.certificate, self.issuing_ca).ok()?;
+        let serial = Serial::of(&signed.certificate);
+        self.store.certificate(&serial).ok()??;
+        let asked = serde_json::from_slice::<serde_json::Value>(&bytes).ok()?.get("action")?.as_str()?.to_string();
+        Some((serial, asked))
+    }
+
+    /// Whether the CA key holder may add the first administrator: while no valid
+    /// administrator certificate exists. The audit log names the key holder.
+    pub fn first_administrator(&self) -> Result<Actor, RegistrationError> {
+        let now = self.now().1;
+        let filter = crate::store::ListFilter { staff: true, status: Some(crate::store::StatusFilter::Valid), now, ..Default::default() };
+        if self.store.list(&filter)?.iter().any(|c| c.holder.staff == Some(StaffRole::Administrator)) {
             return Err(RegistrationError::Forbidden(
-                "the signer's certificate does not carry the operator role (1.2.398.3.3.4.2.3)".into(),
+                "an administrator exists: staff are added with an administrator's key (--operator-key)".into(),
             ));
         }
-        Ok(v)
+        Ok(Actor::KeyHolder)
     }
 
     /// A head's signed approval of application `number`.
@@ -442,7 +519,7 @@ impl<'a> Registration<'a> {
     }
 
     /// An operator confirmed the applicant's identity in person: issue the pair.
-    pub fn confirm(&mut self, number: &str, operator: Actor) -> Result<IssuedPair, RegistrationError> {
+    pub fn confirm(&mut self, number: &str, operator: &StaffMember) -> Result<IssuedPair, RegistrationError> {
         let app = self.current(number)?;
         app.state.after(Transition::Confirm).map_err(|e| expired_or(&app, e))?;
         let issuer = self.issuer()?;
@@ -450,7 +527,7 @@ impl<'a> Registration<'a> {
         let applicant = applicant_of(&form_of(&app)?, Date::of(&now))?;
         let prepared = issuer.prepare_pair(self.store, &applicant, &app.auth_csr, &app.sign_csr, now)?;
         let change = ApplicationChange { state: ApplicationState::Issued, at, approved_by: None, reject_reason: None };
-        let event = AuditEvent::new(operator, AuditAction::IdentityConfirmed, &app.number, prepared.describe());
+        let event = AuditEvent::new(operator.actor(), AuditAction::IdentityConfirmed, &app.number, prepared.describe());
         match self.store.update_application(&app.number, app.state, &change, Some(prepared.record()), &event)? {
             Moved::Done { pair_id: Some(id) } => Ok(prepared.recorded(id)),
             _ => Err(RegistrationError::Conflict(app.number.clone())),
@@ -458,7 +535,7 @@ impl<'a> Registration<'a> {
     }
 
     /// An operator rejected the application, with a reason for the applicant.
-    pub fn reject(&mut self, number: &str, reason: &str, operator: Actor) -> Result<ApplicationView, RegistrationError> {
+    pub fn reject(&mut self, number: &str, reason: &str, operator: &StaffMember) -> Result<ApplicationView, RegistrationError> {
         let reason = reason.trim();
         if reason.is_empty() || reason.chars().count() > 500 {
             return Err(RegistrationError::BadRequest("give a reason of 1 to 500 characters: the applicant reads it".into()));
@@ -467,7 +544,7 @@ impl<'a> Registration<'a> {
         let to = app.state.after(Transition::Reject).map_err(|e| expired_or(&app, e))?;
         let (_, at) = self.now();
         let change = ApplicationChange { state: to, at, approved_by: None, reject_reason: Some(reason.to_string()) };
-        let event = AuditEvent::new(operator, AuditAction::ApplicationRejected, &app.number, reason);
+        let event = AuditEvent::new(operator.actor(), AuditAction::ApplicationRejected, &app.number, reason);
         self.apply_change(&app, &change, &event)?;
         self.show(number)
     }
@@ -522,21 +599,21 @@ impl<'a> Registration<'a> {
         Ok(serials)
     }
 
-    /// An operator revokes one certificate (on a written request, or by the CA's decision).
-    pub fn revoke(&mut self, serial: &Serial, reason: RevocationReason, operator: Actor) -> Result<(), RegistrationError> {
-        self.revoke_since(serial, reason, None, operator)
-    }
-
-    /// An operator revokes one certificate whose key is known or suspected to be
-    /// compromised since `invalid_since` (Unix seconds; the CRL's invalidity date).
+    /// A manager revokes one certificate (on a written request, or by the CA's
+    /// decision), whose key may be known or suspected to be compromised since
+    /// `invalid_since` (Unix seconds; the CRL's invalidity date). A staff member's
+    /// certificate only an administrator revokes.
     pub fn revoke_since(
         &mut self,
         serial: &Serial,
         reason: RevocationReason,
         invalid_since: Option<i64>,
-        operator: Actor,
+        operator: &StaffMember,
     ) -> Result<(), RegistrationError> {
         let record = self.store.certificate(serial)?.ok_or_else(|| RegistrationError::UnknownCertificate(serial.clone()))?;
+        if record.holder.staff.is_some() && !operator.role.may(StaffAction::ManageStaff) {
+            return Err(RegistrationError::Forbidden(format!("a {} may not revoke a staff member's certificate", operator.role)));
+        }
         match record.revocation {
             Some(r) if r.reason != RevocationReason::CertificateHold || reason == RevocationReason::CertificateHold => {
                 return Err(RegistrationError::AlreadyRevoked(serial.clone()));
@@ -547,7 +624,7 @@ impl<'a> Registration<'a> {
         if invalid_since.is_some_and(|t| t > at) {
             return Err(RegistrationError::BadRequest("the invalidity date is in the future".into()));
         }
-        let event = AuditEvent::new(operator, AuditAction::CertificateRevoked, serial.to_string(), reason.as_str());
+        let event = AuditEvent::new(operator.actor(), AuditAction::CertificateRevoked, serial.to_string(), reason.as_str());
         let revocation = Revocation { at, reason, invalid_since };
         if self.store.revoke(std::slice::from_ref(serial), revocation, &event)? != 1 {
             return Err(RegistrationError::AlreadyRevoked(serial.clone()));
@@ -556,10 +633,10 @@ impl<'a> Registration<'a> {
     }
 
     /// Lift a certificateHold.
-    pub fn unhold(&mut self, serial: &Serial, operator: Actor) -> Result<(), RegistrationError> {
+    pub fn unhold(&mut self, serial: &Serial, operator: &StaffMember) -> Result<(), RegistrationError> {
         self.store.certificate(serial)?.ok_or_else(|| RegistrationError::UnknownCertificate(serial.clone()))?;
         let (_, at) = self.now();
-        let event = AuditEvent::new(operator, AuditAction::HoldLifted, serial.to_string(), "");
+        let event = AuditEvent::new(operator.actor(), AuditAction::HoldLifted, serial.to_string(), "");
         if !self.store.unhold(serial, at, &event)? {
             return Err(RegistrationError::NotOnHold(serial.clone()));
         }
@@ -612,11 +689,6 @@ fn random_bytes<const N: usize>() -> [u8; N] {
     let mut b = [0u8; N];
     rand::rngs::OsRng.fill_bytes(&mut b);
     b
-}
-
-/// Whether a certificate carries the operator role (for callers that hold one).
-pub fn is_operator(cert: &Certificate) -> bool {
-    CertificateInfo::of(cert).roles.contains(&crate::model::AnyRole::Staff(StaffRole::Operator))
 }
 
 /// Parse a certificate given as PEM or DER.

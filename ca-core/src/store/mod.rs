@@ -17,7 +17,7 @@ pub use pool::{Pooled, StorePool};
 pub use sqlite::SqliteStore;
 
 use crate::audit::{AuditBreak, AuditEvent};
-use crate::model::{ApplicationState, CertType, KeyStorage, RevocationReason, Role, Serial, SubjectKind};
+use crate::model::{ApplicationState, CertType, KeyStorage, RevocationReason, Role, Serial, StaffRole, SubjectKind};
 use thiserror::Error;
 
 /// Database failures.
@@ -84,6 +84,8 @@ pub struct Holder {
     pub iin: String,
     /// BIN and role, for a legal entity's representative.
     pub entity: Option<(String, Role)>,
+    /// The role inside the authority, for its own staff.
+    pub staff: Option<StaffRole>,
 }
 
 /// A linted, signed pair about to be recorded. Only the issuer makes one
@@ -247,6 +249,8 @@ pub struct ListFilter {
     pub status: Option<StatusFilter>,
     /// The moment status is judged at, Unix seconds.
     pub now: i64,
+    /// Only the authority's own staff.
+    pub staff: bool,
 }
 
 /// Issued certificates and their revocation.
@@ -407,4 +411,6 @@ pub trait StatusStore {
 pub trait AuditStore {
     /// Check the audit log's hash chain; the number of records, or where it breaks.
     fn verify_audit(&self) -> Result<Result<i64, AuditBreak>, StoreError>;
+    /// Append an event that changes nothing else (a refused staff request).
+    fn record_event(&mut self, at: i64, event: &AuditEvent) -> Result<(), StoreError>;
 }

@@ -119,6 +119,11 @@ ALTER TABLE crls ADD COLUMN der BLOB;
     r#"
 CREATE INDEX applications_queue ON applications(state, submitted_at, number);
 "#,
+    // The authority's own staff, whose certificates are their credentials.
+    r#"
+ALTER TABLE pairs ADD COLUMN staff_role TEXT;
+CREATE INDEX pairs_staff ON pairs(staff_role) WHERE staff_role IS NOT NULL;
+"#,
 ];
 
 /// The SQLite store.
@@ -218,7 +223,7 @@ fn insert_certificate(tx: &Transaction<'_>, pair_id: i64, c: &NewCertificate) ->
 }
 
 const SELECT: &str = "SELECT c.serial, c.pair_id, c.cert_type, p.subject_kind, p.iin, p.bin, p.role, c.common_name,
-    c.not_before, c.not_after, c.key_id, c.der, c.revoked_at, c.revocation_reason, c.invalidity_date
+    c.not_before, c.not_after, c.key_id, c.der, c.revoked_at, c.revocation_reason, c.invalidity_date, p.staff_role
     FROM certificates c JOIN pairs p ON p.id = c.pair_id";
 
 fn corrupt(column: &'static str, value: impl ToString) -> StoreError {
@@ -281,11 +286,12 @@ fn record(row: &Row<'_>) -> Result<CertificateRecord, StoreError> {
         _ => None,
     };
     let revocation = revocation(row, 12)?;
+    let staff = row.get::<_, Option<String>>(15)?.map(|s| s.parse::<StaffRole>().map_err(|_| corrupt("staff_role", s))).transpose()?;
     Ok(CertificateRecord {
         serial: row.get(0)?,
         pair_id: row.get(1)?,
         cert_type,
-        holder: Holder { kind, iin: row.get(4)?, entity },
+        holder: Holder { kind, iin: row.get(4)?, entity, staff },
         common_name: row.get(7)?,
         not_before: row.get(8)?,
         not_after: row.get(9)?,
@@ -319,8 +325,8 @@ fn insert_pair_tx(tx: &Transaction<'_>, pair: &NewPair) -> Result<i64, StoreErro
         None => (None, None),
     };
     tx.execute(
-        "INSERT INTO pairs (subject_kind, iin, bin, role, issued_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![kind, h.iin, bin, role, pair.issued_at],
+        "INSERT INTO pairs (subject_kind, iin, bin, role, issued_at, staff_role) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![kind, h.iin, bin, role, pair.issued_at, h.staff.map(|s| s.as_str())],
     )?;
     let pair_id = tx.last_insert_rowid();
     insert_certificate(tx, pair_id, &pair.auth)?;
@@ -396,10 +402,11 @@ impl CertificateStore for SqliteStore {
         // `?3 = ?3` keeps the timestamp a bound parameter when no status filter uses it.
         let sql = format!(
             "{SELECT} WHERE (?1 IS NULL OR p.iin = ?1) AND (?2 IS NULL OR p.bin = ?2) AND ({status}) AND ?3 = ?3
+             AND (?4 = 0 OR p.staff_role IS NOT NULL)
              ORDER BY c.not_before DESC, c.pair_id DESC, c.cert_type"
         );
         let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query(params![f.iin, f.bin, f.now])?;
+        let rows = stmt.query(params![f.iin, f.bin, f.now, f.staff])?;
         all(rows, record)
     }
 
@@ -640,6 +647,13 @@ impl StatusStore for SqliteStore {
 }
 
 impl AuditStore for SqliteStore {
+    fn record_event(&mut self, at: i64, event: &AuditEvent) -> Result<(), StoreError> {
+        let tx = write_tx(&mut self.conn)?;
+        append_audit(&tx, at, event)?;
+        tx.commit()?;
+        Ok(())
+    }
+
     fn verify_audit(&self) -> Result<Result<i64, AuditBreak>, StoreError> {
         let mut chain = Chain::default();
         let mut stmt = self.conn.prepare("SELECT seq, at, actor, action, object, detail, hash FROM audit_log ORDER BY seq")?;
@@ -694,7 +708,7 @@ mod tests {
 
     fn pair(a: &str, s: &str, fa: u8, fs: u8) -> NewPair {
         NewPair {
-            holder: Holder { kind: SubjectKind::Individual, iin: "880515300120".into(), entity: None },
+            holder: Holder { kind: SubjectKind::Individual, iin: "880515300120".into(), entity: None, staff: None },
             issued_at: 1_000,
             auth: cert(a, CertType::Auth, fa),
             sign: cert(s, CertType::Sign, fs),
