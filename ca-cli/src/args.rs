@@ -131,8 +131,21 @@ pub enum Command {
 
 #[derive(Subcommand)]
 pub enum AuditCommand {
-    /// Check the hash chain; fails naming the first edited, missing or reordered record.
-    Verify,
+    /// Check the hash chain and the Merkle log against every kept checkpoint (and
+    /// one you kept apart); fails naming the first edited, missing or reordered record.
+    Verify {
+        /// A checkpoint kept apart (`ca audit checkpoint --out`, or the server's
+        /// /audit/checkpoint): the log must still extend it unchanged.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+    },
+    /// Sign a checkpoint of the log as it is now (needs the CA passphrase) and print
+    /// the newest; keep it somewhere the CA's operators cannot write.
+    Checkpoint {
+        /// Also write it to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 /// An operator's key store and server, for the operator API.

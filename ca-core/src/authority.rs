@@ -22,9 +22,10 @@ use crate::crl::{self, CrlError, CrlIssuer, CrlKind, IssuedCrl};
 use crate::issuer::{IssueError, Issuer};
 use crate::profile::{self, IssuerRef, ProfileError, TbsBasics, Urls};
 use crate::signing::{self, Passphrase, RsaSigner, Signer, SigningError};
-use crate::store::{SqliteStore, StatusStore, StoreError, StorePool};
+use crate::store::{AuditStore, SqliteStore, StatusStore, StoreError, StorePool};
 use der::{DateTime, DecodePem, EncodePem};
 use serde::{Deserialize, Serialize};
+use spki::SubjectPublicKeyInfoOwned;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -42,6 +43,8 @@ pub const ROOT_YEARS: u16 = 20;
 pub const ISSUING_YEARS: u16 = 10;
 /// OCSP responder validity, years (short: with no-check it cannot be revoked).
 pub const OCSP_YEARS: u16 = 1;
+/// Bits of the audit key's RSA modulus.
+pub const AUDIT_KEY_BITS: usize = 2048;
 /// Bits of the HTTPS server's RSA key.
 pub const TLS_KEY_BITS: usize = 2048;
 /// Days the HTTPS server's own certificate is valid (the CA/Browser Forum allows
@@ -318,6 +321,14 @@ impl Layout {
         self.dir.join(path.trim_start_matches('/'))
     }
 
+    /// The audit key, encrypted with the CA passphrase.
+    pub fn audit_key(&self) -> PathBuf {
+        self.dir.join("audit.key")
+    }
+    /// The audit key's public key (SubjectPublicKeyInfo PEM), for checking checkpoints.
+    pub fn audit_public_key(&self) -> PathBuf {
+        self.dir.join("audit.pem")
+    }
     /// The HTTPS server's certificate chain (server, then issuing CA), PEM.
     pub fn tls_chain(&self) -> PathBuf {
         self.dir.join("tls").join("server.pem")
@@ -447,6 +458,18 @@ fn write_private_atomically(path: &Path, data: &[u8]) -> Result<(), AuthorityErr
     fs::rename(&tmp, path).map_err(io(path))
 }
 
+/// The audit key: RSA-2048, encrypted like the CA keys; its public key in
+/// `audit.pem` for whoever checks checkpoints.
+fn new_audit_key(l: &Layout, passphrase: &Passphrase) -> Result<RsaSigner, AuthorityError> {
+    let signer = new_ca_key(AUDIT_KEY_BITS, passphrase, &l.audit_key())?;
+    let pem = signer
+        .public_key()
+        .to_pem(der::pem::LineEnding::LF)
+        .map_err(|e| AuthorityError::Damaged { path: l.audit_public_key(), reason: e.to_string() })?;
+    write_file(&l.audit_public_key(), pem.as_bytes(), false)?;
+    Ok(signer)
+}
+
 fn new_ca_key(bits: usize, passphrase: &Passphrase, key_path: &Path) -> Result<RsaSigner, AuthorityError> {
     let pkcs8 = signing::generate_rsa_pkcs8(bits)?;
     write_file(key_path, signing::encrypt_pkcs8(&pkcs8, passphrase)?.as_bytes(), true)?;
@@ -528,6 +551,7 @@ fn build(
     write_cert(&l.cert(CaRole::Root), &root)?;
     write_cert(&l.cert(CaRole::Issuing), &issuing)?;
     write_cert(&l.cert(CaRole::Ocsp), &ocsp)?;
+    new_audit_key(l, passphrase)?;
     let config =
         serde_json::to_vec_pretty(&opts.config).map_err(|e| AuthorityError::Damaged { path: l.config(), reason: e.to_string() })?;
     drop(SqliteStore::open(&l.database())?);
@@ -619,6 +643,26 @@ impl Authority {
             layout: self.layout.clone(),
             schedule: self.config.crl,
         })
+    }
+
+    /// The audit key's public key, which every checkpoint must verify with.
+    pub fn audit_public_key(&self) -> Result<SubjectPublicKeyInfoOwned, AuthorityError> {
+        let path = self.layout.audit_public_key();
+        let pem = fs::read_to_string(&path).map_err(io(&path))?;
+        SubjectPublicKeyInfoOwned::from_pem(pem.as_bytes()).map_err(|e| AuthorityError::Damaged { path, reason: e.to_string() })
+    }
+
+    /// The checkpointer: signs checkpoints of the audit log with the audit key
+    /// (made now for an authority created before audit keys existed).
+    pub fn checkpointer(&self, passphrase: &Passphrase) -> Result<Checkpointer, AuthorityError> {
+        let signer = if self.layout.audit_key().exists() {
+            let path = self.layout.audit_key();
+            let pem = fs::read_to_string(&path).map_err(io(&path))?;
+            RsaSigner::from_pkcs8(&signing::decrypt_pkcs8(&pem, passphrase)?)?
+        } else {
+            new_audit_key(&self.layout, passphrase)?
+        };
+        Ok(Checkpointer { store: self.store()?, signer, origin: self.urls.base().to_string(), frontier: None, last_seq: 0 })
     }
 
     /// The directory layout.
@@ -734,5 +778,81 @@ impl CrlUpdater {
             })
             || !self.layout.crl(CrlKind::Delta).exists();
         Ok([(CrlKind::Full, full_due), (CrlKind::Delta, delta_due)].into_iter().filter(|(_, due)| *due).map(|(k, _)| k).collect())
+    }
+}
+
+/// Signs checkpoints of the audit log as it grows, with a database connection of
+/// its own. It builds the Merkle tree once from the records (checking it against
+/// the newest kept checkpoint, so a rewritten log is never signed) and then only
+/// adds the records that arrive.
+pub struct Checkpointer {
+    store: SqliteStore,
+    signer: RsaSigner,
+    origin: String,
+    frontier: Option<crate::audit::merkle::Frontier>,
+    last_seq: i64,
+}
+
+/// Why no checkpoint was signed.
+#[derive(Debug, Error)]
+pub enum CheckpointerError {
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The log no longer matches the newest kept checkpoint: it was rewritten.
+    #[error("the audit log no longer matches the kept checkpoint of size {size}: it will not be signed; run `ca audit verify`")]
+    Rewritten {
+        /// The checkpoint's size.
+        size: u64,
+    },
+    /// Signing failed.
+    #[error(transparent)]
+    Checkpoint(#[from] crate::audit::CheckpointError),
+}
+
+/// Records read at a time while building the tree.
+const AUDIT_PAGE: u32 = 10_000;
+
+impl Checkpointer {
+    /// Sign a checkpoint of the log as it is now at `time`, if it grew since the
+    /// newest kept one; returns it.
+    pub fn catch_up(&mut self, time: i64) -> Result<Option<crate::audit::Checkpoint>, CheckpointerError> {
+        let latest = self.store.checkpoints(true)?.into_iter().next();
+        let mut frontier = match self.frontier.take() {
+            Some(f) => f,
+            None => {
+                let f = crate::audit::merkle::Frontier::default();
+                self.last_seq = 0;
+                f
+            }
+        };
+        // Bounded: each round reads at most AUDIT_PAGE records per page until the end.
+        loop {
+            let page = self.store.audit_records(self.last_seq, AUDIT_PAGE)?;
+            for r in &page {
+                frontier.push(crate::audit::consistency::leaf(r));
+                self.last_seq = r.seq;
+                if let Some(kept) = latest.as_ref().filter(|k| k.size == frontier.size()) {
+                    if kept.root_hash()? != frontier.root() {
+                        return Err(CheckpointerError::Rewritten { size: kept.size });
+                    }
+                }
+            }
+            if page.len() < AUDIT_PAGE as usize {
+                break;
+            }
+        }
+        if latest.as_ref().is_some_and(|k| k.size > frontier.size()) {
+            return Err(CheckpointerError::Rewritten { size: latest.map_or(0, |k| k.size) });
+        }
+        let size = frontier.size();
+        let root = frontier.root();
+        self.frontier = Some(frontier);
+        if size == 0 || latest.is_some_and(|k| k.size >= size) {
+            return Ok(None);
+        }
+        let checkpoint = crate::audit::Checkpoint::sign(&self.origin, size, &root, time, &self.signer)?;
+        self.store.save_checkpoint(&checkpoint)?;
+        Ok(Some(checkpoint))
     }
 }

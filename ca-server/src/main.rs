@@ -5,6 +5,7 @@
 //! applications API under `/api/v1/`, and a health endpoint.
 
 mod api;
+mod audit;
 mod connections;
 mod limits;
 mod status;
@@ -65,6 +66,7 @@ struct Published {
 async fn main() {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
     if let Err(e) = run(Args::parse()).await {
@@ -105,6 +107,8 @@ async fn run(args: Args) -> Result<()> {
 /// Database connections the server keeps open at most (API requests, OCSP lookups,
 /// the status poller and the expiry job take them in turn; the CRL updater has its own).
 const POOL_SIZE: usize = 16;
+/// How often the audit log is checked for growth and a checkpoint signed.
+const AUDIT_CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 /// How often pending applications past their 30 days are recorded as expired.
 const EXPIRY_EVERY: Duration = Duration::from_secs(60);
 
@@ -114,6 +118,7 @@ struct Keyed {
     issuer: Issuer,
     responder: Responder,
     crl: CrlUpdater,
+    checkpointer: ca_core::authority::Checkpointer,
 }
 
 /// Open the parts that need the CA keys: the issuer and the CRL updater (sharing the
@@ -134,7 +139,13 @@ fn keyed(ca: &Authority, pool: &Arc<StorePool>, args: &Args) -> Result<Option<Ke
         Duration::from_secs(u64::from(ca.config().ocsp.validity_seconds)),
         ca.config().ocsp.cache_bytes as usize,
     )?;
-    Ok(Some(Keyed { issuing: signer.clone(), issuer: ca.issuer(signer.clone())?, responder, crl: ca.crl_updater(signer)? }))
+    Ok(Some(Keyed {
+        issuing: signer.clone(),
+        issuer: ca.issuer(signer.clone())?,
+        responder,
+        crl: ca.crl_updater(signer)?,
+        checkpointer: ca.checkpointer(&pass)?,
+    }))
 }
 
 async fn serve(listener: TcpListener, args: &Args) -> Result<()> {
@@ -162,9 +173,9 @@ async fn serve(listener: TcpListener, args: &Args) -> Result<()> {
         .route(profile::ROOT_CERT_PATH, get(root_cert))
         .route(profile::ISSUING_CERT_PATH, get(issuing_cert))
         .with_state(published);
-    let (issuer, responder, crl) = match keyed.map(|k| (k.issuer, k.responder, k.crl)) {
-        Some((i, r, c)) => (Some(i), Some(r), Some(c)),
-        None => (None, None, None),
+    let (issuer, responder, crl, checkpointer) = match keyed.map(|k| (k.issuer, k.responder, k.crl, k.checkpointer)) {
+        Some((i, r, c, a)) => (Some(i), Some(r), Some(c), Some(a)),
+        None => (None, None, None, None),
     };
     let limits = ca.config().limits;
     let live = limits::RateLimit::new(limits.ocsp_live_per_minute, limits.ocsp_live_burst);
@@ -176,9 +187,14 @@ async fn serve(listener: TcpListener, args: &Args) -> Result<()> {
     if let Some(updater) = crl {
         tokio::spawn(status::crl_schedule(updater, service.clone()));
     }
+    if let Some(c) = checkpointer {
+        tokio::spawn(audit::checkpoint_task(c, AUDIT_CHECKPOINT_EVERY));
+    }
+    // An authority made before audit keys existed has none until the first unlocked start.
+    let audit_key = std::fs::read_to_string(ca.layout().audit_public_key()).unwrap_or_default();
     let settings = ca.config().server;
     let body_time = Duration::from_secs(u64::from(settings.body_timeout_seconds.max(1)));
-    let publication = publication.merge(status::router(service));
+    let publication = publication.merge(status::router(service)).merge(audit::router(pool.clone(), audit_key));
     let api = api::router(api::Api::new(
         pool,
         certs.issuing.clone(),
@@ -189,9 +205,11 @@ async fn serve(listener: TcpListener, args: &Args) -> Result<()> {
     ))
     .route("/api/{*rest}", axum::routing::any(api::not_found));
     let deadline = |router: Router| {
-        router.layer(axum::middleware::from_fn(move |req, next| {
-            connections::body_deadline(body_time, ca_core::api::MAX_BODY_BYTES, req, next)
-        }))
+        router
+            .layer(axum::middleware::from_fn(move |req, next| {
+                connections::body_deadline(body_time, ca_core::api::MAX_BODY_BYTES, req, next)
+            }))
+            .layer(axum::middleware::from_fn(connections::access_log))
     };
     let cap = connections::connection_cap(&settings);
     let permits = Arc::new(tokio::sync::Semaphore::new(cap));

@@ -215,6 +215,7 @@ pub struct Server {
     pub port: u16,
     /// The HTTPS port, when started with `--tls-listen`.
     pub tls_port: Option<u16>,
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Drop for Server {
@@ -254,8 +255,15 @@ impl Server {
             .expect("start ca-server");
         let stderr = child.stderr.take().expect("stderr");
         let (tx, rx) = std::sync::mpsc::channel();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Ok(mut lines) = kept.lock() {
+                    if lines.len() < 100_000 {
+                        lines.push(line.clone());
+                    }
+                }
                 for (scheme, prefix) in [("http", "listening on http://127.0.0.1:"), ("https", "listening on https://127.0.0.1:")] {
                     if let Some(rest) = line.strip_prefix(prefix) {
                         let port: u16 = rest.split_whitespace().next().and_then(|p| p.parse().ok()).unwrap_or(0);
@@ -273,7 +281,12 @@ impl Server {
         };
         let port = wait("http");
         let tls_port = args.contains(&"--tls-listen").then(|| wait("https"));
-        Server { child, port, tls_port }
+        Server { child, port, tls_port, log }
+    }
+
+    /// What it wrote to stderr so far (the first 100,000 lines).
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
     /// The authority in `data`, unlocked, also serving HTTPS on a port of its own.

@@ -274,6 +274,16 @@ fn operator_endpoints_need_an_operator_and_secrets_reveal_nothing() {
     let Err(ureq::Error::Status(404, resp)) = resp else { panic!("expected 404") };
     let text = resp.into_string().unwrap();
     assert!(!text.contains(iin(41)) && !text.contains("awaiting"), "{text}");
+    // The access log has a line per request (method, path, status, latency,
+    // client) and no IIN, name or secret.
+    let access: Vec<String> = server.log().into_iter().filter(|l| l.contains("access")).collect();
+    let line = access.iter().find(|l| l.contains(&format!("/api/v1/applications/{number}"))).expect("the status request is logged");
+    for field in ["method=GET", "status=404", "client=127.0.0.1", "micros="] {
+        assert!(line.contains(field), "{field} in {line}");
+    }
+    assert!(access.iter().any(|l| l.contains("status=401") && l.contains("method=POST")), "{access:#?}");
+    let all = server.log().join("\n");
+    assert!(!all.contains(iin(41)) && !all.contains(iin(40)) && !all.contains("Тестов") && !all.contains("guess"), "{all}");
 
     // A real operator: certificate with the operator role, key store from openssl.
     let operator =

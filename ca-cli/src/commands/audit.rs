@@ -1,24 +1,95 @@
-//! `ca audit verify`: check the audit log's hash chain.
+//! `ca audit verify` and `ca audit checkpoint`: the audit log's hash chain, and
+//! its Merkle tree checked against signed checkpoints — those the authority kept
+//! and one kept apart, which a rewrite of the database cannot reach.
 
 use super::Ctx;
 use crate::error::{CliError, CliResult};
 use crate::output::Output;
+use ca_core::audit::{consistency, Checkpoint, LogError};
+use ca_core::calendar;
 use ca_core::store::AuditStore;
 use serde::Serialize;
+use std::path::Path;
 
 /// An intact audit log.
 #[derive(Serialize)]
 pub struct Verified {
     valid: bool,
     records: i64,
+    /// Kept checkpoints it matches.
+    checkpoints: u64,
+    /// The Merkle root of the whole log, base64.
+    root: String,
+    /// The size of the checkpoint given with --checkpoint, which the log extends.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    extends: Option<u64>,
 }
 
 impl Output for Verified {}
 
-/// Run `ca audit verify`: the number of records, or a refusal naming the broken one.
-pub fn verify(ctx: &Ctx) -> CliResult<Verified> {
-    match ctx.open()?.store()?.verify_audit()? {
-        Ok(records) => Ok(Verified { valid: true, records }),
-        Err(e) => Err(CliError::refused("audit_broken", format!("the audit log is not intact: {e}"))),
+/// Records read at a time.
+const PAGE: u32 = 10_000;
+
+/// Run `ca audit verify`: the number of records, or a refusal naming the first
+/// record that is not what it was.
+pub fn verify(ctx: &Ctx, given: Option<&Path>) -> CliResult<Verified> {
+    let ca = ctx.open()?;
+    let store = ca.store()?;
+    let given: Option<Checkpoint> = given
+        .map(|path| {
+            let text = std::fs::read(path).map_err(|e| CliError::reading(path, e))?;
+            serde_json::from_slice(&text)
+                .map_err(|e| CliError::refused("bad_checkpoint", format!("{} is not a checkpoint: {e}", path.display())))
+        })
+        .transpose()?;
+    let key = ca.audit_public_key()?;
+    let mut records = Vec::new();
+    loop {
+        let page = store.audit_records(records.last().map_or(0, |r: &ca_core::audit::AuditRecord| r.seq), PAGE)?;
+        let done = page.len() < PAGE as usize;
+        records.extend(page);
+        if done {
+            break;
+        }
     }
+    // The chain names a record edited in place; the checkpoints catch a rewrite
+    // whose chain was recomputed, which only the audit key's signatures reveal.
+    let count = match store.verify_audit()? {
+        Ok(n) => n,
+        Err(e) => return Err(CliError::refused("audit_broken", format!("the audit log is not intact: {e}"))),
+    };
+    let kept = store.checkpoints(false)?;
+    let consistent = consistency::check(records, &kept, given.as_ref(), &key).map_err(|e| match e {
+        LogError::Inconsistent(i) => CliError::refused("audit_inconsistent", format!("the audit log was rewritten: {i}")),
+        LogError::Checkpoint(c) => CliError::refused("bad_checkpoint", c.to_string()),
+    })?;
+    let records = count;
+    use base64ct::Encoding;
+    Ok(Verified {
+        valid: true,
+        records,
+        checkpoints: consistent.checkpoints,
+        root: base64ct::Base64::encode_string(&consistent.root),
+        extends: given.map(|c| c.size),
+    })
+}
+
+impl Output for Checkpoint {}
+
+/// Run `ca audit checkpoint`: sign what is new, print (and write) the newest.
+pub fn checkpoint(ctx: &Ctx, out: Option<&Path>) -> CliResult<Checkpoint> {
+    let ca = ctx.open()?;
+    let mut checkpointer = ca.checkpointer(&ctx.passphrase()?)?;
+    checkpointer.catch_up(calendar::unix_now()).map_err(|e| CliError::refused("audit_inconsistent", e.to_string()))?;
+    let newest = ca
+        .store()?
+        .checkpoints(true)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| CliError::refused("empty_log", "the audit log is empty: nothing to vouch for"))?;
+    if let Some(path) = out {
+        let text = serde_json::to_vec_pretty(&newest).map_err(|e| CliError::internal("encoding", e.to_string()))?;
+        std::fs::write(path, text).map_err(|e| CliError::writing(path, e))?;
+    }
+    Ok(newest)
 }

@@ -16,7 +16,7 @@ mod sqlite;
 pub use pool::{Pooled, StorePool};
 pub use sqlite::SqliteStore;
 
-use crate::audit::{AuditBreak, AuditEvent};
+use crate::audit::{AuditBreak, AuditEvent, AuditRecord, Checkpoint};
 use crate::model::{ApplicationState, CertType, KeyStorage, RevocationReason, Role, Serial, StaffRole, SubjectKind};
 use thiserror::Error;
 
@@ -413,4 +413,10 @@ pub trait AuditStore {
     fn verify_audit(&self) -> Result<Result<i64, AuditBreak>, StoreError>;
     /// Append an event that changes nothing else (a refused staff request).
     fn record_event(&mut self, at: i64, event: &AuditEvent) -> Result<(), StoreError>;
+    /// Records after sequence number `after`, at most `limit`, in order.
+    fn audit_records(&self, after: i64, limit: u32) -> Result<Vec<AuditRecord>, StoreError>;
+    /// Keep a signed checkpoint (one per size; a second for the same size is ignored).
+    fn save_checkpoint(&mut self, checkpoint: &Checkpoint) -> Result<(), StoreError>;
+    /// The kept checkpoints by size, or only the newest.
+    fn checkpoints(&self, latest_only: bool) -> Result<Vec<Checkpoint>, StoreError>;
 }

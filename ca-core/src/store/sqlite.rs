@@ -7,7 +7,7 @@
 //! (up to the busy timeout) instead of failing on a stale snapshot.
 
 use super::*;
-use crate::audit::{AuditRecord, Chain};
+use crate::audit::{AuditRecord, Chain, Checkpoint};
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 use std::path::Path;
@@ -123,6 +123,17 @@ CREATE INDEX applications_queue ON applications(state, submitted_at, number);
     r#"
 ALTER TABLE pairs ADD COLUMN staff_role TEXT;
 CREATE INDEX pairs_staff ON pairs(staff_role) WHERE staff_role IS NOT NULL;
+"#,
+    // Signed checkpoints of the audit log (size, Merkle root), kept to locate a rewrite.
+    r#"
+CREATE TABLE audit_checkpoints (
+    size      INTEGER PRIMARY KEY,
+    root      TEXT NOT NULL,
+    time      INTEGER NOT NULL,
+    origin    TEXT NOT NULL,
+    key_id    TEXT NOT NULL,
+    signature TEXT NOT NULL
+);
 "#,
 ];
 
@@ -654,20 +665,46 @@ impl AuditStore for SqliteStore {
         Ok(())
     }
 
+    fn audit_records(&self, after: i64, limit: u32) -> Result<Vec<AuditRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT seq, at, actor, action, object, detail, hash FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
+        let rows = stmt.query(params![after, limit])?;
+        all(rows, audit_record)
+    }
+
+    fn save_checkpoint(&mut self, c: &Checkpoint) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT OR IGNORE INTO audit_checkpoints (size, root, time, origin, key_id, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![c.size as i64, c.root, c.time, c.origin, c.key_id, c.signature],
+        )?;
+        Ok(())
+    }
+
+    fn checkpoints(&self, latest_only: bool) -> Result<Vec<Checkpoint>, StoreError> {
+        let order = if latest_only { "DESC LIMIT 1" } else { "" };
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT size, root, time, origin, key_id, signature FROM audit_checkpoints ORDER BY size {order}"))?;
+        let rows = stmt.query([])?;
+        all(rows, |r| {
+            Ok(Checkpoint {
+                size: r.get::<_, i64>(0)? as u64,
+                root: r.get(1)?,
+                time: r.get(2)?,
+                origin: r.get(3)?,
+                key_id: r.get(4)?,
+                signature: r.get(5)?,
+            })
+        })
+    }
+
     fn verify_audit(&self) -> Result<Result<i64, AuditBreak>, StoreError> {
         let mut chain = Chain::default();
         let mut stmt = self.conn.prepare("SELECT seq, at, actor, action, object, detail, hash FROM audit_log ORDER BY seq")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            let record = AuditRecord {
-                seq: r.get(0)?,
-                at: r.get(1)?,
-                actor: r.get(2)?,
-                action: r.get(3)?,
-                object: r.get(4)?,
-                detail: r.get(5)?,
-                hash: r.get(6)?,
-            };
+            let record = audit_record(r)?;
             if let Err(e) = chain.check(&record) {
                 return Ok(Err(e));
             }
@@ -675,6 +712,19 @@ impl AuditStore for SqliteStore {
         let head = self.conn.query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
         Ok(chain.finish(head))
     }
+}
+
+/// An audit record from `SELECT seq, at, actor, action, object, detail, hash`.
+fn audit_record(r: &Row<'_>) -> Result<AuditRecord, StoreError> {
+    Ok(AuditRecord {
+        seq: r.get(0)?,
+        at: r.get(1)?,
+        actor: r.get(2)?,
+        action: r.get(3)?,
+        object: r.get(4)?,
+        detail: r.get(5)?,
+        hash: r.get(6)?,
+    })
 }
 
 fn status_seq(conn: &Connection) -> Result<i64, StoreError> {

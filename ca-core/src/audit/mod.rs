@@ -7,6 +7,22 @@
 //! ones break the chain, and a deleted tail no longer matches the head.
 //! The records are written by [`crate::store`] in the same transaction as the
 //! change they describe.
+//!
+//! The chain alone does not stop someone who can write the database: they can
+//! edit a record and recompute every hash after it. So the log is also a Merkle
+//! tree log (RFC 6962/9162 hashing, [`merkle`]), and the authority signs
+//! checkpoints of it (size and root) with a dedicated audit key
+//! ([`checkpoint`]), keeps them, and publishes the newest. Anyone who keeps a
+//! checkpoint can later check, with a consistency proof, that the log still
+//! extends it unchanged ([`consistency`]); the kept checkpoints locate the first
+//! record that changed.
+
+pub mod checkpoint;
+pub mod consistency;
+pub mod merkle;
+
+pub use checkpoint::{Checkpoint, CheckpointError};
+pub use consistency::{Consistent, Inconsistency, LogError};
 
 use sha2::{Digest, Sha256};
 use std::fmt;

@@ -1,0 +1,105 @@
+//! Acceptance: an audit log nobody can rewrite unseen. Whoever can write the
+//! database can edit a record, delete the newest ones and recompute the hash
+//! chain, and `ca audit verify` without checkpoints would see nothing; the signed
+//! checkpoints (kept by the authority, served at /audit/checkpoint, kept apart by
+//! anyone) name the first record that changed.
+
+use ca_core::audit::link_hash;
+use e2e::{ca, ca_json, fresh_authority, individual, issue, Server};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Rewrite the log as an attacker with write access to the database would: set
+/// the actor of record `seq`, delete the newest `drop` records, and recompute
+/// every chain hash and the head so the chain verifies.
+fn rewrite(data: &Path, seq: i64, actor: &str, drop: i64) {
+    let db = rusqlite::Connection::open(data.join("ca.sqlite")).unwrap();
+    db.execute("UPDATE audit_log SET actor = ?1 WHERE seq = ?2", rusqlite::params![actor, seq]).unwrap();
+    let last: i64 = db.query_row("SELECT MAX(seq) FROM audit_log", [], |r| r.get(0)).unwrap();
+    db.execute("DELETE FROM audit_log WHERE seq > ?1", [last - drop]).unwrap();
+    let rows: Vec<(i64, i64, String, String, String, String)> = db
+        .prepare("SELECT seq, at, actor, action, object, detail FROM audit_log ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut prev = vec![0u8; 32];
+    for (seq, at, actor, action, object, detail) in rows {
+        let h = link_hash(&prev, seq, at, &actor, &action, &object, &detail).to_vec();
+        db.execute("UPDATE audit_log SET hash = ?1 WHERE seq = ?2", rusqlite::params![h, seq]).unwrap();
+        prev = h;
+    }
+    let head: i64 = db.query_row("SELECT MAX(seq) FROM audit_log", [], |r| r.get(0)).unwrap();
+    db.execute("UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1", rusqlite::params![head, prev]).unwrap();
+}
+
+fn refused_with(data: &Path, args: &[&str]) -> String {
+    let out = ca(data, args);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "ca {args:?} must refuse: {err}");
+    err
+}
+
+#[test]
+fn a_rewritten_log_is_caught_by_checkpoints_and_the_first_changed_record_named() {
+    let t = fresh_authority();
+    let data = t.join("data");
+    // A few actions, each followed by a checkpoint (the server signs one within a
+    // second of any growth; here the console does it).
+    let mut serials = Vec::new();
+    for tag in ["a", "b", "c", "d"] {
+        let issued = issue(&data, t.path(), &individual(), tag);
+        serials.push(issued["sign"]["serial"].as_str().unwrap().to_string());
+        ca_json(&data, &["audit", "checkpoint"]);
+    }
+    ca_json(&data, &["revoke", &serials[0], "--reason", "keyCompromise"]);
+    ca_json(&data, &["audit", "checkpoint"]);
+
+    // The server publishes the newest checkpoint; a relying party keeps it apart.
+    let server = Server::on(&data);
+    let records = ca_json(&data, &["audit", "verify"])["records"].as_u64().unwrap();
+    let url = format!("{}/audit/checkpoint", server.url());
+    let started = Instant::now();
+    let kept = loop {
+        let body: serde_json::Value = ureq::get(&url).call().unwrap().into_json().unwrap();
+        if body["size"].as_u64() == Some(records) || started.elapsed() > Duration::from_secs(10) {
+            break body;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(kept["size"].as_u64(), Some(records), "{kept}");
+    let key = ureq::get(&format!("{}/audit/key.pem", server.url())).call().unwrap().into_string().unwrap();
+    assert_eq!(key, std::fs::read_to_string(data.join("audit.pem")).unwrap());
+    drop(server);
+    let kept_file = t.join("kept-checkpoint.json");
+    std::fs::write(&kept_file, serde_json::to_vec(&kept).unwrap()).unwrap();
+    let ok = ca_json(&data, &["audit", "verify", "--checkpoint", kept_file.to_str().unwrap()]);
+    assert_eq!((ok["valid"].as_bool(), ok["extends"].as_u64()), (Some(true), Some(records)), "{ok}");
+
+    // A checkpoint with another root is not the authority's.
+    let mut forged = kept.clone();
+    forged["root"] = serde_json::json!("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+    let forged_file = t.join("forged.json");
+    std::fs::write(&forged_file, serde_json::to_vec(&forged).unwrap()).unwrap();
+    assert!(refused_with(&data, &["audit", "verify", "--checkpoint", forged_file.to_str().unwrap()]).contains("signature"));
+
+    // The attacker changes the actor of an issuance record and deletes the newest
+    // three records, the chain recomputed so that it verifies.
+    let changed = records as i64 - 3;
+    rewrite(&data, changed, "operator:someone-else", 3);
+    // The authority's kept checkpoints name the record exactly.
+    let err = refused_with(&data, &["audit", "verify"]);
+    assert!(err.contains(&format!("first inconsistent record is record {changed}")), "{err}");
+    // So does the checkpoint kept apart, even after the kept ones are deleted too.
+    let err = refused_with(&data, &["audit", "verify", "--checkpoint", kept_file.to_str().unwrap()]);
+    assert!(err.contains(&format!("record {changed}")), "{err}");
+    // No checkpoint is signed over the rewritten log.
+    assert!(refused_with(&data, &["audit", "checkpoint"]).contains("no longer matches"));
+    let db = rusqlite::Connection::open(data.join("ca.sqlite")).unwrap();
+    db.execute("DELETE FROM audit_checkpoints", []).unwrap();
+    drop(db);
+    assert!(ca(&data, &["audit", "verify"]).status.success(), "without any checkpoint the rewrite cannot be seen");
+    let err = refused_with(&data, &["audit", "verify", "--checkpoint", kept_file.to_str().unwrap()]);
+    assert!(err.contains("rewritten") && err.contains(&format!("checkpoint of size {records}")), "{err}");
+}
