@@ -9,6 +9,12 @@
 #   CRL:   `ca crl` vs `openssl ca -gencrl` at 100,000 and 1,000,000 revoked
 #          entries, same RSA-4096 issuing key: wall time and peak RSS from
 #          /usr/bin/time -v; then a delta CRL after 1,000 new revocations.
+#   TLS and file limit: our responder started under a soft limit of 1,024 files,
+#          cached and live rates over HTTPS next to plain HTTP in the same run, and
+#          the cached rate while a client holds 1,100 idle connections.
+#   Issuance: confirmations per second through the operator API (each a durable
+#          transaction with two RSA-4096 signatures) next to
+#          `openssl speed -multi 2 rsa4096` ÷ 2 in the same run.
 #
 # Usage: scripts/bench.sh [--quick]   (full: 10 s load runs, 5 rounds; --quick: 3 s runs, one round, 100,000 entries only)
 set -euo pipefail
@@ -35,8 +41,10 @@ fi
 
 log "building (release)"
 cargo build --release --locked -p ca-cli -p ca-server
+cargo build --release --locked -p e2e --example confirm_load
 CA="$root/target/release/ca"
 SERVER="$root/target/release/ca-server"
+LOAD="$root/target/release/examples/confirm_load"
 
 work=$(mktemp -d)
 pids=()
@@ -101,13 +109,14 @@ f:close()
 wrk.headers["Content-Type"] = "application/ocsp-request"
 LUA
 
-rate() { # port request-file [server-pid] -> requests/s (wrk, 1 thread, 32 connections)
+rate() { # port-or-URL request-file [server-pid] -> requests/s (wrk, 1 thread, 32 connections)
     # With a server pid, also where the two cores went, per response: the server's
     # user and system CPU (/proc, all threads) and wrk's (time -f), in "$work/cpu".
-    local before after wu ws
+    local before after wu ws url
+    case "$1" in *://*) url="$1" ;; *) url="http://127.0.0.1:$1/ocsp/" ;; esac
     [ -z "${3:-}" ] || before=$(awk '{ print $14, $15 }' "/proc/$3/stat")
     OCSP_REQ="$2" /usr/bin/time -f "%U %S" -o "$work/wrk.cpu" \
-        wrk -t1 -c32 -d"${secs}s" -s "$work/post.lua" "http://127.0.0.1:$1/ocsp/" >"$work/wrk.out" 2>&1
+        wrk -t1 -c32 -d"${secs}s" -s "$work/post.lua" "$url" >"$work/wrk.out" 2>&1
     if grep -q "Non-2xx\|Socket errors" "$work/wrk.out"; then cat "$work/wrk.out" >&2; fi
     local r
     r=$(awk '/Requests\/sec/ { print $2 }' "$work/wrk.out")
@@ -219,6 +228,82 @@ echo
 echo "| round | openssl speed -multi 2 | µs per signature | ours, responses/s | server user | server system | wrk | both cores per response |"
 echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${cpu_rows[@]}"
+
+# ------------------------------------------------ TLS and a 1,024-file limit ------
+plain_port=$(free_port)
+tls_port=$(free_port)
+bash -c 'ulimit -S -n 1024 && exec "$0" "$@"' "$SERVER" --data "$work/ocsp" --listen "127.0.0.1:$plain_port" \
+    --tls-listen "127.0.0.1:$tls_port" 2>"$work/server-tls.log" &
+tls_pid=$!
+pids+=("$tls_pid")
+wait_port "$plain_port"
+wait_port "$tls_port"
+answers_good "$plain_port" || { echo "our responder (HTTPS run) does not answer good" >&2; exit 1; }
+files_limit=$(awk '/Max open files/ { print $4 }' "/proc/$tls_pid/limits")
+log "plain HTTP, cached and live, started under ulimit -S -n 1024 (raised to $files_limit)"
+plain_cached=$(rate "$plain_port" "$work/req_plain.der")
+plain_live=$(rate "$plain_port" "$work/req_nonce.der")
+log "HTTPS, cached and live"
+tls_cached=$(rate "https://127.0.0.1:$tls_port/ocsp/" "$work/req_plain.der")
+tls_live=$(rate "https://127.0.0.1:$tls_port/ocsp/" "$work/req_nonce.der")
+log "plain HTTP, cached, while 1,100 idle connections are held"
+python3 - "$plain_port" "$((secs + 5))" >"$work/held1100.out" <<'PY' &
+import resource, socket, sys, time
+resource.setrlimit(resource.RLIMIT_NOFILE, (4096, max(4096, resource.getrlimit(resource.RLIMIT_NOFILE)[1])))
+port, secs = int(sys.argv[1]), float(sys.argv[2])
+held = [socket.create_connection(("127.0.0.1", port)) for _ in range(1100)]
+print("held", len(held), flush=True)
+time.sleep(secs)
+PY
+holder=$!
+pids+=("$holder")
+for _ in $(seq 1 100); do grep -q held "$work/held1100.out" && break; sleep 0.1; done
+grep -q "held 1100" "$work/held1100.out" || { echo "could not hold 1,100 connections" >&2; exit 1; }
+held_cached=$(rate "$plain_port" "$work/req_plain.der")
+if answers_good "$plain_port"; then held_after=yes; else held_after=no; fi
+wait "$holder" || true
+kill "$tls_pid" 2>/dev/null || true
+wait "$tls_pid" 2>/dev/null || true
+pids=()
+echo
+echo "## OCSP over HTTPS and under a 1,024-file limit ($(date -u +%Y-%m-%d), wrk -t1 -c32 -d${secs}s; server started with ulimit -S -n 1024, raised to $files_limit)"
+echo
+echo "| | plain HTTP | HTTPS | HTTPS / plain |"
+echo "|---|---:|---:|---:|"
+echo "| cached (no nonce) | $plain_cached | $tls_cached | $(ratio "$tls_cached" "$plain_cached") |"
+echo "| live (nonce) | $plain_live | $tls_live | $(ratio "$tls_live" "$plain_live") |"
+echo
+echo "| cached, 1,100 idle connections held | $held_cached responses/s | $(ratio "$held_cached" "$plain_cached") of the run without them (target ≥ 0.9) | a new client answered afterwards: $held_after |"
+echo "|---|---:|---|---|"
+
+# ------------------------------------------------------- issuance under load ------
+log "issuance under load: 200 applications, confirmed through the operator API from 4 connections"
+cp -r "$work/base" "$work/issue"
+python3 - "$work/issue/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["limits"] = {"submissions_per_minute": 1_000_000, "submissions_burst": 1_000_000}
+json.dump(c, open(sys.argv[1], "w"))
+PY
+issue_port=$(free_port)
+"$SERVER" --data "$work/issue" --listen "127.0.0.1:$issue_port" 2>"$work/server-issue.log" &
+issue_pid=$!
+pids+=("$issue_pid")
+wait_port "$issue_port"
+read -r confirm_rate confirm_secs confirm_n < <("$LOAD" "http://127.0.0.1:$issue_port" "$work/admin" 200 4)
+kill "$issue_pid" 2>/dev/null || true
+wait "$issue_pid" 2>/dev/null || true
+pids=()
+log "openssl speed -multi 2 rsa4096"
+speed4096=$(openssl speed -seconds "$secs" -multi 2 rsa4096 2>/dev/null | awk '/^rsa 4096 bits/ { print $6 }' | tail -1)
+half=$(awk -v s="$speed4096" 'BEGIN { printf "%.1f", s / 2 }')
+echo
+echo "## Pair issuance under load ($(date -u +%Y-%m-%d), $confirm_n confirmations from 4 connections in $confirm_secs s)"
+echo
+echo "| | per second | ratio |"
+echo "|---|---:|---|"
+echo "| openssl speed -multi 2 rsa4096 ÷ 2 (pairs of signatures) | $half | |"
+echo "| ours: confirmations through the operator API (two RSA-4096 signatures, durable) | $confirm_rate | $(ratio "$confirm_rate" "$half") (target ≥ 0.7) |"
 
 # ----------------------------------------------------------------- CRL ------
 measure() { # label command... -> "seconds peak_MB" from /usr/bin/time -v

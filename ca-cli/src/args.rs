@@ -50,6 +50,10 @@ pub enum Command {
         /// Move an existing authority aside (DIR.old-<time>) and start over.
         #[arg(long)]
         force: bool,
+        /// Keep the root key in this directory (removable media), not in the
+        /// authority's: the server never needs it; sign the root's CRL with `ca crl --root --root-key DIR`.
+        #[arg(long)]
+        offline_root: Option<PathBuf>,
     },
     /// Issue an AUTH/SIGN pair directly from two requests.
     Issue(IssueArgs),
@@ -89,6 +93,9 @@ pub enum Command {
         /// The root's CRL (signed with the root key), also published in DIR/crl/.
         #[arg(long)]
         root: bool,
+        /// With --root: the directory holding the root key kept offline (`ca init --offline-root`).
+        #[arg(long, requires = "root")]
+        root_key: Option<PathBuf>,
         /// Where to write it.
         #[arg(long)]
         out: PathBuf,

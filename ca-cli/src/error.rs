@@ -155,6 +155,7 @@ impl From<AuthorityError> for CliError {
         match e {
             AuthorityError::AlreadyExists(_) => CliError::refused("already_exists", e.to_string()),
             AuthorityError::NotInitialised(_) => CliError::refused("not_initialised", e.to_string()),
+            AuthorityError::RootKeyOffline(_) => CliError::refused("root_key_offline", e.to_string()),
             AuthorityError::Io { .. } | AuthorityError::Damaged { .. } => CliError::internal("authority_files", e.to_string()),
             AuthorityError::Signing(s) => s.into(),
             AuthorityError::Profile(p) => p.into(),

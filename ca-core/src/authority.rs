@@ -43,6 +43,8 @@ pub const ROOT_YEARS: u16 = 20;
 pub const ISSUING_YEARS: u16 = 10;
 /// OCSP responder validity, years (short: with no-check it cannot be revoked).
 pub const OCSP_YEARS: u16 = 1;
+/// The root key's file name, in the authority's directory or an offline one.
+pub const ROOT_KEY_FILE: &str = "root.key";
 /// Bits of the audit key's RSA modulus.
 pub const AUDIT_KEY_BITS: usize = 2048;
 /// Bits of the HTTPS server's RSA key.
@@ -68,6 +70,9 @@ pub enum AuthorityError {
     /// No authority in the directory.
     #[error("{0} holds no certification authority: run `ca init` first")]
     NotInitialised(PathBuf),
+    /// The root key is not where it was looked for (kept offline).
+    #[error("the root key is not at {0}: it is kept offline; give the directory that holds it (--root-key DIR)")]
+    RootKeyOffline(PathBuf),
     /// File system trouble.
     #[error("{path}: {source}")]
     Io {
@@ -245,6 +250,10 @@ pub struct InitOptions {
     pub force: bool,
     /// Write the passphrase into the directory (for an unattended first start).
     pub store_passphrase: bool,
+    /// Keep the root key in this directory (removable media) instead of the
+    /// authority's: the server never needs it, and the root's CRL is signed
+    /// offline (`ca crl --root --root-key DIR`).
+    pub offline_root: Option<PathBuf>,
 }
 
 impl Default for InitOptions {
@@ -262,6 +271,7 @@ impl Default for InitOptions {
             },
             force: false,
             store_passphrase: false,
+            offline_root: None,
         }
     }
 }
@@ -499,7 +509,23 @@ pub fn init(dir: &Path, opts: &InitOptions, passphrase: &Passphrase, now: DateTi
         fs::remove_dir_all(staging.dir()).map_err(io(staging.dir()))?;
     }
     create_private_dir(staging.dir())?;
-    let made = build(&staging, opts, &urls, [root_name, issuing_name, ocsp_name], passphrase, now);
+    let root_key = match &opts.offline_root {
+        Some(offline) => {
+            let key = offline.join(ROOT_KEY_FILE);
+            if key.exists() {
+                return Err(AuthorityError::AlreadyExists(key));
+            }
+            if !offline.exists() {
+                create_private_dir(offline)?;
+            }
+            key
+        }
+        None => staging.key(CaRole::Root),
+    };
+    let made = build(&staging, opts, &urls, [root_name, issuing_name, ocsp_name], passphrase, now, &root_key);
+    if made.is_err() && opts.offline_root.is_some() {
+        let _ = fs::remove_file(&root_key);
+    }
     let certs = match made {
         Ok(c) => c,
         Err(e) => {
@@ -522,8 +548,9 @@ fn build(
     [root_name, issuing_name, ocsp_name]: [x509_cert::name::Name; 3],
     passphrase: &Passphrase,
     now: DateTime,
+    root_key_path: &Path,
 ) -> Result<CaCertificates, AuthorityError> {
-    let root_key = new_ca_key(CA_KEY_BITS, passphrase, &l.key(CaRole::Root))?;
+    let root_key = new_ca_key(CA_KEY_BITS, passphrase, root_key_path)?;
     let root_self = IssuerRef { name: root_name, key_id: profile::key_identifier(root_key.public_key()).to_vec() };
     let basics = |issuer: IssuerRef, signer: &dyn Signer, public_key, years| -> Result<TbsBasics, AuthorityError> {
         Ok(TbsBasics {
@@ -599,7 +626,14 @@ impl Authority {
 
     /// Decrypt the key of one of the authority's certificates, checked against it.
     pub fn signer(&self, role: CaRole, passphrase: &Passphrase) -> Result<RsaSigner, AuthorityError> {
-        let path = self.layout.key(role);
+        self.signer_from(role, &self.layout.key(role), passphrase)
+    }
+
+    fn signer_from(&self, role: CaRole, path: &Path, passphrase: &Passphrase) -> Result<RsaSigner, AuthorityError> {
+        let path = path.to_path_buf();
+        if role == CaRole::Root && !path.exists() {
+            return Err(AuthorityError::RootKeyOffline(path));
+        }
         let pem = fs::read_to_string(&path).map_err(io(&path))?;
         let signer = RsaSigner::from_pkcs8(&signing::decrypt_pkcs8(&pem, passphrase)?)?;
         let cert = match role {
@@ -722,9 +756,11 @@ impl Authority {
 
     /// Sign the root's CRL (no CA certificate revoked) with the root key, valid for
     /// [`ROOT_CRL_DAYS`], and publish it at `crl/root_rsa.crl`. The root key is
-    /// decrypted for this and dropped.
-    pub fn publish_root_crl(&self, passphrase: &Passphrase, now: i64) -> Result<Vec<u8>, AuthorityError> {
-        let root = self.signer(CaRole::Root, passphrase)?;
+    /// read from `offline_root` (the directory `init` put it in) when given, else
+    /// from the authority's directory; it is decrypted for this and dropped.
+    pub fn publish_root_crl(&self, passphrase: &Passphrase, now: i64, offline_root: Option<&Path>) -> Result<Vec<u8>, AuthorityError> {
+        let path = offline_root.map_or_else(|| self.layout.key(CaRole::Root), |d| d.join(ROOT_KEY_FILE));
+        let root = self.signer_from(CaRole::Root, &path, passphrase)?;
         publish_root_crl(&self.layout, &root, &self.certs.root, now)
     }
 }

@@ -96,3 +96,36 @@ fn the_data_directory_and_the_database_are_readable_by_the_owner_only() {
     }
     drop(server);
 }
+
+#[test]
+fn an_offline_root_key_never_sits_with_the_server() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = Scratch::new("offline-root");
+    let (data, usb) = (t.join("ca-data"), t.join("usb"));
+    let out = ca(&data, &["init", "--base-url", "http://pki.test.kz", "--offline-root", usb.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!data.join("root.key").exists(), "the root key must not be in the authority's directory");
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!((mode(&usb), mode(&usb.join("root.key"))), (0o700, 0o600));
+    // A second init may not overwrite an offline root key.
+    let again = t.join("other-data");
+    let out = ca(&again, &["init", "--offline-root", usb.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // The server runs on the issuing and responder keys alone and publishes the root CRL signed at init.
+    let server = e2e::Server::on(&data);
+    let crl = ureq::get(&format!("{}/crl/root_rsa.crl", server.url())).call().unwrap();
+    assert_eq!(crl.status(), 200);
+    drop(server);
+
+    // The root CRL is signed with the offline key only when it is given.
+    let out_file = t.join("root.crl");
+    let out = ca(&data, &["crl", "--root", "--out", out_file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("kept offline"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!out_file.exists());
+    ca_json(&data, &["crl", "--root", "--root-key", usb.to_str().unwrap(), "--out", out_file.to_str().unwrap()]);
+    let root = data.join("root.pem");
+    let checked = ca(&data, &["inspect", "--issuer", root.to_str().unwrap(), out_file.to_str().unwrap()]);
+    assert!(checked.status.success(), "{}", String::from_utf8_lossy(&checked.stderr));
+}

@@ -64,9 +64,9 @@ pub fn issue(ctx: &Ctx, delta: bool, out: &Path) -> CliResult<Written> {
 
 /// `ca crl --root`: the root's CRL, signed now with the root key, published in the
 /// data directory and written to `out`.
-pub fn root(ctx: &Ctx, out: &Path) -> CliResult<RootWritten> {
+pub fn root(ctx: &Ctx, out: &Path, root_key: Option<&Path>) -> CliResult<RootWritten> {
     let ca = ctx.open()?;
-    let der = ca.publish_root_crl(&ctx.passphrase()?, calendar::unix_now())?;
+    let der = ca.publish_root_crl(&ctx.passphrase()?, calendar::unix_now(), root_key)?;
     authority::write_atomically(out, &der)?;
     let info = ca_core::crl::read(&der, Some(&ca.certificates().root))?;
     Ok(RootWritten {

@@ -24,6 +24,8 @@ pub struct Initialised {
 #[derive(Serialize)]
 struct Files {
     root: String,
+    /// Where the root key is: in the directory, or offline.
+    root_key: String,
     issuing: String,
     ocsp: String,
     database: String,
@@ -33,14 +35,21 @@ impl Output for Initialised {
     fn human(&self) -> String {
         let f = &self.files;
         format!(
-            "authority created in {}\n  root:    {}\n  issuing: {}\n  ocsp:    {}\n  db:      {}",
-            self.data, f.root, f.issuing, f.ocsp, f.database
+            "authority created in {}\n  root:     {}\n  root key: {}\n  issuing:  {}\n  ocsp:     {}\n  db:       {}",
+            self.data, f.root, f.root_key, f.issuing, f.ocsp, f.database
         )
     }
 }
 
 /// Run `ca init`.
-pub fn run(ctx: &Ctx, base_url: &str, root_name: &str, issuing_name: &str, force: bool) -> CliResult<Initialised> {
+pub fn run(
+    ctx: &Ctx,
+    base_url: &str,
+    root_name: &str,
+    issuing_name: &str,
+    force: bool,
+    offline_root: Option<std::path::PathBuf>,
+) -> CliResult<Initialised> {
     let config = Config {
         base_url: base_url.to_string(),
         root_name: root_name.to_string(),
@@ -51,7 +60,8 @@ pub fn run(ctx: &Ctx, base_url: &str, root_name: &str, issuing_name: &str, force
     let store_passphrase = given.is_none();
     let pass = given.unwrap_or_else(Passphrase::generate);
     eprintln!("generating RSA-{0} root and issuing CA keys; this takes a few seconds", authority::CA_KEY_BITS);
-    let opts = InitOptions { config, force, store_passphrase };
+    let root_key = offline_root.as_ref().map(|d| d.join(authority::ROOT_KEY_FILE).display().to_string());
+    let opts = InitOptions { config, force, store_passphrase, offline_root };
     let certs = authority::init(&ctx.data, &opts, &pass, calendar::now())?;
     let layout = Layout::new(&ctx.data);
     if store_passphrase {
@@ -69,6 +79,7 @@ pub fn run(ctx: &Ctx, base_url: &str, root_name: &str, issuing_name: &str, force
         ocsp: CertificateInfo::of(&certs.ocsp),
         files: Files {
             root: file(CaRole::Root),
+            root_key: root_key.unwrap_or_else(|| layout.key(CaRole::Root).display().to_string()),
             issuing: file(CaRole::Issuing),
             ocsp: file(CaRole::Ocsp),
             database: layout.database().display().to_string(),

@@ -69,8 +69,8 @@ pub fn run(cli: &Cli) -> CliResult<()> {
     };
     let json = cli.json;
     match &cli.command {
-        Command::Init { base_url, root_name, issuing_name, force } => {
-            print(&init::run(&ctx, base_url, root_name, issuing_name, *force)?, json)
+        Command::Init { base_url, root_name, issuing_name, force, offline_root } => {
+            print(&init::run(&ctx, base_url, root_name, issuing_name, *force, offline_root.clone())?, json)
         }
         Command::Issue(args) => print(&issue::run(&ctx, args)?, json),
         Command::Show { serial } => print(&show::show(&ctx, serial)?, json),
@@ -80,7 +80,7 @@ pub fn run(cli: &Cli) -> CliResult<()> {
             print(&revoke::revoke(&ctx, serial, *reason, invalidity_date.as_deref())?, json)
         }
         Command::Unhold { serial } => print(&revoke::unhold(&ctx, serial)?, json),
-        Command::Crl { root: true, out, .. } => print(&crl::root(&ctx, out)?, json),
+        Command::Crl { root: true, out, root_key, .. } => print(&crl::root(&ctx, out, root_key.as_deref())?, json),
         Command::Crl { delta, out, .. } => print(&crl::issue(&ctx, *delta, out)?, json),
         Command::Audit { command: AuditCommand::Verify { checkpoint } } => print(&audit::verify(&ctx, checkpoint.as_deref())?, json),
         Command::Audit { command: AuditCommand::Checkpoint { out } } => print(&audit::checkpoint(&ctx, out.as_deref())?, json),
