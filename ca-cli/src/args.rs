@@ -133,6 +133,9 @@ pub enum Command {
         /// (for an OCSP response: that its responder is authorised by this issuer).
         #[arg(long)]
         issuer: Option<PathBuf>,
+        /// The password of a PKCS#12 key file: it is opened and its entries described.
+        #[arg(long)]
+        password: Option<String>,
     },
 }
 

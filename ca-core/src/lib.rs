@@ -51,6 +51,7 @@ pub mod api;
 pub mod audit;
 #[cfg(feature = "authority")]
 pub mod authority;
+pub mod ber;
 pub mod calendar;
 pub mod cms;
 pub mod crl;

@@ -178,3 +178,11 @@ pub const BAG_CERT: Oid = Oid::new_unwrap("1.2.840.113549.1.12.10.1.3");
 pub const SHA256: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.1");
 /// Digest: SHA-1.
 pub const SHA1: Oid = Oid::new_unwrap("1.3.14.3.2.26");
+/// pbeWithSHAAnd3-KeyTripleDES-CBC (RFC 7292, Appendix C): the authority's key bags.
+pub const PBE_SHA1_3DES_3KEY: Oid = Oid::new_unwrap("1.2.840.113549.1.12.1.3");
+/// pbeWithSHAAnd2-KeyTripleDES-CBC.
+pub const PBE_SHA1_3DES_2KEY: Oid = Oid::new_unwrap("1.2.840.113549.1.12.1.4");
+/// pbeWithSHAAnd128BitRC2-CBC.
+pub const PBE_SHA1_RC2_128: Oid = Oid::new_unwrap("1.2.840.113549.1.12.1.5");
+/// pbeWithSHAAnd40BitRC2-CBC: the authority's certificate bags.
+pub const PBE_SHA1_RC2_40: Oid = Oid::new_unwrap("1.2.840.113549.1.12.1.6");

@@ -3,8 +3,11 @@
 //! Written in the modern form by default: the key in a PBES2 shrouded key bag
 //! (PBKDF2-HMAC-SHA256, AES-256-CBC), the certificates in PBES2-encrypted data, an
 //! HMAC-SHA256 MAC over the whole. `friendlyName` and `localKeyID` carry the key id,
-//! as in the authority's own files. Reading covers the same form; the authority's
-//! legacy (3DES/RC2) files are for a later change.
+//! as in the authority's own files. Reading covers that form and the authority's
+//! own legacy files: BER (indefinite lengths, segmented strings), a SHA-1 MAC, the
+//! key in a pbeWithSHAAnd3-KeyTripleDES-CBC bag and the certificates under
+//! pbeWithSHAAnd40BitRC2-CBC (2-key 3DES and 128-bit RC2 too). The key comes out
+//! as PKCS#8 whatever its algorithm (RSA, GOST 34.10-2015, GOST 34.310-2004).
 
 use crate::oid;
 use cms::content_info::{CmsVersion, ContentInfo};
@@ -19,8 +22,8 @@ use pkcs12::mac_data::MacData;
 use pkcs12::pfx::{Pfx, Version};
 use pkcs12::safe_bag::{SafeBag, SafeContents};
 use pkcs8::pkcs5::{pbes2, EncryptionScheme};
-use pkcs8::EncryptedPrivateKeyInfo;
 use rand::RngCore;
+use sha1::Sha1;
 use sha2::Sha256;
 use spki::AlgorithmIdentifierOwned;
 use thiserror::Error;
@@ -77,6 +80,10 @@ pub struct KeyStore {
     pub chain: Vec<Certificate>,
     /// The friendlyName of the key, if any.
     pub friendly_name: Option<String>,
+    /// How the file was encrypted.
+    pub protection: Protection,
+    /// The key's localKeyID, if any.
+    pub key_id: Option<Vec<u8>>,
 }
 
 fn random<const N: usize>() -> [u8; N] {
@@ -181,6 +188,131 @@ fn bag_value(bag: &SafeBag) -> Result<Any, Pkcs12Error> {
     Ok(explicit.value)
 }
 
+/// The algorithm and the ciphertext of an EncryptedData (RFC 5652 §8). Read by
+/// hand because BER writers (the authority's Java) send the `[0] IMPLICIT OCTET
+/// STRING` constructed, in segments, which DER tooling cannot tell from EXPLICIT.
+fn encrypted_data(der: &[u8]) -> Result<(AlgorithmIdentifierOwned, Vec<u8>), Pkcs12Error> {
+    let bad = |what: &str| Pkcs12Error::Malformed(format!("encrypted data: {what}"));
+    let outer = crate::ber::children(der).map_err(|e| bad(&e.to_string()))?;
+    let (_, eci, _) = outer.get(1).ok_or_else(|| bad("no content info"))?;
+    let parts = crate::ber::children(eci).map_err(|e| bad(&e.to_string()))?;
+    let alg = AlgorithmIdentifierOwned::from_der(parts.get(1).ok_or_else(|| bad("no algorithm"))?.1)?;
+    let (tag, whole, content) = *parts.get(2).ok_or(Pkcs12Error::Missing("encrypted content"))?;
+    let data = match tag {
+        0x80 => content.to_vec(),
+        // Constructed: the segments' octets, in order.
+        0xa0 => crate::ber::children(whole)
+            .map_err(|e| bad(&e.to_string()))?
+            .into_iter()
+            .filter(|(t, _, _)| *t == 0x04)
+            .flat_map(|(_, _, c)| c.to_vec())
+            .collect(),
+        _ => return Err(bad("no [0] encrypted content")),
+    };
+    Ok((alg, data))
+}
+
+/// How a key store's contents are encrypted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protection {
+    /// PBES2 (PBKDF2 with AES), as we write by default.
+    Pbes2,
+    /// The PKCS#12 PBE schemes of RFC 7292 Appendix C (SHA-1 key derivation, 3DES or
+    /// RC2), as the national authority writes its key files.
+    Legacy,
+}
+
+/// The PKCS#12 password-based encryption schemes (RFC 7292, Appendix C).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LegacyCipher {
+    TripleDes3Key,
+    TripleDes2Key,
+    Rc2 { key_bytes: usize },
+}
+
+impl LegacyCipher {
+    fn of(oid: der::asn1::ObjectIdentifier) -> Option<Self> {
+        Some(match oid {
+            oid::PBE_SHA1_3DES_3KEY => LegacyCipher::TripleDes3Key,
+            oid::PBE_SHA1_3DES_2KEY => LegacyCipher::TripleDes2Key,
+            oid::PBE_SHA1_RC2_128 => LegacyCipher::Rc2 { key_bytes: 16 },
+            oid::PBE_SHA1_RC2_40 => LegacyCipher::Rc2 { key_bytes: 5 },
+            _ => return None,
+        })
+    }
+
+    fn key_bytes(self) -> usize {
+        match self {
+            LegacyCipher::TripleDes3Key => 24,
+            LegacyCipher::TripleDes2Key => 16,
+            LegacyCipher::Rc2 { key_bytes } => key_bytes,
+        }
+    }
+}
+
+/// EncryptedPrivateKeyInfo (RFC 5958) with whatever algorithm it names.
+#[derive(der::Sequence)]
+struct ShroudedKey {
+    algorithm: AlgorithmIdentifierOwned,
+    data: OctetString,
+}
+
+/// pkcs-12PbeParams: the salt and the iteration count.
+#[derive(der::Sequence)]
+struct PbeParams {
+    salt: OctetString,
+    iterations: i32,
+}
+
+/// The most iterations accepted anywhere in a file (a bound on the work a file can ask for).
+const MAX_ITERATIONS: i32 = 10_000_000;
+
+fn legacy_decrypt(
+    cipher: LegacyCipher,
+    alg: &AlgorithmIdentifierOwned,
+    data: &[u8],
+    password: &str,
+) -> Result<Zeroizing<Vec<u8>>, Pkcs12Error> {
+    use cbc::cipher::block_padding::Pkcs7;
+    use cbc::cipher::{BlockDecryptMut, InnerIvInit, KeyIvInit};
+    let params: PbeParams = alg.parameters.as_ref().ok_or(Pkcs12Error::Malformed("PBE parameters missing".into()))?.decode_as()?;
+    if !(1..=MAX_ITERATIONS).contains(&params.iterations) {
+        return Err(Pkcs12Error::Malformed(format!("iteration count {}", params.iterations)));
+    }
+    let salt = params.salt.as_bytes();
+    let key = Zeroizing::new(derive_key_utf8::<Sha1>(password, salt, Pkcs12KeyType::EncryptionKey, params.iterations, cipher.key_bytes())?);
+    let iv = derive_key_utf8::<Sha1>(password, salt, Pkcs12KeyType::Iv, params.iterations, 8)?;
+    let wrong = |_| Pkcs12Error::WrongPassword;
+    let plain = match cipher {
+        LegacyCipher::TripleDes3Key => cbc::Decryptor::<des::TdesEde3>::new_from_slices(&key, &iv)
+            .map_err(|_| Pkcs12Error::Malformed("3DES key".into()))?
+            .decrypt_padded_vec_mut::<Pkcs7>(data)
+            .map_err(wrong)?,
+        LegacyCipher::TripleDes2Key => cbc::Decryptor::<des::TdesEde2>::new_from_slices(&key, &iv)
+            .map_err(|_| Pkcs12Error::Malformed("3DES key".into()))?
+            .decrypt_padded_vec_mut::<Pkcs7>(data)
+            .map_err(wrong)?,
+        LegacyCipher::Rc2 { key_bytes } => {
+            // RC2's effective key length (40 or 128 bits) is what the scheme names.
+            let rc2 = rc2::Rc2::new_with_eff_key_len(&key, key_bytes * 8);
+            cbc::Decryptor::<rc2::Rc2>::inner_iv_slice_init(rc2, &iv)
+                .map_err(|_| Pkcs12Error::Malformed("RC2 IV".into()))?
+                .decrypt_padded_vec_mut::<Pkcs7>(data)
+                .map_err(wrong)?
+        }
+    };
+    Ok(Zeroizing::new(plain))
+}
+
+/// Decrypt a bag or encrypted data with whichever scheme it names.
+fn decrypt(alg: &AlgorithmIdentifierOwned, data: &[u8], password: &str) -> Result<(Zeroizing<Vec<u8>>, Protection), Pkcs12Error> {
+    match LegacyCipher::of(alg.oid) {
+        Some(cipher) => Ok((legacy_decrypt(cipher, alg, data, password)?, Protection::Legacy)),
+        None => Ok((pbes2_decrypt(alg, data, password)?, Protection::Pbes2)),
+    }
+}
+
 fn pbes2_decrypt(alg: &AlgorithmIdentifierOwned, data: &[u8], password: &str) -> Result<Zeroizing<Vec<u8>>, Pkcs12Error> {
     let alg_der = alg.to_der()?;
     let scheme = EncryptionScheme::from_der(&alg_der).map_err(|_| Pkcs12Error::UnsupportedEncryption(alg.oid.to_string()))?;
@@ -196,43 +328,59 @@ pub fn read(file: &[u8], password: &str) -> Result<KeyStore, Pkcs12Error> {
     if file.len() > MAX_PKCS12_BYTES {
         return Err(Pkcs12Error::TooLarge(file.len()));
     }
-    let pfx = Pfx::from_der(file)?;
+    // The authority's files are BER (indefinite lengths, segmented strings).
+    let file = crate::ber::to_der(file).map_err(|e| Pkcs12Error::Malformed(e.to_string()))?;
+    let pfx = Pfx::from_der(&file)?;
     if pfx.auth_safe.content_type != oid::CT_DATA {
         return Err(Pkcs12Error::Malformed("the authenticated safe is not plain data (public-key integrity mode)".into()));
     }
     let auth_safe = pfx.auth_safe.content.decode_as::<OctetString>()?;
     let mac_data = pfx.mac_data.as_ref().ok_or(Pkcs12Error::Missing("integrity MAC"))?;
-    if mac_data.mac.algorithm.oid != oid::SHA256 {
-        return Err(Pkcs12Error::UnsupportedEncryption(format!("MAC digest {}", mac_data.mac.algorithm.oid)));
-    }
-    if !(1..=10_000_000).contains(&mac_data.iterations) {
+    if !(1..=MAX_ITERATIONS).contains(&mac_data.iterations) {
         return Err(Pkcs12Error::Malformed(format!("MAC iteration count {}", mac_data.iterations)));
     }
-    let key = mac_key(password, mac_data.mac_salt.as_bytes(), mac_data.iterations)?;
+    let (salt, rounds) = (mac_data.mac_salt.as_bytes(), mac_data.iterations);
+    let key = match mac_data.mac.algorithm.oid {
+        oid::SHA256 => mac_key(password, salt, rounds)?,
+        // The authority's files: HMAC-SHA1, the key derived with SHA-1.
+        oid::SHA1 => aws_lc_rs::hmac::Key::new(
+            aws_lc_rs::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
+            &Zeroizing::new(derive_key_utf8::<Sha1>(password, salt, Pkcs12KeyType::Mac, rounds, 20)?),
+        ),
+        other => return Err(Pkcs12Error::UnsupportedEncryption(format!("MAC digest {other}"))),
+    };
     aws_lc_rs::hmac::verify(&key, auth_safe.as_bytes(), mac_data.mac.digest.as_bytes()).map_err(|_| Pkcs12Error::WrongPassword)?;
+    let mut protection = Protection::Pbes2;
     // The key, its localKeyID and friendlyName.
     type KeyBag = (Zeroizing<Vec<u8>>, Option<Vec<u8>>, Option<String>);
     let mut key: Option<KeyBag> = None;
     let mut certs: Vec<(Certificate, Option<Vec<u8>>)> = Vec::new();
-    for info in Vec::<ContentInfo>::from_der(auth_safe.as_bytes())? {
+    let ber = |b: &[u8]| crate::ber::to_der(b).map_err(|e| Pkcs12Error::Malformed(e.to_string()));
+    for info in Vec::<ContentInfo>::from_der(&ber(auth_safe.as_bytes())?)? {
         let contents: Zeroizing<Vec<u8>> = match info.content_type {
             oid::CT_DATA => Zeroizing::new(info.content.decode_as::<OctetString>()?.as_bytes().to_vec()),
             oid::CT_ENCRYPTED_DATA => {
-                let enc: EncryptedData = info.content.decode_as()?;
-                let data = enc.enc_content_info.encrypted_content.ok_or(Pkcs12Error::Missing("encrypted content"))?;
-                pbes2_decrypt(&enc.enc_content_info.content_enc_alg, data.as_bytes(), password)?
+                let (alg, data) = encrypted_data(&info.content.to_der()?)?;
+                let (plain, how) = decrypt(&alg, &data, password)?;
+                if how == Protection::Legacy {
+                    protection = how;
+                }
+                plain
             }
             other => return Err(Pkcs12Error::UnsupportedEncryption(other.to_string())),
         };
-        for bag in SafeContents::from_der(&contents)? {
+        for bag in SafeContents::from_der(&ber(&contents)?)? {
             let local_id = attribute::<OctetString>(&bag, oid::ATTR_LOCAL_KEY_ID).map(|o| o.as_bytes().to_vec());
             match bag.bag_id {
                 oid::BAG_SHROUDED_KEY => {
-                    let epki_der = bag_value(&bag)?.to_der()?;
-                    let epki = EncryptedPrivateKeyInfo::from_der(&epki_der)?;
-                    let alg = AlgorithmIdentifierOwned::from_der(&epki.encryption_algorithm.to_der()?)?;
+                    // EncryptedPrivateKeyInfo, read with any algorithm (pkcs8's knows only PBES1/2).
+                    let shrouded: ShroudedKey = bag_value(&bag)?.decode_as()?;
                     let name = attribute::<BmpString>(&bag, oid::ATTR_FRIENDLY_NAME).map(|b| b.to_string());
-                    key = Some((pbes2_decrypt(&alg, epki.encrypted_data, password)?, local_id, name));
+                    let (plain, how) = decrypt(&shrouded.algorithm, shrouded.data.as_bytes(), password)?;
+                    if how == Protection::Legacy {
+                        protection = how;
+                    }
+                    key = Some((plain, local_id, name));
                 }
                 oid::BAG_CERT => {
                     let cert_bag: CertBag = bag_value(&bag)?.decode_as()?;
@@ -250,7 +398,7 @@ pub fn read(file: &[u8], password: &str) -> Result<KeyStore, Pkcs12Error> {
         return Err(Pkcs12Error::Missing("certificate"));
     }
     let (certificate, _) = certs.remove(holder);
-    Ok(KeyStore { key_pkcs8, certificate, chain: certs.into_iter().map(|(c, _)| c).collect(), friendly_name })
+    Ok(KeyStore { key_pkcs8, certificate, chain: certs.into_iter().map(|(c, _)| c).collect(), friendly_name, protection, key_id })
 }
 
 fn attribute<T: for<'b> der::Decode<'b>>(bag: &SafeBag, oid: der::asn1::ObjectIdentifier) -> Option<T> {
@@ -283,5 +431,47 @@ mod tests {
         for len in [0, 1, 10, file.len() / 2, file.len() - 1] {
             assert!(read(&file[..len], "123456").is_err());
         }
+    }
+}
+
+#[cfg(test)]
+mod authority_files {
+    //! The national authority's real key files (legacy PKCS#12: a 3DES key bag, an
+    //! RC2-40 certificate bag, a SHA-1 MAC; password `Qwerty12`).
+    use super::*;
+    use der::DecodePem;
+
+    fn file(name: &str) -> Vec<u8> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/nca-test").join(name);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    fn certificate(name: &str) -> Certificate {
+        let bytes = file(name);
+        Certificate::from_pem(&bytes).or_else(|_| Certificate::from_der(&bytes)).unwrap()
+    }
+
+    #[test]
+    fn every_real_key_file_opens_with_its_key_and_certificate() {
+        for (stem, key_algorithm) in [
+            ("RSA256_11c707bd54cbfcccb3815e39c4eb57b1dc7dfea9", "1.2.840.113549.1.1.1"),
+            ("AUTH_RSA256_b2c70a9ff7a5dc59de0ccc3c0ddde3437cc1f12d", "1.2.840.113549.1.1.1"),
+            ("AUTH_RSA256_d682726b55b3e62600ea8fe1c74e75fc96f47790", "1.2.840.113549.1.1.1"),
+            ("GOSTKNCA_13a3741b52d7bf860aab199b56fad1f4652e357b", "1.2.398.3.10.1.1.1.1"),
+            ("gost2015_sign_individual", "1.2.398.3.10.1.1.2.2"),
+        ] {
+            let bytes = file(&format!("{stem}.p12"));
+            let store = read(&bytes, "Qwerty12").unwrap_or_else(|e| panic!("{stem}: {e}"));
+            assert_eq!(store.protection, Protection::Legacy, "{stem}");
+            assert_eq!(store.certificate, certificate(&format!("{stem}.cer")), "{stem}: the certificate beside the file");
+            let key = pkcs8::PrivateKeyInfo::try_from(store.key_pkcs8.as_slice()).unwrap_or_else(|e| panic!("{stem}: {e}"));
+            assert_eq!(key.algorithm.oid.to_string(), key_algorithm, "{stem}");
+            assert_eq!(store.certificate.tbs_certificate.subject_public_key_info.algorithm.oid.to_string(), key_algorithm, "{stem}");
+            assert!(matches!(read(&bytes, "Qwerty13"), Err(Pkcs12Error::WrongPassword)), "{stem}: a wrong password");
+        }
+        // An RSA key is the certificate's: the public key it derives is the one certified.
+        let store = read(&file("RSA256_11c707bd54cbfcccb3815e39c4eb57b1dc7dfea9.p12"), "Qwerty12").unwrap();
+        let signer = crate::signing::RsaSigner::from_pkcs8(&store.key_pkcs8).unwrap();
+        assert_eq!(crate::signing::Signer::public_key(&signer), &store.certificate.tbs_certificate.subject_public_key_info);
     }
 }

@@ -132,3 +132,38 @@ fn not_yet_supported_kinds_are_refused_clearly() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not inspected yet"));
 }
+
+#[test]
+fn the_authoritys_key_files_open_with_their_key_and_certificate() {
+    for (file, key_algorithm, matches) in [
+        ("RSA256_11c707bd54cbfcccb3815e39c4eb57b1dc7dfea9.p12", "1.2.840.113549.1.1.1", Some(true)),
+        ("AUTH_RSA256_b2c70a9ff7a5dc59de0ccc3c0ddde3437cc1f12d.p12", "1.2.840.113549.1.1.1", Some(true)),
+        ("AUTH_RSA256_d682726b55b3e62600ea8fe1c74e75fc96f47790.p12", "1.2.840.113549.1.1.1", Some(true)),
+        // GOST keys: opened and reported; matching them needs the GOST arithmetic (issue 13).
+        ("GOSTKNCA_13a3741b52d7bf860aab199b56fad1f4652e357b.p12", "1.2.398.3.10.1.1.1.1", None),
+        ("gost2015_sign_individual.p12", "1.2.398.3.10.1.1.2.2", None),
+    ] {
+        let v = inspect(file, &["--password", "Qwerty12"]);
+        assert_eq!((v["kind"].as_str(), v["encryption"].as_str()), (Some("pkcs12"), Some("legacy")), "{file}: {v}");
+        let entry = &v["entries"][0];
+        assert_eq!(entry["key_algorithm"], key_algorithm, "{file}");
+        assert_eq!(entry["key_matches_certificate"].as_bool(), matches, "{file}");
+        assert_eq!(entry["local_key_id"], entry["key_id"], "{file}: the authority names the key by its key id");
+        // The certificate inside is the one published beside the file.
+        let beside = inspect(&file.replace(".p12", ".cer"), &[]);
+        assert_eq!(entry["serial"], beside["serial"], "{file}");
+    }
+    let v = inspect("RSA256_11c707bd54cbfcccb3815e39c4eb57b1dc7dfea9.p12", &["--password", "Qwerty12"]);
+    assert_test_person(&v["entries"][0]);
+    // A wrong password is refused, and said so.
+    let none = Scratch::new("inspect");
+    let path = reference("RSA256_11c707bd54cbfcccb3815e39c4eb57b1dc7dfea9.p12").display().to_string();
+    let out = ca(&none.join("x"), &["inspect", "--password", "Qwerty13", &path]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("wrong password"), "{}", String::from_utf8_lossy(&out.stderr));
+    // Not a key file at all: refused as such.
+    let cert = reference("nca_rsa_test.pem").display().to_string();
+    let out = ca(&none.join("x"), &["inspect", "--password", "Qwerty12", &cert]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a readable PKCS#12"), "{}", String::from_utf8_lossy(&out.stderr));
+}

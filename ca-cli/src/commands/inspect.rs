@@ -26,7 +26,7 @@ enum Inspected {
     OcspRequest(Box<x509_ocsp::OcspRequest>),
 }
 
-const NOT_INSPECTED: &str = "CMS and PKCS#12 are not inspected yet";
+const NOT_INSPECTED: &str = "CMS is not inspected yet; a PKCS#12 key file is opened with --password";
 
 fn decode_any(bytes: &[u8]) -> CliResult<Inspected> {
     if ca_core::pem::is_pem(bytes) {
@@ -266,4 +266,61 @@ fn human_certificate(i: &CertificateInfo, verdict: &Option<Result<(), String>>) 
         s.push_str(&format!("\n  signature:  {}", v.as_ref().map(|_| "valid".to_string()).unwrap_or_else(|e| format!("INVALID: {e}"))));
     }
     s
+}
+
+/// A PKCS#12 key file opened: how it is encrypted and what it holds.
+#[derive(Serialize)]
+pub struct KeyFile {
+    kind: &'static str,
+    encryption: ca_core::pkcs12::Protection,
+    entries: Vec<KeyFileEntry>,
+}
+
+/// A certificate in a key file, and whether the file's key is its key.
+#[derive(Serialize)]
+pub struct KeyFileEntry {
+    #[serde(flatten)]
+    info: CertificateInfo,
+    /// The key's localKeyID (PKCS#12), hex, for the certificate the key belongs to
+    /// (`key_id` is the certificate's own key id).
+    local_key_id: Option<String>,
+    /// The key's algorithm, for the certificate the key belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_algorithm: Option<String>,
+    /// Checked by deriving the public key from the private one (RSA); `null` where
+    /// that cannot be done yet (GOST keys, until the GOST arithmetic exists).
+    key_matches_certificate: Option<bool>,
+}
+
+impl Output for KeyFile {}
+
+/// Whether the PKCS#8 `key` is the private key of `cert`: checked, never assumed.
+fn key_matches(key: &[u8], cert: &Certificate) -> Option<bool> {
+    let info = pkcs8::PrivateKeyInfo::try_from(key).ok()?;
+    if info.algorithm.oid != ca_core::oid::RSA_ENCRYPTION {
+        return None;
+    }
+    let signer = ca_core::signing::RsaSigner::from_pkcs8(key).ok()?;
+    Some(ca_core::signing::Signer::public_key(&signer) == &cert.tbs_certificate.subject_public_key_info)
+}
+
+/// `ca inspect --password PW FILE`: open a PKCS#12 key file (ours or the
+/// authority's legacy ones) and describe it. A wrong password is refused.
+pub fn key_file(file: &Path, password: &str) -> CliResult<KeyFile> {
+    let bytes = read_input(file)?;
+    let store = ca_core::pkcs12::read(&bytes, password)?;
+    let algorithm = pkcs8::PrivateKeyInfo::try_from(store.key_pkcs8.as_slice()).ok().map(|k| k.algorithm.oid.to_string());
+    let mut entries = vec![KeyFileEntry {
+        info: CertificateInfo::of(&store.certificate),
+        local_key_id: store.key_id.as_deref().map(hex::encode),
+        key_algorithm: algorithm,
+        key_matches_certificate: key_matches(&store.key_pkcs8, &store.certificate),
+    }];
+    entries.extend(store.chain.iter().map(|c| KeyFileEntry {
+        info: CertificateInfo::of(c),
+        local_key_id: None,
+        key_algorithm: None,
+        key_matches_certificate: Some(false),
+    }));
+    Ok(KeyFile { kind: "pkcs12", encryption: store.protection, entries })
 }

@@ -75,7 +75,13 @@ pub fn run(cli: &Cli) -> CliResult<()> {
         Command::Issue(args) => print(&issue::run(&ctx, args)?, json),
         Command::Show { serial } => print(&show::show(&ctx, serial)?, json),
         Command::List { iin, bin, status } => print(&show::list(&ctx, iin.clone(), bin.clone(), status.map(Into::into))?, json),
-        Command::Inspect { file, issuer } => inspect::run(file, issuer.as_deref(), json),
+        Command::Inspect { file, issuer, password: Some(password) } => {
+            if issuer.is_some() {
+                return Err(CliError::usage("--issuer checks a certificate, CRL or OCSP response, not a key file"));
+            }
+            print(&inspect::key_file(file, &zeroize::Zeroizing::new(password.clone()))?, json)
+        }
+        Command::Inspect { file, issuer, password: None } => inspect::run(file, issuer.as_deref(), json),
         Command::Revoke { serial, reason, invalidity_date } => {
             print(&revoke::revoke(&ctx, serial, *reason, invalidity_date.as_deref())?, json)
         }
