@@ -120,6 +120,11 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// A key file (PKCS#12) of your own: change its password.
+    Keystore {
+        #[command(subcommand)]
+        command: KeystoreCommand,
+    },
     /// The authority's own staff: operators, managers, administrators.
     Operator {
         #[command(subcommand)]
@@ -299,6 +304,10 @@ pub enum EnrollCommand {
         /// The application's secret, if not in the key store.
         #[arg(long, env = "CA_APPLICATION_SECRET")]
         secret: Option<String>,
+        /// Write the key files as the authority does (3DES key, RC2-40 certificates,
+        /// SHA-1 MAC), for software that reads nothing else.
+        #[arg(long)]
+        legacy: bool,
     },
     /// Renew the pair, signed with the current SIGN key.
     Renew {
@@ -466,4 +475,25 @@ pub struct NameArgs {
     /// E-mail address.
     #[arg(long)]
     pub email: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum KeystoreCommand {
+    /// Change a key file's password (the authority's default is 123456: change it).
+    /// The file is rewritten as PBES2 (or, with --legacy, as the authority writes it)
+    /// and replaced only once the new one opens with the new password.
+    Passwd {
+        /// The key file.
+        file: PathBuf,
+        /// File holding the current password (else $CA_KEY_PASSWORD).
+        #[arg(long)]
+        password_file: Option<PathBuf>,
+        /// File holding the new password (else $CA_NEW_KEY_PASSWORD).
+        #[arg(long)]
+        new_password_file: Option<PathBuf>,
+        /// Write the authority's legacy form (3DES key, RC2-40 certificates, SHA-1 MAC)
+        /// for software that reads nothing else.
+        #[arg(long)]
+        legacy: bool,
+    },
 }

@@ -133,53 +133,96 @@ pub fn write(entry: &Entry<'_>, password: &str) -> Result<Vec<u8>, Pkcs12Error> 
     write_with_iterations(entry, password, ITERATIONS)
 }
 
-fn write_with_iterations(entry: &Entry<'_>, password: &str, iterations: u32) -> Result<Vec<u8>, Pkcs12Error> {
+/// Iterations of the legacy files we write (the authority's use 1,024).
+pub const LEGACY_ITERATIONS: i32 = 2_048;
+
+/// Write a legacy key store, for clients that read nothing else, with exactly the
+/// authority's algorithms: the key under pbeWithSHAAnd3-KeyTripleDES-CBC, the
+/// certificates under pbeWithSHAAnd40BitRC2-CBC, an HMAC-SHA1 MAC. Weak by today's
+/// measure (RC2-40 hides only the certificates, which are public anyway).
+pub fn write_legacy(entry: &Entry<'_>, password: &str) -> Result<Vec<u8>, Pkcs12Error> {
     let Entry { key_pkcs8, certificate, chain, friendly_name, local_key_id } = *entry;
     let attrs = bag_attributes(friendly_name, local_key_id)?;
-    // Certificates: the holder's (with the attributes that tie it to the key), then the chain.
-    let mut cert_bags = Vec::new();
+    let cert_bags = cert_bags(certificate, chain, &attrs)?;
+    let (cert_alg, encrypted_certs) =
+        legacy_encrypt(LegacyCipher::Rc2 { key_bytes: 5 }, &cert_bags.to_der()?, password, LEGACY_ITERATIONS)?;
+    let certs_info = encrypted_data(cert_alg, encrypted_certs)?;
+    let (key_alg, encrypted_key) = legacy_encrypt(LegacyCipher::TripleDes3Key, key_pkcs8, password, LEGACY_ITERATIONS)?;
+    let shrouded = ShroudedKey { algorithm: key_alg, data: OctetString::new(encrypted_key)? };
+    let key_bags: SafeContents = vec![safe_bag(oid::BAG_SHROUDED_KEY, shrouded.to_der()?, Some(attrs))?];
+    let auth_safe = auth_safe(certs_info, key_bags)?;
+    let mac_salt = random::<20>();
+    let mac_key = Zeroizing::new(derive_key_utf8::<Sha1>(password, &mac_salt, Pkcs12KeyType::Mac, LEGACY_ITERATIONS, 20)?);
+    let mac = aws_lc_rs::hmac::sign(&aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, &mac_key), &auth_safe);
+    pfx(auth_safe, oid::SHA1, mac.as_ref(), &mac_salt, LEGACY_ITERATIONS)
+}
+
+/// The certificate bags: the holder's (with the attributes that tie it to the key), then the chain.
+fn cert_bags(certificate: &Certificate, chain: &[Certificate], attrs: &SetOfVec<Attribute>) -> Result<SafeContents, Pkcs12Error> {
+    let mut bags = Vec::new();
     for (i, c) in std::iter::once(certificate).chain(chain).enumerate() {
         let bag = CertBag { cert_id: oid::CERT_TYPE_X509, cert_value: OctetString::new(c.to_der()?)? };
-        cert_bags.push(safe_bag(oid::BAG_CERT, bag.to_der()?, (i == 0).then(|| attrs.clone()))?);
+        bags.push(safe_bag(oid::BAG_CERT, bag.to_der()?, (i == 0).then(|| attrs.clone()))?);
     }
-    let (salt, iv) = (random::<16>(), random::<16>());
-    let params = pbes2_params(&salt, &iv, iterations)?;
-    let encrypted_certs = params.encrypt(password, &cert_bags.to_der()?).map_err(|e| Pkcs12Error::Malformed(e.to_string()))?;
-    let certs_info = EncryptedData {
+    Ok(bags)
+}
+
+fn encrypted_data(alg: AlgorithmIdentifierOwned, ciphertext: Vec<u8>) -> Result<EncryptedData, Pkcs12Error> {
+    Ok(EncryptedData {
         version: CmsVersion::V0,
         enc_content_info: EncryptedContentInfo {
             content_type: oid::CT_DATA,
-            content_enc_alg: AlgorithmIdentifierOwned::from_der(&EncryptionScheme::from(params).to_der()?)?,
-            encrypted_content: Some(OctetString::new(encrypted_certs)?),
+            content_enc_alg: alg,
+            encrypted_content: Some(OctetString::new(ciphertext)?),
         },
         unprotected_attrs: None,
+    })
+}
+
+/// The authenticated safe: the encrypted certificates, then the key bags.
+fn auth_safe(certs: EncryptedData, key_bags: SafeContents) -> Result<Vec<u8>, Pkcs12Error> {
+    Ok(vec![
+        ContentInfo { content_type: oid::CT_ENCRYPTED_DATA, content: Any::encode_from(&certs)? },
+        ContentInfo { content_type: oid::CT_DATA, content: Any::encode_from(&OctetString::new(key_bags.to_der()?)?)? },
+    ]
+    .to_der()?)
+}
+
+fn pfx(auth_safe: Vec<u8>, digest: der::asn1::ObjectIdentifier, mac: &[u8], salt: &[u8], iterations: i32) -> Result<Vec<u8>, Pkcs12Error> {
+    let pfx = Pfx {
+        version: Version::V3,
+        auth_safe: ContentInfo { content_type: oid::CT_DATA, content: Any::encode_from(&OctetString::new(auth_safe)?)? },
+        mac_data: Some(MacData {
+            mac: DigestInfo {
+                algorithm: AlgorithmIdentifierOwned { oid: digest, parameters: Some(Any::null()) },
+                digest: OctetString::new(mac)?,
+            },
+            mac_salt: OctetString::new(salt.to_vec())?,
+            iterations,
+        }),
     };
+    Ok(pfx.to_der()?)
+}
+
+fn write_with_iterations(entry: &Entry<'_>, password: &str, iterations: u32) -> Result<Vec<u8>, Pkcs12Error> {
+    let Entry { key_pkcs8, certificate, chain, friendly_name, local_key_id } = *entry;
+    let attrs = bag_attributes(friendly_name, local_key_id)?;
+    let cert_bags = cert_bags(certificate, chain, &attrs)?;
+    let (salt, iv) = (random::<16>(), random::<16>());
+    let params = pbes2_params(&salt, &iv, iterations)?;
+    let encrypted_certs = params.encrypt(password, &cert_bags.to_der()?).map_err(|e| Pkcs12Error::Malformed(e.to_string()))?;
+    let certs_info = encrypted_data(AlgorithmIdentifierOwned::from_der(&EncryptionScheme::from(params).to_der()?)?, encrypted_certs)?;
 
     let (salt, iv) = (random::<16>(), random::<16>());
     let key_info = pkcs8::PrivateKeyInfo::from_der(key_pkcs8)?;
     let shrouded = key_info.encrypt_with_params(pbes2_params(&salt, &iv, iterations)?, password)?;
     let key_bags: SafeContents = vec![safe_bag(oid::BAG_SHROUDED_KEY, shrouded.as_bytes().to_vec(), Some(attrs))?];
 
-    let auth_safe = vec![
-        ContentInfo { content_type: oid::CT_ENCRYPTED_DATA, content: Any::encode_from(&certs_info)? },
-        ContentInfo { content_type: oid::CT_DATA, content: Any::encode_from(&OctetString::new(key_bags.to_der()?)?)? },
-    ]
-    .to_der()?;
+    let auth_safe = auth_safe(certs_info, key_bags)?;
     let mac_salt = random::<16>();
     let iterations = i32::try_from(iterations).map_err(|_| Pkcs12Error::Malformed("iteration count".into()))?;
-    let pfx = Pfx {
-        version: Version::V3,
-        auth_safe: ContentInfo { content_type: oid::CT_DATA, content: Any::encode_from(&OctetString::new(auth_safe.clone())?)? },
-        mac_data: Some(MacData {
-            mac: DigestInfo {
-                algorithm: AlgorithmIdentifierOwned { oid: oid::SHA256, parameters: Some(Any::null()) },
-                digest: OctetString::new(aws_lc_rs::hmac::sign(&mac_key(password, &mac_salt, iterations)?, &auth_safe).as_ref())?,
-            },
-            mac_salt: OctetString::new(mac_salt.to_vec())?,
-            iterations,
-        }),
-    };
-    Ok(pfx.to_der()?)
+    let mac = aws_lc_rs::hmac::sign(&mac_key(password, &mac_salt, iterations)?, &auth_safe);
+    pfx(auth_safe, oid::SHA256, mac.as_ref(), &mac_salt, iterations)
 }
 
 /// A decoded bag's value, without the [0] EXPLICIT wrapper the decoder leaves on.
@@ -191,7 +234,7 @@ fn bag_value(bag: &SafeBag) -> Result<Any, Pkcs12Error> {
 /// The algorithm and the ciphertext of an EncryptedData (RFC 5652 §8). Read by
 /// hand because BER writers (the authority's Java) send the `[0] IMPLICIT OCTET
 /// STRING` constructed, in segments, which DER tooling cannot tell from EXPLICIT.
-fn encrypted_data(der: &[u8]) -> Result<(AlgorithmIdentifierOwned, Vec<u8>), Pkcs12Error> {
+fn read_encrypted_data(der: &[u8]) -> Result<(AlgorithmIdentifierOwned, Vec<u8>), Pkcs12Error> {
     let bad = |what: &str| Pkcs12Error::Malformed(format!("encrypted data: {what}"));
     let outer = crate::ber::children(der).map_err(|e| bad(&e.to_string()))?;
     let (_, eci, _) = outer.get(1).ok_or_else(|| bad("no content info"))?;
@@ -277,12 +320,7 @@ fn legacy_decrypt(
     use cbc::cipher::block_padding::Pkcs7;
     use cbc::cipher::{BlockDecryptMut, InnerIvInit, KeyIvInit};
     let params: PbeParams = alg.parameters.as_ref().ok_or(Pkcs12Error::Malformed("PBE parameters missing".into()))?.decode_as()?;
-    if !(1..=MAX_ITERATIONS).contains(&params.iterations) {
-        return Err(Pkcs12Error::Malformed(format!("iteration count {}", params.iterations)));
-    }
-    let salt = params.salt.as_bytes();
-    let key = Zeroizing::new(derive_key_utf8::<Sha1>(password, salt, Pkcs12KeyType::EncryptionKey, params.iterations, cipher.key_bytes())?);
-    let iv = derive_key_utf8::<Sha1>(password, salt, Pkcs12KeyType::Iv, params.iterations, 8)?;
+    let (key, iv) = legacy_key_iv(cipher, &params, password)?;
     let wrong = |_| Pkcs12Error::WrongPassword;
     let plain = match cipher {
         LegacyCipher::TripleDes3Key => cbc::Decryptor::<des::TdesEde3>::new_from_slices(&key, &iv)
@@ -303,6 +341,52 @@ fn legacy_decrypt(
         }
     };
     Ok(Zeroizing::new(plain))
+}
+
+/// The key and IV of a PKCS#12 PBE scheme (RFC 7292 Appendix B, with SHA-1).
+fn legacy_key_iv(cipher: LegacyCipher, params: &PbeParams, password: &str) -> Result<(Zeroizing<Vec<u8>>, Vec<u8>), Pkcs12Error> {
+    if !(1..=MAX_ITERATIONS).contains(&params.iterations) {
+        return Err(Pkcs12Error::Malformed(format!("iteration count {}", params.iterations)));
+    }
+    let salt = params.salt.as_bytes();
+    let key = Zeroizing::new(derive_key_utf8::<Sha1>(password, salt, Pkcs12KeyType::EncryptionKey, params.iterations, cipher.key_bytes())?);
+    let iv = derive_key_utf8::<Sha1>(password, salt, Pkcs12KeyType::Iv, params.iterations, 8)?;
+    Ok((key, iv))
+}
+
+/// Encrypt under a PKCS#12 PBE scheme with a fresh salt: the algorithm
+/// identifier (with its parameters) and the ciphertext.
+fn legacy_encrypt(
+    cipher: LegacyCipher,
+    data: &[u8],
+    password: &str,
+    iterations: i32,
+) -> Result<(AlgorithmIdentifierOwned, Vec<u8>), Pkcs12Error> {
+    use cbc::cipher::block_padding::Pkcs7;
+    use cbc::cipher::{BlockEncryptMut, InnerIvInit, KeyIvInit};
+    let params = PbeParams { salt: OctetString::new(random::<20>().to_vec())?, iterations };
+    let (key, iv) = legacy_key_iv(cipher, &params, password)?;
+    let bad = |_| Pkcs12Error::Malformed("cipher key".into());
+    let out = match cipher {
+        LegacyCipher::TripleDes3Key => {
+            cbc::Encryptor::<des::TdesEde3>::new_from_slices(&key, &iv).map_err(bad)?.encrypt_padded_vec_mut::<Pkcs7>(data)
+        }
+        LegacyCipher::TripleDes2Key => {
+            cbc::Encryptor::<des::TdesEde2>::new_from_slices(&key, &iv).map_err(bad)?.encrypt_padded_vec_mut::<Pkcs7>(data)
+        }
+        LegacyCipher::Rc2 { key_bytes } => {
+            cbc::Encryptor::<rc2::Rc2>::inner_iv_slice_init(rc2::Rc2::new_with_eff_key_len(&key, key_bytes * 8), &iv)
+                .map_err(bad)?
+                .encrypt_padded_vec_mut::<Pkcs7>(data)
+        }
+    };
+    let oid = match cipher {
+        LegacyCipher::TripleDes3Key => oid::PBE_SHA1_3DES_3KEY,
+        LegacyCipher::TripleDes2Key => oid::PBE_SHA1_3DES_2KEY,
+        LegacyCipher::Rc2 { key_bytes: 16 } => oid::PBE_SHA1_RC2_128,
+        LegacyCipher::Rc2 { .. } => oid::PBE_SHA1_RC2_40,
+    };
+    Ok((AlgorithmIdentifierOwned { oid, parameters: Some(Any::encode_from(&params)?) }, out))
 }
 
 /// Decrypt a bag or encrypted data with whichever scheme it names.
@@ -360,7 +444,7 @@ pub fn read(file: &[u8], password: &str) -> Result<KeyStore, Pkcs12Error> {
         let contents: Zeroizing<Vec<u8>> = match info.content_type {
             oid::CT_DATA => Zeroizing::new(info.content.decode_as::<OctetString>()?.as_bytes().to_vec()),
             oid::CT_ENCRYPTED_DATA => {
-                let (alg, data) = encrypted_data(&info.content.to_der()?)?;
+                let (alg, data) = read_encrypted_data(&info.content.to_der()?)?;
                 let (plain, how) = decrypt(&alg, &data, password)?;
                 if how == Protection::Legacy {
                     protection = how;
@@ -423,6 +507,11 @@ mod tests {
         };
         let file = write_with_iterations(&entry, "123456", 1000).unwrap();
         let read_back = read(&file, "123456").unwrap();
+        assert_eq!(read_back.protection, Protection::Pbes2);
+        // The legacy form reads back the same, and says so.
+        let legacy = read(&write_legacy(&entry, "Qwerty12").unwrap(), "Qwerty12").unwrap();
+        assert_eq!((legacy.protection, &legacy.key_pkcs8, &legacy.certificate), (Protection::Legacy, &read_back.key_pkcs8, &cert));
+        assert_eq!(legacy.friendly_name.as_deref(), Some("ab12"));
         assert_eq!(read_back.key_pkcs8.as_slice(), key.as_slice());
         assert_eq!(read_back.certificate, cert);
         assert_eq!(read_back.chain.len(), 1);

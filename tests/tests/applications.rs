@@ -420,3 +420,25 @@ fn submissions_are_limited_per_client_and_the_queue_comes_in_pages() {
     let listed = ca_json(&data, &["application", "list", "--server", &server.url(), "--key-dir", &p(&op_ks)]);
     assert_eq!(listed.as_array().unwrap().len(), 3, "{listed}");
 }
+
+#[test]
+fn fetch_legacy_writes_key_files_as_the_authority_does() {
+    let t = fresh_authority();
+    let data = t.join("data");
+    let server = Server::on(&data);
+    let (ks, number) = apply(&data, &server, &t.join("legacy"), iin(90), None);
+    ca_json(&data, &["application", "confirm", &number]);
+    ca_json(&data, &["enroll", "fetch", "--server", &server.url(), &number, "--dir", &p(&ks), "--legacy"]);
+    for prefix in ["AUTH_RSA256_", "RSA256_"] {
+        let file = p12(&ks, prefix);
+        let v = ca_json(&data, &["inspect", "--password", KEY_PASSWORD, &p(&file)]);
+        assert_eq!((v["encryption"].as_str(), v["entries"][0]["key_matches_certificate"].as_bool()), (Some("legacy"), Some(true)), "{v}");
+        let out = Command::new("openssl")
+            .args(["pkcs12", "-legacy", "-info", "-noout", "-passin", &format!("pass:{KEY_PASSWORD}"), "-in"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success() && text.contains("pbeWithSHA1And3-KeyTripleDES-CBC") && text.contains("MAC: sha1"), "{text}");
+    }
+}

@@ -167,3 +167,53 @@ fn the_authoritys_key_files_open_with_their_key_and_certificate() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a readable PKCS#12"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// `ca keystore passwd FILE [--legacy]` with the current and new passwords in the environment.
+fn passwd(file: &std::path::Path, old: &str, new: &str, legacy: bool) -> std::process::Output {
+    let mut cmd = std::process::Command::new(e2e::program("ca"));
+    cmd.args(["--json", "keystore", "passwd"]).arg(file).env("CA_KEY_PASSWORD", old).env("CA_NEW_KEY_PASSWORD", new);
+    if legacy {
+        cmd.arg("--legacy");
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn a_key_files_password_is_changed_and_the_old_file_replaced_only_when_the_new_one_opens() {
+    let t = Scratch::new("passwd");
+    let file = t.join("RSA256_11c7.p12");
+    std::fs::copy(reference("RSA256_11c707bd54cbfcccb3815e39c4eb57b1dc7dfea9.p12"), &file).unwrap();
+    let original = std::fs::read(&file).unwrap();
+    let opens = |password: &str| {
+        let out = ca(&t.join("x"), &["--json", "inspect", "--password", password, file.to_str().unwrap()]);
+        out.status.success().then(|| serde_json::from_slice::<Value>(&out.stdout).unwrap())
+    };
+    // A wrong current password: refused, the file untouched.
+    let out = passwd(&file, "Qwerty13", "a new secret", false);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(std::fs::read(&file).unwrap(), original);
+    // PBES2 by default: opens with the new password only, same key and certificate.
+    assert!(passwd(&file, "Qwerty12", "a new secret", false).status.success());
+    let v = opens("a new secret").expect("opens with the new password");
+    assert_eq!((v["encryption"].as_str(), v["entries"][0]["key_matches_certificate"].as_bool()), (Some("pbes2"), Some(true)));
+    assert!(opens("Qwerty12").is_none(), "the old password no longer opens it");
+    // --legacy: the authority's algorithms, which openssl reads with -legacy.
+    assert!(passwd(&file, "a new secret", "legacy secret", true).status.success());
+    assert_eq!(opens("legacy secret").unwrap()["encryption"], "legacy");
+    let info = std::process::Command::new("openssl")
+        .args(["pkcs12", "-legacy", "-info", "-noout", "-passin", "pass:legacy secret", "-in"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&info.stderr).to_string() + &String::from_utf8_lossy(&info.stdout);
+    assert!(info.status.success(), "{text}");
+    assert!(
+        text.contains("MAC: sha1") && text.contains("pbeWithSHA1And3-KeyTripleDES-CBC") && text.contains("pbeWithSHA1And40BitRC2-CBC"),
+        "{text}"
+    );
+    // No temporary file is left beside it.
+    assert_eq!(
+        std::fs::read_dir(t.path()).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with('.')).count(),
+        0
+    );
+}

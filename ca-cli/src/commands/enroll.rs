@@ -31,18 +31,24 @@ pub const PASSWORD_ENV: &str = "CA_KEY_PASSWORD";
 /// The shortest key store password accepted.
 pub const MIN_PASSWORD_LEN: usize = 6;
 
-/// The key store password: from a file, else the environment.
-pub fn password(file: Option<&Path>) -> CliResult<Zeroizing<String>> {
+/// A password from `file`, else the environment variable `env` (whose flag is
+/// `flag`), without its line ending; no rule on its length.
+pub fn secret(file: Option<&Path>, env: &str, flag: &str) -> CliResult<Zeroizing<String>> {
     let text = match file {
         Some(f) => Zeroizing::new(std::fs::read_to_string(f).map_err(|e| CliError::reading(f, e))?),
-        None => Zeroizing::new(std::env::var(PASSWORD_ENV).map_err(|_| {
+        None => Zeroizing::new(std::env::var(env).map_err(|_| {
             CliError::refused(
                 "no_password",
-                format!("no key store password: set {PASSWORD_ENV} or pass --password-file FILE (it protects your private keys)"),
+                format!("no key store password: set {env} or pass {flag} FILE (it protects your private keys)"),
             )
         })?),
     };
-    let p = Zeroizing::new(text.trim_end_matches(['\r', '\n']).to_string());
+    Ok(Zeroizing::new(text.trim_end_matches(['\r', '\n']).to_string()))
+}
+
+/// The key store password: from a file, else the environment.
+pub fn password(file: Option<&Path>) -> CliResult<Zeroizing<String>> {
+    let p = secret(file, PASSWORD_ENV, "--password-file")?;
     if p.chars().count() < MIN_PASSWORD_LEN {
         return Err(CliError::refused("weak_password", format!("the key store password must have at least {MIN_PASSWORD_LEN} characters")));
     }
@@ -61,7 +67,7 @@ fn csr_path(dir: &Path, t: CertType) -> PathBuf {
     pending(dir).join(format!("{}.csr", t.as_str().to_ascii_lowercase()))
 }
 
-fn write_private(path: &Path, data: &[u8]) -> CliResult<()> {
+pub fn write_private(path: &Path, data: &[u8]) -> CliResult<()> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
@@ -211,8 +217,8 @@ fn certificate(pem: &str) -> CliResult<Certificate> {
     Certificate::from_pem(pem.as_bytes()).map_err(|e| CliError::internal("bad_answer", format!("the server sent a bad certificate: {e}")))
 }
 
-/// Write the two PKCS#12 files of a pair; returns their paths.
-pub fn store_pair(dir: &Path, pair: &PairPem, keys: [&[u8]; 2], password: &str) -> CliResult<Vec<String>> {
+/// Write the two PKCS#12 files of a pair in the form `form`; returns their paths.
+pub fn store_pair(dir: &Path, pair: &PairPem, keys: [&[u8]; 2], password: &str, form: pkcs12::Protection) -> CliResult<Vec<String>> {
     let chain: Vec<Certificate> = pair.chain.iter().map(|c| certificate(c)).collect::<CliResult<_>>()?;
     let mut written = Vec::new();
     for ((t, pem), key) in [(CertType::Auth, &pair.auth), (CertType::Sign, &pair.sign)].into_iter().zip(keys) {
@@ -227,7 +233,10 @@ pub fn store_pair(dir: &Path, pair: &PairPem, keys: [&[u8]; 2], password: &str) 
         let key_id = verify::file_key_id(&cert);
         let id_bytes = hex::decode(&key_id).unwrap_or_else(|_| key_id.as_bytes().to_vec());
         let entry = pkcs12::Entry { key_pkcs8: key, certificate: &cert, chain: &chain, friendly_name: &key_id, local_key_id: &id_bytes };
-        let file = pkcs12::write(&entry, password)?;
+        let file = match form {
+            pkcs12::Protection::Pbes2 => pkcs12::write(&entry, password)?,
+            pkcs12::Protection::Legacy => pkcs12::write_legacy(&entry, password)?,
+        };
         let path = dir.join(format!("{}{key_id}.p12", t.file_prefix()));
         write_private(&path, &file)?;
         written.push(path.display().to_string());
@@ -244,13 +253,21 @@ pub struct Fetched {
 
 impl Output for Fetched {}
 
-/// `ca enroll fetch`: download the pair and put it, with the keys, into PKCS#12 files.
-pub fn fetch(server: &str, dir: &Path, number: &str, secret: Option<String>, password: &str) -> CliResult<Fetched> {
+/// `ca enroll fetch`: download the pair and put it, with the keys, into PKCS#12
+/// files (PBES2, or the authority's legacy form for software that reads nothing else).
+pub fn fetch(
+    server: &str,
+    dir: &Path,
+    number: &str,
+    secret: Option<String>,
+    password: &str,
+    form: pkcs12::Protection,
+) -> CliResult<Fetched> {
     let secret = secret_for(dir, number, secret)?;
     let pair: PairPem = Client::new(server)?.get(routes::CERTIFICATES, number, &secret)?;
     let auth = decrypt_key(&key_path(dir, CertType::Auth), password)?;
     let sign = decrypt_key(&key_path(dir, CertType::Sign), password)?;
-    let files = store_pair(dir, &pair, [&auth, &sign], password)?;
+    let files = store_pair(dir, &pair, [&auth, &sign], password, form)?;
     // The keys now live in the PKCS#12 files only.
     std::fs::remove_dir_all(pending(dir)).map_err(|e| CliError::writing(&pending(dir), e))?;
     let _ = std::fs::remove_file(saved_path(dir));
@@ -355,7 +372,7 @@ pub fn renew(server: &str, dir: &Path, password: &str) -> CliResult<Renewed> {
     let action = SignedAction::Renew { auth_csr: csr(&auth_key)?, sign_csr: csr(&sign_key)? };
     let pair: PairPem = Client::new(server)?.post(routes::RENEWALS, None, &signed(action, &store)?, 201)?;
     move_into(dir, "superseded", &[&auth_file, &sign_file])?;
-    let files = store_pair(dir, &pair, [&auth_key, &sign_key], password)?;
+    let files = store_pair(dir, &pair, [&auth_key, &sign_key], password, pkcs12::Protection::Pbes2)?;
     Ok(Renewed { files, superseded: vec![auth_file.display().to_string(), sign_file.display().to_string()] })
 }
 

@@ -9,11 +9,12 @@ pub mod enroll;
 pub mod init;
 pub mod inspect;
 pub mod issue;
+pub mod keystore;
 pub mod revoke;
 pub mod show;
 pub mod staff;
 
-use crate::args::{ApplicationCommand, AuditCommand, Cli, Command, EnrollCommand, OperatorCommand};
+use crate::args::{ApplicationCommand, AuditCommand, Cli, Command, EnrollCommand, KeystoreCommand, OperatorCommand};
 use crate::error::{CliError, CliResult};
 use crate::output::print;
 use ca_core::authority::{self, Authority, Layout, PassphraseSource};
@@ -91,6 +92,9 @@ pub fn run(cli: &Cli) -> CliResult<()> {
         Command::Audit { command: AuditCommand::Verify { checkpoint } } => print(&audit::verify(&ctx, checkpoint.as_deref())?, json),
         Command::Audit { command: AuditCommand::Checkpoint { out } } => print(&audit::checkpoint(&ctx, out.as_deref())?, json),
         Command::Application { command } => application(&ctx, command, json),
+        Command::Keystore { command: KeystoreCommand::Passwd { file, password_file, new_password_file, legacy } } => {
+            print(&keystore::passwd(file, password_file.as_deref(), new_password_file.as_deref(), *legacy)?, json)
+        }
         Command::Operator { command: OperatorCommand::Add(args) } => print(&staff::add(&ctx, args)?, json),
         Command::Operator { command: OperatorCommand::List } => print(&staff::list(&ctx)?, json),
         Command::Operator { command: OperatorCommand::Revoke { serial, reason } } => print(&staff::revoke(&ctx, serial, *reason)?, json),
@@ -129,8 +133,9 @@ fn enroll_command(command: &EnrollCommand, json: bool) -> CliResult<()> {
         EnrollCommand::Keygen { store, storage } => print(&enroll::keygen(&store.dir, (*storage).into(), &pw(store)?)?, json),
         EnrollCommand::Apply(a) => print(&enroll::apply(&a.server, &a.dir, enroll::form(a))?, json),
         EnrollCommand::Status { server, number, dir, secret } => print(&enroll::status(server, dir, number, secret.clone())?, json),
-        EnrollCommand::Fetch { server, number, store, secret } => {
-            print(&enroll::fetch(server, &store.dir, number, secret.clone(), &pw(store)?)?, json)
+        EnrollCommand::Fetch { server, number, store, secret, legacy } => {
+            let form = if *legacy { ca_core::pkcs12::Protection::Legacy } else { ca_core::pkcs12::Protection::Pbes2 };
+            print(&enroll::fetch(server, &store.dir, number, secret.clone(), &pw(store)?, form)?, json)
         }
         EnrollCommand::Renew { server, store } => print(&enroll::renew(server, &store.dir, &pw(store)?)?, json),
         EnrollCommand::Revoke { server, store, reason } => print(&enroll::revoke(server, &store.dir, *reason, &pw(store)?)?, json),

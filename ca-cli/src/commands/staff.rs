@@ -128,7 +128,7 @@ pub fn add(ctx: &Ctx, a: &OperatorAddArgs) -> CliResult<Added> {
     let certs = ca.certificates();
     let pem = PairPem::new(&pair.auth, &pair.sign, &[&certs.issuing, &certs.root])?;
     std::fs::create_dir_all(&a.out).map_err(|e| CliError::writing(&a.out, e))?;
-    let files = enroll::store_pair(&a.out, &pem, [&keys[0], &keys[1]], &password)?;
+    let files = enroll::store_pair(&a.out, &pem, [&keys[0], &keys[1]], &password, ca_core::pkcs12::Protection::Pbes2)?;
     Ok(Added { role: a.role, auth: Serial::of(&pair.auth), sign: Serial::of(&pair.sign), files })
 }
 
