@@ -434,7 +434,8 @@ pub fn read(file: &[u8], password: &str) -> Result<KeyStore, Pkcs12Error> {
         other => return Err(Pkcs12Error::UnsupportedEncryption(format!("MAC digest {other}"))),
     };
     aws_lc_rs::hmac::verify(&key, auth_safe.as_bytes(), mac_data.mac.digest.as_bytes()).map_err(|_| Pkcs12Error::WrongPassword)?;
-    let mut protection = Protection::Pbes2;
+    // Legacy when any part is under a legacy scheme.
+    let mut legacy = false;
     // The key, its localKeyID and friendlyName.
     type KeyBag = (Zeroizing<Vec<u8>>, Option<Vec<u8>>, Option<String>);
     let mut key: Option<KeyBag> = None;
@@ -446,9 +447,7 @@ pub fn read(file: &[u8], password: &str) -> Result<KeyStore, Pkcs12Error> {
             oid::CT_ENCRYPTED_DATA => {
                 let (alg, data) = read_encrypted_data(&info.content.to_der()?)?;
                 let (plain, how) = decrypt(&alg, &data, password)?;
-                if how == Protection::Legacy {
-                    protection = how;
-                }
+                legacy |= how == Protection::Legacy;
                 plain
             }
             other => return Err(Pkcs12Error::UnsupportedEncryption(other.to_string())),
@@ -461,9 +460,7 @@ pub fn read(file: &[u8], password: &str) -> Result<KeyStore, Pkcs12Error> {
                     let shrouded: ShroudedKey = bag_value(&bag)?.decode_as()?;
                     let name = attribute::<BmpString>(&bag, oid::ATTR_FRIENDLY_NAME).map(|b| b.to_string());
                     let (plain, how) = decrypt(&shrouded.algorithm, shrouded.data.as_bytes(), password)?;
-                    if how == Protection::Legacy {
-                        protection = how;
-                    }
+                    legacy |= how == Protection::Legacy;
                     key = Some((plain, local_id, name));
                 }
                 oid::BAG_CERT => {
@@ -482,7 +479,14 @@ pub fn read(file: &[u8], password: &str) -> Result<KeyStore, Pkcs12Error> {
         return Err(Pkcs12Error::Missing("certificate"));
     }
     let (certificate, _) = certs.remove(holder);
-    Ok(KeyStore { key_pkcs8, certificate, chain: certs.into_iter().map(|(c, _)| c).collect(), friendly_name, protection, key_id })
+    Ok(KeyStore {
+        key_pkcs8,
+        certificate,
+        chain: certs.into_iter().map(|(c, _)| c).collect(),
+        friendly_name,
+        protection: if legacy { Protection::Legacy } else { Protection::Pbes2 },
+        key_id,
+    })
 }
 
 fn attribute<T: for<'b> der::Decode<'b>>(bag: &SafeBag, oid: der::asn1::ObjectIdentifier) -> Option<T> {

@@ -41,10 +41,10 @@ async fn key(State(p): State<Arc<Published>>) -> Response {
 }
 
 /// Every `every`, for as long as the server runs: sign a checkpoint when the log
-/// has grown. A log that no longer matches its newest checkpoint is never signed;
-/// that is logged once, loudly.
+/// has grown. A log that no longer matches its newest checkpoint is never signed:
+/// that is logged, loudly, and the task stops (rather than read the whole log
+/// again every second); a restart looks again.
 pub async fn checkpoint_task(mut checkpointer: Checkpointer, every: Duration) {
-    let mut warned = false;
     loop {
         let ran = tokio::task::spawn_blocking(move || {
             let result = checkpointer.catch_up(ca_core::calendar::unix_now());
@@ -57,11 +57,10 @@ pub async fn checkpoint_task(mut checkpointer: Checkpointer, every: Duration) {
                 match result {
                     Ok(Some(cp)) => tracing::debug!(size = cp.size, "audit checkpoint signed"),
                     Ok(None) => {}
-                    Err(e @ CheckpointerError::Rewritten { .. }) if !warned => {
-                        warned = true;
+                    Err(e @ CheckpointerError::Rewritten { .. }) => {
                         tracing::error!(error = %e, "AUDIT LOG REWRITTEN: no more checkpoints are signed");
+                        return;
                     }
-                    Err(CheckpointerError::Rewritten { .. }) => {}
                     Err(e) => tracing::error!(error = %e, "audit checkpoint not signed"),
                 }
             }

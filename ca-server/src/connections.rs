@@ -26,7 +26,7 @@ use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
-pub use crate::limits::ClientAddr;
+use crate::limits::ClientAddr;
 
 /// Files kept free for the database, key files and CRLs.
 const RESERVED_FILES: u64 = 64;

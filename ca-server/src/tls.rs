@@ -15,7 +15,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::Arc;
 use x509_cert::Certificate;
 
@@ -49,7 +49,7 @@ fn hosts(ca: &Authority, settings: &TlsSettings, listen: SocketAddr) -> Vec<TlsH
 }
 
 /// Whether the server's own certificate at `path` is missing or about to expire.
-fn needs_issuing(path: &PathBuf) -> bool {
+fn needs_issuing(path: &Path) -> bool {
     let Ok(pem) = std::fs::read(path) else { return true };
     let Some(first) = CertificateDer::pem_slice_iter(&pem).next().and_then(|c| c.ok()) else { return true };
     let Ok(cert) = Certificate::from_der(&first) else { return true };

@@ -400,3 +400,16 @@ pub fn configure(data: &Path, section: &str, value: Value) {
     }
     std::fs::write(&path, serde_json::to_vec_pretty(&config).unwrap()).unwrap();
 }
+
+/// What `openssl pkcs12 -legacy -info` says of a key file opened with `password`
+/// (its stderr and stdout), asserting that it opened.
+pub fn openssl_pkcs12_info(file: &Path, password: &str) -> String {
+    let out = Command::new("openssl")
+        .args(["pkcs12", "-legacy", "-info", "-noout", "-passin", &format!("pass:{password}"), "-in"])
+        .arg(file)
+        .output()
+        .expect("run openssl");
+    let text = String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "openssl pkcs12 could not open {}: {text}", file.display());
+    text
+}

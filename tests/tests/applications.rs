@@ -433,12 +433,7 @@ fn fetch_legacy_writes_key_files_as_the_authority_does() {
         let file = p12(&ks, prefix);
         let v = ca_json(&data, &["inspect", "--password", KEY_PASSWORD, &p(&file)]);
         assert_eq!((v["encryption"].as_str(), v["entries"][0]["key_matches_certificate"].as_bool()), (Some("legacy"), Some(true)), "{v}");
-        let out = Command::new("openssl")
-            .args(["pkcs12", "-legacy", "-info", "-noout", "-passin", &format!("pass:{KEY_PASSWORD}"), "-in"])
-            .arg(&file)
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success() && text.contains("pbeWithSHA1And3-KeyTripleDES-CBC") && text.contains("MAC: sha1"), "{text}");
+        let text = e2e::openssl_pkcs12_info(&file, KEY_PASSWORD);
+        assert!(text.contains("pbeWithSHA1And3-KeyTripleDES-CBC") && text.contains("MAC: sha1"), "{text}");
     }
 }

@@ -200,13 +200,7 @@ fn a_key_files_password_is_changed_and_the_old_file_replaced_only_when_the_new_o
     // --legacy: the authority's algorithms, which openssl reads with -legacy.
     assert!(passwd(&file, "a new secret", "legacy secret", true).status.success());
     assert_eq!(opens("legacy secret").unwrap()["encryption"], "legacy");
-    let info = std::process::Command::new("openssl")
-        .args(["pkcs12", "-legacy", "-info", "-noout", "-passin", "pass:legacy secret", "-in"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&info.stderr).to_string() + &String::from_utf8_lossy(&info.stdout);
-    assert!(info.status.success(), "{text}");
+    let text = e2e::openssl_pkcs12_info(&file, "legacy secret");
     assert!(
         text.contains("MAC: sha1") && text.contains("pbeWithSHA1And3-KeyTripleDES-CBC") && text.contains("pbeWithSHA1And40BitRC2-CBC"),
         "{text}"

@@ -66,6 +66,14 @@ pub struct Verified {
     pub certificate: Certificate,
 }
 
+/// The request bytes of `envelope` and its detached CMS signature, checked.
+fn opened(envelope: &Envelope) -> Result<(Vec<u8>, cms::SignedBy), RegistrationError> {
+    let bytes = b64("request", &envelope.request, MAX_REQUEST_BYTES)?;
+    let signature = b64("signature", &envelope.signature, cms::MAX_CMS_BYTES)?;
+    let signed = cms::verify_detached(&signature, &bytes)?;
+    Ok((bytes, signed))
+}
+
 /// A member of the authority's staff whose signed request was verified and whose
 /// role allows it. Only [`Registration::authorize`] makes one, so no staff action
 /// runs on a name alone.
@@ -379,19 +387,12 @@ impl<'a> Registration<'a> {
     /// certificate is ours and valid now, and that the request was not used before.
     pub fn verify(&mut self, envelope: &Envelope) -> Result<Verified, RegistrationError> {
         let (now, at) = self.now();
-        let bytes = b64("request", &envelope.request, MAX_REQUEST_BYTES)?;
-        let signature = b64("signature", &envelope.signature, cms::MAX_CMS_BYTES)?;
-        let signed = cms::verify_detached(&signature, &bytes)?;
+        let (bytes, signed) = opened(envelope)?;
         let age = cms::age_seconds(&signed, now);
         if !(-SIGNED_REQUEST_MAX_SKEW..=SIGNED_REQUEST_MAX_AGE).contains(&age) {
             return Err(RegistrationError::Stale { signed: calendar::rfc3339(&signed.signing_time) });
         }
-        let serial = Serial::of(&signed.certificate);
-        let record = self.store.certificate(&serial)?.ok_or(RegistrationError::UnknownSigner)?;
-        let ours = der::Encode::to_der(&signed.certificate).map(|d| d == record.der).unwrap_or(false);
-        if !ours || verify::verify_issued_by(&signed.certificate, self.issuing_ca).is_err() {
-            return Err(RegistrationError::UnknownSigner);
-        }
+        let (serial, record) = self.our_signer(&signed)?;
         // Only our holders' signatures reach this table, so strangers cannot fill it.
         if !self.store.consume_request(&Sha256::digest(&bytes).into(), at)? {
             return Err(RegistrationError::Replay);
@@ -409,6 +410,17 @@ impl<'a> Registration<'a> {
             return Err(RegistrationError::BadRequest("the nonce must be 16 to 256 characters".into()));
         }
         Ok(Verified { request, signer: record, certificate: signed.certificate })
+    }
+
+    /// The stored record of the certificate that signed: exactly one we issued.
+    fn our_signer(&self, signed: &cms::SignedBy) -> Result<(Serial, CertificateRecord), RegistrationError> {
+        let serial = Serial::of(&signed.certificate);
+        let record = self.store.certificate(&serial)?.ok_or(RegistrationError::UnknownSigner)?;
+        let ours = der::Encode::to_der(&signed.certificate).map(|d| d == record.der).unwrap_or(false);
+        if !ours || verify::verify_issued_by(&signed.certificate, self.issuing_ca).is_err() {
+            return Err(RegistrationError::UnknownSigner);
+        }
+        Ok((serial, record))
     }
 
     /// Check a staff request: [`Registration::verify`], then that the signer's
@@ -451,12 +463,8 @@ impl<'a> Registration<'a> {
     /// The serial of the signer of `envelope` when it is one of our certificates,
     /// and what the request asked (for the record of a refusal).
     fn signer_of(&self, envelope: &Envelope) -> Option<(Serial, String)> {
-        let bytes = b64("request", &envelope.request, MAX_REQUEST_BYTES).ok()?;
-        let signature = b64("signature", &envelope.signature, cms::MAX_CMS_BYTES).ok()?;
-        let signed = cms::verify_detached(&signature, &bytes).ok()?;
-        verify::verify_issued_by(&signed.certificate, self.issuing_ca).ok()?;
-        let serial = Serial::of(&signed.certificate);
-        self.store.certificate(&serial).ok()??;
+        let (bytes, signed) = opened(envelope).ok()?;
+        let (serial, _) = self.our_signer(&signed).ok()?;
         let asked = serde_json::from_slice::<serde_json::Value>(&bytes).ok()?.get("action")?.as_str()?.to_string();
         Some((serial, asked))
     }
