@@ -15,8 +15,12 @@
 #   Issuance: confirmations per second through the operator API (each a durable
 #          transaction with two RSA-4096 signatures) next to
 #          `openssl speed -multi 2 rsa4096` ÷ 2 in the same run.
+#   Cards: signatures on the virtual Kaztoken through pcscd and vpcd, PIN verified
+#          once: p50/p99 latency and signatures/s, next to the emulator's bare
+#          RSA-2048 signature and the round trip of the cheapest card operation.
 #
-# Usage: scripts/bench.sh [--quick]   (full: 10 s load runs, 5 rounds; --quick: 3 s runs, one round, 100,000 entries only)
+# Usage: scripts/bench.sh [--quick | --card]   (full: 10 s load runs, 5 rounds;
+#        --quick: 3 s runs, one round, 100,000 entries only; --card: cards only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -27,6 +31,44 @@ secs=10
 rounds=5
 sizes=(100000 1000000)
 if [ "${1:-}" = "--quick" ]; then secs=3; rounds=1; sizes=(100000); fi
+
+# ------------------------------------------------------------------ cards ------
+card_bench() {
+    local own_pcscd="" dir card
+    dir=$(mktemp -d)
+    if ! pgrep -x pcscd >/dev/null 2>&1; then
+        pcscd --foreground >/dev/null 2>&1 &
+        own_pcscd=$!
+        for _ in $(seq 1 100); do [ -S /run/pcscd/pcscd.comm ] && break; sleep 0.1; done
+    fi
+    cargo build --release --locked -p fixtures -p e2e -p ca-cli >&2
+    "$root/target/release/virtual-card" --profile kaztoken --reader 0 --state "$dir/card.json" &
+    card=$!
+    export CA_TOKEN_PIN=12345678 CA_TOKEN_READER="Virtual PCD 00 00"
+    "$root/target/release/ca" enroll keygen --storage kaztoken --dir "$dir/keys" >/dev/null
+    log "signing 1,000 digests on the virtual Kaztoken"
+    "$root/target/release/card-sign" --reader "$CA_TOKEN_READER" --slot 2 --count 1000 --bare >"$dir/report.json"
+    kill "$card"; wait "$card" 2>/dev/null || true
+    [ -n "$own_pcscd" ] && { kill "$own_pcscd"; wait "$own_pcscd" 2>/dev/null || true; }
+    python3 - "$dir/report.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print()
+print("## Signing on a card through pcscd (virtual Kaztoken over vpcd, PIN verified once, 1,000 signatures)")
+print()
+print("| | value |")
+print("|---|---:|")
+print(f"| signatures made / verified | {r['signatures']} / {r['verified']} |")
+print(f"| p50 latency | {r['p50_ms']:.2f} ms (target < 5 ms) |")
+print(f"| p99 latency | {r['p99_ms']:.2f} ms |")
+print(f"| signatures/s | {r['per_second']:.0f} |")
+print(f"| the emulator's bare RSA-2048 signature (same code, no PC/SC) | {r['bare_rsa_2048_ms']:.2f} ms |")
+print(f"| round trip of the cheapest operation (SELECT + GET DATA in one transaction) | {r['round_trip_ms']:.2f} ms |")
+print(f"| PC/SC share of a signature (p50 − bare RSA) | {r['p50_ms'] - r['bare_rsa_2048_ms']:.2f} ms |")
+PY
+    rm -rf "$dir"
+}
+if [ "${1:-}" = "--card" ]; then card_bench; exit 0; fi
 
 missing=()
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
@@ -355,3 +397,5 @@ EOF
     echo "| $n | ${theirs_s} s, ${theirs_mb} MB | ${ours_s} s, ${ours_mb} MB | $(ratio "$theirs_s" "$ours_s")× | ${gen_ms} ms | ${delta_ms} ms |"
     rm -rf "$d"
 done
+
+card_bench

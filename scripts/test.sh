@@ -11,6 +11,12 @@ apt_missing=()
 command -v openssl >/dev/null 2>&1 || apt_missing+=(openssl)
 command -v python3 >/dev/null 2>&1 || apt_missing+=(python3 python3-pip)
 command -v curl >/dev/null 2>&1 || apt_missing+=(curl ca-certificates)
+# The PC/SC rig: pcscd, its headers for the `pcsc` crate, the vsmartcard vpcd
+# reader driver our virtual card plugs into, and OpenSC as an independent reader.
+command -v pcscd >/dev/null 2>&1 || apt_missing+=(pcscd)
+pkg-config --exists libpcsclite 2>/dev/null || apt_missing+=(libpcsclite-dev pkgconf)
+[ -e /usr/lib/pcsc/drivers/serial/libifdvpcd.so ] || apt_missing+=(vsmartcard-vpcd)
+command -v pkcs15-tool >/dev/null 2>&1 || apt_missing+=(opensc opensc-pkcs11)
 if ((${#apt_missing[@]})); then
     log "installing ${apt_missing[*]}"
     apt-get update -qq
@@ -25,6 +31,23 @@ fi
 command -v lint_pkix_cert >/dev/null 2>&1 || { echo "lint_pkix_cert not on PATH after installing pkilint" >&2; exit 1; }
 command -v schemathesis >/dev/null 2>&1 || { echo "schemathesis not on PATH after installing it" >&2; exit 1; }
 
+# --- the PC/SC rig ------------------------------------------------------------
+# One pcscd per machine (its socket path is fixed): use the running one, else start
+# one in the foreground and stop it, by its PID, when the script ends.
+pcscd_pid=""
+stop_pcscd() { [ -n "$pcscd_pid" ] && kill "$pcscd_pid" 2>/dev/null && wait "$pcscd_pid" 2>/dev/null; true; }
+trap stop_pcscd EXIT
+if ! pgrep -x pcscd >/dev/null 2>&1; then
+    log "starting pcscd with the vpcd readers"
+    pcscd --foreground >/dev/null 2>&1 &
+    pcscd_pid=$!
+    for _ in $(seq 1 100); do
+        [ -S /run/pcscd/pcscd.comm ] && break
+        sleep 0.1
+    done
+    [ -S /run/pcscd/pcscd.comm ] || { echo "pcscd did not start" >&2; exit 1; }
+fi
+
 # --- build and test ---------------------------------------------------------
 # Release profile for everything: the end-to-end tests drive the same binaries
 # that `cargo run --release -p ca-server` runs, built once.
@@ -32,7 +55,7 @@ log "building"
 cargo build --release --workspace --locked
 log "running the test suite"
 results=$(mktemp)
-trap 'rm -f "$results"' EXIT
+trap 'rm -f "$results"; stop_pcscd' EXIT
 # --all-targets: unit, integration and binary tests; then ca-core's doc tests (its
 # examples, and the compile-fail proofs that illegal values cannot be built).
 set +e
@@ -74,7 +97,7 @@ fi
 # --- the README's first command on a scratch directory ------------------------
 log "smoke test: cargo run --release -p ca-server"
 scratch=$(mktemp -d)
-trap 'rm -rf "$scratch" "$results"' EXIT
+trap 'rm -rf "$scratch" "$results"; stop_pcscd' EXIT
 (cd "$scratch" && exec cargo run --quiet --release --locked --manifest-path "$OLDPWD/Cargo.toml" -p ca-server -- --listen 127.0.0.1:0) \
     2>"$scratch/server.log" &
 server=$!

@@ -120,6 +120,11 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Smart cards: the national ID card and the Kaztoken, through PC/SC.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// A key file (PKCS#12) of your own: change its password.
     Keystore {
         #[command(subcommand)]
@@ -133,7 +138,13 @@ pub enum Command {
     /// Describe a certificate, request, CRL or OCSP request or response (PEM or DER), ours or anyone's.
     Inspect {
         /// The file.
-        file: PathBuf,
+        #[arg(required_unless_present = "token")]
+        file: Option<PathBuf>,
+        /// Show the card in a reader instead of a file: slots, certificates, PIN tries left.
+        #[arg(long, conflicts_with_all = ["file", "issuer", "password"])]
+        token: bool,
+        #[command(flatten)]
+        card: CardArgs,
         /// Check the certificate's or CRL's signature against this issuer certificate
         /// (for an OCSP response: that its responder is authorised by this issuer).
         #[arg(long)]
@@ -223,9 +234,64 @@ pub struct KeyStoreArgs {
     /// File holding the key store password (else $CA_KEY_PASSWORD).
     #[arg(long)]
     pub password_file: Option<PathBuf>,
+    /// The card, when the keys live on an ID card or Kaztoken.
+    #[command(flatten)]
+    pub card: CardArgs,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+/// Which card, and its PIN (never on the command line).
+#[derive(clap::Args, Clone)]
+pub struct CardArgs {
+    /// The card reader (default: the first holding an ID card or Kaztoken).
+    #[arg(long, env = "CA_TOKEN_READER")]
+    pub reader: Option<String>,
+    /// Seconds to wait for the card to be inserted.
+    #[arg(long, default_value_t = 10)]
+    pub wait: u64,
+    /// File holding the card's PIN (else $CA_TOKEN_PIN, else asked without echo).
+    #[arg(long)]
+    pub pin_file: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// The readers, and the card in each.
+    List,
+    /// A card's contents: profile, serial, PIN and PUK tries left, key slots, certificates.
+    Info {
+        #[command(flatten)]
+        card: CardArgs,
+    },
+    /// Change the PIN (the Kaztoken's factory PIN is 12345678: change it).
+    ChangePin {
+        #[command(flatten)]
+        card: CardArgs,
+        /// File holding the new PIN (else $CA_TOKEN_NEW_PIN, else asked).
+        #[arg(long)]
+        new_pin_file: Option<PathBuf>,
+    },
+    /// Unblock a blocked PIN with the PUK, setting a new PIN.
+    Unblock {
+        #[command(flatten)]
+        card: CardArgs,
+        /// File holding the PUK (else $CA_TOKEN_PUK, else asked).
+        #[arg(long)]
+        puk_file: Option<PathBuf>,
+        /// File holding the new PIN (else $CA_TOKEN_NEW_PIN, else asked).
+        #[arg(long)]
+        new_pin_file: Option<PathBuf>,
+    },
+    /// Destroy the key in a slot, and its certificate.
+    Erase {
+        #[command(flatten)]
+        card: CardArgs,
+        /// The slot (`ca token info` lists them).
+        #[arg(long)]
+        slot: u8,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StorageArg {
     Pc,
     Idcard,
@@ -258,9 +324,9 @@ pub struct ApplyArgs {
     pub dir: PathBuf,
     #[command(flatten)]
     pub person: PersonArgs,
-    /// Where the keys live.
-    #[arg(long, value_enum, default_value = "pc")]
-    pub storage: StorageArg,
+    /// Where the keys live (default: where `keygen` put them).
+    #[arg(long, value_enum)]
+    pub storage: Option<StorageArg>,
     /// The registration center you will visit.
     #[arg(long)]
     pub center: String,
@@ -308,14 +374,22 @@ pub enum EnrollCommand {
         /// SHA-1 MAC), for software that reads nothing else.
         #[arg(long)]
         legacy: bool,
+        /// Where the keys live; checked against where `keygen` put them (for a card,
+        /// the certificates are written onto it).
+        #[arg(long, value_enum)]
+        storage: Option<StorageArg>,
     },
-    /// Renew the pair, signed with the current SIGN key.
+    /// Renew the pair, signed with the current SIGN key (on a card, the new pair is
+    /// generated on the same card).
     Renew {
         /// The authority's server.
         #[arg(long)]
         server: String,
         #[command(flatten)]
         store: KeyStoreArgs,
+        /// Where the keys live; checked against the key store's record.
+        #[arg(long, value_enum)]
+        storage: Option<StorageArg>,
     },
     /// Revoke your own pair, signed with its SIGN key.
     Revoke {
@@ -327,6 +401,9 @@ pub enum EnrollCommand {
         /// keyCompromise, affiliationChanged, superseded, cessationOfOperation or certificateHold.
         #[arg(long)]
         reason: RevocationReason,
+        /// Where the keys live; checked against the key store's record.
+        #[arg(long, value_enum)]
+        storage: Option<StorageArg>,
     },
     /// As a legal entity's head (or HR officer), approve an employee's application.
     Approve {

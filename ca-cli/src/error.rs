@@ -198,7 +198,13 @@ impl From<ocsp::OcspError> for CliError {
 
 impl From<Pkcs12Error> for CliError {
     fn from(e: Pkcs12Error) -> Self {
-        CliError::refused("key_store", e.to_string())
+        let code = match e {
+            Pkcs12Error::WrongPassword => "wrong_password",
+            Pkcs12Error::Damaged(_) => "damaged_file",
+            Pkcs12Error::Malformed(_) => "not_pkcs12",
+            _ => "key_store",
+        };
+        CliError::refused(code, e.to_string())
     }
 }
 

@@ -5,6 +5,7 @@
 //! 2 usage, 3 internal.
 
 mod args;
+mod card;
 mod client;
 mod commands;
 mod error;

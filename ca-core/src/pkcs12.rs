@@ -44,9 +44,14 @@ pub enum Pkcs12Error {
     /// Not a PKCS#12 file, or one this library cannot read.
     #[error("not a readable PKCS#12 file: {0}")]
     Malformed(String),
-    /// The MAC does not verify: wrong password or a damaged file.
-    #[error("wrong password, or the file is damaged (the integrity check failed)")]
+    /// The integrity check fails with this password, and the password opens nothing
+    /// inside: it is the wrong password.
+    #[error("wrong password: the key file's integrity check fails with it")]
     WrongPassword,
+    /// A PKCS#12 file, but changed or broken inside: the integrity check fails
+    /// although the password decrypts its contents, or the contents do not parse.
+    #[error("the key file is damaged ({0}): restore it from a copy or ask for it again")]
+    Damaged(String),
     /// Encrypted with something other than PBES2.
     #[error("the file is encrypted with {0}, which this version reads only through `ca inspect` later; re-export it with PBES2 (AES-256)")]
     UnsupportedEncryption(String),
@@ -433,7 +438,56 @@ pub fn read(file: &[u8], password: &str) -> Result<KeyStore, Pkcs12Error> {
         ),
         other => return Err(Pkcs12Error::UnsupportedEncryption(format!("MAC digest {other}"))),
     };
-    aws_lc_rs::hmac::verify(&key, auth_safe.as_bytes(), mac_data.mac.digest.as_bytes()).map_err(|_| Pkcs12Error::WrongPassword)?;
+    if aws_lc_rs::hmac::verify(&key, auth_safe.as_bytes(), mac_data.mac.digest.as_bytes()).is_err() {
+        return Err(if password_opens(auth_safe.as_bytes(), password) {
+            Pkcs12Error::Damaged("the integrity check fails, yet the password decrypts the contents: the file was changed after it was made".into())
+        } else {
+            Pkcs12Error::WrongPassword
+        });
+    }
+    // The MAC holds: anything that does not parse now was broken when the file was made.
+    read_contents(auth_safe.as_bytes(), password).map_err(|e| match e {
+        Pkcs12Error::Malformed(why) => Pkcs12Error::Damaged(why),
+        other => other,
+    })
+}
+
+/// Whether `password` demonstrably opens an encrypted part of `auth_safe`: a part
+/// decrypts and what comes out parses (certificate bags, or a PKCS#8 key). A wrong
+/// password passes this by chance with negligible probability.
+fn password_opens(auth_safe: &[u8], password: &str) -> bool {
+    let ber = |b: &[u8]| crate::ber::to_der(b).ok();
+    let Some(infos) = ber(auth_safe).and_then(|d| Vec::<ContentInfo>::from_der(&d).ok()) else { return false };
+    infos.iter().any(|info| match info.content_type {
+        oid::CT_ENCRYPTED_DATA => info
+            .content
+            .to_der()
+            .ok()
+            .and_then(|d| read_encrypted_data(&d).ok())
+            .and_then(|(alg, data)| decrypt(&alg, &data, password).ok())
+            .and_then(|(plain, _)| ber(&plain))
+            .is_some_and(|plain| SafeContents::from_der(&plain).is_ok()),
+        oid::CT_DATA => info
+            .content
+            .decode_as::<OctetString>()
+            .ok()
+            .and_then(|o| ber(o.as_bytes()))
+            .and_then(|d| SafeContents::from_der(&d).ok())
+            .is_some_and(|bags| {
+                bags.iter().filter(|b| b.bag_id == oid::BAG_SHROUDED_KEY).any(|bag| {
+                    bag_value(bag)
+                        .ok()
+                        .and_then(|v| v.decode_as::<ShroudedKey>().ok())
+                        .and_then(|k| decrypt(&k.algorithm, k.data.as_bytes(), password).ok())
+                        .is_some_and(|(plain, _)| pkcs8::PrivateKeyInfo::try_from(plain.as_slice()).is_ok())
+                })
+            }),
+        _ => false,
+    })
+}
+
+/// The key and certificates inside an authenticated safe whose MAC has been checked.
+fn read_contents(auth_safe: &[u8], password: &str) -> Result<KeyStore, Pkcs12Error> {
     // Legacy when any part is under a legacy scheme.
     let mut legacy = false;
     // The key, its localKeyID and friendlyName.
@@ -441,7 +495,7 @@ pub fn read(file: &[u8], password: &str) -> Result<KeyStore, Pkcs12Error> {
     let mut key: Option<KeyBag> = None;
     let mut certs: Vec<(Certificate, Option<Vec<u8>>)> = Vec::new();
     let ber = |b: &[u8]| crate::ber::to_der(b).map_err(|e| Pkcs12Error::Malformed(e.to_string()));
-    for info in Vec::<ContentInfo>::from_der(&ber(auth_safe.as_bytes())?)? {
+    for info in Vec::<ContentInfo>::from_der(&ber(auth_safe)?)? {
         let contents: Zeroizing<Vec<u8>> = match info.content_type {
             oid::CT_DATA => Zeroizing::new(info.content.decode_as::<OctetString>()?.as_bytes().to_vec()),
             oid::CT_ENCRYPTED_DATA => {
@@ -566,5 +620,36 @@ mod authority_files {
         let store = read(&file("RSA256_11c707bd54cbfcccb3815e39c4eb57b1dc7dfea9.p12"), "Qwerty12").unwrap();
         let signer = crate::signing::RsaSigner::from_pkcs8(&store.key_pkcs8).unwrap();
         assert_eq!(crate::signing::Signer::public_key(&signer), &store.certificate.tbs_certificate.subject_public_key_info);
+    }
+
+    #[test]
+    fn a_damaged_file_a_wrong_password_and_not_a_key_file_are_told_apart() {
+        for (name, file) in [
+            ("the authority's", file("RSA256_11c707bd54cbfcccb3815e39c4eb57b1dc7dfea9.p12")),
+            ("ours", {
+                let (_, cert) = crate::testing::self_signed("DAMAGE");
+                let key = crate::signing::generate_rsa_pkcs8(2048).unwrap();
+                let entry = Entry { key_pkcs8: &key, certificate: &cert, chain: &[], friendly_name: "d", local_key_id: &[1] };
+                write_with_iterations(&entry, "Qwerty12", 1000).unwrap()
+            }),
+        ] {
+            // One byte of the MAC changed: the right password still decrypts the contents.
+            let der = crate::ber::to_der(&file).unwrap();
+            let pfx = Pfx::from_der(&der).unwrap();
+            let digest = pfx.mac_data.as_ref().unwrap().mac.digest.as_bytes().to_vec();
+            let at = der.windows(digest.len()).position(|w| w == digest.as_slice()).unwrap();
+            let mut damaged = der.clone();
+            damaged[at] ^= 0x01;
+            assert!(matches!(read(&damaged, "Qwerty12"), Err(Pkcs12Error::Damaged(_))), "{name}: a changed MAC");
+            assert!(matches!(read(&damaged, "Qwerty13"), Err(Pkcs12Error::WrongPassword)), "{name}: wrong password");
+            // A byte of the contents changed near the end (a certificate): damaged, not a wrong password.
+            let mut changed = der.clone();
+            let n = changed.len();
+            changed[n - digest.len() - 200] ^= 0x40;
+            let e = read(&changed, "Qwerty12").err();
+            assert!(matches!(e, Some(Pkcs12Error::Damaged(_))), "{name}: changed contents: {e:?}");
+            // Not a PKCS#12 file at all.
+            assert!(matches!(read(b"hello, key store", "Qwerty12"), Err(Pkcs12Error::Malformed(_))), "{name}");
+        }
     }
 }

@@ -47,6 +47,9 @@ pub enum SigningError {
     /// The signing operation itself failed.
     #[error("signing failed")]
     Sign,
+    /// The device holding the key (a smart card, a token) could not sign.
+    #[error("the key's device could not sign: {0}")]
+    Device(String),
     /// The passphrase file could not be read.
     #[error("cannot read the passphrase file {path}: {reason}")]
     PassphraseFile {

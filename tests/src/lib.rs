@@ -2,6 +2,8 @@
 //! scratch directories, make applicants' requests with `openssl req` (the real
 //! client), run `ca` and parse what it prints.
 
+pub mod card;
+
 use ca_core::api::{Envelope, SignedAction, SignedRequest};
 use ca_core::identity::Iin;
 use ca_core::signing::RsaSigner;
@@ -130,7 +132,17 @@ pub fn ca(data: &Path, args: &[&str]) -> Output {
 /// Run `ca --data DIR ARGS... [LAST]` with the test passphrase, signing state
 /// changes with the staff key store `operator` (none: no staff key at all).
 pub fn ca_as(data: &Path, operator: Option<&Path>, args: &[&str], last: Option<&Path>) -> Output {
+    ca_with(data, operator, args, last, &[])
+}
+
+/// Run `ca` as [`ca`] does, with more environment variables (a card's reader and PIN).
+pub fn ca_env(data: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
+    ca_with(data, administrator(data).as_deref(), args, None, envs)
+}
+
+fn ca_with(data: &Path, operator: Option<&Path>, args: &[&str], last: Option<&Path>, envs: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(program("ca"));
+    cmd.envs(envs.iter().copied());
     cmd.arg("--data").arg(data).args(args);
     if let Some(l) = last {
         cmd.arg(l);

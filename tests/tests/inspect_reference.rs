@@ -166,6 +166,25 @@ fn the_authoritys_key_files_open_with_their_key_and_certificate() {
     let out = ca(&none.join("x"), &["inspect", "--password", "Qwerty12", &cert]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a readable PKCS#12"), "{}", String::from_utf8_lossy(&out.stderr));
+    // Three different refusals, each with its own code.
+    let damaged = none.join("damaged.p12");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let n = bytes.len();
+    bytes[n - 10] ^= 0x01; // in the MAC's salt, near the end: the contents still decrypt
+    std::fs::write(&damaged, &bytes).unwrap();
+    let damaged_s = damaged.display().to_string();
+    for (password, file, code) in
+        [("Qwerty13", &path, "wrong_password"), ("Qwerty12", &cert, "not_pkcs12"), ("Qwerty12", &damaged_s, "damaged_file")]
+    {
+        let out = ca(&none.join("x"), &["--json", "inspect", "--password", password, file]);
+        let body: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!((out.status.code(), body["error"]["code"].as_str()), (Some(1), Some(code)), "{file}: {body}");
+    }
+    // A damaged file's password is not changed, and nothing is written.
+    let out = passwd(&damaged, "Qwerty12", "a new secret", false);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(std::fs::read(&damaged).unwrap(), bytes);
+    assert_eq!(std::fs::read_dir(none.path()).unwrap().count(), 1, "no temporary file left beside it");
 }
 
 /// `ca keystore passwd FILE [--legacy]` with the current and new passwords in the environment.
@@ -210,4 +229,53 @@ fn a_key_files_password_is_changed_and_the_old_file_replaced_only_when_the_new_o
         std::fs::read_dir(t.path()).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with('.')).count(),
         0
     );
+}
+
+/// Key files made by other tools open: `openssl pkcs12 -export -legacy` (RC2-40
+/// certificates, 3DES key, SHA-1 MAC) and Python `cryptography`, both in its modern
+/// form and with the legacy 3DES algorithms.
+#[test]
+fn key_files_made_by_openssl_legacy_and_python_open() {
+    let t = Scratch::new("foreign-p12");
+    let (key, cert) = (t.join("key.pem"), t.join("cert.pem"));
+    e2e::run_ok(
+        std::process::Command::new("openssl")
+            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=foreign", "-days", "2", "-keyout"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert),
+    );
+    let openssl_legacy = t.join("openssl-legacy.p12");
+    e2e::run_ok(
+        std::process::Command::new("openssl")
+            .args(["pkcs12", "-export", "-legacy", "-passout", "pass:Qwerty12", "-inkey"])
+            .arg(&key)
+            .arg("-in")
+            .arg(&cert)
+            .arg("-out")
+            .arg(&openssl_legacy),
+    );
+    let script = "import sys\n\
+from cryptography.hazmat.primitives.serialization import pkcs12, load_pem_private_key, BestAvailableEncryption, PrivateFormat\n\
+from cryptography import x509\n\
+key = load_pem_private_key(open(sys.argv[1], 'rb').read(), None)\n\
+cert = x509.load_pem_x509_certificate(open(sys.argv[2], 'rb').read())\n\
+open(sys.argv[3], 'wb').write(pkcs12.serialize_key_and_certificates(b'py', key, cert, None, BestAvailableEncryption(b'Qwerty12')))\n\
+legacy = PrivateFormat.PKCS12.encryption_builder().key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC).build(b'Qwerty12')\n\
+open(sys.argv[4], 'wb').write(pkcs12.serialize_key_and_certificates(b'py', key, cert, None, legacy))\n";
+    let (python_modern, python_legacy) = (t.join("python.p12"), t.join("python-legacy.p12"));
+    e2e::run_ok(
+        std::process::Command::new("python3").args(["-c", script]).arg(&key).arg(&cert).arg(&python_modern).arg(&python_legacy),
+    );
+    for (file, encryption) in [(&openssl_legacy, "legacy"), (&python_modern, "pbes2"), (&python_legacy, "legacy")] {
+        let out = ca(&t.join("x"), &["--json", "inspect", "--password", "Qwerty12", file.to_str().unwrap()]);
+        assert!(out.status.success(), "{}: {}", file.display(), String::from_utf8_lossy(&out.stderr));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["encryption"], encryption, "{}: {v}", file.display());
+        assert_eq!(v["entries"][0]["key_matches_certificate"], true, "{}: {v}", file.display());
+        assert!(v["entries"][0]["subject"].as_str().unwrap_or_default().contains("foreign"), "{v}");
+        let wrong = ca(&t.join("x"), &["--json", "inspect", "--password", "Qwerty13", file.to_str().unwrap()]);
+        let body: Value = serde_json::from_slice(&wrong.stdout).unwrap();
+        assert_eq!(body["error"]["code"], "wrong_password", "{}: {body}", file.display());
+    }
 }

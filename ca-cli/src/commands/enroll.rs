@@ -55,7 +55,7 @@ pub fn password(file: Option<&Path>) -> CliResult<Zeroizing<String>> {
     Ok(p)
 }
 
-fn pending(dir: &Path) -> PathBuf {
+pub(crate) fn pending(dir: &Path) -> PathBuf {
     dir.join("pending")
 }
 
@@ -63,7 +63,7 @@ fn key_path(dir: &Path, t: CertType) -> PathBuf {
     pending(dir).join(format!("{}.key", t.as_str().to_ascii_lowercase()))
 }
 
-fn csr_path(dir: &Path, t: CertType) -> PathBuf {
+pub(crate) fn csr_path(dir: &Path, t: CertType) -> PathBuf {
     pending(dir).join(format!("{}.csr", t.as_str().to_ascii_lowercase()))
 }
 
@@ -101,13 +101,49 @@ pub struct KeysMade {
 impl Output for KeysMade {}
 
 /// `ca enroll keygen`: the AUTH and SIGN key pairs, in `dir/pending`.
-pub fn keygen(dir: &Path, storage: KeyStorage, password: &str) -> CliResult<KeysMade> {
-    if storage != KeyStorage::Pc {
-        return Err(CliError::refused(
-            "storage_unavailable",
-            format!("storage {storage} is not available yet: smart cards and tokens come with the token drivers; use --storage pc"),
-        ));
+pub fn keygen(dir: &Path, password: &str) -> CliResult<KeysMade> {
+    stage_pending(dir, |staging| {
+        for t in [CertType::Auth, CertType::Sign] {
+            let (key, csr) = new_key(password)?;
+            write_private(&staging.join(format!("{}.key", t.as_str().to_ascii_lowercase())), key.as_bytes())?;
+            write_csr(staging, t, &csr)?;
+        }
+        Ok(())
+    })?;
+    Ok(KeysMade::new(dir, KeyStorage::Pc))
+}
+
+impl KeysMade {
+    pub(crate) fn new(dir: &Path, storage: KeyStorage) -> Self {
+        KeysMade {
+            dir: dir.display().to_string(),
+            storage,
+            auth_csr: csr_path(dir, CertType::Auth).display().to_string(),
+            sign_csr: csr_path(dir, CertType::Sign).display().to_string(),
+        }
     }
+}
+
+/// Write the `t` CSR (DER) into the staging directory, as PEM.
+pub(crate) fn write_csr(staging: &Path, t: CertType, csr: &[u8]) -> CliResult<()> {
+    let pem = der::pem::encode_string("CERTIFICATE REQUEST", der::pem::LineEnding::LF, csr).map_err(der::Error::from)?;
+    write_private(&staging.join(format!("{}.csr", t.as_str().to_ascii_lowercase())), pem.as_bytes())
+}
+
+/// Make `dir/pending` atomically: `fill` writes into a staging directory that is
+/// renamed into place only when complete. Refused while keys already wait there.
+pub(crate) fn stage_pending(dir: &Path, fill: impl FnOnce(&Path) -> CliResult<()>) -> CliResult<()> {
+    no_keys_pending(dir)?;
+    std::fs::create_dir_all(dir).map_err(|e| CliError::writing(dir, e))?;
+    let staging = dir.join(".pending-new");
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir(&staging).map_err(|e| CliError::writing(&staging, e))?;
+    fill(&staging)?;
+    std::fs::rename(&staging, pending(dir)).map_err(|e| CliError::writing(&pending(dir), e))
+}
+
+/// Refused while keys wait in `dir/pending` for an application.
+pub(crate) fn no_keys_pending(dir: &Path) -> CliResult<()> {
     if pending(dir).exists() {
         return Err(CliError::refused(
             "keys_pending",
@@ -117,24 +153,7 @@ pub fn keygen(dir: &Path, storage: KeyStorage, password: &str) -> CliResult<Keys
             ),
         ));
     }
-    std::fs::create_dir_all(dir).map_err(|e| CliError::writing(dir, e))?;
-    let staging = dir.join(".pending-new");
-    let _ = std::fs::remove_dir_all(&staging);
-    std::fs::create_dir(&staging).map_err(|e| CliError::writing(&staging, e))?;
-    for t in [CertType::Auth, CertType::Sign] {
-        let (key, csr) = new_key(password)?;
-        let name = t.as_str().to_ascii_lowercase();
-        write_private(&staging.join(format!("{name}.key")), key.as_bytes())?;
-        let pem = der::pem::encode_string("CERTIFICATE REQUEST", der::pem::LineEnding::LF, &csr).map_err(der::Error::from)?;
-        write_private(&staging.join(format!("{name}.csr")), pem.as_bytes())?;
-    }
-    std::fs::rename(&staging, pending(dir)).map_err(|e| CliError::writing(&pending(dir), e))?;
-    Ok(KeysMade {
-        dir: dir.display().to_string(),
-        storage,
-        auth_csr: csr_path(dir, CertType::Auth).display().to_string(),
-        sign_csr: csr_path(dir, CertType::Sign).display().to_string(),
-    })
+    Ok(())
 }
 
 /// What `apply` remembers in the key store.
@@ -145,11 +164,11 @@ struct Saved {
     secret: String,
 }
 
-fn saved_path(dir: &Path) -> PathBuf {
+pub(crate) fn saved_path(dir: &Path) -> PathBuf {
     dir.join("application.json")
 }
 
-fn read_text(path: &Path) -> CliResult<String> {
+pub(crate) fn read_text(path: &Path) -> CliResult<String> {
     std::fs::read_to_string(path)
         .map_err(|e| CliError::refused("cannot_read", format!("reading {} (run `ca enroll keygen` first?): {e}", path.display())))
 }
@@ -187,7 +206,7 @@ pub fn apply(server: &str, dir: &Path, form: ApplicationForm) -> CliResult<Appli
     Ok(Applied { number: receipt.number, state: receipt.state, saved: saved_path(dir).display().to_string() })
 }
 
-fn secret_for(dir: &Path, number: &str, given: Option<String>) -> CliResult<String> {
+pub(crate) fn secret_for(dir: &Path, number: &str, given: Option<String>) -> CliResult<String> {
     if let Some(s) = given {
         return Ok(s);
     }
@@ -213,7 +232,7 @@ fn decrypt_key(path: &Path, password: &str) -> CliResult<Zeroizing<Vec<u8>>> {
         .map_err(|_| CliError::refused("wrong_password", format!("cannot decrypt {}: wrong password?", path.display())))
 }
 
-fn certificate(pem: &str) -> CliResult<Certificate> {
+pub(crate) fn certificate(pem: &str) -> CliResult<Certificate> {
     Certificate::from_pem(pem.as_bytes()).map_err(|e| CliError::internal("bad_answer", format!("the server sent a bad certificate: {e}")))
 }
 
@@ -309,7 +328,7 @@ fn signed(action: SignedAction, store: &pkcs12::KeyStore) -> CliResult<Envelope>
     Ok(Envelope::sign(&SignedRequest::new(action), &signer, &store.certificate, calendar::now())?)
 }
 
-fn move_into(dir: &Path, sub: &str, files: &[&Path]) -> CliResult<()> {
+pub(crate) fn move_into(dir: &Path, sub: &str, files: &[&Path]) -> CliResult<()> {
     let target = dir.join(sub);
     std::fs::create_dir_all(&target).map_err(|e| CliError::writing(&target, e))?;
     for f in files {
@@ -414,7 +433,7 @@ pub fn form(args: &crate::args::ApplyArgs) -> ApplicationForm {
             (Some(bin), Some(org), Some(role)) => Some(EntityForm { bin: bin.clone(), organization: org.clone(), role: role.into() }),
             _ => None,
         },
-        storage: args.storage.into(),
+        storage: args.storage.map_or(KeyStorage::Pc, Into::into),
         registration_center: args.center.clone(),
     }
 }

@@ -6,6 +6,7 @@ pub mod application;
 pub mod audit;
 pub mod crl;
 pub mod enroll;
+pub mod enroll_card;
 pub mod init;
 pub mod inspect;
 pub mod issue;
@@ -13,6 +14,7 @@ pub mod keystore;
 pub mod revoke;
 pub mod show;
 pub mod staff;
+pub mod token;
 
 use crate::args::{ApplicationCommand, AuditCommand, Cli, Command, EnrollCommand, KeystoreCommand, OperatorCommand};
 use crate::error::{CliError, CliResult};
@@ -76,13 +78,16 @@ pub fn run(cli: &Cli) -> CliResult<()> {
         Command::Issue(args) => print(&issue::run(&ctx, args)?, json),
         Command::Show { serial } => print(&show::show(&ctx, serial)?, json),
         Command::List { iin, bin, status } => print(&show::list(&ctx, iin.clone(), bin.clone(), status.map(Into::into))?, json),
-        Command::Inspect { file, issuer, password: Some(password) } => {
+        Command::Inspect { token: true, card, .. } => print(&token::info(card)?, json),
+        Command::Inspect { file: None, .. } => Err(CliError::usage("name a file to inspect, or --token")),
+        Command::Inspect { file: Some(file), issuer, password: Some(password), .. } => {
             if issuer.is_some() {
                 return Err(CliError::usage("--issuer checks a certificate, CRL or OCSP response, not a key file"));
             }
             print(&inspect::key_file(file, &zeroize::Zeroizing::new(password.clone()))?, json)
         }
-        Command::Inspect { file, issuer, password: None } => inspect::run(file, issuer.as_deref(), json),
+        Command::Inspect { file: Some(file), issuer, password: None, .. } => inspect::run(file, issuer.as_deref(), json),
+        Command::Token { command } => token::run(command, json),
         Command::Revoke { serial, reason, invalidity_date } => {
             print(&revoke::revoke(&ctx, serial, *reason, invalidity_date.as_deref())?, json)
         }
@@ -128,18 +133,59 @@ fn application(ctx: &Ctx, command: &ApplicationCommand, json: bool) -> CliResult
 }
 
 fn enroll_command(command: &EnrollCommand, json: bool) -> CliResult<()> {
+    use crate::args::StorageArg;
     let pw = |s: &crate::args::KeyStoreArgs| enroll::password(s.password_file.as_deref());
+    // Keys on a card are found by the record `keygen` and `fetch` leave in the key store;
+    // a --storage given must agree with it.
+    let agree = |given: Option<StorageArg>, recorded: Option<ca_core::model::KeyStorage>| -> CliResult<()> {
+        match (given.map(ca_core::model::KeyStorage::from), recorded) {
+            (Some(g), r) if g != r.unwrap_or(ca_core::model::KeyStorage::Pc) => Err(CliError::refused(
+                "storage_mismatch",
+                format!("--storage {g}, but the key store's keys are {}", r.map_or("in files on this PC".to_string(), |r| format!("on a {r}"))),
+            )),
+            _ => Ok(()),
+        }
+    };
     match command {
-        EnrollCommand::Keygen { store, storage } => print(&enroll::keygen(&store.dir, (*storage).into(), &pw(store)?)?, json),
-        EnrollCommand::Apply(a) => print(&enroll::apply(&a.server, &a.dir, enroll::form(a))?, json),
+        EnrollCommand::Keygen { store, storage: StorageArg::Pc } => print(&enroll::keygen(&store.dir, &pw(store)?)?, json),
+        EnrollCommand::Keygen { store, storage } => print(&enroll_card::keygen(&store.dir, (*storage).into(), &store.card)?, json),
+        EnrollCommand::Apply(a) => {
+            let recorded = enroll_card::pending_on_card(&a.dir)?.map(|r| r.storage);
+            agree(a.storage, recorded)?;
+            let mut form = enroll::form(a);
+            form.storage = recorded.unwrap_or(form.storage);
+            print(&enroll::apply(&a.server, &a.dir, form)?, json)
+        }
         EnrollCommand::Status { server, number, dir, secret } => print(&enroll::status(server, dir, number, secret.clone())?, json),
-        EnrollCommand::Fetch { server, number, store, secret, legacy } => {
+        EnrollCommand::Fetch { server, number, store, secret, legacy, storage } => {
+            let recorded = enroll_card::pending_on_card(&store.dir)?;
+            agree(*storage, recorded.as_ref().map(|r| r.storage))?;
+            if let Some(record) = recorded {
+                return print(&enroll_card::fetch(server, &store.dir, number, secret.clone(), &store.card, &record)?, json);
+            }
             let form = if *legacy { ca_core::pkcs12::Protection::Legacy } else { ca_core::pkcs12::Protection::Pbes2 };
             print(&enroll::fetch(server, &store.dir, number, secret.clone(), &pw(store)?, form)?, json)
         }
-        EnrollCommand::Renew { server, store } => print(&enroll::renew(server, &store.dir, &pw(store)?)?, json),
-        EnrollCommand::Revoke { server, store, reason } => print(&enroll::revoke(server, &store.dir, *reason, &pw(store)?)?, json),
-        EnrollCommand::Approve { server, number, store } => print(&enroll::approve(server, &store.dir, number, &pw(store)?)?, json),
+        EnrollCommand::Renew { server, store, storage } => {
+            let recorded = enroll_card::current_on_card(&store.dir)?;
+            agree(*storage, recorded.as_ref().map(|r| r.storage))?;
+            match recorded {
+                Some(_) => print(&enroll_card::renew(server, &store.dir, &store.card)?, json),
+                None => print(&enroll::renew(server, &store.dir, &pw(store)?)?, json),
+            }
+        }
+        EnrollCommand::Revoke { server, store, reason, storage } => {
+            let recorded = enroll_card::current_on_card(&store.dir)?;
+            agree(*storage, recorded.as_ref().map(|r| r.storage))?;
+            match recorded {
+                Some(_) => print(&enroll_card::revoke(server, &store.dir, *reason, &store.card)?, json),
+                None => print(&enroll::revoke(server, &store.dir, *reason, &pw(store)?)?, json),
+            }
+        }
+        EnrollCommand::Approve { server, number, store } => match enroll_card::current_on_card(&store.dir)? {
+            Some(_) => print(&enroll_card::approve(server, &store.dir, number, &store.card)?, json),
+            None => print(&enroll::approve(server, &store.dir, number, &pw(store)?)?, json),
+        },
     }
 }
 

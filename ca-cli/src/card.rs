@@ -1,0 +1,117 @@
+//! Keys on a chip for the `ca` program: the card the holder names, PINs from a file,
+//! the environment or a prompt without echo (never from the command line), and a
+//! [`Signer`] whose key never leaves the card.
+
+use crate::args::CardArgs;
+use crate::error::{CliError, CliResult};
+use ca_core::signing::{sha256_with_rsa, Signer, SigningError};
+use sha2::{Digest, Sha256};
+use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+use token_drivers::{Pin, Token, TokenError};
+use zeroize::Zeroizing;
+
+/// The environment variable holding the card's PIN.
+pub const PIN_ENV: &str = "CA_TOKEN_PIN";
+/// The environment variable holding a new PIN.
+pub const NEW_PIN_ENV: &str = "CA_TOKEN_NEW_PIN";
+/// The environment variable holding the PUK.
+pub const PUK_ENV: &str = "CA_TOKEN_PUK";
+
+impl From<TokenError> for CliError {
+    fn from(e: TokenError) -> Self {
+        let message = e.to_string();
+        let code = match e {
+            TokenError::WrongPin { .. } => "wrong_pin",
+            TokenError::PinBlocked => "pin_blocked",
+            TokenError::WrongPuk { .. } => "wrong_puk",
+            TokenError::PukBlocked => "puk_blocked",
+            TokenError::PinFormat { .. } => "bad_pin",
+            TokenError::PinNotVerified => "pin_not_verified",
+            TokenError::EmptySlot(_) => "empty_slot",
+            TokenError::NoFreeSlot => "no_free_slot",
+            TokenError::WrongCertificate(_) => "wrong_certificate",
+            TokenError::TooLarge { .. } => "too_large",
+            TokenError::UnknownReader(_) => "unknown_reader",
+            TokenError::UnknownCard { .. } => "unknown_card",
+            TokenError::NoService => return CliError::internal("no_pcsc_service", message),
+            TokenError::NoReaders => return CliError::internal("no_reader", message),
+            TokenError::NoCard(_) => return CliError::internal("no_card", message),
+            TokenError::CardRemoved => return CliError::internal("card_removed", message),
+            TokenError::Status { .. } | TokenError::Malformed { .. } | TokenError::Pcsc(_) => {
+                return CliError::internal("card_failure", message)
+            }
+        };
+        CliError::refused(code, message)
+    }
+}
+
+/// A PIN or PUK: from `file`, else the environment variable `env`, else asked at the
+/// terminal without echo.
+pub fn secret(file: Option<&Path>, env: &str, what: &str, flag: &str) -> CliResult<Pin> {
+    if let Some(f) = file {
+        let text = Zeroizing::new(std::fs::read_to_string(f).map_err(|e| CliError::reading(f, e))?);
+        return Ok(Pin::new(&text));
+    }
+    if let Ok(v) = std::env::var(env) {
+        return Ok(Pin::new(&Zeroizing::new(v)));
+    }
+    match rpassword::prompt_password(format!("{what}: ")) {
+        Ok(t) => Ok(Pin::new(&Zeroizing::new(t))),
+        Err(_) => Err(CliError::refused(
+            "no_pin",
+            format!("no {what}: pass {flag} FILE, set {env}, or run at a terminal to be asked"),
+        )),
+    }
+}
+
+/// The card named by `args` (or the first known card), waiting for it to be inserted.
+pub fn open(args: &CardArgs) -> CliResult<Token> {
+    Ok(Token::open(args.reader.as_deref(), Duration::from_secs(args.wait))?)
+}
+
+/// The card, with its PIN verified.
+pub fn open_with_pin(args: &CardArgs) -> CliResult<Token> {
+    let mut token = open(args)?;
+    let pin = secret(args.pin_file.as_deref(), PIN_ENV, "PIN", "--pin-file")?;
+    token.verify_pin(&pin)?;
+    Ok(token)
+}
+
+/// Signs with a key on the card: the message is hashed here, the card signs the
+/// digest, and the signature is checked against the public key before it is used
+/// (a faulty card's signature never leaves this process).
+pub struct CardSigner<'a> {
+    token: Mutex<&'a mut Token>,
+    slot: u8,
+    spki: SubjectPublicKeyInfoOwned,
+}
+
+impl<'a> CardSigner<'a> {
+    /// The key in `slot`.
+    pub fn new(token: &'a mut Token, slot: u8) -> CliResult<Self> {
+        let spki = token.public_key(slot)?;
+        Ok(CardSigner { token: Mutex::new(token), slot, spki })
+    }
+}
+
+impl Signer for CardSigner<'_> {
+    fn algorithm(&self) -> AlgorithmIdentifierOwned {
+        sha256_with_rsa()
+    }
+
+    fn public_key(&self) -> &SubjectPublicKeyInfoOwned {
+        &self.spki
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SigningError> {
+        let digest: [u8; 32] = Sha256::digest(message).into();
+        let mut token = self.token.lock().map_err(|_| SigningError::Device("the card is in use by a failed task".into()))?;
+        let signature = token.sign_digest(self.slot, &digest).map_err(|e| SigningError::Device(e.to_string()))?;
+        ca_core::verify::verify_signature(&self.spki, &self.algorithm(), message, &signature)
+            .map_err(|_| SigningError::Device("the card's signature does not verify with its public key".into()))?;
+        Ok(signature)
+    }
+}
