@@ -77,6 +77,9 @@ pub fn open_with_pin(args: &CardArgs) -> CliResult<Token> {
     let mut token = open(args)?;
     let pin = secret(args.pin_file.as_deref(), PIN_ENV, "PIN", "--pin-file")?;
     token.verify_pin(&pin)?;
+    if token.profile().pin.factory == Some(pin.expose()) {
+        eprintln!("note: this card still has its factory PIN: change it with `ca token change-pin`");
+    }
     Ok(token)
 }
 

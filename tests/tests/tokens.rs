@@ -305,6 +305,16 @@ fn storage_must_match_the_card() {
     assert!(!t.join("keys/pending").exists());
     let pin = [("CA_TOKEN_READER", rig.lease.reader()), ("CA_TOKEN_PIN", "1")];
     refused_with(&data, &["enroll", "keygen", "--storage", "kaztoken", "--dir", &ks], &pin, "bad_pin");
+
+    // The right card: two keys; the factory PIN is pointed out.
+    let out = ca_env(&data, &["--json", "enroll", "keygen", "--storage", "kaztoken", "--dir", &ks], &rig.env());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("factory PIN"), "{}", String::from_utf8_lossy(&out.stderr));
+    ok_json(out, "keygen");
+    let slots = |data: &Path| ok_json(ca_env(data, &["--json", "token", "info"], &rig.env()), "token info")["keys"].as_array().unwrap().len();
+    assert_eq!(slots(&data), 2);
+    ok_json(ca_env(&data, &["--json", "token", "erase", "--slot", "1"], &rig.env()), "erase");
+    assert_eq!(slots(&data), 1);
+    refused_with(&data, &["token", "erase", "--slot", "1"], &rig.env(), "empty_slot");
 }
 
 /// A card with one key generated, in a fresh state file.

@@ -85,11 +85,28 @@ fn open_card(args: &CardArgs, record: &OnCard) -> CliResult<Token> {
 
 /// Generate the AUTH and SIGN keys on the card and their CSRs, signed there.
 fn new_pair(token: &mut Token) -> CliResult<(OnCard, Vec<u8>, Vec<u8>)> {
-    let mut made = Vec::new();
+    let mut made: Vec<(token_drivers::KeyObject, Vec<u8>)> = Vec::new();
     for role in [Role::Auth, Role::Sign] {
-        let (key, _) = token.generate(role)?;
-        let csr = ca_core::csr::create(&CardSigner::new(token, key.slot)?)?;
-        made.push((key, csr));
+        let step = token.generate(role).map_err(CliError::from).and_then(|(key, _)| {
+            let csr = ca_core::csr::create(&CardSigner::new(token, key.slot)?);
+            match csr {
+                Ok(csr) => Ok((key, csr)),
+                Err(e) => {
+                    let _ = token.erase(key.slot);
+                    Err(e.into())
+                }
+            }
+        });
+        match step {
+            Ok(pair) => made.push(pair),
+            Err(e) => {
+                // No half pair left behind on the card.
+                for (key, _) in &made {
+                    let _ = token.erase(key.slot);
+                }
+                return Err(e);
+            }
+        }
     }
     let serial = token.describe()?.serial;
     let (sign, sign_csr) = made.pop().unwrap_or_else(|| unreachable!("two keys made"));
