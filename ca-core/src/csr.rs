@@ -139,7 +139,7 @@ pub fn verify_csr(bytes: &[u8]) -> Result<VerifiedCsr, CsrError> {
     let sig = req.signature.as_bytes().ok_or(CsrError::BadSignature)?;
     verify::verify_signature(&key, &req.algorithm, &info, sig).map_err(|e| match e {
         SignatureError::UnsupportedAlgorithm(o) => CsrError::UnsupportedSignature(o),
-        SignatureError::KeyMismatch(_) | SignatureError::Invalid => CsrError::BadSignature,
+        SignatureError::KeyMismatch(_) | SignatureError::Invalid | SignatureError::Gost(_) => CsrError::BadSignature,
     })?;
     let fingerprint = key_fingerprint(&key).map_err(|e| CsrError::Malformed(e.to_string()))?;
     Ok(VerifiedCsr { public_key: key, bits, fingerprint })

@@ -56,6 +56,7 @@ pub mod calendar;
 pub mod cms;
 pub mod crl;
 pub mod csr;
+pub mod gost;
 pub mod identity;
 #[cfg(feature = "authority")]
 pub mod issuer;

@@ -30,6 +30,9 @@ pub enum SignatureError {
     /// The signature does not verify.
     #[error("the signature does not verify")]
     Invalid,
+    /// A GOST key or signature is malformed or does not match.
+    #[error("{0}")]
+    Gost(crate::gost::GostError),
 }
 
 /// The aws-lc-rs algorithm for an RSA signature OID (2048–8192-bit keys).
@@ -49,6 +52,12 @@ pub fn verify_signature(
     message: &[u8],
     sig: &[u8],
 ) -> Result<(), SignatureError> {
+    if crate::gost::Algorithm::of_signature(alg.oid).is_some() {
+        return crate::gost::verify(key, alg, message, sig).map_err(|e| match e {
+            crate::gost::GostError::Invalid => SignatureError::Invalid,
+            other => SignatureError::Gost(other),
+        });
+    }
     let lc_alg = rsa_algorithm(&alg.oid).ok_or(SignatureError::UnsupportedAlgorithm(alg.oid))?;
     if key.algorithm.oid != oid::RSA_ENCRYPTION {
         return Err(SignatureError::KeyMismatch(key.algorithm.oid));

@@ -139,9 +139,9 @@ fn the_authoritys_key_files_open_with_their_key_and_certificate() {
         ("RSA256_11c707bd54cbfcccb3815e39c4eb57b1dc7dfea9.p12", "1.2.840.113549.1.1.1", Some(true)),
         ("AUTH_RSA256_b2c70a9ff7a5dc59de0ccc3c0ddde3437cc1f12d.p12", "1.2.840.113549.1.1.1", Some(true)),
         ("AUTH_RSA256_d682726b55b3e62600ea8fe1c74e75fc96f47790.p12", "1.2.840.113549.1.1.1", Some(true)),
-        // GOST keys: opened and reported; matching them needs the GOST arithmetic (issue 13).
-        ("GOSTKNCA_13a3741b52d7bf860aab199b56fad1f4652e357b.p12", "1.2.398.3.10.1.1.1.1", None),
-        ("gost2015_sign_individual.p12", "1.2.398.3.10.1.1.2.2", None),
+        // GOST keys: matched by deriving d·G on the national curves.
+        ("GOSTKNCA_13a3741b52d7bf860aab199b56fad1f4652e357b.p12", "1.2.398.3.10.1.1.1.1", Some(true)),
+        ("gost2015_sign_individual.p12", "1.2.398.3.10.1.1.2.2", Some(true)),
     ] {
         let v = inspect(file, &["--password", "Qwerty12"]);
         assert_eq!((v["kind"].as_str(), v["encryption"].as_str()), (Some("pkcs12"), Some("legacy")), "{file}: {v}");

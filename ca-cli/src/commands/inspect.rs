@@ -287,8 +287,8 @@ pub struct KeyFileEntry {
     /// The key's algorithm, for the certificate the key belongs to.
     #[serde(skip_serializing_if = "Option::is_none")]
     key_algorithm: Option<String>,
-    /// Checked by deriving the public key from the private one (RSA); `null` where
-    /// that cannot be done yet (GOST keys, until the GOST arithmetic exists).
+    /// Checked by deriving the public key from the private one (RSA, GOST 2015
+    /// and 2004); `null` for a key of another algorithm.
     key_matches_certificate: Option<bool>,
 }
 
@@ -297,6 +297,9 @@ impl Output for KeyFile {}
 /// Whether the PKCS#8 `key` is the private key of `cert`: checked, never assumed.
 fn key_matches(key: &[u8], cert: &Certificate) -> Option<bool> {
     let info = pkcs8::PrivateKeyInfo::try_from(key).ok()?;
+    if ca_core::gost::Algorithm::of_key(info.algorithm.oid).is_some() {
+        return ca_core::gost::key_matches(key, &cert.tbs_certificate.subject_public_key_info).ok();
+    }
     if info.algorithm.oid != ca_core::oid::RSA_ENCRYPTION {
         return None;
     }
