@@ -15,12 +15,15 @@
 #   Issuance: confirmations per second through the operator API (each a durable
 #          transaction with two RSA-4096 signatures) next to
 #          `openssl speed -multi 2 rsa4096` ÷ 2 in the same run.
+#   GOST:  GOST 34.10-2015 512-bit signing and verification per second on one core
+#          (`gost-speed`), next to `openssl speed ecdsap521` (one core) and Python
+#          `gostcrypto`, in the same run.
 #   Cards: signatures on the virtual Kaztoken through pcscd and vpcd, PIN verified
 #          once: p50/p99 latency and signatures/s, next to the emulator's bare
 #          RSA-2048 signature and the round trip of the cheapest card operation.
 #
-# Usage: scripts/bench.sh [--quick | --card]   (full: 10 s load runs, 5 rounds;
-#        --quick: 3 s runs, one round, 100,000 entries only; --card: cards only)
+# Usage: scripts/bench.sh [--quick | --card | --gost]   (full: 10 s load runs, 5 rounds;
+#        --quick: 3 s runs, one round, 100,000 entries only; --card, --gost: that part only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -69,6 +72,43 @@ PY
     rm -rf "$dir"
 }
 if [ "${1:-}" = "--card" ]; then card_bench; exit 0; fi
+
+# ------------------------------------------------------------------- GOST ------
+gost_bench() {
+    local dir
+    dir=$(mktemp -d)
+    cargo build --release --locked -p e2e --bin gost-speed >&2
+    log "GOST-512: ours (10 s each), openssl speed ecdsap521 (one core, 10 s), gostcrypto"
+    "$root/target/release/gost-speed" 10 >"$dir/ours.json"
+    openssl speed -seconds 10 ecdsap521 2>/dev/null | awk '/nistp521/ { print $(NF-1), $NF }' >"$dir/openssl.txt"
+    python3 - "$dir/gostcrypto.json" <<'PY'
+import json, os, sys, time, gostcrypto
+curve = gostcrypto.gostsignature.CURVES_R_1323565_1_024_2019['id-tc26-gost-3410-12-512-paramSetA']
+g = gostcrypto.gostsignature.new(gostcrypto.gostsignature.MODE_512, curve)
+d = bytearray(os.urandom(64)); d[0] &= 0x3f
+pub, digest = g.public_key_generate(d), bytearray(os.urandom(64))
+t = time.time(); sigs = [g.sign(d, digest) for _ in range(10)]; sign = 10 / (time.time() - t)
+t = time.time(); [g.verify(pub, digest, s) for s in sigs]; verify = 10 / (time.time() - t)
+json.dump({"sign": sign, "verify": verify}, open(sys.argv[1], "w"))
+PY
+    python3 - "$dir" <<'PY'
+import json, sys
+d = sys.argv[1]
+ours = json.load(open(f"{d}/ours.json"))
+o_sign, o_verify = map(float, open(f"{d}/openssl.txt").read().split())
+py = json.load(open(f"{d}/gostcrypto.json"))
+print()
+print("## GOST 34.10-2015 512-bit, one core (ours: 10 s each; openssl speed -seconds 10 ecdsap521)")
+print()
+print("| | sign/s | verify/s |")
+print("|---|---:|---:|")
+print(f"| openssl speed ecdsap521 (P-521 ECDSA) | {o_sign:.0f} | {o_verify:.0f} |")
+print(f"| ours, GOST-512 | {ours['sign_per_second']:.0f} ({ours['sign_per_second']/o_sign:.2f}× P-521; target ≥ 0.5) | repeated key {ours['verify_repeated_key_per_second']:.0f} ({ours['verify_repeated_key_per_second']/o_verify:.2f}×); fresh key each time {ours['verify_fresh_key_per_second']:.0f} ({ours['verify_fresh_key_per_second']/o_verify:.2f}×; target ≥ 0.5) |")
+print(f"| Python gostcrypto, GOST-512 | {py['sign']:.1f} | {py['verify']:.1f} |")
+PY
+    rm -rf "$dir"
+}
+if [ "${1:-}" = "--gost" ]; then gost_bench; exit 0; fi
 
 missing=()
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
@@ -399,3 +439,4 @@ EOF
 done
 
 card_bench
+gost_bench

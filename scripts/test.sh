@@ -22,10 +22,10 @@ if ((${#apt_missing[@]})); then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_missing[@]}"
 fi
-if ! command -v lint_pkix_cert >/dev/null 2>&1 || ! python3 -c 'import cryptography' 2>/dev/null || ! command -v schemathesis >/dev/null 2>&1; then
-    log "installing pkilint, cryptography and schemathesis from PyPI"
-    python3 -m pip install --quiet --disable-pip-version-check pkilint cryptography schemathesis \
-        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages pkilint cryptography schemathesis
+if ! command -v lint_pkix_cert >/dev/null 2>&1 || ! python3 -c 'import cryptography, gostcrypto' 2>/dev/null || ! command -v schemathesis >/dev/null 2>&1; then
+    log "installing pkilint, cryptography, gostcrypto and schemathesis from PyPI"
+    python3 -m pip install --quiet --disable-pip-version-check pkilint cryptography gostcrypto schemathesis \
+        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages pkilint cryptography gostcrypto schemathesis
     hash -r
 fi
 command -v lint_pkix_cert >/dev/null 2>&1 || { echo "lint_pkix_cert not on PATH after installing pkilint" >&2; exit 1; }

@@ -195,6 +195,20 @@ impl Signer for RsaSigner {
     }
 }
 
+impl Signer for crate::gost::GostSigner {
+    fn algorithm(&self) -> AlgorithmIdentifierOwned {
+        crate::gost::GostSigner::algorithm(self)
+    }
+
+    fn public_key(&self) -> &SubjectPublicKeyInfoOwned {
+        crate::gost::GostSigner::public_key(self)
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SigningError> {
+        Ok(self.sign_message(message))
+    }
+}
+
 /// A new RSA private key as unencrypted PKCS#8 DER, wiped when dropped.
 #[cfg(feature = "authority")]
 pub fn generate_rsa_pkcs8(bits: usize) -> Result<Zeroizing<Vec<u8>>, SigningError> {

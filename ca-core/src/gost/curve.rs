@@ -2,11 +2,13 @@
 //! coordinates with the complete addition and doubling formulas of Renes, Costello
 //! and Batina ("Complete addition formulas for prime order elliptic curves", 2016,
 //! algorithms 4 and 6 for a = −3): no special cases, so no branch depends on a
-//! secret. Field arithmetic is `crypto-bigint`'s constant-time Montgomery form.
+//! secret. Field arithmetic is `crypto-bigint`'s constant-time Montgomery form with
+//! the prime as a type (`M`), so a field element is just its limbs.
 //! Both national curves (GOST R 34.10-2012 512-bit paramSetA and CryptoPro-A)
 //! have a = −3 and cofactor 1.
 
-use crypto_bigint::modular::runtime_mod::{DynResidue, DynResidueParams};
+use crypto_bigint::modular::constant_mod::{Residue, ResidueParams};
+use crypto_bigint::modular::runtime_mod::DynResidueParams;
 use crypto_bigint::subtle::{Choice, ConditionallySelectable, ConstantTimeEq, ConstantTimeLess};
 use crypto_bigint::Uint;
 
@@ -24,67 +26,74 @@ pub struct Params<const L: usize> {
     pub gy: Uint<L>,
 }
 
-/// A curve ready to compute on.
-pub struct Curve<const L: usize> {
-    fp: DynResidueParams<L>,
-    b: DynResidue<L>,
+/// A curve ready to compute on; `M` is its field prime.
+pub struct Curve<M: ResidueParams<L>, const L: usize> {
+    b: Residue<M, L>,
     /// The group order.
     pub q: Uint<L>,
     /// Montgomery parameters modulo q, for the signature's scalar arithmetic.
     pub fq: DynResidueParams<L>,
-    g: Point<L>,
-    p: Uint<L>,
+    g: Point<M, L>,
+    /// `table[w][i]` = i·16^w·G: k·G is then one addition per 4-bit window of k and
+    /// no doubling (fixed-base windows), made on first use.
+    g_table: std::sync::OnceLock<Vec<[Point<M, L>; 16]>>,
 }
 
 /// A point in projective coordinates (X : Y : Z); the identity is (0 : 1 : 0).
 #[derive(Clone, Copy, Debug)]
-pub struct Point<const L: usize> {
-    x: DynResidue<L>,
-    y: DynResidue<L>,
-    z: DynResidue<L>,
+pub struct Point<M: ResidueParams<L>, const L: usize> {
+    x: Residue<M, L>,
+    y: Residue<M, L>,
+    z: Residue<M, L>,
 }
 
-impl<const L: usize> ConditionallySelectable for Point<L> {
+impl<M: ResidueParams<L>, const L: usize> ConditionallySelectable for Point<M, L> {
     fn conditional_select(a: &Self, b: &Self, choice: Choice) -> Self {
         Point {
-            x: DynResidue::conditional_select(&a.x, &b.x, choice),
-            y: DynResidue::conditional_select(&a.y, &b.y, choice),
-            z: DynResidue::conditional_select(&a.z, &b.z, choice),
+            x: Residue::conditional_select(&a.x, &b.x, choice),
+            y: Residue::conditional_select(&a.y, &b.y, choice),
+            z: Residue::conditional_select(&a.z, &b.z, choice),
         }
     }
 }
 
-impl<const L: usize> Curve<L> {
-    /// The curve of `params`.
+impl<M: ResidueParams<L>, const L: usize> Curve<M, L> {
+    /// The curve of `params`, whose prime must be `M`'s.
     pub fn new(params: &Params<L>) -> Self {
-        let fp = DynResidueParams::new(&params.p);
-        let g = Point { x: DynResidue::new(&params.gx, fp), y: DynResidue::new(&params.gy, fp), z: DynResidue::one(fp) };
-        Curve { fp, b: DynResidue::new(&params.b, fp), q: params.q, fq: DynResidueParams::new(&params.q), g, p: params.p }
+        assert!(params.p == M::MODULUS, "the curve's prime is its field type's");
+        let g = Point { x: Residue::new(&params.gx), y: Residue::new(&params.gy), z: Residue::ONE };
+        Curve {
+            b: Residue::new(&params.b),
+            q: params.q,
+            fq: DynResidueParams::new(&params.q),
+            g,
+            g_table: std::sync::OnceLock::new(),
+        }
     }
 
     /// The base point.
-    pub fn generator(&self) -> Point<L> {
+    pub fn generator(&self) -> Point<M, L> {
         self.g
     }
 
     /// The point at infinity.
-    pub fn identity(&self) -> Point<L> {
-        Point { x: DynResidue::zero(self.fp), y: DynResidue::one(self.fp), z: DynResidue::zero(self.fp) }
+    pub fn identity(&self) -> Point<M, L> {
+        Point { x: Residue::ZERO, y: Residue::ONE, z: Residue::ZERO }
     }
 
     /// The affine point (x, y), if both are below p and it lies on the curve.
-    pub fn point(&self, x: &Uint<L>, y: &Uint<L>) -> Option<Point<L>> {
-        if !bool::from(x.ct_lt(&self.p)) || !bool::from(y.ct_lt(&self.p)) {
+    pub fn point(&self, x: &Uint<L>, y: &Uint<L>) -> Option<Point<M, L>> {
+        if !bool::from(x.ct_lt(&M::MODULUS)) || !bool::from(y.ct_lt(&M::MODULUS)) {
             return None;
         }
-        let (x, y) = (DynResidue::new(x, self.fp), DynResidue::new(y, self.fp));
+        let (x, y) = (Residue::new(x), Residue::new(y));
         let three_x = x + x + x;
         let rhs = x.square() * x - three_x + self.b;
-        bool::from(y.square().retrieve().ct_eq(&rhs.retrieve())).then_some(Point { x, y, z: DynResidue::one(self.fp) })
+        bool::from(y.square().ct_eq(&rhs)).then_some(Point { x, y, z: Residue::ONE })
     }
 
     /// P + Q, complete (RCB16 algorithm 4, a = −3).
-    pub fn add(&self, p: &Point<L>, q: &Point<L>) -> Point<L> {
+    pub fn add(&self, p: &Point<M, L>, q: &Point<M, L>) -> Point<M, L> {
         let b = self.b;
         let xx = p.x * q.x;
         let yy = p.y * q.y;
@@ -104,7 +113,7 @@ impl<const L: usize> Curve<L> {
     }
 
     /// 2P, complete (RCB16 algorithm 6, a = −3).
-    pub fn double(&self, p: &Point<L>) -> Point<L> {
+    pub fn double(&self, p: &Point<M, L>) -> Point<M, L> {
         let b = self.b;
         let xx = p.x.square();
         let yy = p.y.square();
@@ -130,7 +139,7 @@ impl<const L: usize> Curve<L> {
 
     /// k·P in constant time: 4-bit fixed windows over all bits of k, each table
     /// entry chosen by scanning the whole table.
-    pub fn mul(&self, k: &Uint<L>, p: &Point<L>) -> Point<L> {
+    pub fn mul(&self, k: &Uint<L>, p: &Point<M, L>) -> Point<M, L> {
         let mut table = [self.identity(); 16];
         for i in 1..16 {
             table[i] = self.add(&table[i - 1], p);
@@ -152,8 +161,46 @@ impl<const L: usize> Curve<L> {
         acc
     }
 
+    /// The fixed-base table of `p`: `table[w][i]` = i·16^w·P.
+    pub fn table(&self, p: &Point<M, L>) -> Vec<[Point<M, L>; 16]> {
+        let mut rows = Vec::with_capacity(L * 16);
+        let mut base = *p;
+        for _ in 0..L * 16 {
+            let mut row = [self.identity(); 16];
+            for i in 1..16 {
+                row[i] = self.add(&row[i - 1], &base);
+            }
+            rows.push(row);
+            for _ in 0..4 {
+                base = self.double(&base);
+            }
+        }
+        rows
+    }
+
+    /// k·G in constant time, from G's fixed-base table.
+    pub fn mul_base(&self, k: &Uint<L>) -> Point<M, L> {
+        self.mul_table(self.g_table.get_or_init(|| self.table(&self.g)), k)
+    }
+
+    /// k·P from P's fixed-base table, in constant time: for each 4-bit window of
+    /// k, the whole row is scanned and one entry added; no doubling at all.
+    pub fn mul_table(&self, table: &[[Point<M, L>; 16]], k: &Uint<L>) -> Point<M, L> {
+        let words = k.as_words();
+        let mut acc = self.identity();
+        for (window, row) in table.iter().enumerate() {
+            let nibble = ((words[window / 16] >> ((window % 16) * 4)) & 0xF) as u8;
+            let mut chosen = self.identity();
+            for (i, entry) in row.iter().enumerate() {
+                chosen.conditional_assign(entry, (i as u8).ct_eq(&nibble));
+            }
+            acc = self.add(&acc, &chosen);
+        }
+        acc
+    }
+
     /// The affine coordinates; `None` for the identity.
-    pub fn to_affine(&self, p: &Point<L>) -> Option<(Uint<L>, Uint<L>)> {
+    pub fn to_affine(&self, p: &Point<M, L>) -> Option<(Uint<L>, Uint<L>)> {
         let (inv, ok) = p.z.invert();
         bool::from(Choice::from(ok)).then(|| ((p.x * inv).retrieve(), (p.y * inv).retrieve()))
     }
@@ -162,12 +209,14 @@ impl<const L: usize> Curve<L> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crypto_bigint::U256;
+    use crypto_bigint::{impl_modulus, U256};
+
+    impl_modulus!(Toy, U256, "0000000000000000000000000000000000000000000000000000000000002717");
 
     /// A toy curve small enough to check against schoolbook affine arithmetic:
     /// y² = x³ − 3x + 7 over p = 10007 (the group order is whatever it is; the
     /// formulas are checked point by point, not through the order).
-    fn toy() -> (Curve<4>, u64) {
+    fn toy() -> (Curve<Toy, 4>, u64) {
         let p = 10007u64;
         let params = Params { p: U256::from_u64(p), b: U256::from_u64(7), q: U256::from_u64(10009), gx: U256::ZERO, gy: U256::ZERO };
         (Curve::new(&params), p)
@@ -205,14 +254,14 @@ mod tests {
         Some((x3, y3))
     }
 
-    fn points(c: &Curve<4>, p: u64) -> Vec<(u64, u64)> {
+    fn points(c: &Curve<Toy, 4>, p: u64) -> Vec<(u64, u64)> {
         (0..200u64)
             .filter_map(|x| (0..p).find(|y| c.point(&U256::from_u64(x), &U256::from_u64(*y)).is_some()).map(|y| (x, y)))
             .take(12)
             .collect()
     }
 
-    fn affine(c: &Curve<4>, pt: &Point<4>) -> Option<(u64, u64)> {
+    fn affine(c: &Curve<Toy, 4>, pt: &Point<Toy, 4>) -> Option<(u64, u64)> {
         c.to_affine(pt).map(|(x, y)| (x.as_words()[0], y.as_words()[0]))
     }
 
@@ -231,12 +280,20 @@ mod tests {
                 let pb = c.point(&U256::from_u64(b.0), &U256::from_u64(b.1)).unwrap();
                 assert_eq!(affine(&c, &c.add(&pa, &pb)), affine_add(Some(a), Some(b), p), "{a:?} + {b:?}");
             }
-            // k·P by the ladder equals repeated schoolbook addition.
+            // k·P by windows equals repeated schoolbook addition.
             let mut expect = None;
             for k in 0..40u64 {
                 assert_eq!(affine(&c, &c.mul(&U256::from_u64(k), &pa)), expect, "{k}·{a:?}");
                 expect = affine_add(expect, Some(a), p);
             }
+        }
+        // The fixed-base table agrees with the window method, for small and full-size k.
+        let (gx, gy) = pts[1];
+        let params = Params { p: U256::from_u64(p), b: U256::from_u64(7), q: U256::from_u64(10009), gx: U256::from_u64(gx), gy: U256::from_u64(gy) };
+        let c: Curve<Toy, 4> = Curve::new(&params);
+        for k in [0u64, 1, 2, 15, 16, 17, 255, 4097, 65535, u64::MAX] {
+            let k = U256::from_u64(k);
+            assert_eq!(affine(&c, &c.mul_base(&k)), affine(&c, &c.mul(&k, &c.generator())), "{k}");
         }
     }
 

@@ -11,10 +11,10 @@
 pub mod curve;
 
 use crate::oid;
-use crate::signing::{Signer, SigningError};
 use crypto_bigint::modular::runtime_mod::DynResidue;
 use crypto_bigint::subtle::{ConditionallySelectable, ConstantTimeEq, ConstantTimeLess};
-use crypto_bigint::{Uint, U256, U512};
+use crypto_bigint::modular::constant_mod::ResidueParams;
+use crypto_bigint::{impl_modulus, Uint, U256, U512};
 use curve::{Curve, Params, Point};
 use der::asn1::{Any, BitString, ObjectIdentifier as Oid, OctetString};
 use der::{Decode, Encode};
@@ -83,6 +83,16 @@ impl Algorithm {
     }
 }
 
+/// The field primes as types: P512 = 2^512 − 569 (paramSetA), P256 = 2^256 − 617
+/// (CryptoPro-A).
+pub mod primes {
+    #![allow(missing_docs)] // the macro's structs
+    use super::*;
+    impl_modulus!(P512, U512, "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffdc7");
+    impl_modulus!(P256, U256, "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffd97");
+}
+use primes::{P256, P512};
+
 fn params_512() -> Params<8> {
     let h = |s: &str| U512::from_be_hex(s);
     Params {
@@ -106,14 +116,14 @@ fn params_256() -> Params<4> {
 }
 
 /// The 512-bit curve, made once.
-pub fn curve_512() -> &'static Curve<8> {
-    static C: OnceLock<Curve<8>> = OnceLock::new();
+pub fn curve_512() -> &'static Curve<P512, 8> {
+    static C: OnceLock<Curve<P512, 8>> = OnceLock::new();
     C.get_or_init(|| Curve::new(&params_512()))
 }
 
 /// The CryptoPro-A curve, made once.
-pub fn curve_256() -> &'static Curve<4> {
-    static C: OnceLock<Curve<4>> = OnceLock::new();
+pub fn curve_256() -> &'static Curve<P256, 4> {
+    static C: OnceLock<Curve<P256, 4>> = OnceLock::new();
     C.get_or_init(|| Curve::new(&params_256()))
 }
 
@@ -131,16 +141,83 @@ pub trait Group<const L: usize> {
     fn combined_x(&self, u: &Uint<L>, v: &Uint<L>, q: &Self::Element) -> Option<Uint<L>>;
 }
 
-impl<const L: usize> Group<L> for Curve<L> {
-    type Element = Point<L>;
+/// Fixed-base tables of the public keys verified more than once (CA, responder and
+/// frequent signers' keys): a repeated key's u·Q then costs what u·G does. At most
+/// [`KEY_TABLES`] tables are kept; a key seen once gets none.
+struct KeyTables<M: ResidueParams<L>, const L: usize> {
+    seen: std::collections::HashSet<Vec<u8>>,
+    tables: std::collections::HashMap<Vec<u8>, std::sync::Arc<Vec<[Point<M, L>; 16]>>>,
+}
+
+/// The most public-key tables kept per curve (about 400 KB each for 512 bits).
+pub const KEY_TABLES: usize = 32;
+
+impl<M: ResidueParams<L>, const L: usize> KeyTables<M, L> {
+    fn new() -> Self {
+        KeyTables { seen: Default::default(), tables: Default::default() }
+    }
+}
+
+fn key_tables_512() -> &'static std::sync::Mutex<KeyTables<P512, 8>> {
+    static T: OnceLock<std::sync::Mutex<KeyTables<P512, 8>>> = OnceLock::new();
+    T.get_or_init(|| std::sync::Mutex::new(KeyTables::new()))
+}
+
+/// u·G + v·Q on the 512-bit curve, with Q's table when Q is a repeated key.
+fn combined_512(c: &Curve<P512, 8>, u: &U512, v: &U512, q: &Point<P512, 8>) -> Point<P512, 8> {
+    let key = c.to_affine(q).map(|(x, y)| [uint_le(&x), uint_le(&y)].concat()).unwrap_or_default();
+    let table = {
+        let mut t = key_tables_512().lock().unwrap_or_else(|e| e.into_inner());
+        match t.tables.get(&key) {
+            Some(table) => Some(table.clone()),
+            None if t.seen.contains(&key) && t.tables.len() < KEY_TABLES => {
+                let table = std::sync::Arc::new(c.table(q));
+                t.tables.insert(key.clone(), table.clone());
+                Some(table)
+            }
+            None => {
+                if t.seen.len() >= 1024 {
+                    t.seen.clear();
+                }
+                t.seen.insert(key);
+                None
+            }
+        }
+    };
+    let vq = match table {
+        Some(table) => c.mul_table(&table, v),
+        None => c.mul(v, q),
+    };
+    c.add(&c.mul_base(u), &vq)
+}
+
+/// The national 512-bit curve, with its public-key tables.
+struct Curve512;
+
+impl Group<8> for Curve512 {
+    type Element = Point<P512, 8>;
+    fn order(&self) -> &U512 {
+        &curve_512().q
+    }
+    fn base_x(&self, k: &U512) -> Option<U512> {
+        curve_512().base_x(k)
+    }
+    fn combined_x(&self, u: &U512, v: &U512, q: &Point<P512, 8>) -> Option<U512> {
+        let c = curve_512();
+        c.to_affine(&combined_512(c, u, v, q)).map(|(x, _)| x)
+    }
+}
+
+impl<M: ResidueParams<L>, const L: usize> Group<L> for Curve<M, L> {
+    type Element = Point<M, L>;
     fn order(&self) -> &Uint<L> {
         &self.q
     }
     fn base_x(&self, k: &Uint<L>) -> Option<Uint<L>> {
-        self.to_affine(&self.mul(k, &self.generator())).map(|(x, _)| x)
+        self.to_affine(&self.mul_base(k)).map(|(x, _)| x)
     }
-    fn combined_x(&self, u: &Uint<L>, v: &Uint<L>, q: &Point<L>) -> Option<Uint<L>> {
-        let sum = self.add(&self.mul(u, &self.generator()), &self.mul(v, q));
+    fn combined_x(&self, u: &Uint<L>, v: &Uint<L>, q: &Point<M, L>) -> Option<Uint<L>> {
+        let sum = self.add(&self.mul_base(u), &self.mul(v, q));
         self.to_affine(&sum).map(|(x, _)| x)
     }
 }
@@ -217,7 +294,11 @@ fn check_parameters(spki_alg: &AlgorithmIdentifierOwned, alg: Algorithm) -> Resu
 }
 
 /// The public key's coordinates, checked to be a point of the curve.
-fn public_point<const L: usize>(curve: &Curve<L>, spki: &SubjectPublicKeyInfoOwned, alg: Algorithm) -> Result<Point<L>, GostError> {
+fn public_point<M: ResidueParams<L>, const L: usize>(
+    curve: &Curve<M, L>,
+    spki: &SubjectPublicKeyInfoOwned,
+    alg: Algorithm,
+) -> Result<Point<M, L>, GostError> {
     check_parameters(&spki.algorithm, alg)?;
     let bits = spki.subject_public_key.as_bytes().ok_or(GostError::BadKey("unused bits in the key"))?;
     let octets = OctetString::from_der(bits).map_err(|_| GostError::BadKey("not an OCTET STRING"))?;
@@ -261,7 +342,7 @@ pub fn verify(spki: &SubjectPublicKeyInfoOwned, alg: &AlgorithmIdentifierOwned, 
             let c = curve_512();
             let key = public_point(c, spki, which)?;
             let (r, s) = signature_parts(sig, which)?;
-            verify_with(c, &key, &digest_to_e(&hash_2015(message), &c.q), &r, &s)
+            verify_with(&Curve512, &key, &digest_to_e(&hash_2015(message), &c.q), &r, &s)
         }
         Algorithm::Gost2004 => {
             let c = curve_256();
@@ -273,7 +354,7 @@ pub fn verify(spki: &SubjectPublicKeyInfoOwned, alg: &AlgorithmIdentifierOwned, 
 }
 
 /// A GOST 34.10-2015 512-bit private key, wiped when dropped; signs with
-/// Streebog-512 through the [`Signer`] trait next to RSA.
+/// Streebog-512, also through `signing::Signer` next to RSA.
 pub struct GostSigner {
     d: Zeroizing<U512>,
     spki: SubjectPublicKeyInfoOwned,
@@ -298,7 +379,7 @@ impl GostSigner {
             return Err(GostError::BadPrivateKey("the scalar is not between 1 and q − 1"));
         }
         let d = Zeroizing::new(d);
-        let (x, y) = c.to_affine(&c.mul(&d, &c.generator())).ok_or(GostError::BadPrivateKey("zero"))?;
+        let (x, y) = c.to_affine(&c.mul_base(&d)).ok_or(GostError::BadPrivateKey("zero"))?;
         let xy = [uint_le(&x), uint_le(&y)].concat();
         let key = OctetString::new(xy).and_then(|o| o.to_der()).map_err(|_| GostError::BadKey("encoding"))?;
         let spki = SubjectPublicKeyInfoOwned {
@@ -355,6 +436,16 @@ impl GostSigner {
         Ok(Zeroizing::new(info.to_der()?))
     }
 
+    /// The signature algorithm identifier: GOST 34.10-2015 512-bit with Streebog-512.
+    pub fn algorithm(&self) -> AlgorithmIdentifierOwned {
+        AlgorithmIdentifierOwned { oid: oid::GOST_2015_512_SIGNATURE, parameters: Some(Any::null()) }
+    }
+
+    /// The public key.
+    pub fn public_key(&self) -> &SubjectPublicKeyInfoOwned {
+        &self.spki
+    }
+
     /// Sign `message`: (r, s) little-endian, r first.
     pub fn sign_message(&self, message: &[u8]) -> Vec<u8> {
         let c = curve_512();
@@ -402,25 +493,12 @@ pub fn key_matches(pkcs8: &[u8], spki: &SubjectPublicKeyInfoOwned) -> Result<boo
             if *d == U256::ZERO || !bool::from(d.ct_lt(&c.q)) {
                 return Err(GostError::BadPrivateKey("the scalar is not between 1 and q − 1"));
             }
-            let mine = c.mul(&d, &c.generator());
+            let mine = c.mul_base(&d);
             Ok(c.to_affine(&mine) == c.to_affine(&public_point(c, spki, which)?))
         }
     }
 }
 
-impl Signer for GostSigner {
-    fn algorithm(&self) -> AlgorithmIdentifierOwned {
-        AlgorithmIdentifierOwned { oid: oid::GOST_2015_512_SIGNATURE, parameters: Some(Any::null()) }
-    }
-
-    fn public_key(&self) -> &SubjectPublicKeyInfoOwned {
-        &self.spki
-    }
-
-    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SigningError> {
-        Ok(self.sign_message(message))
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -483,8 +561,8 @@ mod tests {
         let store = crate::pkcs12::read(&file("gost2015_sign_individual.p12"), "Qwerty12").unwrap();
         let signer = GostSigner::from_pkcs8(&store.key_pkcs8).unwrap();
         assert_eq!(signer.public_key(), &store.certificate.tbs_certificate.subject_public_key_info, "the key derives the certified point");
-        let a = signer.sign(b"asdasd").unwrap();
-        let b = signer.sign(b"asdasd").unwrap();
+        let a = signer.sign_message(b"asdasd");
+        let b = signer.sign_message(b"asdasd");
         assert_ne!(a, b, "a fresh nonce for each signature");
         for sig in [&a, &b] {
             verify(signer.public_key(), &signer.algorithm(), b"asdasd", sig).unwrap();
@@ -505,7 +583,7 @@ mod tests {
     fn malformed_keys_and_signatures_are_typed_errors() {
         let signer = GostSigner::generate();
         let alg = signer.algorithm();
-        let sig = signer.sign(b"m").unwrap();
+        let sig = signer.sign_message(b"m");
         let spki = signer.public_key().clone();
         assert_eq!(verify(&spki, &alg, b"m", &sig[..127]), Err(GostError::BadSignature("wrong length")));
         let q = uint_le(&curve_512().q);
