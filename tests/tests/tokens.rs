@@ -36,7 +36,7 @@ impl Rig {
         Rig { lease, card: Some(card), pin }
     }
 
-    fn env(&self) -> [(&'static str, &str); 2] {
+    fn env(&self) -> [(&'static str, &'static str); 2] {
         [("CA_TOKEN_READER", self.lease.reader()), ("CA_TOKEN_PIN", self.pin)]
     }
 
@@ -250,6 +250,48 @@ fn opensc_lists(rig: &Rig, keys: &[Value]) {
     std::fs::write(&message, b"hello").unwrap();
     let signed = p11(&["--login", "--pin", rig.pin, "--sign", "-m", "SHA256-RSA-PKCS", "--input-file", p(&message).as_str()]);
     assert!(signed.contains("ckr_mechanism_invalid"), "{signed}");
+}
+
+/// The card is pulled out after the authority granted a renewal, before the new
+/// certificates were on it: the grant is kept, and the next `renew` finishes it
+/// instead of asking again (the old pair is revoked by then, so asking again
+/// would be refused).
+#[test]
+fn an_interrupted_renewal_on_a_card_is_finished_by_the_next_run() {
+    let t = fresh_authority();
+    let data = t.join("data");
+    let server = Server::on(&data);
+    let url = server.url();
+    let state = t.join("card.json");
+    let mut rig = Rig::new("kaztoken", &state);
+    let env = rig.env();
+    let ks_s = p(&t.join("keys"));
+    ok_json(ca_env(&data, &["--json", "enroll", "keygen", "--storage", "kaztoken", "--dir", &ks_s], &env), "keygen");
+    let args = ["--json", "enroll", "apply", "--server", &url, "--dir", &ks_s, "--iin", iin(62), "--surname", "Картов", "--name", "Тест", "--center", "ЦОН Астана"];
+    let number = ok_json(ca_env(&data, &args, &env), "apply")["number"].as_str().unwrap().to_string();
+    ok_json(ca_env(&data, &["--json", "application", "confirm", &number], &[]), "confirm");
+    ok_json(ca_env(&data, &["--json", "enroll", "fetch", "--server", &url, &number, "--dir", &ks_s], &env), "fetch");
+    let old = certificates_on_card(&rig, t.path(), "old");
+
+    rig.card.take().unwrap().pull();
+    rig.card = Some(VirtualCard::insert(&rig.lease, "kaztoken", &state, &["--misbehave", "vanish-on-certificate-write"]));
+    let out = ca_env(&data, &["--json", "enroll", "renew", "--server", &url, "--dir", &ks_s], &env);
+    let body: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    assert_eq!((out.status.code(), body["error"]["code"].as_str()), (Some(3), Some("card_removed")), "{body}");
+    assert!(t.join("keys/renewal.json").exists(), "the grant is kept");
+    for cert in &old {
+        assert_eq!(openssl_status(&server, &data, cert), "revoked", "the authority renewed: the old pair is superseded");
+    }
+
+    rig.card.take().unwrap().pull();
+    rig.card = Some(VirtualCard::insert(&rig.lease, "kaztoken", &state, &[]));
+    let finished = ok_json(ca_env(&data, &["--json", "enroll", "renew", "--server", &url, "--dir", &ks_s], &env), "renew again");
+    assert_eq!(finished["serials"].as_array().map(Vec::len), Some(2), "{finished}");
+    assert!(!t.join("keys/renewal.json").exists());
+    assert_eq!(rig.card().private_keys().len(), 2, "the old keys are destroyed, the new ones kept");
+    for cert in certificates_on_card(&rig, t.path(), "new") {
+        assert_eq!(openssl_status(&server, &data, &cert), "good");
+    }
 }
 
 #[test]

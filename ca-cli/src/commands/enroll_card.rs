@@ -206,9 +206,45 @@ fn current(dir: &Path) -> CliResult<OnCard> {
     current_on_card(dir)?.ok_or_else(|| CliError::refused("no_certificates", format!("{} records no pair on a card: fetch it first", dir.display())))
 }
 
+/// A renewal the authority granted whose certificates are not yet all on the card:
+/// kept in the key store so that running `renew` again finishes it instead of
+/// asking (and being refused) a second time.
+#[derive(Serialize, Deserialize)]
+struct Granted {
+    old: OnCard,
+    new: OnCard,
+    pair: PairPem,
+}
+
+const GRANTED: &str = "renewal.json";
+
+/// Write the granted pair to the card, record it as current, destroy the old keys.
+fn finish_renewal(dir: &Path, token: &mut Token, granted: &Granted) -> CliResult<OnCardPair> {
+    let serials = write_pair(token, &granted.new, &granted.pair)?;
+    save_current(dir, &granted.new)?;
+    let mut erased = Vec::new();
+    for slot in [granted.old.auth_slot, granted.old.sign_slot] {
+        match token.erase(slot) {
+            Ok(()) => erased.push(slot),
+            // Erased already, by an earlier run that stopped after it.
+            Err(token_drivers::TokenError::EmptySlot(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let _ = std::fs::remove_file(dir.join(GRANTED));
+    Ok(OnCardPair { number: None, reader: token.reader(), serials, record: granted.new.clone(), erased })
+}
+
 /// `ca enroll renew` on a card: a new pair generated on the same card, the request
 /// signed with the current SIGN key there; the old pair's keys are then destroyed.
+/// If a run stops after the authority granted the renewal, the next run finishes it.
 pub fn renew(server: &str, dir: &Path, args: &CardArgs) -> CliResult<OnCardPair> {
+    if dir.join(GRANTED).exists() {
+        let granted: Granted = serde_json::from_str(&read_text(&dir.join(GRANTED))?)
+            .map_err(|e| CliError::refused("damaged_file", format!("reading {}: {e}", dir.join(GRANTED).display())))?;
+        let mut token = open_card(args, &granted.new)?;
+        return finish_renewal(dir, &mut token, &granted);
+    }
     let old = current(dir)?;
     let mut token = open_card(args, &old)?;
     let (new, auth_csr, sign_csr) = new_pair(&mut token)?;
@@ -224,14 +260,9 @@ pub fn renew(server: &str, dir: &Path, args: &CardArgs) -> CliResult<OnCardPair>
             return Err(e);
         }
     };
-    let serials = write_pair(&mut token, &new, &pair)?;
-    save_current(dir, &new)?;
-    let mut erased = Vec::new();
-    for slot in [old.auth_slot, old.sign_slot] {
-        token.erase(slot)?;
-        erased.push(slot);
-    }
-    Ok(OnCardPair { number: None, reader: token.reader(), serials, record: new, erased })
+    let granted = Granted { old, new, pair };
+    write_private(&dir.join(GRANTED), &serde_json::to_vec_pretty(&granted).map_err(|e| CliError::internal("json", e.to_string()))?)?;
+    finish_renewal(dir, &mut token, &granted)
 }
 
 /// `ca enroll revoke` on a card. The keys of a revoked pair are destroyed, except
