@@ -413,6 +413,9 @@ fn a_card_pulled_out_mid_signature_is_a_typed_error_and_works_when_back() {
     let sig = token.sign_digest(slot, &sha256(b"back")).unwrap();
     let public = aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256, spki.subject_public_key.raw_bytes());
     public.verify(b"back", &sig).expect("a good signature after re-insertion");
+    // A slot without a key is named as such, by its own number.
+    let empty = if slot == 8 { 7 } else { 8 };
+    assert!(matches!(token.sign_digest(empty, &[1; 32]), Err(TokenError::EmptySlot(n)) if n == empty));
 }
 
 fn sha256(data: &[u8]) -> [u8; 32] {

@@ -253,7 +253,7 @@ impl Token {
             Ok(TokenDescription {
                 reader: reader.clone(),
                 profile: ch.profile,
-                serial: String::from_utf8(serial.to_vec()).unwrap_or_else(|_| hex::encode(serial)),
+                serial: hex::encode_upper(serial),
                 label: info.label.unwrap_or_default(),
                 manufacturer: info.manufacturer_id.unwrap_or_default(),
                 pin: ch.secret_state(&ch.profile.pin)?,
@@ -392,7 +392,9 @@ impl Token {
         self.run(|ch| {
             let mse = [tlv::encode(&[0x80], &[ALG_RSA_PKCS1_DIGEST_INFO]), tlv::encode(&[0x84], &[slot])].concat();
             ch.expect(&Command::new(ins::MSE, 0x41, 0xB6).data(mse), "MSE:SET")?;
-            let sig = ch.expect(&Command::new(ins::PSO, 0x9E, 0x9A).data(info.clone()).le(256), "PSO:COMPUTE DIGITAL SIGNATURE")?;
+            let sig = ch
+                .expect(&Command::new(ins::PSO, 0x9E, 0x9A).data(info.clone()).le(256), "PSO:COMPUTE DIGITAL SIGNATURE")
+                .map_err(|e| if let TokenError::EmptySlot(_) = e { TokenError::EmptySlot(slot) } else { e })?;
             if sig.is_empty() {
                 return Err(TokenError::malformed("PSO:COMPUTE DIGITAL SIGNATURE", "no signature"));
             }
@@ -543,6 +545,7 @@ impl Channel<'_> {
             StatusWord::OK => Ok(r.data),
             StatusWord::SECURITY_STATUS => Err(TokenError::PinNotVerified),
             StatusWord::BLOCKED => Err(TokenError::PinBlocked),
+            // MSE names the slot last in its data; PSO's caller puts its slot in.
             StatusWord::NOT_FOUND if cmd.ins == ins::MSE || cmd.ins == ins::PSO => Err(TokenError::EmptySlot(cmd.data.last().copied().unwrap_or(0))),
             sw => Err(TokenError::Status { command: name, sw }),
         }
