@@ -112,6 +112,13 @@ impl Command {
     }
 }
 
+impl Drop for Command {
+    // Command data may be a PIN: wiped when the command is dropped.
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.data);
+    }
+}
+
 impl fmt::Debug for Command {
     // Command data may be a PIN: never shown.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

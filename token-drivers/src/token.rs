@@ -509,7 +509,8 @@ impl Channel<'_> {
     /// Send one command, collecting `61xx` continuations; the answer checked for
     /// shape (status bytes present, no more data than asked).
     fn transmit(&self, cmd: &Command, name: &'static str) -> Result<Response, TokenError> {
-        let bytes = cmd.to_bytes().ok_or_else(|| TokenError::malformed(name, "command too long"))?;
+        // The bytes may hold a PIN: wiped when done.
+        let bytes = zeroize::Zeroizing::new(cmd.to_bytes().ok_or_else(|| TokenError::malformed(name, "command too long"))?);
         let mut response = self.exchange(&bytes, cmd.le, name)?;
         let mut data = std::mem::take(&mut response.data);
         for _ in 0..MAX_CHAINED {

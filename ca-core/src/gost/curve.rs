@@ -199,11 +199,131 @@ impl<M: ResidueParams<L>, const L: usize> Curve<M, L> {
         acc
     }
 
+    /// k·P in variable time, for verification only (k and P public): Jacobian
+    /// coordinates (doubling with 3M + 5S for a = −3) and width-5 wNAF digits.
+    pub fn mul_vartime(&self, k: &Uint<L>, p: &Point<M, L>) -> Point<M, L> {
+        let start = Jacobian::from_projective(p);
+        let twice = self.jac_double(&start);
+        let mut odd = [start; 8]; // P, 3P, 5P, …, 15P
+        for i in 1..8 {
+            odd[i] = self.jac_add(&odd[i - 1], &twice);
+        }
+        let mut acc = Jacobian::INFINITY;
+        for &d in wnaf5(k).iter().rev() {
+            acc = self.jac_double(&acc);
+            if d != 0 {
+                let q = odd[usize::from(d.unsigned_abs() / 2)];
+                acc = self.jac_add(&acc, &if d < 0 { q.neg() } else { q });
+            }
+        }
+        acc.to_projective()
+    }
+
+    fn jac_double(&self, p: &Jacobian<M, L>) -> Jacobian<M, L> {
+        if p.infinity {
+            return *p;
+        }
+        let delta = p.z.square();
+        let gamma = p.y.square();
+        let beta = p.x * gamma;
+        let t = (p.x - delta) * (p.x + delta);
+        let alpha = t + t + t;
+        let beta2 = beta + beta;
+        let beta4 = beta2 + beta2;
+        let x = alpha.square() - (beta4 + beta4);
+        let z = (p.y + p.z).square() - gamma - delta;
+        let g2 = gamma.square();
+        let g4 = g2 + g2;
+        let g8 = g4 + g4;
+        let y = alpha * (beta4 - x) - (g8 + g8);
+        Jacobian { x, y, z, infinity: false }
+    }
+
+    fn jac_add(&self, p: &Jacobian<M, L>, q: &Jacobian<M, L>) -> Jacobian<M, L> {
+        if p.infinity {
+            return *q;
+        }
+        if q.infinity {
+            return *p;
+        }
+        let z1z1 = p.z.square();
+        let z2z2 = q.z.square();
+        let u1 = p.x * z2z2;
+        let u2 = q.x * z1z1;
+        let s1 = p.y * q.z * z2z2;
+        let s2 = q.y * p.z * z1z1;
+        let h = u2 - u1;
+        let sd = s2 - s1;
+        if h.retrieve() == Uint::ZERO {
+            return if sd.retrieve() == Uint::ZERO { self.jac_double(p) } else { Jacobian::INFINITY };
+        }
+        let r = sd + sd;
+        let i = (h + h).square();
+        let j = h * i;
+        let v = u1 * i;
+        let x = r.square() - j - (v + v);
+        let s1j = s1 * j;
+        let y = r * (v - x) - (s1j + s1j);
+        let z = ((p.z + q.z).square() - z1z1 - z2z2) * h;
+        Jacobian { x, y, z, infinity: false }
+    }
+
     /// The affine coordinates; `None` for the identity.
     pub fn to_affine(&self, p: &Point<M, L>) -> Option<(Uint<L>, Uint<L>)> {
         let (inv, ok) = p.z.invert();
         bool::from(Choice::from(ok)).then(|| ((p.x * inv).retrieve(), (p.y * inv).retrieve()))
     }
+}
+
+/// A point in Jacobian coordinates (x = X/Z², y = Y/Z³), for variable-time work.
+#[derive(Clone, Copy, Debug)]
+struct Jacobian<M: ResidueParams<L>, const L: usize> {
+    x: Residue<M, L>,
+    y: Residue<M, L>,
+    z: Residue<M, L>,
+    infinity: bool,
+}
+
+impl<M: ResidueParams<L>, const L: usize> Jacobian<M, L> {
+    const INFINITY: Self = Jacobian { x: Residue::ONE, y: Residue::ONE, z: Residue::ZERO, infinity: true };
+
+    /// From (X : Y : Z) with x = X/Z: (X·Z : Y·Z² : Z).
+    fn from_projective(p: &Point<M, L>) -> Self {
+        if p.z.retrieve() == Uint::ZERO {
+            return Self::INFINITY;
+        }
+        Jacobian { x: p.x * p.z, y: p.y * p.z.square(), z: p.z, infinity: false }
+    }
+
+    /// To (X·Z : Y : Z³), which has x = X/Z² and y = Y/Z³.
+    fn to_projective(self) -> Point<M, L> {
+        if self.infinity {
+            return Point { x: Residue::ZERO, y: Residue::ONE, z: Residue::ZERO };
+        }
+        Point { x: self.x * self.z, y: self.y, z: self.z.square() * self.z }
+    }
+
+    fn neg(self) -> Self {
+        Jacobian { y: -self.y, ..self }
+    }
+}
+
+/// Width-5 non-adjacent form of k, least significant digit first: digits 0 or odd
+/// in −15..=15, at most one non-zero in any five in a row. Variable time.
+fn wnaf5<const L: usize>(k: &Uint<L>) -> Vec<i8> {
+    let mut k = *k;
+    let mut digits = Vec::with_capacity(L * 64 + 1);
+    while k != Uint::ZERO {
+        let mut d = 0i8;
+        if bool::from(k.bit(0)) {
+            let low = (k.as_words()[0] & 31) as i8;
+            d = if low >= 16 { low - 32 } else { low };
+            k = if d >= 0 { k.wrapping_sub(&Uint::from_u64(d as u64)) } else { k.wrapping_add(&Uint::from_u64(u64::from(d.unsigned_abs()))) };
+        }
+        digits.push(d);
+        k = k.shr_vartime(1);
+    }
+    digits
 }
 
 #[cfg(test)]
@@ -285,6 +405,14 @@ mod tests {
             for k in 0..40u64 {
                 assert_eq!(affine(&c, &c.mul(&U256::from_u64(k), &pa)), expect, "{k}·{a:?}");
                 expect = affine_add(expect, Some(a), p);
+            }
+        }
+        // The variable-time Jacobian wNAF path agrees with the constant-time one.
+        for &a in &pts {
+            let pa = c.point(&U256::from_u64(a.0), &U256::from_u64(a.1)).unwrap();
+            for k in (0..70u64).chain([1 << 20, u64::MAX - 3]) {
+                let k = U256::from_u64(k);
+                assert_eq!(affine(&c, &c.mul_vartime(&k, &pa)), affine(&c, &c.mul(&k, &pa)), "{k}·{a:?}");
             }
         }
         // The fixed-base table agrees with the window method, for small and full-size k.

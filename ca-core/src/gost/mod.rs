@@ -186,7 +186,7 @@ fn combined_512(c: &Curve<P512, 8>, u: &U512, v: &U512, q: &Point<P512, 8>) -> P
     };
     let vq = match table {
         Some(table) => c.mul_table(&table, v),
-        None => c.mul(v, q),
+        None => c.mul_vartime(v, q),
     };
     c.add(&c.mul_base(u), &vq)
 }
@@ -217,7 +217,7 @@ impl<M: ResidueParams<L>, const L: usize> Group<L> for Curve<M, L> {
         self.to_affine(&self.mul_base(k)).map(|(x, _)| x)
     }
     fn combined_x(&self, u: &Uint<L>, v: &Uint<L>, q: &Point<M, L>) -> Option<Uint<L>> {
-        let sum = self.add(&self.mul_base(u), &self.mul(v, q));
+        let sum = self.add(&self.mul_base(u), &self.mul_vartime(v, q));
         self.to_affine(&sum).map(|(x, _)| x)
     }
 }
