@@ -26,6 +26,9 @@ pub struct Params<const L: usize> {
     pub gy: Uint<L>,
 }
 
+/// A fixed-base table: `table[w][i]` = i·16^w·P for each 4-bit window w.
+pub type Table<M, const L: usize> = Vec<[Point<M, L>; 16]>;
+
 /// A curve ready to compute on; `M` is its field prime.
 pub struct Curve<M: ResidueParams<L>, const L: usize> {
     b: Residue<M, L>,
@@ -36,7 +39,7 @@ pub struct Curve<M: ResidueParams<L>, const L: usize> {
     g: Point<M, L>,
     /// `table[w][i]` = i·16^w·G: k·G is then one addition per 4-bit window of k and
     /// no doubling (fixed-base windows), made on first use.
-    g_table: std::sync::OnceLock<Vec<[Point<M, L>; 16]>>,
+    g_table: std::sync::OnceLock<Table<M, L>>,
 }
 
 /// A point in projective coordinates (X : Y : Z); the identity is (0 : 1 : 0).
@@ -162,7 +165,7 @@ impl<M: ResidueParams<L>, const L: usize> Curve<M, L> {
     }
 
     /// The fixed-base table of `p`: `table[w][i]` = i·16^w·P.
-    pub fn table(&self, p: &Point<M, L>) -> Vec<[Point<M, L>; 16]> {
+    pub fn table(&self, p: &Point<M, L>) -> Table<M, L> {
         let mut rows = Vec::with_capacity(L * 16);
         let mut base = *p;
         for _ in 0..L * 16 {

@@ -146,7 +146,7 @@ pub trait Group<const L: usize> {
 /// [`KEY_TABLES`] tables are kept; a key seen once gets none.
 struct KeyTables<M: ResidueParams<L>, const L: usize> {
     seen: std::collections::HashSet<Vec<u8>>,
-    tables: std::collections::HashMap<Vec<u8>, std::sync::Arc<Vec<[Point<M, L>; 16]>>>,
+    tables: std::collections::HashMap<Vec<u8>, std::sync::Arc<curve::Table<M, L>>>,
 }
 
 /// The most public-key tables kept per curve (about 400 KB each for 512 bits).
