@@ -137,6 +137,9 @@ fn lifecycle(profile: &str, seq: u32) {
     assert_eq!(shown["storage"], profile, "{shown}");
     ok_json(ca_env(&data, &["--json", "application", "confirm", &number], &[]), "confirm");
 
+    // --legacy is about key files, and none is written for a card: said, not ignored.
+    let legacy = ca_env(&data, &["enroll", "fetch", "--server", &url, &number, "--dir", &ks_s, "--legacy"], &env);
+    assert_eq!(legacy.status.code(), Some(2), "{}", String::from_utf8_lossy(&legacy.stderr));
     let fetched = ok_json(
         ca_env(&data, &["--json", "enroll", "fetch", "--server", &url, &number, "--dir", &ks_s, "--storage", profile], &env),
         "fetch",

@@ -161,6 +161,12 @@ fn enroll_command(command: &EnrollCommand, json: bool) -> CliResult<()> {
             let recorded = enroll_card::pending_on_card(&store.dir)?;
             agree(*storage, recorded.as_ref().map(|r| r.storage))?;
             if let Some(record) = recorded {
+                if *legacy {
+                    return Err(CliError::usage(format!(
+                        "--legacy chooses how key files are written; these keys are on a {} and no key file is written",
+                        record.storage
+                    )));
+                }
                 return print(&enroll_card::fetch(server, &store.dir, number, secret.clone(), &store.card, &record)?, json);
             }
             let form = if *legacy { ca_core::pkcs12::Protection::Legacy } else { ca_core::pkcs12::Protection::Pbes2 };
