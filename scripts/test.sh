@@ -17,6 +17,7 @@ command -v pcscd >/dev/null 2>&1 || apt_missing+=(pcscd)
 pkg-config --exists libpcsclite 2>/dev/null || apt_missing+=(libpcsclite-dev pkgconf)
 [ -e /usr/lib/pcsc/drivers/serial/libifdvpcd.so ] || apt_missing+=(vsmartcard-vpcd)
 command -v pkcs15-tool >/dev/null 2>&1 || apt_missing+=(opensc opensc-pkcs11)
+command -v pgrep >/dev/null 2>&1 || apt_missing+=(procps)
 if ((${#apt_missing[@]})); then
     log "installing ${apt_missing[*]}"
     apt-get update -qq

@@ -258,7 +258,7 @@ impl Token {
                 manufacturer: info.manufacturer_id.unwrap_or_default(),
                 pin: ch.secret_state(&ch.profile.pin)?,
                 puk: ch.secret_state(&ch.profile.puk)?,
-                free_slots: ch.slots()?.iter().filter(|&&s| s == SLOT_EMPTY).count() as u8,
+                free_slots: ch.free_slots()?,
             })
         })
     }
@@ -266,7 +266,7 @@ impl Token {
     /// How many key slots are free: one GET DATA after the application's SELECT,
     /// the cheapest whole operation (the benchmark's round trip).
     pub fn free_slots(&mut self) -> Result<u8, TokenError> {
-        self.run(|ch| Ok(ch.slots()?.iter().filter(|&&s| s == SLOT_EMPTY).count() as u8))
+        self.run(|ch| ch.free_slots())
     }
 
     /// Verify the PIN; the card then allows key generation, writing and signing
@@ -342,7 +342,7 @@ impl Token {
                 };
                 out.push(KeyObject {
                     slot,
-                    role: described.map(|k| if pkcs15::has_bit(&k.key.usage, usage::NON_REPUDIATION) { Role::Sign } else { Role::Auth }),
+                    role: described.map(role_of),
                     id,
                     bits: described.map_or(0, |k| k.rsa.modulus_length),
                     certificate,
@@ -375,14 +375,9 @@ impl Token {
             ch.write(fid, certificate)?;
             let id = key_id(&spki);
             let keys: Vec<RsaKeyObject> = ch.directory(ch.profile.files.prkdf, "reading the PrKDF")?;
-            let role = keys
-                .iter()
-                .find(|k| k.key.key_reference == Some(slot))
-                .map(|k| if pkcs15::has_bit(&k.key.usage, usage::NON_REPUDIATION) { Role::Sign } else { Role::Auth });
-            let mut certs: Vec<CertificateObject> = ch.directory(ch.profile.files.cdf, "reading the CDF")?;
-            certs.retain(|c| c.cert.id.as_bytes() != id.as_slice());
-            certs.push(certificate_object(ch.profile, role, slot, &id)?);
-            ch.write_directory(ch.profile.files.cdf, &certs)
+            let role = keys.iter().find(|k| k.key.key_reference == Some(slot)).map(role_of);
+            let object = certificate_object(ch.profile, role, slot, &id)?;
+            ch.edit_certificates(&id, Some(object))
         })
     }
 
@@ -405,9 +400,7 @@ impl Token {
     /// Destroy the key in `slot` and its certificate. Needs the PIN verified.
     pub fn erase(&mut self, slot: u8) -> Result<(), TokenError> {
         self.run(|ch| {
-            if ch.slots()?.get(usize::from(slot).wrapping_sub(1)).is_none_or(|&s| s == SLOT_EMPTY) {
-                return Err(TokenError::EmptySlot(slot));
-            }
+            // Refused here, before anything is changed, when the slot holds no key.
             let id = key_id(&ch.public_key(slot)?);
             let fid = ch.profile.files.key + u16::from(slot);
             ch.expect(&Command::new(ins::DELETE_FILE, 0, 0).data(fid.to_be_bytes().to_vec()), "DELETE FILE")?;
@@ -418,10 +411,17 @@ impl Token {
                 publics.retain(|k| k.key.key_reference != Some(slot));
                 Ok(())
             })?;
-            let mut certs: Vec<CertificateObject> = ch.directory(ch.profile.files.cdf, "reading the CDF")?;
-            certs.retain(|c| c.cert.id.as_bytes() != id.as_slice());
-            ch.write_directory(ch.profile.files.cdf, &certs)
+            ch.edit_certificates(&id, None)
         })
+    }
+}
+
+/// AUTH or SIGN, from a private key object's usage: SIGN keys carry nonRepudiation.
+fn role_of(k: &RsaKeyObject) -> Role {
+    if pkcs15::has_bit(&k.key.usage, usage::NON_REPUDIATION) {
+        Role::Sign
+    } else {
+        Role::Auth
     }
 }
 
@@ -643,6 +643,19 @@ impl Channel<'_> {
         edit(&mut keys, &mut publics)?;
         self.write_directory(f.prkdf, &keys)?;
         self.write_directory(f.pukdf, &publics)
+    }
+
+    /// Rewrite the CDF without the certificate object of key `id`, and with
+    /// `replacement` in its place when given.
+    fn edit_certificates(&self, id: &[u8], replacement: Option<CertificateObject>) -> Result<(), TokenError> {
+        let mut certs: Vec<CertificateObject> = self.directory(self.profile.files.cdf, "reading the CDF")?;
+        certs.retain(|c| c.cert.id.as_bytes() != id);
+        certs.extend(replacement);
+        self.write_directory(self.profile.files.cdf, &certs)
+    }
+
+    fn free_slots(&self) -> Result<u8, TokenError> {
+        Ok(self.slots()?.iter().filter(|&&s| s == SLOT_EMPTY).count() as u8)
     }
 
     fn slots(&self) -> Result<Vec<u8>, TokenError> {

@@ -183,8 +183,15 @@ pub struct Applied {
 
 impl Output for Applied {}
 
-fn json_error(e: serde_json::Error) -> CliError {
-    CliError::internal("json", e.to_string())
+/// Write `value` as JSON into a new file only its owner reads.
+pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> CliResult<()> {
+    let json = serde_json::to_vec_pretty(value).map_err(|e| CliError::internal("json", e.to_string()))?;
+    write_private(path, &json)
+}
+
+/// Read a JSON file this program wrote into the key store.
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> CliResult<T> {
+    serde_json::from_str(&read_text(path)?).map_err(|e| CliError::refused("damaged_file", format!("reading {}: {e}", path.display())))
 }
 
 /// `ca enroll apply`.
@@ -202,7 +209,7 @@ pub fn apply(server: &str, dir: &Path, form: ApplicationForm) -> CliResult<Appli
     };
     let receipt: Receipt = Client::new(server)?.post(routes::APPLICATIONS, None, &body, 201)?;
     let saved = Saved { server: server.to_string(), number: receipt.number.clone(), secret: receipt.secret.clone() };
-    write_private(&saved_path(dir), &serde_json::to_vec_pretty(&saved).map_err(json_error)?)?;
+    write_json(&saved_path(dir), &saved)?;
     Ok(Applied { number: receipt.number, state: receipt.state, saved: saved_path(dir).display().to_string() })
 }
 
@@ -210,8 +217,7 @@ pub(crate) fn secret_for(dir: &Path, number: &str, given: Option<String>) -> Cli
     if let Some(s) = given {
         return Ok(s);
     }
-    let saved: Saved = serde_json::from_str(&read_text(&saved_path(dir))?)
-        .map_err(|e| CliError::refused("damaged_file", format!("reading application.json: {e}")))?;
+    let saved: Saved = read_json(&saved_path(dir))?;
     if saved.number != number {
         return Err(CliError::refused(
             "other_application",

@@ -4,7 +4,7 @@
 //! the key store directory holds the CSRs, `application.json` and `token.json`, the
 //! record of which card and slots hold the pair.
 
-use super::enroll::{self, certificate, move_into, pending, read_text, stage_pending, write_csr, write_private, KeysMade};
+use super::enroll::{self, certificate, move_into, pending, read_json, stage_pending, write_csr, write_json, KeysMade};
 use crate::args::CardArgs;
 use crate::card::{self, CardSigner};
 use crate::client::Client;
@@ -47,20 +47,16 @@ fn current_record(dir: &Path) -> PathBuf {
     dir.join(RECORD)
 }
 
-fn read_record(path: &Path) -> CliResult<OnCard> {
-    serde_json::from_str(&read_text(path)?).map_err(|e| CliError::refused("damaged_file", format!("reading {}: {e}", path.display())))
-}
-
 /// Where the keys waiting for an application live, when on a card.
 pub fn pending_on_card(dir: &Path) -> CliResult<Option<OnCard>> {
     let path = pending_record(dir);
-    path.exists().then(|| read_record(&path)).transpose()
+    path.exists().then(|| read_json(&path)).transpose()
 }
 
 /// Where the current pair lives, when on a card.
 pub fn current_on_card(dir: &Path) -> CliResult<Option<OnCard>> {
     let path = current_record(dir);
-    path.exists().then(|| read_record(&path)).transpose()
+    path.exists().then(|| read_json(&path)).transpose()
 }
 
 fn storage_of(token: &Token) -> KeyStorage {
@@ -136,7 +132,7 @@ pub fn keygen(dir: &Path, storage: KeyStorage, args: &CardArgs) -> CliResult<Key
     stage_pending(dir, |staging| {
         write_csr(staging, CertType::Auth, &auth_csr)?;
         write_csr(staging, CertType::Sign, &sign_csr)?;
-        write_private(&staging.join(RECORD), &serde_json::to_vec_pretty(&record).map_err(|e| CliError::internal("json", e.to_string()))?)
+        write_json(&staging.join(RECORD), &record)
     })?;
     Ok(KeysMade::new(dir, storage))
 }
@@ -174,7 +170,7 @@ fn save_current(dir: &Path, record: &OnCard) -> CliResult<()> {
     if path.exists() {
         move_into(dir, "superseded", &[&path])?;
     }
-    write_private(&path, &serde_json::to_vec_pretty(record).map_err(|e| CliError::internal("json", e.to_string()))?)
+    write_json(&path, record)
 }
 
 /// `ca enroll fetch` for keys on a card: the certificates go onto the card.
@@ -240,8 +236,7 @@ fn finish_renewal(dir: &Path, token: &mut Token, granted: &Granted) -> CliResult
 /// If a run stops after the authority granted the renewal, the next run finishes it.
 pub fn renew(server: &str, dir: &Path, args: &CardArgs) -> CliResult<OnCardPair> {
     if dir.join(GRANTED).exists() {
-        let granted: Granted = serde_json::from_str(&read_text(&dir.join(GRANTED))?)
-            .map_err(|e| CliError::refused("damaged_file", format!("reading {}: {e}", dir.join(GRANTED).display())))?;
+        let granted: Granted = read_json(&dir.join(GRANTED))?;
         let mut token = open_card(args, &granted.new)?;
         return finish_renewal(dir, &mut token, &granted);
     }
@@ -261,7 +256,7 @@ pub fn renew(server: &str, dir: &Path, args: &CardArgs) -> CliResult<OnCardPair>
         }
     };
     let granted = Granted { old, new, pair };
-    write_private(&dir.join(GRANTED), &serde_json::to_vec_pretty(&granted).map_err(|e| CliError::internal("json", e.to_string()))?)?;
+    write_json(&dir.join(GRANTED), &granted)?;
     finish_renewal(dir, &mut token, &granted)
 }
 

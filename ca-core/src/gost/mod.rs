@@ -11,7 +11,7 @@
 pub mod curve;
 
 use crate::oid;
-use crypto_bigint::modular::runtime_mod::DynResidue;
+use crypto_bigint::modular::runtime_mod::{DynResidue, DynResidueParams};
 use crypto_bigint::subtle::{ConditionallySelectable, ConstantTimeEq, ConstantTimeLess};
 use crypto_bigint::modular::constant_mod::ResidueParams;
 use crypto_bigint::{impl_modulus, Uint, U256, U512};
@@ -135,6 +135,8 @@ pub trait Group<const L: usize> {
     type Element;
     /// The order q of the base point.
     fn order(&self) -> &Uint<L>;
+    /// Montgomery parameters modulo q, made once per curve.
+    fn scalars(&self) -> DynResidueParams<L>;
     /// x(k·G), or `None` at infinity.
     fn base_x(&self, k: &Uint<L>) -> Option<Uint<L>>;
     /// x(u·G + v·Q), or `None` at infinity.
@@ -199,6 +201,9 @@ impl Group<8> for Curve512 {
     fn order(&self) -> &U512 {
         &curve_512().q
     }
+    fn scalars(&self) -> DynResidueParams<8> {
+        curve_512().fq
+    }
     fn base_x(&self, k: &U512) -> Option<U512> {
         curve_512().base_x(k)
     }
@@ -212,6 +217,9 @@ impl<M: ResidueParams<L>, const L: usize> Group<L> for Curve<M, L> {
     type Element = Point<M, L>;
     fn order(&self) -> &Uint<L> {
         &self.q
+    }
+    fn scalars(&self) -> DynResidueParams<L> {
+        self.fq
     }
     fn base_x(&self, k: &Uint<L>) -> Option<Uint<L>> {
         self.to_affine(&self.mul_base(k)).map(|(x, _)| x)
@@ -240,7 +248,7 @@ pub fn digest_to_e<const L: usize>(digest: &Uint<L>, q: &Uint<L>) -> Uint<L> {
 pub fn sign_with<const L: usize, G: Group<L>>(group: &G, d: &Uint<L>, e: &Uint<L>, k: &Uint<L>) -> Option<(Uint<L>, Uint<L>)> {
     let q = group.order();
     let r = reduce(&group.base_x(k)?, q);
-    let fq = crypto_bigint::modular::runtime_mod::DynResidueParams::new(q);
+    let fq = group.scalars();
     let [r_, d_, k_, e_] = [&r, d, k, e].map(|v| DynResidue::new(v, fq));
     let s = (r_ * d_ + k_ * e_).retrieve();
     (r != Uint::ZERO && s != Uint::ZERO).then_some((r, s))
@@ -254,7 +262,7 @@ pub fn verify_with<const L: usize, G: Group<L>>(group: &G, key: &G::Element, e: 
             return Err(GostError::BadSignature("r or s is not between 1 and q − 1"));
         }
     }
-    let fq = crypto_bigint::modular::runtime_mod::DynResidueParams::new(q);
+    let fq = group.scalars();
     let (v, _) = DynResidue::new(e, fq).invert();
     let z1 = (DynResidue::new(s, fq) * v).retrieve();
     let z2 = (-(DynResidue::new(r, fq) * v)).retrieve();
@@ -662,6 +670,9 @@ mod tests {
         type Element = (U512, U512);
         fn order(&self) -> &U512 {
             &self.q
+        }
+        fn scalars(&self) -> DynResidueParams<8> {
+            DynResidueParams::new(&self.q)
         }
         fn base_x(&self, k: &U512) -> Option<U512> {
             self.mul(k, self.g).map(|(x, _)| x)
