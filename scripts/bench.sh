@@ -71,13 +71,14 @@ print(f"| PC/SC share of a signature (p50 − bare RSA) | {r['p50_ms'] - r['bare
 PY
     rm -rf "$dir"
 }
-if [ "${1:-}" = "--card" ]; then card_bench; exit 0; fi
 
 # ------------------------------------------------------------------- GOST ------
 gost_bench() {
     local dir
     dir=$(mktemp -d)
     cargo build --release --locked -p e2e --bin gost-speed >&2
+    python3 -c 'import gostcrypto' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check gostcrypto \
+        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages gostcrypto
     log "GOST-512: ours (10 s each), openssl speed ecdsap521 (one core, 10 s), gostcrypto"
     "$root/target/release/gost-speed" 10 >"$dir/ours.json"
     openssl speed -seconds 10 ecdsap521 2>/dev/null | awk '/nistp521/ { print $(NF-1), $NF }' >"$dir/openssl.txt"
@@ -108,18 +109,25 @@ print(f"| Python gostcrypto, GOST-512 | {py['sign']:.1f} | {py['verify']:.1f} |"
 PY
     rm -rf "$dir"
 }
-if [ "${1:-}" = "--gost" ]; then gost_bench; exit 0; fi
 
 missing=()
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 [ -x /usr/bin/time ] || missing+=(time)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+# Cards: the PC/SC rig, as scripts/test.sh installs it.
+command -v pcscd >/dev/null 2>&1 || missing+=(pcscd)
+pkg-config --exists libpcsclite 2>/dev/null || missing+=(libpcsclite-dev pkgconf)
+[ -e /usr/lib/pcsc/drivers/serial/libifdvpcd.so ] || missing+=(vsmartcard-vpcd)
+command -v pgrep >/dev/null 2>&1 || missing+=(procps)
 if ((${#missing[@]})); then
     log "installing ${missing[*]}"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+# The parts that run alone, once what they need is installed.
+if [ "${1:-}" = "--card" ]; then card_bench; exit 0; fi
+if [ "${1:-}" = "--gost" ]; then gost_bench; exit 0; fi
 
 log "building (release)"
 cargo build --release --locked -p ca-cli -p ca-server
