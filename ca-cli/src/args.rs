@@ -96,6 +96,9 @@ pub enum Command {
         /// With --root: the directory holding the root key kept offline (`ca init --offline-root`).
         #[arg(long, requires = "root")]
         root_key: Option<PathBuf>,
+        /// The GOST hierarchy's CRL (GOST issuing CA, or GOST root with --root) instead of the RSA one.
+        #[arg(long)]
+        gost: bool,
         /// Where to write it.
         #[arg(long)]
         out: PathBuf,
@@ -292,6 +295,21 @@ pub enum TokenCommand {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeyFamilyArg {
+    Rsa,
+    Gost,
+}
+
+impl From<KeyFamilyArg> for ca_core::model::Family {
+    fn from(a: KeyFamilyArg) -> Self {
+        match a {
+            KeyFamilyArg::Rsa => ca_core::model::Family::Rsa,
+            KeyFamilyArg::Gost => ca_core::model::Family::Gost,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StorageArg {
     Pc,
     Idcard,
@@ -341,6 +359,11 @@ pub enum EnrollCommand {
         /// Where the keys live.
         #[arg(long, value_enum, default_value = "pc")]
         storage: StorageArg,
+        /// The SIGN key's algorithm: GOST 34.10-2015 512-bit (what the authority
+        /// issues legal entities' SIGN certificates in, certified by its GOST CA) or
+        /// RSA-2048. The AUTH key is RSA-2048.
+        #[arg(long, value_enum, default_value = "rsa")]
+        sign_key: KeyFamilyArg,
     },
     /// Submit the CSRs and your data; prints the application number.
     Apply(ApplyArgs),

@@ -60,10 +60,7 @@ pub fn secret(file: Option<&Path>, env: &str, what: &str, flag: &str) -> CliResu
     }
     match rpassword::prompt_password(format!("{what}: ")) {
         Ok(t) => Ok(Pin::new(&Zeroizing::new(t))),
-        Err(_) => Err(CliError::refused(
-            "no_pin",
-            format!("no {what}: pass {flag} FILE, set {env}, or run at a terminal to be asked"),
-        )),
+        Err(_) => Err(CliError::refused("no_pin", format!("no {what}: pass {flag} FILE, set {env}, or run at a terminal to be asked"))),
     }
 }
 

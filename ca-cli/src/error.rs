@@ -145,6 +145,7 @@ impl From<IssueError> for CliError {
             IssueError::Profile(p) => p.into(),
             IssueError::Store(s) => s.into(),
             IssueError::Signing(s) => s.into(),
+            IssueError::NoCa { .. } => CliError::refused("no_ca_for_key", e.to_string()),
             IssueError::NoSerial | IssueError::KeyMismatch => CliError::internal("issuer", e.to_string()),
         }
     }
@@ -162,6 +163,7 @@ impl From<AuthorityError> for CliError {
             AuthorityError::Store(s) => s.into(),
             AuthorityError::Crl(c) => c.into(),
             AuthorityError::Issue(i) => i.into(),
+            AuthorityError::NoHierarchy(_) => CliError::refused("no_hierarchy", e.to_string()),
         }
     }
 }
@@ -180,6 +182,7 @@ impl From<CrlError> for CliError {
     fn from(e: CrlError) -> Self {
         match e {
             CrlError::NoBase => CliError::refused("no_base_crl", e.to_string()),
+            CrlError::NoIssuer(_) => CliError::refused("no_hierarchy", e.to_string()),
             CrlError::Malformed(_) => CliError::refused("not_a_crl", e.to_string()),
             CrlError::Signature(_) => CliError::refused("bad_signature", e.to_string()),
             CrlError::Store(s) => s.into(),

@@ -163,15 +163,33 @@ pub struct PairPem {
     pub auth: String,
     /// SIGN certificate.
     pub sign: String,
-    /// Issuing CA, then root.
+    /// The AUTH certificate's issuing CA, then root.
     pub chain: Vec<String>,
+    /// The SIGN certificate's issuing CA, then root, when another CA issued it
+    /// (a GOST SIGN certificate beside an RSA AUTH one); else absent: `chain`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_chain: Option<Vec<String>>,
 }
 
 impl PairPem {
-    /// The pair and its chain (issuing CA, then root), as PEM.
-    pub fn new(auth: &Certificate, sign: &Certificate, chain: &[&Certificate]) -> Result<Self, der::Error> {
+    /// The pair and the chains (issuing CA, then root) of each, as PEM.
+    pub fn new(
+        auth: &Certificate,
+        sign: &Certificate,
+        auth_chain: &[&Certificate],
+        sign_chain: &[&Certificate],
+    ) -> Result<Self, der::Error> {
         let pem = |c: &Certificate| c.to_pem(der::pem::LineEnding::LF);
-        Ok(PairPem { auth: pem(auth)?, sign: pem(sign)?, chain: chain.iter().map(|c| pem(c)).collect::<Result<_, _>>()? })
+        let pems = |chain: &[&Certificate]| chain.iter().map(|c| pem(c)).collect::<Result<Vec<_>, _>>();
+        let chain = pems(auth_chain)?;
+        let sign_chain = pems(sign_chain)?;
+        let sign_chain = (sign_chain != chain).then_some(sign_chain);
+        Ok(PairPem { auth: pem(auth)?, sign: pem(sign)?, chain, sign_chain })
+    }
+
+    /// The chain of the SIGN certificate.
+    pub fn sign_chain(&self) -> &[String] {
+        self.sign_chain.as_deref().unwrap_or(&self.chain)
     }
 }
 

@@ -11,6 +11,8 @@
 //!   root.pem         self-signed root, RSA-4096        root.key     (encrypted PKCS#8)
 //!   issuing.pem      issuing CA, RSA-4096              issuing.key  (encrypted PKCS#8)
 //!   ocsp.pem         delegated OCSP responder, RSA-2048  ocsp.key   (encrypted PKCS#8)
+//!   gost_root.pem, gost_issuing.pem, gost_ocsp.pem       the GOST hierarchy (GOST
+//!                    34.10-2015 512-bit), each with its gost_*.key
 //!   passphrase       only when none was supplied at init: move it offline
 //! ```
 //!
@@ -20,8 +22,9 @@
 use crate::calendar;
 use crate::crl::{self, CrlError, CrlIssuer, CrlKind, IssuedCrl};
 use crate::issuer::{IssueError, Issuer};
+use crate::model::Family;
 use crate::profile::{self, IssuerRef, ProfileError, TbsBasics, Urls};
-use crate::signing::{self, Passphrase, RsaSigner, Signer, SigningError};
+use crate::signing::{self, Passphrase, RsaSigner, Signer, SigningError, SigningKey};
 use crate::store::{AuditStore, SqliteStore, StatusStore, StoreError, StorePool};
 use der::{DateTime, DecodePem, EncodePem};
 use serde::{Deserialize, Serialize};
@@ -43,7 +46,8 @@ pub const ROOT_YEARS: u16 = 20;
 pub const ISSUING_YEARS: u16 = 10;
 /// OCSP responder validity, years (short: with no-check it cannot be revoked).
 pub const OCSP_YEARS: u16 = 1;
-/// The root key's file name, in the authority's directory or an offline one.
+/// The RSA root key's file name, in the authority's directory or an offline one
+/// (the GOST root's is `gost_root.key`, beside it: see [`Layout::key_file_name`]).
 pub const ROOT_KEY_FILE: &str = "root.key";
 /// Bits of the audit key's RSA modulus.
 pub const AUDIT_KEY_BITS: usize = 2048;
@@ -60,6 +64,12 @@ pub const DEFAULT_ROOT_NAME: &str = "НЕГІЗГІ КУӘЛАНДЫРУШЫ О�
 pub const DEFAULT_ISSUING_NAME: &str = "ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (RSA)";
 /// Default OCSP responder name.
 pub const DEFAULT_OCSP_NAME: &str = "OCSP RESPONDER (RSA)";
+/// Default GOST root CA name.
+pub const DEFAULT_GOST_ROOT_NAME: &str = "НЕГІЗГІ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (GOST)";
+/// Default GOST issuing CA name.
+pub const DEFAULT_GOST_ISSUING_NAME: &str = "ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (GOST)";
+/// Default GOST OCSP responder name.
+pub const DEFAULT_GOST_OCSP_NAME: &str = "OCSP RESPONDER (GOST)";
 
 /// Why the authority could not be created, opened or could not issue.
 #[derive(Debug, Error)]
@@ -104,6 +114,9 @@ pub enum AuthorityError {
     /// The issuer could not be set up.
     #[error(transparent)]
     Issue(#[from] IssueError),
+    /// The authority has no hierarchy of this family (made before GOST existed).
+    #[error("this authority has no {0} hierarchy: it was made before there was one; `ca init --force` makes both")]
+    NoHierarchy(Family),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> AuthorityError + '_ {
@@ -119,6 +132,12 @@ pub struct Config {
     pub root_name: String,
     /// Issuing CA common name.
     pub issuing_name: String,
+    /// GOST root CA common name.
+    #[serde(default = "default_gost_root_name")]
+    pub gost_root_name: String,
+    /// GOST issuing CA common name.
+    #[serde(default = "default_gost_issuing_name")]
+    pub gost_issuing_name: String,
     /// CRL schedule.
     #[serde(default)]
     pub crl: CrlSchedule,
@@ -134,6 +153,14 @@ pub struct Config {
     /// The API over HTTPS.
     #[serde(default)]
     pub tls: TlsSettings,
+}
+
+fn default_gost_root_name() -> String {
+    DEFAULT_GOST_ROOT_NAME.into()
+}
+
+fn default_gost_issuing_name() -> String {
+    DEFAULT_GOST_ISSUING_NAME.into()
 }
 
 /// The API over HTTPS (`ca-server --tls-listen ADDR`). Publication (CA
@@ -263,6 +290,8 @@ impl Default for InitOptions {
                 base_url: DEFAULT_BASE_URL.into(),
                 root_name: DEFAULT_ROOT_NAME.into(),
                 issuing_name: DEFAULT_ISSUING_NAME.into(),
+                gost_root_name: DEFAULT_GOST_ROOT_NAME.into(),
+                gost_issuing_name: DEFAULT_GOST_ISSUING_NAME.into(),
                 crl: CrlSchedule::default(),
                 ocsp: OcspSettings::default(),
                 server: ServerSettings::default(),
@@ -301,13 +330,25 @@ impl Layout {
     pub fn database(&self) -> PathBuf {
         self.dir.join("ca.sqlite")
     }
-    /// Certificate file of a CA role.
+    /// Certificate file of a CA role of the RSA hierarchy.
     pub fn cert(&self, role: CaRole) -> PathBuf {
-        self.dir.join(format!("{}.pem", role.file_stem()))
+        self.cert_of(Family::Rsa, role)
     }
-    /// Encrypted key file of a CA role.
+    /// Encrypted key file of a CA role of the RSA hierarchy.
     pub fn key(&self, role: CaRole) -> PathBuf {
-        self.dir.join(format!("{}.key", role.file_stem()))
+        self.key_of(Family::Rsa, role)
+    }
+    /// Certificate file of a CA role of `family`'s hierarchy.
+    pub fn cert_of(&self, family: Family, role: CaRole) -> PathBuf {
+        self.dir.join(format!("{}{}.pem", family_prefix(family), role.file_stem()))
+    }
+    /// Encrypted key file of a CA role of `family`'s hierarchy.
+    pub fn key_of(&self, family: Family, role: CaRole) -> PathBuf {
+        self.dir.join(Self::key_file_name(family, role))
+    }
+    /// The file name of a CA key, here or in an offline directory.
+    pub fn key_file_name(family: Family, role: CaRole) -> String {
+        format!("{}{}.key", family_prefix(family), role.file_stem())
     }
     /// The generated passphrase file, if init wrote one.
     pub fn passphrase(&self) -> PathBuf {
@@ -318,15 +359,24 @@ impl Layout {
     pub fn crl_dir(&self) -> PathBuf {
         self.dir.join("crl")
     }
-    /// The root's published CRL.
+    /// The RSA root's published CRL.
     pub fn root_crl(&self) -> PathBuf {
-        self.dir.join(profile::ROOT_CRL_PATH.trim_start_matches('/'))
+        self.root_crl_of(Family::Rsa)
     }
-    /// The published full or delta CRL.
+    /// The RSA issuing CA's published full or delta CRL.
     pub fn crl(&self, kind: CrlKind) -> PathBuf {
+        self.crl_of(Family::Rsa, kind)
+    }
+    /// `family`'s root's published CRL.
+    pub fn root_crl_of(&self, family: Family) -> PathBuf {
+        self.dir.join(profile::CaPaths::of(family).root_crl.trim_start_matches('/'))
+    }
+    /// `family`'s issuing CA's published full or delta CRL.
+    pub fn crl_of(&self, family: Family, kind: CrlKind) -> PathBuf {
+        let paths = profile::CaPaths::of(family);
         let path = match kind {
-            CrlKind::Full => profile::FULL_CRL_PATH,
-            CrlKind::Delta => profile::DELTA_CRL_PATH,
+            CrlKind::Full => paths.full_crl,
+            CrlKind::Delta => paths.delta_crl,
         };
         self.dir.join(path.trim_start_matches('/'))
     }
@@ -389,6 +439,15 @@ pub enum CaRole {
     Ocsp,
 }
 
+/// File names of the GOST hierarchy start with `gost_`; the RSA ones keep the
+/// names they had before there was a GOST hierarchy.
+fn family_prefix(family: Family) -> &'static str {
+    match family {
+        Family::Rsa => "",
+        Family::Gost => "gost_",
+    }
+}
+
 impl CaRole {
     fn file_stem(&self) -> &'static str {
         match self {
@@ -399,7 +458,7 @@ impl CaRole {
     }
 }
 
-/// The authority's own certificates.
+/// One hierarchy's certificates: root, issuing CA, OCSP responder.
 #[derive(Clone, Debug)]
 pub struct CaCertificates {
     /// The root.
@@ -408,6 +467,51 @@ pub struct CaCertificates {
     pub issuing: Certificate,
     /// The OCSP responder.
     pub ocsp: Certificate,
+}
+
+impl CaCertificates {
+    /// The certificate of `role`.
+    pub fn get(&self, role: CaRole) -> &Certificate {
+        match role {
+            CaRole::Root => &self.root,
+            CaRole::Issuing => &self.issuing,
+            CaRole::Ocsp => &self.ocsp,
+        }
+    }
+}
+
+/// The authority's two hierarchies.
+#[derive(Clone, Debug)]
+pub struct Hierarchies {
+    /// RSA.
+    pub rsa: CaCertificates,
+    /// GOST 34.10-2015; `None` for an authority made before GOST (run `ca init` anew to add it).
+    pub gost: Option<CaCertificates>,
+}
+
+impl Hierarchies {
+    /// The issuing CAs' certificates, RSA first: what signed requests are checked against.
+    pub fn issuing_cas(&self) -> Vec<Certificate> {
+        Family::ALL.iter().filter_map(|f| self.of(*f)).map(|h| h.issuing.clone()).collect()
+    }
+
+    /// The chain of a certificate one of the issuing CAs issued: that CA, then its
+    /// root; `None` when no issuing CA here has its issuer's name.
+    pub fn chain_for(&self, cert: &Certificate) -> Option<[&Certificate; 2]> {
+        Family::ALL
+            .iter()
+            .filter_map(|f| self.of(*f))
+            .find(|h| h.issuing.tbs_certificate.subject == cert.tbs_certificate.issuer)
+            .map(|h| [&h.issuing, &h.root])
+    }
+
+    /// `family`'s hierarchy, if the authority has it.
+    pub fn of(&self, family: Family) -> Option<&CaCertificates> {
+        match family {
+            Family::Rsa => Some(&self.rsa),
+            Family::Gost => self.gost.as_ref(),
+        }
+    }
 }
 
 fn write_file(path: &Path, data: &[u8], private: bool) -> Result<(), AuthorityError> {
@@ -434,12 +538,18 @@ fn create_private_dir(path: &Path) -> Result<(), AuthorityError> {
 /// signs a new one (`ca crl --root`) within this time.
 pub const ROOT_CRL_DAYS: i64 = 365;
 
-fn publish_root_crl(layout: &Layout, root_key: &RsaSigner, root: &Certificate, now: i64) -> Result<Vec<u8>, AuthorityError> {
-    let issuer = CrlIssuer { signer: root_key, issuer: IssuerRef::of(root), urls: None };
+fn publish_root_crl(
+    layout: &Layout,
+    family: Family,
+    root_key: &dyn Signer,
+    root: &Certificate,
+    now: i64,
+) -> Result<Vec<u8>, AuthorityError> {
+    let issuer = CrlIssuer { family, signer: root_key, issuer: IssuerRef::of(root), urls: None };
     let der = crl::issue_empty(&issuer, now, now + ROOT_CRL_DAYS * 86_400)?;
     let dir = layout.crl_dir();
     fs::create_dir_all(&dir).map_err(io(&dir))?;
-    write_atomically(&layout.root_crl(), &der)?;
+    write_atomically(&layout.root_crl_of(family), &der)?;
     Ok(der)
 }
 
@@ -471,7 +581,9 @@ fn write_private_atomically(path: &Path, data: &[u8]) -> Result<(), AuthorityErr
 /// The audit key: RSA-2048, encrypted like the CA keys; its public key in
 /// `audit.pem` for whoever checks checkpoints.
 fn new_audit_key(l: &Layout, passphrase: &Passphrase) -> Result<RsaSigner, AuthorityError> {
-    let signer = new_ca_key(AUDIT_KEY_BITS, passphrase, &l.audit_key())?;
+    let pkcs8 = signing::generate_rsa_pkcs8(AUDIT_KEY_BITS)?;
+    write_file(&l.audit_key(), signing::encrypt_pkcs8(&pkcs8, passphrase)?.as_bytes(), true)?;
+    let signer = RsaSigner::from_pkcs8(&pkcs8)?;
     let pem = signer
         .public_key()
         .to_pem(der::pem::LineEnding::LF)
@@ -480,10 +592,11 @@ fn new_audit_key(l: &Layout, passphrase: &Passphrase) -> Result<RsaSigner, Autho
     Ok(signer)
 }
 
-fn new_ca_key(bits: usize, passphrase: &Passphrase, key_path: &Path) -> Result<RsaSigner, AuthorityError> {
-    let pkcs8 = signing::generate_rsa_pkcs8(bits)?;
+/// A new CA key of `family` (RSA of `bits`), written encrypted to `key_path`.
+fn new_ca_key(family: Family, bits: usize, passphrase: &Passphrase, key_path: &Path) -> Result<SigningKey, AuthorityError> {
+    let (key, pkcs8) = SigningKey::generate(family, bits)?;
     write_file(key_path, signing::encrypt_pkcs8(&pkcs8, passphrase)?.as_bytes(), true)?;
-    Ok(RsaSigner::from_pkcs8(&pkcs8)?)
+    Ok(key)
 }
 
 fn write_cert(path: &Path, cert: &Certificate) -> Result<(), AuthorityError> {
@@ -491,13 +604,39 @@ fn write_cert(path: &Path, cert: &Certificate) -> Result<(), AuthorityError> {
     write_file(path, pem.as_bytes(), false)
 }
 
-/// Create an authority in `dir`: root, issuing CA, OCSP responder, database.
-pub fn init(dir: &Path, opts: &InitOptions, passphrase: &Passphrase, now: DateTime) -> Result<CaCertificates, AuthorityError> {
+/// The names of one hierarchy's three certificates.
+struct Names {
+    root: x509_cert::name::Name,
+    issuing: x509_cert::name::Name,
+    ocsp: x509_cert::name::Name,
+}
+
+impl Names {
+    /// The names `config` gives `family`'s hierarchy. The RSA issuing CA and
+    /// responder put the country first, as the authority's RSA CA does; the GOST
+    /// names put it last, as its GOST CA does.
+    fn of(config: &Config, family: Family) -> Result<Self, ProfileError> {
+        Ok(match family {
+            Family::Rsa => Names {
+                root: profile::ca_name(&config.root_name, false)?,
+                issuing: profile::ca_name(&config.issuing_name, true)?,
+                ocsp: profile::ca_name(DEFAULT_OCSP_NAME, true)?,
+            },
+            Family::Gost => Names {
+                root: profile::ca_name(&config.gost_root_name, false)?,
+                issuing: profile::ca_name(&config.gost_issuing_name, false)?,
+                ocsp: profile::ca_name(DEFAULT_GOST_OCSP_NAME, false)?,
+            },
+        })
+    }
+}
+
+/// Create an authority in `dir`: for each hierarchy (RSA, GOST) a root, an
+/// issuing CA and an OCSP responder; the database. Returns the certificates.
+pub fn init(dir: &Path, opts: &InitOptions, passphrase: &Passphrase, now: DateTime) -> Result<Hierarchies, AuthorityError> {
     let target = Layout::new(dir);
     let urls = Urls::new(&opts.config.base_url)?;
-    let root_name = profile::ca_name(&opts.config.root_name, false)?;
-    let issuing_name = profile::ca_name(&opts.config.issuing_name, true)?;
-    let ocsp_name = profile::ca_name(DEFAULT_OCSP_NAME, true)?;
+    let names = [Names::of(&opts.config, Family::Rsa)?, Names::of(&opts.config, Family::Gost)?];
     if target.exists() && !opts.force {
         return Err(AuthorityError::AlreadyExists(dir.to_path_buf()));
     }
@@ -509,22 +648,24 @@ pub fn init(dir: &Path, opts: &InitOptions, passphrase: &Passphrase, now: DateTi
         fs::remove_dir_all(staging.dir()).map_err(io(staging.dir()))?;
     }
     create_private_dir(staging.dir())?;
-    let root_key = match &opts.offline_root {
+    let root_keys = match &opts.offline_root {
         Some(offline) => {
-            let key = offline.join(ROOT_KEY_FILE);
-            if key.exists() {
-                return Err(AuthorityError::AlreadyExists(key));
+            let keys = Family::ALL.map(|f| offline.join(Layout::key_file_name(f, CaRole::Root)));
+            if let Some(taken) = keys.iter().find(|k| k.exists()) {
+                return Err(AuthorityError::AlreadyExists(taken.clone()));
             }
             if !offline.exists() {
                 create_private_dir(offline)?;
             }
-            key
+            keys
         }
-        None => staging.key(CaRole::Root),
+        None => Family::ALL.map(|f| staging.key_of(f, CaRole::Root)),
     };
-    let made = build(&staging, opts, &urls, [root_name, issuing_name, ocsp_name], passphrase, now, &root_key);
+    let made = build(&staging, opts, &urls, names, passphrase, now, &root_keys);
     if made.is_err() && opts.offline_root.is_some() {
-        let _ = fs::remove_file(&root_key);
+        for key in &root_keys {
+            let _ = fs::remove_file(key);
+        }
     }
     let certs = match made {
         Ok(c) => c,
@@ -545,39 +686,13 @@ fn build(
     l: &Layout,
     opts: &InitOptions,
     urls: &Urls,
-    [root_name, issuing_name, ocsp_name]: [x509_cert::name::Name; 3],
+    [rsa_names, gost_names]: [Names; 2],
     passphrase: &Passphrase,
     now: DateTime,
-    root_key_path: &Path,
-) -> Result<CaCertificates, AuthorityError> {
-    let root_key = new_ca_key(CA_KEY_BITS, passphrase, root_key_path)?;
-    let root_self = IssuerRef { name: root_name, key_id: profile::key_identifier(root_key.public_key()).to_vec() };
-    let basics = |issuer: IssuerRef, signer: &dyn Signer, public_key, years| -> Result<TbsBasics, AuthorityError> {
-        Ok(TbsBasics {
-            serial: signing::random_serial(),
-            signature: signer.algorithm(),
-            issuer,
-            validity: profile::validity_years(now, years)?,
-            public_key,
-        })
-    };
-    let root_tbs = profile::root_ca(basics(root_self, &root_key, root_key.public_key().clone(), ROOT_YEARS)?, urls)?;
-    let root = signing::sign_certificate(root_tbs, &root_key)?;
-
-    let issuing_key = new_ca_key(CA_KEY_BITS, passphrase, &l.key(CaRole::Issuing))?;
-    let issuing_tbs =
-        profile::issuing_ca(basics(IssuerRef::of(&root), &root_key, issuing_key.public_key().clone(), ISSUING_YEARS)?, issuing_name, urls)?;
-    let issuing = signing::sign_certificate(issuing_tbs, &root_key)?;
-
-    let ocsp_key = new_ca_key(OCSP_KEY_BITS, passphrase, &l.key(CaRole::Ocsp))?;
-    let ocsp_tbs =
-        profile::ocsp_responder(basics(IssuerRef::of(&issuing), &issuing_key, ocsp_key.public_key().clone(), OCSP_YEARS)?, ocsp_name)?;
-    let ocsp = signing::sign_certificate(ocsp_tbs, &issuing_key)?;
-
-    publish_root_crl(l, &root_key, &root, calendar::unix_seconds(&now))?;
-    write_cert(&l.cert(CaRole::Root), &root)?;
-    write_cert(&l.cert(CaRole::Issuing), &issuing)?;
-    write_cert(&l.cert(CaRole::Ocsp), &ocsp)?;
+    [rsa_root_key, gost_root_key]: &[PathBuf; 2],
+) -> Result<Hierarchies, AuthorityError> {
+    let rsa = build_hierarchy(l, Family::Rsa, urls, rsa_names, passphrase, now, rsa_root_key)?;
+    let gost = build_hierarchy(l, Family::Gost, &urls.for_family(Family::Gost), gost_names, passphrase, now, gost_root_key)?;
     new_audit_key(l, passphrase)?;
     let config =
         serde_json::to_vec_pretty(&opts.config).map_err(|e| AuthorityError::Damaged { path: l.config(), reason: e.to_string() })?;
@@ -587,6 +702,57 @@ fn build(
     }
     // Written last: its presence marks a complete authority.
     write_file(&l.config(), &config, false)?;
+    Ok(Hierarchies { rsa, gost: Some(gost) })
+}
+
+/// One hierarchy: root (its key at `root_key_path`), issuing CA, OCSP responder,
+/// and the root's first CRL. The RSA one in the profile of the authority's RSA
+/// CA; the GOST one field by field as its GOST CA, serial numbers made from the
+/// key identifiers as the authority makes them.
+fn build_hierarchy(
+    l: &Layout,
+    family: Family,
+    urls: &Urls,
+    names: Names,
+    passphrase: &Passphrase,
+    now: DateTime,
+    root_key_path: &Path,
+) -> Result<CaCertificates, AuthorityError> {
+    let root_key = new_ca_key(family, CA_KEY_BITS, passphrase, root_key_path)?;
+    let root_self = IssuerRef { name: names.root, key_id: profile::key_identifier(root_key.public_key()).to_vec(), certificate: None };
+    let basics =
+        |issuer: IssuerRef, signer: &dyn Signer, public_key: SubjectPublicKeyInfoOwned, years| -> Result<TbsBasics, AuthorityError> {
+            let serial = match family {
+                Family::Rsa => signing::random_serial(),
+                Family::Gost => profile::ca_serial(&public_key)?,
+            };
+            Ok(TbsBasics { serial, signature: signer.algorithm(), issuer, validity: profile::validity_years(now, years)?, public_key })
+        };
+    let root_basics = basics(root_self, &root_key, root_key.public_key().clone(), ROOT_YEARS)?;
+    let root_tbs = match family {
+        Family::Rsa => profile::root_ca(root_basics, urls)?,
+        Family::Gost => profile::gost_root_ca(root_basics, urls)?,
+    };
+    let root = signing::sign_certificate(root_tbs, &root_key)?;
+
+    let issuing_key = new_ca_key(family, CA_KEY_BITS, passphrase, &l.key_of(family, CaRole::Issuing))?;
+    let issuing_basics = basics(IssuerRef::of(&root), &root_key, issuing_key.public_key().clone(), ISSUING_YEARS)?;
+    let issuing_tbs = match family {
+        Family::Rsa => profile::issuing_ca(issuing_basics, names.issuing, urls)?,
+        Family::Gost => profile::gost_issuing_ca(issuing_basics, names.issuing, urls)?,
+    };
+    let issuing = signing::sign_certificate(issuing_tbs, &root_key)?;
+
+    let ocsp_key = new_ca_key(family, OCSP_KEY_BITS, passphrase, &l.key_of(family, CaRole::Ocsp))?;
+    let mut ocsp_basics = basics(IssuerRef::of(&issuing), &issuing_key, ocsp_key.public_key().clone(), OCSP_YEARS)?;
+    // Reissued every year with the same kind of key: a random serial, never the key's.
+    ocsp_basics.serial = signing::random_serial();
+    let ocsp = signing::sign_certificate(profile::ocsp_responder(ocsp_basics, names.ocsp)?, &issuing_key)?;
+
+    publish_root_crl(l, family, &root_key, &root, calendar::unix_seconds(&now))?;
+    write_cert(&l.cert_of(family, CaRole::Root), &root)?;
+    write_cert(&l.cert_of(family, CaRole::Issuing), &issuing)?;
+    write_cert(&l.cert_of(family, CaRole::Ocsp), &ocsp)?;
     Ok(CaCertificates { root, issuing, ocsp })
 }
 
@@ -601,7 +767,27 @@ pub struct Authority {
     layout: Layout,
     config: Config,
     urls: Urls,
-    certs: CaCertificates,
+    certs: Hierarchies,
+}
+
+/// The issuing CAs' keys, decrypted: RSA, and GOST when the authority has a GOST
+/// hierarchy. Shared by the [`Issuer`] and the [`CrlUpdater`].
+#[derive(Clone)]
+pub struct IssuingKeys {
+    /// The RSA issuing CA's key.
+    pub rsa: Arc<dyn Signer>,
+    /// The GOST issuing CA's key.
+    pub gost: Option<Arc<dyn Signer>>,
+}
+
+impl IssuingKeys {
+    /// `family`'s key, if there is one.
+    pub fn of(&self, family: Family) -> Option<&Arc<dyn Signer>> {
+        match family {
+            Family::Rsa => Some(&self.rsa),
+            Family::Gost => self.gost.as_ref(),
+        }
+    }
 }
 
 impl Authority {
@@ -616,45 +802,62 @@ impl Authority {
         let config: Config =
             serde_json::from_slice(&raw).map_err(|e| AuthorityError::Damaged { path: path.clone(), reason: e.to_string() })?;
         let urls = Urls::new(&config.base_url)?;
-        let certs = CaCertificates {
-            root: read_cert(&layout.cert(CaRole::Root))?,
-            issuing: read_cert(&layout.cert(CaRole::Issuing))?,
-            ocsp: read_cert(&layout.cert(CaRole::Ocsp))?,
+        let read = |family| -> Result<CaCertificates, AuthorityError> {
+            Ok(CaCertificates {
+                root: read_cert(&layout.cert_of(family, CaRole::Root))?,
+                issuing: read_cert(&layout.cert_of(family, CaRole::Issuing))?,
+                ocsp: read_cert(&layout.cert_of(family, CaRole::Ocsp))?,
+            })
         };
-        Ok(Authority { layout, config, urls, certs })
+        let rsa = read(Family::Rsa)?;
+        // An authority made before the GOST hierarchy existed has none.
+        let gost = if layout.cert_of(Family::Gost, CaRole::Root).exists() { Some(read(Family::Gost)?) } else { None };
+        Ok(Authority { layout, config, urls, certs: Hierarchies { rsa, gost } })
     }
 
-    /// Decrypt the key of one of the authority's certificates, checked against it.
-    pub fn signer(&self, role: CaRole, passphrase: &Passphrase) -> Result<RsaSigner, AuthorityError> {
-        self.signer_from(role, &self.layout.key(role), passphrase)
+    /// Decrypt the key of one of the RSA hierarchy's certificates, checked against it.
+    pub fn signer(&self, role: CaRole, passphrase: &Passphrase) -> Result<SigningKey, AuthorityError> {
+        self.signer_of(Family::Rsa, role, passphrase)
     }
 
-    fn signer_from(&self, role: CaRole, path: &Path, passphrase: &Passphrase) -> Result<RsaSigner, AuthorityError> {
+    /// Decrypt the key of one of `family`'s certificates, checked against it.
+    pub fn signer_of(&self, family: Family, role: CaRole, passphrase: &Passphrase) -> Result<SigningKey, AuthorityError> {
+        self.signer_from(family, role, &self.layout.key_of(family, role), passphrase)
+    }
+
+    fn signer_from(&self, family: Family, role: CaRole, path: &Path, passphrase: &Passphrase) -> Result<SigningKey, AuthorityError> {
         let path = path.to_path_buf();
         if role == CaRole::Root && !path.exists() {
             return Err(AuthorityError::RootKeyOffline(path));
         }
+        let certs = self.certs.of(family).ok_or(AuthorityError::NoHierarchy(family))?;
         let pem = fs::read_to_string(&path).map_err(io(&path))?;
-        let signer = RsaSigner::from_pkcs8(&signing::decrypt_pkcs8(&pem, passphrase)?)?;
-        let cert = match role {
-            CaRole::Root => &self.certs.root,
-            CaRole::Issuing => &self.certs.issuing,
-            CaRole::Ocsp => &self.certs.ocsp,
-        };
-        if signer.public_key() != &cert.tbs_certificate.subject_public_key_info {
-            return Err(AuthorityError::Damaged { path, reason: format!("the key does not match {}.pem", role.file_stem()) });
+        let signer = SigningKey::from_pkcs8(&signing::decrypt_pkcs8(&pem, passphrase)?)?;
+        if signer.public_key() != &certs.get(role).tbs_certificate.subject_public_key_info {
+            let cert = self.layout.cert_of(family, role);
+            let name = cert.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            return Err(AuthorityError::Damaged { path, reason: format!("the key does not match {name}") });
         }
         Ok(signer)
     }
 
-    /// The issuing CA's key, decrypted, shared by the [`Issuer`] and the [`CrlUpdater`].
-    pub fn issuing_signer(&self, passphrase: &Passphrase) -> Result<Arc<dyn Signer>, AuthorityError> {
-        Ok(Arc::new(self.signer(CaRole::Issuing, passphrase)?))
+    /// The issuing CAs' keys, decrypted, shared by the [`Issuer`] and the [`CrlUpdater`].
+    pub fn issuing_signer(&self, passphrase: &Passphrase) -> Result<IssuingKeys, AuthorityError> {
+        let gost = match self.certs.gost {
+            Some(_) => Some(Arc::new(self.signer_of(Family::Gost, CaRole::Issuing, passphrase)?) as Arc<dyn Signer>),
+            None => None,
+        };
+        Ok(IssuingKeys { rsa: Arc::new(self.signer(CaRole::Issuing, passphrase)?), gost })
     }
 
-    /// The issuer of end-entity pairs, signing with `signer` (see [`Authority::issuing_signer`]).
-    pub fn issuer(&self, signer: Arc<dyn Signer>) -> Result<Issuer, AuthorityError> {
-        Ok(Issuer::new(self.certs.issuing.clone(), signer, self.urls.clone())?)
+    /// The issuer of end-entity pairs, signing with `keys` (see [`Authority::issuing_signer`]):
+    /// each certificate by the CA of its key's family.
+    pub fn issuer(&self, keys: IssuingKeys) -> Result<Issuer, AuthorityError> {
+        let mut issuer = Issuer::new(self.certs.rsa.issuing.clone(), keys.rsa, self.urls.clone())?;
+        if let (Some(certs), Some(key)) = (&self.certs.gost, keys.gost) {
+            issuer = issuer.with_ca(certs.issuing.clone(), key, self.urls.for_family(Family::Gost))?;
+        }
+        Ok(issuer)
     }
 
     /// A connection of its own to the database.
@@ -667,16 +870,20 @@ impl Authority {
         Ok(StorePool::open(&self.layout.database(), size)?)
     }
 
-    /// The CRL updater: a database connection of its own and `signer` (the issuing CA's key).
-    pub fn crl_updater(&self, signer: Arc<dyn Signer>) -> Result<CrlUpdater, AuthorityError> {
-        Ok(CrlUpdater {
-            store: self.store()?,
-            signer,
-            issuer: IssuerRef::of(&self.certs.issuing),
-            urls: self.urls.clone(),
-            layout: self.layout.clone(),
-            schedule: self.config.crl,
-        })
+    /// The CRL updater of both issuing CAs: a database connection of its own and `keys`.
+    pub fn crl_updater(&self, keys: IssuingKeys) -> Result<CrlUpdater, AuthorityError> {
+        let mut cas = Vec::new();
+        for family in Family::ALL {
+            if let (Some(certs), Some(signer)) = (self.certs.of(family), keys.of(family)) {
+                cas.push(CrlCa {
+                    family,
+                    signer: signer.clone(),
+                    issuer: IssuerRef::of(&certs.issuing),
+                    urls: self.urls.for_family(family),
+                });
+            }
+        }
+        Ok(CrlUpdater { store: self.store()?, cas, layout: self.layout.clone(), schedule: self.config.crl })
     }
 
     /// The audit key's public key, which every checkpoint must verify with.
@@ -709,13 +916,18 @@ impl Authority {
         &self.config
     }
 
-    /// Publication URLs.
+    /// Publication URLs of the RSA hierarchy (see [`Urls::for_family`]).
     pub fn urls(&self) -> &Urls {
         &self.urls
     }
 
-    /// The CA certificates.
+    /// The RSA hierarchy's certificates.
     pub fn certificates(&self) -> &CaCertificates {
+        &self.certs.rsa
+    }
+
+    /// Both hierarchies' certificates.
+    pub fn hierarchies(&self) -> &Hierarchies {
         &self.certs
     }
 
@@ -731,17 +943,18 @@ impl Authority {
     ) -> Result<Certificate, AuthorityError> {
         let pkcs8 = signing::generate_rsa_pkcs8(TLS_KEY_BITS)?;
         let key = RsaSigner::from_pkcs8(&pkcs8)?;
+        let issuing = &self.certs.rsa.issuing;
         let basics = TbsBasics {
             serial: signing::random_serial(),
             signature: signer.algorithm(),
-            issuer: IssuerRef::of(&self.certs.issuing),
+            issuer: IssuerRef::of(issuing),
             validity: profile::validity_days(now, TLS_DAYS)?,
             public_key: key.public_key().clone(),
         };
         let cert = signing::sign_certificate(profile::tls_server(basics, hosts, &self.urls)?, signer)?;
         let damaged = |e: der::Error| AuthorityError::Damaged { path: self.layout.tls_chain(), reason: e.to_string() };
         let mut chain = cert.to_pem(der::pem::LineEnding::LF).map_err(damaged)?;
-        chain.push_str(&self.certs.issuing.to_pem(der::pem::LineEnding::LF).map_err(damaged)?);
+        chain.push_str(&issuing.to_pem(der::pem::LineEnding::LF).map_err(damaged)?);
         let key_pem = zeroize::Zeroizing::new(
             der::pem::encode_string("PRIVATE KEY", der::pem::LineEnding::LF, &pkcs8).map_err(|e| damaged(e.into()))?,
         );
@@ -754,66 +967,91 @@ impl Authority {
         Ok(cert)
     }
 
-    /// Sign the root's CRL (no CA certificate revoked) with the root key, valid for
-    /// [`ROOT_CRL_DAYS`], and publish it at `crl/root_rsa.crl`. The root key is
-    /// read from `offline_root` (the directory `init` put it in) when given, else
-    /// from the authority's directory; it is decrypted for this and dropped.
-    pub fn publish_root_crl(&self, passphrase: &Passphrase, now: i64, offline_root: Option<&Path>) -> Result<Vec<u8>, AuthorityError> {
-        let path = offline_root.map_or_else(|| self.layout.key(CaRole::Root), |d| d.join(ROOT_KEY_FILE));
-        let root = self.signer_from(CaRole::Root, &path, passphrase)?;
-        publish_root_crl(&self.layout, &root, &self.certs.root, now)
+    /// Sign `family`'s root CRL (no CA certificate revoked) with its root key,
+    /// valid for [`ROOT_CRL_DAYS`], and publish it (`crl/root_rsa.crl`,
+    /// `crl/root_gost.crl`). The root key is read from `offline_root` (the
+    /// directory `init` put it in) when given, else from the authority's
+    /// directory; it is decrypted for this and dropped.
+    pub fn publish_root_crl(
+        &self,
+        family: Family,
+        passphrase: &Passphrase,
+        now: i64,
+        offline_root: Option<&Path>,
+    ) -> Result<Vec<u8>, AuthorityError> {
+        let certs = self.certs.of(family).ok_or(AuthorityError::NoHierarchy(family))?;
+        let path =
+            offline_root.map_or_else(|| self.layout.key_of(family, CaRole::Root), |d| d.join(Layout::key_file_name(family, CaRole::Root)));
+        let root = self.signer_from(family, CaRole::Root, &path, passphrase)?;
+        publish_root_crl(&self.layout, family, &root, &certs.root, now)
     }
 }
 
-/// Issues the issuing CA's full and delta CRLs and publishes them where the server
-/// serves them (`crl/` in the directory), replacing the previous files atomically.
-/// Its own database connection and signer: signing a million-entry CRL holds up
-/// nobody else.
-pub struct CrlUpdater {
-    store: SqliteStore,
+/// One issuing CA whose CRLs the updater issues.
+struct CrlCa {
+    family: Family,
     signer: Arc<dyn Signer>,
     issuer: IssuerRef,
     urls: Urls,
+}
+
+/// Issues each issuing CA's full and delta CRLs and publishes them where the server
+/// serves them (`crl/` in the directory), replacing the previous files atomically.
+/// Its own database connection and signers: signing a million-entry CRL holds up
+/// nobody else.
+pub struct CrlUpdater {
+    store: SqliteStore,
+    cas: Vec<CrlCa>,
     layout: Layout,
     schedule: CrlSchedule,
 }
 
 impl CrlUpdater {
-    /// Issue a full or delta CRL now (`now` in Unix seconds), valid for the interval
-    /// the schedule gives its kind, without publishing it.
-    pub fn issue(&mut self, kind: CrlKind, now: i64) -> Result<IssuedCrl, CrlError> {
+    /// The CAs it issues CRLs for.
+    pub fn families(&self) -> Vec<Family> {
+        self.cas.iter().map(|c| c.family).collect()
+    }
+
+    /// Issue `family`'s full or delta CRL now (`now` in Unix seconds), valid for
+    /// the interval the schedule gives its kind, without publishing it.
+    pub fn issue(&mut self, family: Family, kind: CrlKind, now: i64) -> Result<IssuedCrl, CrlError> {
         let interval = match kind {
             CrlKind::Full => self.schedule.full_interval_seconds,
             CrlKind::Delta => self.schedule.delta_interval_seconds,
         };
-        let issuer = CrlIssuer { signer: self.signer.as_ref(), issuer: self.issuer.clone(), urls: Some(&self.urls) };
+        let ca = self.cas.iter().find(|c| c.family == family).ok_or(CrlError::NoIssuer(family))?;
+        let issuer = CrlIssuer { family, signer: ca.signer.as_ref(), issuer: ca.issuer.clone(), urls: Some(&ca.urls) };
         crl::issue(&mut self.store, &issuer, kind, now, now + i64::from(interval))
     }
 
     /// Issue a CRL and publish it.
-    pub fn publish(&mut self, kind: CrlKind, now: i64) -> Result<IssuedCrl, AuthorityError> {
-        let crl = self.issue(kind, now)?;
+    pub fn publish(&mut self, family: Family, kind: CrlKind, now: i64) -> Result<IssuedCrl, AuthorityError> {
+        let crl = self.issue(family, kind, now)?;
         let dir = self.layout.crl_dir();
         fs::create_dir_all(&dir).map_err(io(&dir))?;
-        write_atomically(&self.layout.crl(kind), &crl.der)?;
+        write_atomically(&self.layout.crl_of(family, kind), &crl.der)?;
         Ok(crl)
     }
 
-    /// Which CRLs are due at `now`: a full CRL when none is current (a tenth of its
-    /// interval before nextUpdate) or its file is missing; a delta CRL when the full
-    /// one is due, the last delta is due or belongs to an older base, or its file is
-    /// missing.
-    pub fn due(&self, now: i64) -> Result<Vec<CrlKind>, StoreError> {
-        let (full, delta) = (self.store.latest_crl(false)?, self.store.latest_crl(true)?);
-        let margin = |interval: u32| i64::from(interval / 10);
-        let full_due = full.is_none_or(|f| now >= f.next_update - margin(self.schedule.full_interval_seconds))
-            || !self.layout.crl(CrlKind::Full).exists();
-        let delta_due = full_due
-            || delta.is_none_or(|d| {
-                d.base_number != full.map(|f| f.number) || now >= d.next_update - margin(self.schedule.delta_interval_seconds)
-            })
-            || !self.layout.crl(CrlKind::Delta).exists();
-        Ok([(CrlKind::Full, full_due), (CrlKind::Delta, delta_due)].into_iter().filter(|(_, due)| *due).map(|(k, _)| k).collect())
+    /// Which CRLs are due at `now`, for each CA: a full CRL when none is current (a
+    /// tenth of its interval before nextUpdate) or its file is missing; a delta CRL
+    /// when the full one is due, the last delta is due or belongs to an older base,
+    /// or its file is missing.
+    pub fn due(&self, now: i64) -> Result<Vec<(Family, CrlKind)>, StoreError> {
+        let mut due = Vec::new();
+        for family in self.families() {
+            let (full, delta) = (self.store.latest_crl(family, false)?, self.store.latest_crl(family, true)?);
+            let margin = |interval: u32| i64::from(interval / 10);
+            let full_due = full.is_none_or(|f| now >= f.next_update - margin(self.schedule.full_interval_seconds))
+                || !self.layout.crl_of(family, CrlKind::Full).exists();
+            let delta_due = full_due
+                || delta.is_none_or(|d| {
+                    d.base_number != full.map(|f| f.number) || now >= d.next_update - margin(self.schedule.delta_interval_seconds)
+                })
+                || !self.layout.crl_of(family, CrlKind::Delta).exists();
+            due.extend([(CrlKind::Full, full_due), (CrlKind::Delta, delta_due)].into_iter().filter(|(_, d)| *d).map(|(k, _)| (family, k)));
+        }
+        Ok(due)
     }
 }
 

@@ -3,7 +3,7 @@
 //! of an issued certificate comes from the applicant's verified data, never from
 //! what the request claims.
 
-use crate::oid;
+use crate::model::Family;
 use crate::verify::{self, SignatureError};
 use der::asn1::ObjectIdentifier as Oid;
 use der::{Decode, Encode};
@@ -29,7 +29,7 @@ pub enum CsrError {
     #[error("not a PKCS#10 certificate request (PEM or DER): {0}")]
     Malformed(String),
     /// A key algorithm this authority does not certify.
-    #[error("key algorithm {0} is not supported; make an RSA key of at least {MIN_RSA_BITS} bits")]
+    #[error("key algorithm {0} is not supported; make an RSA key of at least {MIN_RSA_BITS} bits or a GOST 34.10-2015 512-bit key")]
     UnsupportedKey(Oid),
     /// A key that is too small.
     #[error("the RSA key has {bits} bits; at least {MIN_RSA_BITS} are required")]
@@ -47,7 +47,7 @@ pub enum CsrError {
     #[error("the RSA public exponent {0} is not accepted: it must be odd and from 65537 to 2^256-1; make a new key (openssl and most tools use 65537)")]
     BadExponent(String),
     /// A signature algorithm that is weak or unknown.
-    #[error("request signature algorithm {0} is not accepted; sign with sha256WithRSAEncryption")]
+    #[error("request signature algorithm {0} is not accepted; sign with sha256WithRSAEncryption (RSA keys) or GOST 34.10-2015 with Streebog-512 (GOST keys)")]
     UnsupportedSignature(Oid),
     /// The request is not signed by the key it carries.
     #[error("the request's signature does not verify: it was altered, or not signed by the key it carries")]
@@ -58,6 +58,7 @@ pub enum CsrError {
 #[derive(Clone, Debug)]
 pub struct VerifiedCsr {
     public_key: SubjectPublicKeyInfoOwned,
+    family: Family,
     bits: usize,
     fingerprint: [u8; 32],
 }
@@ -68,9 +69,14 @@ impl VerifiedCsr {
         &self.public_key
     }
 
-    /// RSA modulus size.
+    /// Key size: the RSA modulus's bits, 512 for GOST 34.10-2015 512-bit.
     pub fn bits(&self) -> usize {
         self.bits
+    }
+
+    /// RSA or GOST: which issuing CA certifies this key.
+    pub fn family(&self) -> Family {
+        self.family
     }
 
     /// SHA-256 of the DER SubjectPublicKeyInfo: one key, one fingerprint.
@@ -124,17 +130,13 @@ pub fn verify_csr(bytes: &[u8]) -> Result<VerifiedCsr, CsrError> {
     let der = request_der(bytes)?;
     let req = CertReq::from_der(&der).map_err(|e| CsrError::Malformed(e.to_string()))?;
     let key = req.info.public_key.clone();
-    if key.algorithm.oid != oid::RSA_ENCRYPTION {
-        return Err(CsrError::UnsupportedKey(key.algorithm.oid));
-    }
-    let bits = verify::rsa_modulus_bits(&key).ok_or_else(|| CsrError::Malformed("the RSA public key does not parse".into()))?;
-    if bits < MIN_RSA_BITS {
-        return Err(CsrError::KeyTooSmall { bits });
-    }
-    if bits > MAX_RSA_BITS {
-        return Err(CsrError::KeyTooLarge { bits });
-    }
-    check_exponent(&key)?;
+    let family = Family::of_key(&key.algorithm.oid).ok_or(CsrError::UnsupportedKey(key.algorithm.oid))?;
+    let bits = match family {
+        Family::Rsa => check_rsa_key(&key)?,
+        // The curve, the key's encoding and that it is a point of the curve are
+        // checked with the signature below: a request with a bad key never verifies.
+        Family::Gost => GOST_BITS,
+    };
     let info = req.info.to_der().map_err(|e| CsrError::Malformed(e.to_string()))?;
     let sig = req.signature.as_bytes().ok_or(CsrError::BadSignature)?;
     verify::verify_signature(&key, &req.algorithm, &info, sig).map_err(|e| match e {
@@ -142,7 +144,23 @@ pub fn verify_csr(bytes: &[u8]) -> Result<VerifiedCsr, CsrError> {
         SignatureError::KeyMismatch(_) | SignatureError::Invalid | SignatureError::Gost(_) => CsrError::BadSignature,
     })?;
     let fingerprint = key_fingerprint(&key).map_err(|e| CsrError::Malformed(e.to_string()))?;
-    Ok(VerifiedCsr { public_key: key, bits, fingerprint })
+    Ok(VerifiedCsr { public_key: key, family, bits, fingerprint })
+}
+
+/// Size of a GOST 34.10-2015 key, bits.
+const GOST_BITS: usize = 512;
+
+/// An RSA key's size and exponent judged; its size in bits.
+fn check_rsa_key(key: &SubjectPublicKeyInfoOwned) -> Result<usize, CsrError> {
+    let bits = verify::rsa_modulus_bits(key).ok_or_else(|| CsrError::Malformed("the RSA public key does not parse".into()))?;
+    if bits < MIN_RSA_BITS {
+        return Err(CsrError::KeyTooSmall { bits });
+    }
+    if bits > MAX_RSA_BITS {
+        return Err(CsrError::KeyTooLarge { bits });
+    }
+    check_exponent(key)?;
+    Ok(bits)
 }
 
 /// A PKCS#10 request for `signer`'s key, as the applicant's client makes it. The
@@ -173,6 +191,29 @@ mod tests {
         assert_eq!(v.bits(), 2048);
         let pem = k.csr_pem("x");
         assert_eq!(verify_csr(pem.as_bytes()).unwrap().key_fingerprint(), v.key_fingerprint());
+    }
+
+    #[test]
+    fn accepts_a_gost_request_and_refuses_a_tampered_one() {
+        let key = crate::gost::GostSigner::generate();
+        let der = create(&key).unwrap();
+        let v = verify_csr(&der).unwrap();
+        assert_eq!((v.family(), v.bits()), (Family::Gost, 512));
+        assert_eq!(v.public_key(), key.public_key());
+        // A flipped bit in the signature, in the key, or a key off the curve: refused.
+        let mut bad = der.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        assert_eq!(verify_csr(&bad).unwrap_err(), CsrError::BadSignature);
+        let key_bytes = key.public_key().subject_public_key.raw_bytes();
+        let at = der.windows(key_bytes.len()).position(|w| w == key_bytes).unwrap();
+        let mut off_curve = der.clone();
+        off_curve[at + 10] ^= 1;
+        assert_eq!(verify_csr(&off_curve).unwrap_err(), CsrError::BadSignature);
+        // The RSA signature algorithm on a GOST key is refused, not tried.
+        let mut req = CertReq::from_der(&der).unwrap();
+        req.algorithm = crate::signing::sha256_with_rsa();
+        assert!(verify_csr(&req.to_der().unwrap()).is_err());
     }
 
     #[test]

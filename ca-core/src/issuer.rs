@@ -1,7 +1,9 @@
 //! The CA proper for end entities: turns two checked requests and an approved
-//! applicant into a signed AUTH/SIGN pair. It holds the issuing CA's certificate,
-//! the publication URLs and the CA key behind the [`Signer`] trait (an RSA key file
-//! today; a GOST key, a token or an HSM later), and no database: what it needs to
+//! applicant into a signed AUTH/SIGN pair. It holds the issuing CAs' certificates
+//! (RSA, and GOST), the publication URLs and the CA keys behind the [`Signer`]
+//! trait, and no database: each certificate is signed by the CA of its key's
+//! family (a legal entity's GOST SIGN key by the GOST CA, its RSA AUTH key by the
+//! RSA CA, as the authority does). What it needs to
 //! know of issued certificates (is this key or serial taken?) it asks a
 //! [`CertificateStore`] the caller lends it.
 //!
@@ -11,7 +13,7 @@
 use crate::audit::{Actor, AuditAction, AuditEvent};
 use crate::calendar;
 use crate::csr::{self, CsrError, VerifiedCsr};
-use crate::model::{CertType, Serial, SubjectKind};
+use crate::model::{CertType, Family, Serial, SubjectKind};
 use crate::profile::{self, Applicant, IssuerRef, ProfileError, TbsBasics, Urls};
 use crate::signing::{self, Signer, SigningError};
 use crate::store::{CertificateStore, Holder, NewCertificate, NewPair, StoreError};
@@ -53,6 +55,14 @@ pub enum IssueError {
     /// The CA key does not belong to the issuing CA certificate.
     #[error("the CA key does not match the issuing CA certificate")]
     KeyMismatch,
+    /// A request's key is of a family no issuing CA here signs for.
+    #[error("the {which} request carries a {family} key, and this authority has no {family} issuing CA")]
+    NoCa {
+        /// AUTH or SIGN.
+        which: CertType,
+        /// The key's family.
+        family: Family,
+    },
     /// The profile refused the data.
     #[error(transparent)]
     Profile(#[from] ProfileError),
@@ -102,27 +112,61 @@ pub struct IssuedPair {
     pub sign: Certificate,
 }
 
-/// The issuing CA at work: profile, lint and key.
-pub struct Issuer {
+/// One issuing CA: certificate, name and key id, URLs, key.
+struct IssuingCa {
+    family: Family,
     certificate: Certificate,
     issuer: IssuerRef,
     urls: Urls,
     signer: Arc<dyn Signer>,
 }
 
+impl IssuingCa {
+    fn new(certificate: Certificate, signer: Arc<dyn Signer>, urls: Urls) -> Result<Self, IssueError> {
+        let spki = &certificate.tbs_certificate.subject_public_key_info;
+        if signer.public_key() != spki {
+            return Err(IssueError::KeyMismatch);
+        }
+        let family = Family::of_key(&spki.algorithm.oid).ok_or(IssueError::KeyMismatch)?;
+        let issuer = IssuerRef::of(&certificate);
+        Ok(IssuingCa { family, certificate, issuer, urls: urls.for_family(family), signer })
+    }
+}
+
+/// The issuing CAs at work: profile, lint and keys.
+pub struct Issuer {
+    /// The first is the one [`Issuer::certificate`] names; at most one per family.
+    cas: Vec<IssuingCa>,
+}
+
 impl Issuer {
     /// An issuer signing as `certificate` with `signer`, naming `urls` in what it issues.
     pub fn new(certificate: Certificate, signer: Arc<dyn Signer>, urls: Urls) -> Result<Self, IssueError> {
-        if signer.public_key() != &certificate.tbs_certificate.subject_public_key_info {
-            return Err(IssueError::KeyMismatch);
-        }
-        let issuer = IssuerRef::of(&certificate);
-        Ok(Issuer { certificate, issuer, urls, signer })
+        Ok(Issuer { cas: vec![IssuingCa::new(certificate, signer, urls)?] })
     }
 
-    /// The issuing CA certificate.
+    /// The issuer also signing, for keys of the other family, as `certificate`
+    /// with `signer` (a GOST issuing CA beside the RSA one).
+    pub fn with_ca(mut self, certificate: Certificate, signer: Arc<dyn Signer>, urls: Urls) -> Result<Self, IssueError> {
+        let ca = IssuingCa::new(certificate, signer, urls)?;
+        self.cas.retain(|c| c.family != ca.family);
+        self.cas.push(ca);
+        Ok(self)
+    }
+
+    /// The first issuing CA's certificate (the RSA one for an authority's issuer).
     pub fn certificate(&self) -> &Certificate {
-        &self.certificate
+        &self.cas[0].certificate
+    }
+
+    /// The issuing CA certificate of `family`, if this issuer has one.
+    pub fn certificate_of(&self, family: Family) -> Option<&Certificate> {
+        self.cas.iter().find(|c| c.family == family).map(|c| &c.certificate)
+    }
+
+    fn ca_for(&self, which: CertType, req: &VerifiedCsr) -> Result<&IssuingCa, IssueError> {
+        let family = req.family();
+        self.cas.iter().find(|c| c.family == family).ok_or(IssueError::NoCa { which, family })
     }
 
     /// Check the requests and sign both certificates of a pair for `applicant`,
@@ -138,15 +182,16 @@ impl Issuer {
         let (auth_req, sign_req) = check_requests(certs, auth_csr, sign_csr)?;
         let validity = profile::validity_years(now, END_ENTITY_YEARS)?;
         let make = |t: CertType, req: &VerifiedCsr, taken: Option<&Serial>| -> Result<(Certificate, NewCertificate), IssueError> {
+            let ca = self.ca_for(t, req)?;
             let serial = fresh_serial(certs, taken)?;
             let basics = TbsBasics {
                 serial,
-                signature: self.signer.algorithm(),
-                issuer: self.issuer.clone(),
+                signature: ca.signer.algorithm(),
+                issuer: ca.issuer.clone(),
                 validity,
                 public_key: req.public_key().clone(),
             };
-            let cert = signing::sign_certificate(profile::end_entity(basics, applicant, t, &self.urls)?, self.signer.as_ref())?;
+            let cert = signing::sign_certificate(profile::end_entity(basics, applicant, t, &ca.urls)?, ca.signer.as_ref())?;
             let record = NewCertificate {
                 serial: Serial::of(&cert),
                 cert_type: t,
@@ -156,6 +201,7 @@ impl Issuer {
                 key_id: hex::encode(profile::key_identifier(req.public_key())),
                 key_fingerprint: req.key_fingerprint(),
                 der: cert.to_der().map_err(SigningError::from)?,
+                family: ca.family,
             };
             Ok((cert, record))
         };

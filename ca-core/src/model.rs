@@ -96,11 +96,37 @@ named! {
 }
 
 impl CertType {
-    /// File name stem the authority's key stores use, before the key id.
-    pub fn file_prefix(&self) -> &'static str {
-        match self {
-            CertType::Auth => "AUTH_RSA256_",
-            CertType::Sign => "RSA256_",
+    /// File name stem the authority's key stores use, before the key id: the
+    /// authority names a GOST SIGN key file `GOSTKNCA_<key id>`.
+    pub fn file_prefix(&self, family: Family) -> &'static str {
+        match (self, family) {
+            (CertType::Auth, Family::Rsa) => "AUTH_RSA256_",
+            (CertType::Sign, Family::Rsa) => "RSA256_",
+            (CertType::Auth, Family::Gost) => "AUTH_GOST512_",
+            (CertType::Sign, Family::Gost) => "GOSTKNCA_",
+        }
+    }
+}
+
+named! {
+    /// The signature algorithm family of a CA hierarchy and of the keys it
+    /// certifies: the authority runs an RSA hierarchy and a GOST one side by side.
+    pub enum Family ("key family") {
+        /// RSA with SHA-256.
+        Rsa = "rsa",
+        /// GOST 34.10-2015 512-bit with Streebog-512.
+        Gost = "gost",
+    }
+}
+
+impl Family {
+    /// The family of a public key algorithm this authority certifies: RSA, or
+    /// GOST 34.10-2015 512-bit (the 2004 algorithm is read, never certified).
+    pub fn of_key(algorithm: &Oid) -> Option<Family> {
+        match *algorithm {
+            oid::RSA_ENCRYPTION => Some(Family::Rsa),
+            oid::GOST_2015_512_KEY => Some(Family::Gost),
+            _ => None,
         }
     }
 }

@@ -29,6 +29,8 @@ pub const IDENTIFIED_REMOTELY: Oid = Oid::new_unwrap("1.2.398.3.3.4.3.2");
 
 /// Policy: the authority's regulations (CA certificates).
 pub const POLICY_REGULATIONS: Oid = Oid::new_unwrap("1.2.398.3.3.1.1");
+/// Policy of the GOST hierarchy's CA certificates (as on the authority's GOST CA).
+pub const POLICY_GOST_CA: Oid = Oid::new_unwrap("1.2.398.3.3.2");
 /// Policy: legal entity, SIGN.
 pub const POLICY_LEGAL_SIGN: Oid = Oid::new_unwrap("1.2.398.3.3.2.1");
 /// Policy: legal entity, AUTH.

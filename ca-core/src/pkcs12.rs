@@ -440,7 +440,9 @@ pub fn read(file: &[u8], password: &str) -> Result<KeyStore, Pkcs12Error> {
     };
     if aws_lc_rs::hmac::verify(&key, auth_safe.as_bytes(), mac_data.mac.digest.as_bytes()).is_err() {
         return Err(if password_opens(auth_safe.as_bytes(), password) {
-            Pkcs12Error::Damaged("the integrity check fails, yet the password decrypts the contents: the file was changed after it was made".into())
+            Pkcs12Error::Damaged(
+                "the integrity check fails, yet the password decrypts the contents: the file was changed after it was made".into(),
+            )
         } else {
             Pkcs12Error::WrongPassword
         });

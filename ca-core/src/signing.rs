@@ -209,6 +209,75 @@ impl Signer for crate::gost::GostSigner {
     }
 }
 
+/// A private key of either family, as PKCS#8 holds it: the authority's CA keys
+/// and the applicants' keys are RSA or GOST 34.10-2015, and whoever signs with
+/// one needs not know which.
+pub enum SigningKey {
+    /// RSA, signing sha256WithRSAEncryption.
+    Rsa(RsaSigner),
+    /// GOST 34.10-2015 512-bit, signing with Streebog-512.
+    Gost(crate::gost::GostSigner),
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SigningKey::{:?}(<private key>)", self.family())
+    }
+}
+
+impl SigningKey {
+    /// A signer from an unencrypted PKCS#8 key of either family.
+    pub fn from_pkcs8(der: &[u8]) -> Result<Self, SigningError> {
+        let info = PrivateKeyInfo::from_der(der).map_err(|e| SigningError::BadKey(e.to_string()))?;
+        match crate::model::Family::of_key(&info.algorithm.oid) {
+            Some(crate::model::Family::Rsa) => Ok(SigningKey::Rsa(RsaSigner::from_pkcs8(der)?)),
+            Some(crate::model::Family::Gost) => {
+                crate::gost::GostSigner::from_pkcs8(der).map(SigningKey::Gost).map_err(|e| SigningError::BadKey(e.to_string()))
+            }
+            None => Err(SigningError::BadKey(format!("key algorithm {} is neither RSA nor GOST 34.10-2015", info.algorithm.oid))),
+        }
+    }
+
+    /// A new key of `family` (RSA of `rsa_bits`), with its unencrypted PKCS#8 DER.
+    #[cfg(feature = "authority")]
+    pub fn generate(family: crate::model::Family, rsa_bits: usize) -> Result<(Self, Zeroizing<Vec<u8>>), SigningError> {
+        let pkcs8 = match family {
+            crate::model::Family::Rsa => generate_rsa_pkcs8(rsa_bits)?,
+            crate::model::Family::Gost => crate::gost::GostSigner::generate().to_pkcs8()?,
+        };
+        Ok((Self::from_pkcs8(&pkcs8)?, pkcs8))
+    }
+
+    /// RSA or GOST.
+    pub fn family(&self) -> crate::model::Family {
+        match self {
+            SigningKey::Rsa(_) => crate::model::Family::Rsa,
+            SigningKey::Gost(_) => crate::model::Family::Gost,
+        }
+    }
+
+    fn inner(&self) -> &dyn Signer {
+        match self {
+            SigningKey::Rsa(k) => k,
+            SigningKey::Gost(k) => k,
+        }
+    }
+}
+
+impl Signer for SigningKey {
+    fn algorithm(&self) -> AlgorithmIdentifierOwned {
+        self.inner().algorithm()
+    }
+
+    fn public_key(&self) -> &SubjectPublicKeyInfoOwned {
+        self.inner().public_key()
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SigningError> {
+        self.inner().sign(message)
+    }
+}
+
 /// A new RSA private key as unencrypted PKCS#8 DER, wiped when dropped.
 #[cfg(feature = "authority")]
 pub fn generate_rsa_pkcs8(bits: usize) -> Result<Zeroizing<Vec<u8>>, SigningError> {
@@ -298,6 +367,21 @@ mod tests {
         let wrong = Passphrase::new("another long passphrase".into()).unwrap();
         assert!(matches!(decrypt_pkcs8(&pem, &wrong), Err(SigningError::Decrypt)));
         assert!(matches!(decrypt_pkcs8("garbage", &pass), Err(SigningError::Decrypt)));
+    }
+
+    #[test]
+    fn either_family_from_pkcs8_signs_verifiably() {
+        for family in crate::model::Family::ALL {
+            let (key, pkcs8) = SigningKey::generate(family, 2048).unwrap();
+            assert_eq!(key.family(), family);
+            let again = SigningKey::from_pkcs8(&pkcs8).unwrap();
+            assert_eq!(again.public_key(), key.public_key());
+            let sig = again.sign(b"message").unwrap();
+            crate::verify::verify_signature(key.public_key(), &key.algorithm(), b"message", &sig).unwrap();
+            assert!(crate::verify::verify_signature(key.public_key(), &key.algorithm(), b"massage", &sig).is_err());
+            assert!(!format!("{key:?}").contains(&hex::encode(&pkcs8[pkcs8.len() - 8..])));
+        }
+        assert!(matches!(SigningKey::from_pkcs8(b"\x30\x03\x02\x01\x00"), Err(SigningError::BadKey(_))));
     }
 
     #[test]

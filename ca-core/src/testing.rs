@@ -15,7 +15,11 @@ pub fn self_signed(surname: &str) -> (RsaSigner, Certificate) {
     let basics = TbsBasics {
         serial: signing::random_serial(),
         signature: signer.algorithm(),
-        issuer: IssuerRef { name: applicant.subject().unwrap(), key_id: profile::key_identifier(signer.public_key()).to_vec() },
+        issuer: IssuerRef {
+            name: applicant.subject().unwrap(),
+            key_id: profile::key_identifier(signer.public_key()).to_vec(),
+            certificate: None,
+        },
         validity: profile::validity_years(today, 1).unwrap(),
         public_key: signer.public_key().clone(),
     };

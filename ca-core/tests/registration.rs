@@ -59,7 +59,7 @@ struct Ctx {
 impl Ctx {
     /// The RA over this authority, telling time by `clock`.
     fn ra<'a>(&'a mut self, clock: &'a dyn Clock) -> Registration<'a> {
-        Registration::new(&mut self.db, &self.ca.certificates().issuing, clock).with_issuer(&self.issuer)
+        Registration::new(&mut self.db, std::slice::from_ref(&self.ca.certificates().issuing), clock).with_issuer(&self.issuer)
     }
 
     /// A second connection, for what the RA does not read (the audit log).

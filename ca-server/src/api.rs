@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use ca_core::api::{routes, Envelope, ErrorBody, NewApplication, PairPem, Revoked, SignedAction, MAX_BODY_BYTES, SECRET_HEADER};
-use ca_core::authority::RateLimits;
+use ca_core::authority::{Hierarchies, RateLimits};
 use ca_core::issuer::{IssuedPair, Issuer};
 use ca_core::model::{CertType, Serial};
 use ca_core::registration::{certificate_from, csr_bytes, ErrorClass, Registration, RegistrationError, StaffMember, SystemClock};
@@ -30,8 +30,9 @@ pub const OPENAPI: &str = include_str!("openapi.json");
 /// takes a connection of its own.
 pub struct Api {
     pool: Arc<StorePool>,
-    issuing: Certificate,
-    root: Certificate,
+    cas: Hierarchies,
+    /// The issuing CAs, RSA first, for checking signed requests.
+    issuing: Vec<Certificate>,
     issuer: Option<Issuer>,
     submissions: RateLimit,
     /// Operators must also present their AUTH certificate in the TLS handshake.
@@ -39,19 +40,13 @@ pub struct Api {
 }
 
 impl Api {
-    /// The API over `pool`, with the issuing CA and root certificates (for checking
-    /// signed requests and for the chains it hands out), the issuer, if any, and
-    /// the per-client limits.
-    pub fn new(
-        pool: Arc<StorePool>,
-        issuing: Certificate,
-        root: Certificate,
-        issuer: Option<Issuer>,
-        limits: RateLimits,
-        operator_mtls: bool,
-    ) -> Arc<Self> {
+    /// The API over `pool`, with the CA certificates of both hierarchies (for
+    /// checking signed requests and for the chains it hands out), the issuer, if
+    /// any, and the per-client limits.
+    pub fn new(pool: Arc<StorePool>, cas: Hierarchies, issuer: Option<Issuer>, limits: RateLimits, operator_mtls: bool) -> Arc<Self> {
         let submissions = RateLimit::new(limits.submissions_per_minute, limits.submissions_burst);
-        Arc::new(Api { pool, issuing, root, issuer, submissions, operator_mtls })
+        let issuing = cas.issuing_cas();
+        Arc::new(Api { pool, cas, issuing, issuer, submissions, operator_mtls })
     }
 }
 
@@ -221,7 +216,8 @@ async fn status(State(api): State<Arc<Api>>, Path(number): Path<String>, headers
 }
 
 fn pair_pem(api: &Api, auth: &Certificate, sign: &Certificate) -> Result<PairPem, RegistrationError> {
-    PairPem::new(auth, sign, &[&api.issuing, &api.root]).map_err(|e| RegistrationError::BadRequest(e.to_string()))
+    let chain = |c: &Certificate| api.cas.chain_for(c).map(|c| c.to_vec()).unwrap_or_default();
+    PairPem::new(auth, sign, &chain(auth), &chain(sign)).map_err(|e| RegistrationError::BadRequest(e.to_string()))
 }
 
 async fn certificates(State(api): State<Arc<Api>>, Path(number): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
@@ -453,7 +449,7 @@ mod tests {
                 certificates: Some(PairSerials { auth: serial.clone(), sign: serial.clone() }),
             },
         );
-        same_fields("Pair", PairPem { auth: String::new(), sign: String::new(), chain: vec![] });
+        same_fields("Pair", PairPem { auth: String::new(), sign: String::new(), chain: vec![], sign_chain: Some(vec![]) });
         same_fields("Envelope", Envelope { request: String::new(), signature: String::new() });
         same_fields("Revoked", Revoked { revoked: vec![serial.clone()] });
         same_fields("PendingPage", PendingPage { applications: vec![], next: Some("1".into()) });

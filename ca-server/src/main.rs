@@ -17,16 +17,17 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use ca_core::authority::{self, Authority, CaRole, CrlUpdater, InitOptions, Layout};
+use ca_core::authority::{self, Authority, CaRole, CrlUpdater, InitOptions, IssuingKeys, Layout};
 use ca_core::calendar;
 use ca_core::issuer::Issuer;
+use ca_core::model::Family;
 use ca_core::profile;
 use ca_core::signing::Passphrase;
 use ca_core::store::StorePool;
 use ca_core::verify;
 use clap::Parser;
 use der::Encode;
-use ocsp::Responder;
+use ocsp::{Responder, ResponderCa};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -56,10 +57,9 @@ struct Args {
 
 /// What the handlers serve, prepared once at start.
 struct Published {
-    root_der: Vec<u8>,
-    issuing_der: Vec<u8>,
     root_subject: String,
     issuing_subject: String,
+    gost_issuing_subject: Option<String>,
 }
 
 #[tokio::main]
@@ -87,6 +87,7 @@ fn first_start(args: &Args, base_url: String) -> Result<()> {
     eprintln!("  root certificate:    {}", l.cert(CaRole::Root).display());
     eprintln!("  issuing certificate: {}", l.cert(CaRole::Issuing).display());
     eprintln!("  OCSP responder:      {}", l.cert(CaRole::Ocsp).display());
+    eprintln!("  GOST hierarchy:      {}", l.cert_of(Family::Gost, CaRole::Issuing).display());
     eprintln!("  database:            {}", l.database().display());
     if store_passphrase {
         eprintln!("  CA key passphrase:   {} (random; set CA_PASSPHRASE for production)", l.passphrase().display());
@@ -114,7 +115,7 @@ const EXPIRY_EVERY: Duration = Duration::from_secs(60);
 
 /// The keyed parts, when the CA passphrase is at hand.
 struct Keyed {
-    issuing: Arc<dyn ca_core::signing::Signer>,
+    issuing: IssuingKeys,
     issuer: Issuer,
     responder: Responder,
     crl: CrlUpdater,
@@ -130,11 +131,15 @@ fn keyed(ca: &Authority, pool: &Arc<StorePool>, args: &Args) -> Result<Option<Ke
         return Ok(None);
     };
     let signer = ca.issuing_signer(&pass)?;
-    let certs = ca.certificates();
+    let mut answering = Vec::new();
+    for family in Family::ALL {
+        if let Some(certs) = ca.hierarchies().of(family) {
+            let signer = Box::new(ca.signer_of(family, CaRole::Ocsp, &pass)?);
+            answering.push(ResponderCa { issuer: certs.issuing.clone(), responder: certs.ocsp.clone(), signer });
+        }
+    }
     let responder = Responder::new(
-        &certs.issuing,
-        certs.ocsp.clone(),
-        Box::new(ca.signer(CaRole::Ocsp, &pass)?),
+        answering,
         Box::new(status::DbStatus(pool.clone())),
         Duration::from_secs(u64::from(ca.config().ocsp.validity_seconds)),
         ca.config().ocsp.cache_bytes as usize,
@@ -154,25 +159,30 @@ async fn serve(listener: TcpListener, args: &Args) -> Result<()> {
     let keyed = tokio::task::block_in_place(|| keyed(&ca, &pool, args))?;
     let certs = ca.certificates();
     let published = Arc::new(Published {
-        root_der: certs.root.to_der()?,
-        issuing_der: certs.issuing.to_der()?,
         root_subject: verify::name_to_string(&certs.root.tbs_certificate.subject),
         issuing_subject: verify::name_to_string(&certs.issuing.tbs_certificate.subject),
+        gost_issuing_subject: ca.hierarchies().gost.as_ref().map(|g| verify::name_to_string(&g.issuing.tbs_certificate.subject)),
     });
     let tls = match args.tls_listen {
         Some(addr) => {
-            let signer = keyed.as_ref().map(|k| &*k.issuing);
+            let signer = keyed.as_ref().map(|k| &*k.issuing.rsa);
             let config = tokio::task::block_in_place(|| tls::server_config(&ca, &ca.config().tls, signer, addr))?;
             let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
             Some((listener, tokio_rustls::TlsAcceptor::from(config)))
         }
         None => None,
     };
-    let publication = Router::new()
-        .route("/health", get(health))
-        .route(profile::ROOT_CERT_PATH, get(root_cert))
-        .route(profile::ISSUING_CERT_PATH, get(issuing_cert))
-        .with_state(published);
+    let mut publication = Router::new().route("/health", get(health)).with_state(published);
+    // Each hierarchy's root and issuing CA certificates, at the paths their AIA names.
+    for family in Family::ALL {
+        if let Some(h) = ca.hierarchies().of(family) {
+            let paths = profile::CaPaths::of(family);
+            for (path, cert) in [(paths.root_cert, &h.root), (paths.issuing_cert, &h.issuing)] {
+                let der = axum::body::Bytes::from(cert.to_der()?);
+                publication = publication.route(path, get(move || async move { certificate(der) }));
+            }
+        }
+    }
     let (issuer, responder, crl, checkpointer) = match keyed.map(|k| (k.issuer, k.responder, k.crl, k.checkpointer)) {
         Some((i, r, c, a)) => (Some(i), Some(r), Some(c), Some(a)),
         None => (None, None, None, None),
@@ -181,7 +191,7 @@ async fn serve(listener: TcpListener, args: &Args) -> Result<()> {
     let live = limits::RateLimit::new(limits.ocsp_live_per_minute, limits.ocsp_live_burst);
     let service =
         tokio::task::block_in_place(|| Ok::<_, anyhow::Error>(status::StatusService::new(ca.layout(), responder, live, &*pool.get()?)))?;
-    tokio::spawn(status::expiry_job(pool.clone(), certs.issuing.clone(), EXPIRY_EVERY));
+    tokio::spawn(status::expiry_job(pool.clone(), ca.hierarchies().issuing_cas(), EXPIRY_EVERY));
     let poll = Duration::from_millis(u64::from(ca.config().ocsp.status_poll_ms.max(10)));
     tokio::spawn(status::status_poll(pool.clone(), service.clone(), poll));
     if let Some(updater) = crl {
@@ -195,15 +205,8 @@ async fn serve(listener: TcpListener, args: &Args) -> Result<()> {
     let settings = ca.config().server;
     let body_time = Duration::from_secs(u64::from(settings.body_timeout_seconds.max(1)));
     let publication = publication.merge(status::router(service)).merge(audit::router(pool.clone(), audit_key));
-    let api = api::router(api::Api::new(
-        pool,
-        certs.issuing.clone(),
-        certs.root.clone(),
-        issuer,
-        limits,
-        ca.config().tls.operator_client_certificates,
-    ))
-    .route("/api/{*rest}", axum::routing::any(api::not_found));
+    let api = api::router(api::Api::new(pool, ca.hierarchies().clone(), issuer, limits, ca.config().tls.operator_client_certificates))
+        .route("/api/{*rest}", axum::routing::any(api::not_found));
     let deadline = |router: Router| {
         router
             .layer(axum::middleware::from_fn(move |req, next| {
@@ -265,21 +268,16 @@ struct Health<'a> {
     status: &'static str,
     root: &'a str,
     issuing: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gost_issuing: Option<&'a str>,
 }
 
 async fn health(State(p): State<Arc<Published>>) -> Response {
-    Json(Health { status: "ok", root: &p.root_subject, issuing: &p.issuing_subject }).into_response()
-}
-
-fn certificate(der: &[u8]) -> Response {
-    (StatusCode::OK, [(header::CONTENT_TYPE, "application/pkix-cert"), (header::CACHE_CONTROL, "public, max-age=86400")], der.to_vec())
+    Json(Health { status: "ok", root: &p.root_subject, issuing: &p.issuing_subject, gost_issuing: p.gost_issuing_subject.as_deref() })
         .into_response()
 }
 
-async fn root_cert(State(p): State<Arc<Published>>) -> Response {
-    certificate(&p.root_der)
-}
-
-async fn issuing_cert(State(p): State<Arc<Published>>) -> Response {
-    certificate(&p.issuing_der)
+fn certificate(der: axum::body::Bytes) -> Response {
+    (StatusCode::OK, [(header::CONTENT_TYPE, "application/pkix-cert"), (header::CACHE_CONTROL, "public, max-age=86400")], der)
+        .into_response()
 }

@@ -19,18 +19,19 @@ use base64ct::{Base64, Base64Url, Encoding};
 use ca_core::authority::{CrlUpdater, Layout};
 use ca_core::calendar;
 use ca_core::crl::CrlKind;
-use ca_core::model::Serial;
+use ca_core::model::{Family, Serial};
 use ca_core::profile;
 use ca_core::store::{StatusStore, StorePool};
 use ocsp::{CertState, Freshness, Responder, StatusSource, StatusUnavailable};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-/// What relying parties fetch: the published CRLs and the OCSP responder.
+/// What relying parties fetch: the published CRLs of both hierarchies and the
+/// OCSP responder.
 pub struct StatusService {
-    root_crl: std::path::PathBuf,
-    full: RwLock<Option<Served>>,
-    delta: RwLock<Option<Served>>,
+    layout: Layout,
+    /// Served CRLs, by family then kind (full, delta).
+    crls: [[RwLock<Option<Served>>; 2]; 2],
     responder: Option<Responder>,
     /// Live OCSP signatures per client.
     live: RateLimit,
@@ -49,39 +50,45 @@ impl StatusService {
     /// may have issued them); without a responder (no CA passphrase) OCSP answers
     /// `tryLater`.
     pub fn new(layout: &Layout, responder: Option<Responder>, live: RateLimit, store: &dyn StatusStore) -> Arc<Self> {
-        let service =
-            Arc::new(StatusService { root_crl: layout.root_crl(), full: RwLock::new(None), delta: RwLock::new(None), responder, live });
+        let empty = || [RwLock::new(None), RwLock::new(None)];
+        let service = Arc::new(StatusService { layout: layout.clone(), crls: [empty(), empty()], responder, live });
         if let Err(e) = service.refresh(store) {
             tracing::error!(error = %e, "cannot read the published CRLs");
         }
         // A file left by an older version, whose CRL the database does not hold:
         // read only where the database had nothing, so a CRL is never read twice.
-        for kind in [CrlKind::Full, CrlKind::Delta] {
-            if service.served(kind).is_none() {
-                if let Ok(der) = std::fs::read(layout.crl(kind)) {
-                    service.offer(kind, 0, Bytes::from(der));
+        for family in Family::ALL {
+            for kind in [CrlKind::Full, CrlKind::Delta] {
+                if service.served(family, kind).is_none() {
+                    if let Ok(der) = std::fs::read(layout.crl_of(family, kind)) {
+                        service.offer(family, kind, 0, Bytes::from(der));
+                    }
                 }
             }
         }
         service
     }
 
-    fn slot(&self, kind: CrlKind) -> &RwLock<Option<Served>> {
+    fn slot(&self, family: Family, kind: CrlKind) -> &RwLock<Option<Served>> {
+        let by_kind = match family {
+            Family::Rsa => &self.crls[0],
+            Family::Gost => &self.crls[1],
+        };
         match kind {
-            CrlKind::Full => &self.full,
-            CrlKind::Delta => &self.delta,
+            CrlKind::Full => &by_kind[0],
+            CrlKind::Delta => &by_kind[1],
         }
     }
 
-    fn served(&self, kind: CrlKind) -> Option<Served> {
-        self.slot(kind).read().ok().and_then(|s| s.clone())
+    fn served(&self, family: Family, kind: CrlKind) -> Option<Served> {
+        self.slot(family, kind).read().ok().and_then(|s| s.clone())
     }
 
-    /// Serve CRL `number` of `kind` unless a newer one is served already.
-    fn offer(&self, kind: CrlKind, number: u64, der: Bytes) {
-        if let Ok(mut slot) = self.slot(kind).write() {
+    /// Serve `family`'s CRL `number` of `kind` unless a newer one is served already.
+    fn offer(&self, family: Family, kind: CrlKind, number: u64, der: Bytes) {
+        if let Ok(mut slot) = self.slot(family, kind).write() {
             if slot.as_ref().is_none_or(|s| s.number < number) {
-                tracing::info!(kind = kind.as_str(), number, "CRL served");
+                tracing::info!(family = family.as_str(), kind = kind.as_str(), number, "CRL served");
                 *slot = Some(Served { number, der });
             }
         }
@@ -89,10 +96,12 @@ impl StatusService {
 
     /// Serve the newest published CRLs, whoever issued them.
     fn refresh(&self, store: &dyn StatusStore) -> Result<(), ca_core::store::StoreError> {
-        for kind in [CrlKind::Full, CrlKind::Delta] {
-            let served = self.served(kind).map(|s| s.number);
-            if let Some((record, der)) = store.published_crl(kind == CrlKind::Delta, served)? {
-                self.offer(kind, record.number, Bytes::from(der));
+        for family in Family::ALL {
+            for kind in [CrlKind::Full, CrlKind::Delta] {
+                let served = self.served(family, kind).map(|s| s.number);
+                if let Some((record, der)) = store.published_crl(family, kind == CrlKind::Delta, served)? {
+                    self.offer(family, kind, record.number, Bytes::from(der));
+                }
             }
         }
         Ok(())
@@ -103,10 +112,10 @@ impl StatusService {
 pub struct DbStatus(pub Arc<StorePool>);
 
 impl StatusSource for DbStatus {
-    fn status(&self, serial: &[u8]) -> Result<CertState, StatusUnavailable> {
+    fn status(&self, family: Family, serial: &[u8]) -> Result<CertState, StatusUnavailable> {
         let unavailable = |e| StatusUnavailable(Box::new(e));
         let store = self.0.get().map_err(unavailable)?;
-        Ok(match store.revocation_of(&Serial::from_der_bytes(serial)).map_err(unavailable)? {
+        Ok(match store.revocation_of(family, &Serial::from_der_bytes(serial)).map_err(unavailable)? {
             None => CertState::Unknown,
             Some(Some(rev)) => CertState::Revoked { at: rev.at, reason: rev.reason },
             Some(None) => CertState::Good,
@@ -114,12 +123,18 @@ impl StatusSource for DbStatus {
     }
 }
 
-/// The routes: CRLs and OCSP (GET with the base64 request in the path, and POST).
+/// The routes: both hierarchies' CRLs, and OCSP (GET with the base64 request in
+/// the path, and POST).
 pub fn router(service: Arc<StatusService>) -> Router {
-    Router::new()
-        .route(profile::ROOT_CRL_PATH, get(root_crl))
-        .route(profile::FULL_CRL_PATH, get(full_crl))
-        .route(profile::DELTA_CRL_PATH, get(delta_crl))
+    let mut router = Router::new();
+    for family in Family::ALL {
+        let paths = profile::CaPaths::of(family);
+        router = router
+            .route(paths.root_crl, get(move |State(s): State<Arc<StatusService>>| root_crl(s, family)))
+            .route(paths.full_crl, get(move |State(s): State<Arc<StatusService>>| issued_crl(s, family, CrlKind::Full)))
+            .route(paths.delta_crl, get(move |State(s): State<Arc<StatusService>>| issued_crl(s, family, CrlKind::Delta)));
+    }
+    router
         .route("/ocsp", axum::routing::post(ocsp_post))
         .route(profile::OCSP_PATH, axum::routing::post(ocsp_post))
         .route(&format!("{}{{*request}}", profile::OCSP_PATH), get(ocsp_get).post(ocsp_post))
@@ -135,17 +150,14 @@ fn crl_response(crl: Option<Bytes>) -> Response {
     }
 }
 
-/// The root's CRL, signed offline (`ca init`, `ca crl --root`): read from disk each time.
-async fn root_crl(State(s): State<Arc<StatusService>>) -> Response {
-    crl_response(std::fs::read(&s.root_crl).ok().map(Bytes::from)) // a few hundred bytes
+/// A root's CRL, signed offline (`ca init`, `ca crl --root`): read from disk each time.
+async fn root_crl(s: Arc<StatusService>, family: Family) -> Response {
+    crl_response(std::fs::read(s.layout.root_crl_of(family)).ok().map(Bytes::from))
+    // a few hundred bytes
 }
 
-async fn full_crl(State(s): State<Arc<StatusService>>) -> Response {
-    crl_response(s.served(CrlKind::Full).map(|c| c.der))
-}
-
-async fn delta_crl(State(s): State<Arc<StatusService>>) -> Response {
-    crl_response(s.served(CrlKind::Delta).map(|c| c.der))
+async fn issued_crl(s: Arc<StatusService>, family: Family, kind: CrlKind) -> Response {
+    crl_response(s.served(family, kind).map(|c| c.der))
 }
 
 async fn ocsp_post(State(s): State<Arc<StatusService>>, client: Option<Extension<ClientAddr>>, body: Bytes) -> Response {
@@ -243,14 +255,20 @@ fn publish_due(updater: &mut CrlUpdater, service: &StatusService) {
             return;
         }
     };
-    for kind in due {
-        match updater.publish(kind, now) {
+    for (family, kind) in due {
+        match updater.publish(family, kind, now) {
             Ok(crl) => {
-                tracing::info!(kind = kind.as_str(), number = crl.record.number, entries = crl.entries, "CRL published");
-                service.offer(kind, crl.record.number, Bytes::from(crl.der));
+                tracing::info!(
+                    family = family.as_str(),
+                    kind = kind.as_str(),
+                    number = crl.record.number,
+                    entries = crl.entries,
+                    "CRL published"
+                );
+                service.offer(family, kind, crl.record.number, Bytes::from(crl.der));
             }
             Err(e) => {
-                tracing::error!(kind = kind.as_str(), error = %e, "CRL not published");
+                tracing::error!(family = family.as_str(), kind = kind.as_str(), error = %e, "CRL not published");
                 return;
             }
         }
@@ -294,7 +312,7 @@ pub async fn status_poll(pool: Arc<StorePool>, service: Arc<StatusService>, poll
 
 /// Record the expiry of applications left unconfirmed too long, every `every`, for
 /// as long as the server runs (reads already show them as expired).
-pub async fn expiry_job(pool: Arc<StorePool>, issuing: x509_cert::Certificate, every: Duration) {
+pub async fn expiry_job(pool: Arc<StorePool>, issuing: Vec<x509_cert::Certificate>, every: Duration) {
     let issuing = Arc::new(issuing);
     loop {
         let (pool2, issuing2) = (pool.clone(), issuing.clone());

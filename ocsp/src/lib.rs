@@ -3,7 +3,9 @@
 //! - [`Responder`] answers requests (one or many CertIDs, SHA-1 or SHA-256, an
 //!   optional nonce of up to 128 bytes, RFC 8954/9654) with `good`, `revoked`
 //!   (time and reason) or `unknown`; `unauthorized` for another CA's
-//!   certificates and `malformedRequest` for anything it cannot read. It never
+//!   certificates and `malformedRequest` for anything it cannot read. One
+//!   responder answers for the RSA and the GOST issuing CA: the CertID's issuer
+//!   hashes pick the CA, whose delegated responder signs (in RSA or in GOST). It never
 //!   panics on input. Answers to a single CertID without a nonce are signed once
 //!   and cached until a status change drops them ([`Responder::invalidate`]) or
 //!   half their validity has passed; answers with a nonce are signed per request.
@@ -17,7 +19,8 @@ mod responder;
 
 pub use read::{read_response, ResponseInfo, SingleInfo};
 pub use responder::{
-    try_later, Answer, CertState, Freshness, Responder, StatusSource, StatusUnavailable, MAX_CERT_IDS, MAX_NONCE, MAX_REQUEST_BYTES,
+    try_later, Answer, CertState, Freshness, Responder, ResponderCa, StatusSource, StatusUnavailable, MAX_CERT_IDS, MAX_NONCE,
+    MAX_REQUEST_BYTES,
 };
 
 use der::asn1::ObjectIdentifier as Oid;

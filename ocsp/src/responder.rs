@@ -2,7 +2,7 @@
 
 use crate::cache::Cache;
 use bytes::Bytes;
-use ca_core::model::RevocationReason;
+use ca_core::model::{Family, RevocationReason};
 use ca_core::oid;
 use ca_core::signing::Signer;
 use der::asn1::{GeneralizedTime, Null, OctetString};
@@ -50,8 +50,9 @@ pub struct StatusUnavailable(#[source] pub Box<dyn std::error::Error + Send + Sy
 
 /// Where the responder learns statuses (the CA database in the server).
 pub trait StatusSource: Send + Sync {
-    /// The status of the certificate with this serial (DER INTEGER content bytes).
-    fn status(&self, serial: &[u8]) -> Result<CertState, StatusUnavailable>;
+    /// The status of the certificate with this serial (DER INTEGER content bytes)
+    /// issued by `family`'s issuing CA.
+    fn status(&self, family: Family, serial: &[u8]) -> Result<CertState, StatusUnavailable>;
 }
 
 /// How an answer may be cached by HTTP caches (RFC 5019 §6).
@@ -95,12 +96,29 @@ struct IssuerHashes {
     key: Vec<u8>,
 }
 
-/// The OCSP responder for one issuing CA, signing with its delegated responder key.
-pub struct Responder {
-    issuer: [IssuerHashes; 2],
+/// An issuing CA the responder answers for, and its delegated responder.
+pub struct ResponderCa {
+    /// The issuing CA's certificate: a request's CertID names it by hashes.
+    pub issuer: Certificate,
+    /// The delegated responder's certificate, included in every response.
+    pub responder: Certificate,
+    /// The responder's key.
+    pub signer: Box<dyn Signer>,
+}
+
+/// One CA as the responder keeps it: what identifies it, how it signs.
+struct Answering {
+    family: Family,
+    hashes: [IssuerHashes; 2],
     responder_id: ResponderId,
     tail: Tail,
     signer: Box<dyn Signer>,
+}
+
+/// The OCSP responder: one endpoint for the issuing CAs of both hierarchies. The
+/// CertID's issuer hashes pick the CA; its delegated responder signs the answer.
+pub struct Responder {
+    cas: Vec<Answering>,
     source: Box<dyn StatusSource>,
     validity: i64,
     /// Answers for certificates this CA issued.
@@ -122,36 +140,51 @@ enum Refusal {
     TryLater,
 }
 
-impl Responder {
-    /// A responder for certificates of `issuer`, signing with `signer` whose
-    /// certificate `responder_cert` is included in every response. Responses are
-    /// valid for `validity`; signed answers are kept for reuse within `cache_bytes`
-    /// (an eighth of it for serials this CA never issued).
-    pub fn new(
-        issuer: &Certificate,
-        responder_cert: Certificate,
-        signer: Box<dyn Signer>,
-        source: Box<dyn StatusSource>,
-        validity: Duration,
-        cache_bytes: usize,
-    ) -> Result<Self, der::Error> {
+impl Answering {
+    fn new(ca: ResponderCa) -> Result<Self, der::Error> {
+        let ResponderCa { issuer, responder, signer } = ca;
+        let spki = &issuer.tbs_certificate.subject_public_key_info;
+        let family = Family::of_key(&spki.algorithm.oid).ok_or_else(|| der::Tag::ObjectIdentifier.value_error())?;
         let name = issuer.tbs_certificate.subject.to_der()?;
-        let key = issuer.tbs_certificate.subject_public_key_info.subject_public_key.raw_bytes();
+        let key = spki.subject_public_key.raw_bytes();
         let hashes = |algorithm, name_hash: Vec<u8>, key_hash: Vec<u8>| IssuerHashes { algorithm, name: name_hash, key: key_hash };
-        let responder_key = responder_cert.tbs_certificate.subject_public_key_info.subject_public_key.raw_bytes();
+        let responder_key = responder.tbs_certificate.subject_public_key_info.subject_public_key.raw_bytes();
         let tail = Tail {
             algorithm: signer.algorithm().to_der()?,
-            certs: tlv(0xa0, &[&tlv(0x30, &[&responder_cert.to_der()?])]),
+            certs: tlv(0xa0, &[&tlv(0x30, &[&responder.to_der()?])]),
             basic_oid: oid::OCSP_BASIC.to_der()?,
         };
-        Ok(Responder {
-            issuer: [
+        Ok(Answering {
+            family,
+            hashes: [
                 hashes(oid::SHA1, Sha1::digest(&name).to_vec(), Sha1::digest(key).to_vec()),
                 hashes(oid::SHA256, Sha256::digest(&name).to_vec(), Sha256::digest(key).to_vec()),
             ],
             responder_id: ResponderId::ByKey(OctetString::new(Sha1::digest(responder_key).to_vec())?),
             tail,
             signer,
+        })
+    }
+
+    fn issued(&self, id: &CertId) -> bool {
+        // Parameters may be NULL or absent (RFC 6960 is silent; clients differ).
+        let params_ok = id.hash_algorithm.parameters.as_ref().is_none_or(|p| p.is_null());
+        params_ok
+            && self.hashes.iter().any(|h| {
+                h.algorithm == id.hash_algorithm.oid && h.name == id.issuer_name_hash.as_bytes() && h.key == id.issuer_key_hash.as_bytes()
+            })
+    }
+}
+
+impl Responder {
+    /// A responder for certificates of the issuing CAs `cas` (at most one per
+    /// family), each answer signed by its CA's delegated responder whose
+    /// certificate is included. Responses are valid for `validity`; signed answers
+    /// are kept for reuse within `cache_bytes` (an eighth of it for serials no CA
+    /// here issued).
+    pub fn new(cas: Vec<ResponderCa>, source: Box<dyn StatusSource>, validity: Duration, cache_bytes: usize) -> Result<Self, der::Error> {
+        Ok(Responder {
+            cas: cas.into_iter().map(Answering::new).collect::<Result<_, _>>()?,
             source,
             validity: validity.as_secs().max(1) as i64,
             known: Cache::new(cache_bytes - cache_bytes / UNKNOWN_SHARE),
@@ -225,13 +258,16 @@ impl Responder {
         if !may_sign() {
             return Err(Refusal::TryLater);
         }
+        // The first CertID picks the CA; one response is signed by one responder,
+        // so every CertID must name that same CA.
+        let ca = self.cas.iter().find(|c| c.issued(&tbs.request_list[0].req_cert)).ok_or(Refusal::Unauthorized)?;
         let mut singles = Vec::with_capacity(tbs.request_list.len());
         for r in &tbs.request_list {
             let id = &r.req_cert;
-            if !self.is_our_issuer(id) {
+            if !ca.issued(id) {
                 return Err(Refusal::Unauthorized);
             }
-            let status = match self.source.status(id.serial_number.as_bytes()).map_err(|_| Refusal::Internal)? {
+            let status = match self.source.status(ca.family, id.serial_number.as_bytes()).map_err(|_| Refusal::Internal)? {
                 CertState::Good => CertStatus::Good(Null),
                 CertState::Unknown => CertStatus::Unknown(Null),
                 CertState::Revoked { at, reason } => {
@@ -242,7 +278,7 @@ impl Responder {
         }
         let serial = singles[0].cert_id.serial_number.as_bytes().to_vec();
         let issued_by_us = !matches!(singles[0].status, CertStatus::Unknown(_));
-        let der = self.sign(singles, nonce, now)?;
+        let der = ca.sign(singles, nonce, now, self.validity)?;
         let (this_update, next_update) = (now, now + self.validity);
         if nonce.is_some() {
             return Ok(Answer { der, freshness: Freshness::NoStore });
@@ -256,19 +292,12 @@ impl Responder {
         let freshness = Freshness::Cacheable { this_update, next_update, etag };
         Ok(Answer { der, freshness })
     }
+}
 
-    fn is_our_issuer(&self, id: &CertId) -> bool {
-        // Parameters may be NULL or absent (RFC 6960 is silent; clients differ).
-        let params_ok = id.hash_algorithm.parameters.as_ref().is_none_or(|p| p.is_null());
-        params_ok
-            && self.issuer.iter().any(|h| {
-                h.algorithm == id.hash_algorithm.oid && h.name == id.issuer_name_hash.as_bytes() && h.key == id.issuer_key_hash.as_bytes()
-            })
-    }
-
-    fn sign(&self, singles: Vec<Single>, nonce: Option<&Extension>, now: i64) -> Result<Bytes, Refusal> {
+impl Answering {
+    fn sign(&self, singles: Vec<Single>, nonce: Option<&Extension>, now: i64, validity: i64) -> Result<Bytes, Refusal> {
         let this_update = time(now)?;
-        let next_update = time(now + self.validity)?;
+        let next_update = time(now + validity)?;
         let responses = singles
             .into_iter()
             .map(|s| SingleResponse {

@@ -137,7 +137,10 @@ impl VirtualCard {
     pub fn private_keys(&self) -> Vec<Vec<u8>> {
         let text = std::fs::read_to_string(&self.state).expect("card state");
         let memory: serde_json::Value = serde_json::from_str(&text).expect("card state JSON");
-        memory["keys"].as_object().map(|m| m.values().filter_map(|v| v.as_str()).map(|h| hex::decode(h).expect("hex")).collect()).unwrap_or_default()
+        memory["keys"]
+            .as_object()
+            .map(|m| m.values().filter_map(|v| v.as_str()).map(|h| hex::decode(h).expect("hex")).collect())
+            .unwrap_or_default()
     }
 }
 

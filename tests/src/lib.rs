@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The directory the test binary was built into (`target/debug` or `target/release`),
 /// where `cargo build` also put `ca` and `ca-server`.
@@ -359,6 +359,18 @@ pub fn pkilint_findings(linter: &[&str], file: &Path) -> Vec<String> {
 pub fn iin(seq: u32) -> &'static str {
     let s = (0..10).map(|d| format!("8805153{seq:04}{d}")).find(|s| Iin::parse(s).is_ok()).expect("a check digit");
     Box::leak(s.into_boxed_str())
+}
+
+/// Wait (at most `limit`) until `f` says yes.
+pub fn eventually(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
 }
 
 /// A path as a string, for arguments.

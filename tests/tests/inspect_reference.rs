@@ -264,9 +264,7 @@ open(sys.argv[3], 'wb').write(pkcs12.serialize_key_and_certificates(b'py', key, 
 legacy = PrivateFormat.PKCS12.encryption_builder().key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC).build(b'Qwerty12')\n\
 open(sys.argv[4], 'wb').write(pkcs12.serialize_key_and_certificates(b'py', key, cert, None, legacy))\n";
     let (python_modern, python_legacy) = (t.join("python.p12"), t.join("python-legacy.p12"));
-    e2e::run_ok(
-        std::process::Command::new("python3").args(["-c", script]).arg(&key).arg(&cert).arg(&python_modern).arg(&python_legacy),
-    );
+    e2e::run_ok(std::process::Command::new("python3").args(["-c", script]).arg(&key).arg(&cert).arg(&python_modern).arg(&python_legacy));
     for (file, encryption) in [(&openssl_legacy, "legacy"), (&python_modern, "pbes2"), (&python_legacy, "legacy")] {
         let out = ca(&t.join("x"), &["--json", "inspect", "--password", "Qwerty12", file.to_str().unwrap()]);
         assert!(out.status.success(), "{}: {}", file.display(), String::from_utf8_lossy(&out.stderr));

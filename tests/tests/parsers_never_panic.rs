@@ -98,7 +98,7 @@ impl Signer for NoSigner {
 struct AllGood;
 
 impl ocsp::StatusSource for AllGood {
-    fn status(&self, _: &[u8]) -> Result<ocsp::CertState, ocsp::StatusUnavailable> {
+    fn status(&self, _: ca_core::model::Family, _: &[u8]) -> Result<ocsp::CertState, ocsp::StatusUnavailable> {
         Ok(ocsp::CertState::Good)
     }
 }
@@ -112,8 +112,13 @@ fn nca_ca() -> Certificate {
 fn ocsp_request_parser() {
     let ca = nca_ca();
     let signer = NoSigner(ca.tbs_certificate.subject_public_key_info.clone());
-    let responder =
-        ocsp::Responder::new(&ca, ca.clone(), Box::new(signer), Box::new(AllGood), std::time::Duration::from_secs(60), 1 << 20).unwrap();
+    let responder = ocsp::Responder::new(
+        vec![ocsp::ResponderCa { issuer: ca.clone(), responder: ca.clone(), signer: Box::new(signer) }],
+        Box::new(AllGood),
+        std::time::Duration::from_secs(60),
+        1 << 20,
+    )
+    .unwrap();
     let seeds = vec![data("fuzz/openssl-nonce.ocsp-request.der"), data("fuzz/openssl-sha256.ocsp-request.der")];
     never_panics("OCSP request", seeds, |b| {
         // No signature: the parsing, checks and status lookup are what is tried.

@@ -2,7 +2,7 @@
 //! `openssl ocsp`, `openssl crl`, `openssl verify -crl_check`, pkilint and Python
 //! `cryptography` — plus bad requests, idle connections and `kill -9`.
 
-use e2e::{ca, ca_json, fresh_authority, issue, pkilint_findings, reference, run_ok, Scratch, Server};
+use e2e::{ca, ca_json, eventually, fresh_authority, issue, pkilint_findings, reference, run_ok, Scratch, Server};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -61,18 +61,6 @@ fn get(url: &str) -> Vec<u8> {
     let mut body = Vec::new();
     resp.into_reader().read_to_end(&mut body).unwrap();
     body
-}
-
-/// Wait (at most `limit`) until `f` says yes.
-fn eventually(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    false
 }
 
 /// Python `cryptography` reads a CRL and the OCSP responses and prints what it sees.

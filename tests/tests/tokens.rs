@@ -270,7 +270,23 @@ fn an_interrupted_renewal_on_a_card_is_finished_by_the_next_run() {
     let env = rig.env();
     let ks_s = p(&t.join("keys"));
     ok_json(ca_env(&data, &["--json", "enroll", "keygen", "--storage", "kaztoken", "--dir", &ks_s], &env), "keygen");
-    let args = ["--json", "enroll", "apply", "--server", &url, "--dir", &ks_s, "--iin", iin(62), "--surname", "Картов", "--name", "Тест", "--center", "ЦОН Астана"];
+    let args = [
+        "--json",
+        "enroll",
+        "apply",
+        "--server",
+        &url,
+        "--dir",
+        &ks_s,
+        "--iin",
+        iin(62),
+        "--surname",
+        "Картов",
+        "--name",
+        "Тест",
+        "--center",
+        "ЦОН Астана",
+    ];
     let number = ok_json(ca_env(&data, &args, &env), "apply")["number"].as_str().unwrap().to_string();
     ok_json(ca_env(&data, &["--json", "application", "confirm", &number], &[]), "confirm");
     ok_json(ca_env(&data, &["--json", "enroll", "fetch", "--server", &url, &number, "--dir", &ks_s], &env), "fetch");
@@ -355,7 +371,8 @@ fn storage_must_match_the_card() {
     let out = ca_env(&data, &["--json", "enroll", "keygen", "--storage", "kaztoken", "--dir", &ks], &rig.env());
     assert!(String::from_utf8_lossy(&out.stderr).contains("factory PIN"), "{}", String::from_utf8_lossy(&out.stderr));
     ok_json(out, "keygen");
-    let slots = |data: &Path| ok_json(ca_env(data, &["--json", "token", "info"], &rig.env()), "token info")["keys"].as_array().unwrap().len();
+    let slots =
+        |data: &Path| ok_json(ca_env(data, &["--json", "token", "info"], &rig.env()), "token info")["keys"].as_array().unwrap().len();
     assert_eq!(slots(&data), 2);
     ok_json(ca_env(&data, &["--json", "token", "erase", "--slot", "1"], &rig.env()), "erase");
     assert_eq!(slots(&data), 1);
@@ -414,7 +431,10 @@ fn a_card_pulled_out_mid_signature_is_a_typed_error_and_works_when_back() {
     assert!(matches!(fresh, Err(TokenError::PinNotVerified)), "a new power session needs the PIN: {fresh:?}");
     let spki = token.public_key(slot).unwrap();
     let sig = token.sign_digest(slot, &sha256(b"back")).unwrap();
-    let public = aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256, spki.subject_public_key.raw_bytes());
+    let public = aws_lc_rs::signature::UnparsedPublicKey::new(
+        &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+        spki.subject_public_key.raw_bytes(),
+    );
     public.verify(b"back", &sig).expect("a good signature after re-insertion");
     // A slot without a key is named as such, by its own number.
     let empty = if slot == 8 { 7 } else { 8 };

@@ -20,7 +20,8 @@ pub const SLOT_RSA_2048: u8 = 0x01;
 /// The largest chunk UPDATE BINARY carries.
 pub const MAX_UPDATE: usize = 255;
 
-const SHA256_PREFIX: [u8; 19] = [0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20];
+const SHA256_PREFIX: [u8; 19] =
+    [0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20];
 
 /// The PKCS#1 v1.5 DigestInfo of a SHA-256 digest (RFC 8017 §9.2, note 1).
 pub fn digest_info_sha256(digest: &[u8; 32]) -> Vec<u8> {
@@ -66,7 +67,10 @@ pub fn pkcs1_of(spki: &SubjectPublicKeyInfoOwned) -> &[u8] {
 pub fn rsa_spki_from_pkcs1(der: &[u8]) -> Result<SubjectPublicKeyInfoOwned, der::Error> {
     RsaPublicKey::from_der(der)?;
     Ok(SubjectPublicKeyInfoOwned {
-        algorithm: AlgorithmIdentifierOwned { oid: der::oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1"), parameters: Some(Any::null()) },
+        algorithm: AlgorithmIdentifierOwned {
+            oid: der::oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1"),
+            parameters: Some(Any::null()),
+        },
         subject_public_key: BitString::from_bytes(der)?,
     })
 }

@@ -243,7 +243,8 @@ pub fn odf(profile: &Profile) -> Result<Vec<u8>, der::Error> {
         (Directory::PublicKeys, f.pukdf),
         (Directory::Certificates, f.cdf),
     ] {
-        let entry = ContextSpecific { tag_number: TagNumber::new(dir as u8), tag_mode: TagMode::Explicit, value: Path::in_app(profile, fid) };
+        let entry =
+            ContextSpecific { tag_number: TagNumber::new(dir as u8), tag_mode: TagMode::Explicit, value: Path::in_app(profile, fid) };
         entry.encode_to_vec(&mut out)?;
     }
     Ok(out)
@@ -329,7 +330,11 @@ mod tests {
     #[test]
     fn key_objects_round_trip_through_a_padded_file() {
         let key = RsaKeyObject {
-            common: CommonObjectAttributes { label: Some("SIGN".into()), flags: Some(named_bits(&[0, 1])), auth_id: Some(OctetString::new(vec![1]).unwrap()) },
+            common: CommonObjectAttributes {
+                label: Some("SIGN".into()),
+                flags: Some(named_bits(&[0, 1])),
+                auth_id: Some(OctetString::new(vec![1]).unwrap()),
+            },
             key: CommonKeyAttributes {
                 id: OctetString::new(vec![7; 20]).unwrap(),
                 usage: named_bits(&[usage::NON_REPUDIATION]),

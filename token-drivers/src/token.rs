@@ -61,11 +61,7 @@ fn states(names: &[CString]) -> Vec<ReaderState> {
 fn status_of(state: &ReaderState) -> ReaderStatus {
     let present = state.event_state().contains(State::PRESENT) && !state.event_state().contains(State::MUTE);
     let atr = present.then(|| state.atr().to_vec());
-    ReaderStatus {
-        name: state.name().to_string_lossy().into_owned(),
-        profile: atr.as_deref().and_then(Profile::for_atr),
-        atr,
-    }
+    ReaderStatus { name: state.name().to_string_lossy().into_owned(), profile: atr.as_deref().and_then(Profile::for_atr), atr }
 }
 
 /// Every reader and its card, as they are now.
@@ -104,7 +100,10 @@ fn wait_for_card(ctx: &Context, reader: Option<&str>, wait: Duration) -> Result<
             return Ok(known.clone());
         }
         if let (Some(_), Some(unknown)) = (reader, found.first()) {
-            return Err(TokenError::UnknownCard { reader: unknown.name.clone(), atr: hex::encode(unknown.atr.clone().unwrap_or_default()) });
+            return Err(TokenError::UnknownCard {
+                reader: unknown.name.clone(),
+                atr: hex::encode(unknown.atr.clone().unwrap_or_default()),
+            });
         }
         if Instant::now() >= deadline {
             return Err(TokenError::NoCard(wait));
@@ -465,7 +464,11 @@ fn key_object(profile: &Profile, role: Role, slot: u8, id: &[u8], bits: u32, pri
 fn certificate_object(profile: &Profile, role: Option<Role>, slot: u8, id: &[u8]) -> Result<CertificateObject, TokenError> {
     let e = der_error("writing the certificate directory");
     Ok(CertificateObject {
-        common: CommonObjectAttributes { label: Some(role.map_or("certificate", Role::label).into()), flags: Some(named_bits(&[1])), auth_id: None },
+        common: CommonObjectAttributes {
+            label: Some(role.map_or("certificate", Role::label).into()),
+            flags: Some(named_bits(&[1])),
+            auth_id: None,
+        },
         cert: pkcs15::CommonCertificateAttributes { id: OctetString::new(id.to_vec()).map_err(&e)? },
         x509: pkcs15::X509CertificateAttributes { value: Path::in_app(profile, profile.files.certificate + u16::from(slot)) },
     })
@@ -547,7 +550,9 @@ impl Channel<'_> {
             StatusWord::SECURITY_STATUS => Err(TokenError::PinNotVerified),
             StatusWord::BLOCKED => Err(TokenError::PinBlocked),
             // MSE names the slot last in its data; PSO's caller puts its slot in.
-            StatusWord::NOT_FOUND if cmd.ins == ins::MSE || cmd.ins == ins::PSO => Err(TokenError::EmptySlot(cmd.data.last().copied().unwrap_or(0))),
+            StatusWord::NOT_FOUND if cmd.ins == ins::MSE || cmd.ins == ins::PSO => {
+                Err(TokenError::EmptySlot(cmd.data.last().copied().unwrap_or(0)))
+            }
             sw => Err(TokenError::Status { command: name, sw }),
         }
     }
@@ -636,7 +641,10 @@ impl Channel<'_> {
         self.write(fid, &bytes)
     }
 
-    fn edit_keys(&self, edit: impl FnOnce(&mut Vec<RsaKeyObject>, &mut Vec<RsaKeyObject>) -> Result<(), TokenError>) -> Result<(), TokenError> {
+    fn edit_keys(
+        &self,
+        edit: impl FnOnce(&mut Vec<RsaKeyObject>, &mut Vec<RsaKeyObject>) -> Result<(), TokenError>,
+    ) -> Result<(), TokenError> {
         let f = &self.profile.files;
         let mut keys: Vec<RsaKeyObject> = self.directory(f.prkdf, "reading the PrKDF")?;
         let mut publics: Vec<RsaKeyObject> = self.directory(f.pukdf, "reading the PuKDF")?;
@@ -662,7 +670,10 @@ impl Channel<'_> {
         let [p1, p2] = GET_DATA_SLOTS;
         let table = self.expect(&Command::new(ins::GET_DATA, p1, p2).le(256), "GET DATA (key slots)")?;
         if table.len() != usize::from(self.profile.slots) {
-            return Err(TokenError::malformed("GET DATA (key slots)", format!("{} slots where the profile has {}", table.len(), self.profile.slots)));
+            return Err(TokenError::malformed(
+                "GET DATA (key slots)",
+                format!("{} slots where the profile has {}", table.len(), self.profile.slots),
+            ));
         }
         Ok(table)
     }

@@ -19,7 +19,8 @@ pub fn with_ra<T>(ctx: &Ctx, issue: bool, f: impl FnOnce(&mut Registration<'_>) 
     let issuer = if issue { Some(ca.issuer(ca.issuing_signer(&ctx.passphrase()?)?)?) } else { None };
     let mut db = ca.store()?;
     let clock = SystemClock;
-    let mut ra = Registration::new(&mut db, &ca.certificates().issuing, &clock);
+    let issuing = ca.hierarchies().issuing_cas();
+    let mut ra = Registration::new(&mut db, &issuing, &clock);
     if let Some(i) = &issuer {
         ra = ra.with_issuer(i);
     }

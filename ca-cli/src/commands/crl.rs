@@ -1,4 +1,5 @@
-//! `ca crl`: issue the full or delta CRL now, or the root's CRL, and write it.
+//! `ca crl`: issue the full or delta CRL now, or the root's CRL, and write it;
+//! the RSA hierarchy's, or with `--gost` the GOST one's.
 
 use super::Ctx;
 use crate::error::CliResult;
@@ -6,13 +7,24 @@ use crate::output::Output;
 use ca_core::authority;
 use ca_core::calendar;
 use ca_core::crl::CrlKind;
+use ca_core::model::Family;
 use serde::Serialize;
 use std::path::Path;
+
+/// `--gost` as the family it picks.
+pub fn family(gost: bool) -> Family {
+    if gost {
+        Family::Gost
+    } else {
+        Family::Rsa
+    }
+}
 
 /// A CRL issued and written.
 #[derive(Serialize)]
 pub struct Written {
     file: String,
+    family: Family,
     kind: &'static str,
     number: u64,
     base_number: Option<u64>,
@@ -29,6 +41,7 @@ impl Output for Written {}
 #[derive(Serialize)]
 pub struct RootWritten {
     file: String,
+    family: Family,
     kind: &'static str,
     /// As the CRL carries it (decimal).
     number: Option<String>,
@@ -41,16 +54,17 @@ impl Output for RootWritten {}
 
 /// `ca crl [--delta]`: reports how long generation took (database read, encoding,
 /// signing), without opening the authority and decrypting its key.
-pub fn issue(ctx: &Ctx, delta: bool, out: &Path) -> CliResult<Written> {
+pub fn issue(ctx: &Ctx, family: Family, delta: bool, out: &Path) -> CliResult<Written> {
     let kind = if delta { CrlKind::Delta } else { CrlKind::Full };
     let ca = ctx.open()?;
     let mut updater = ca.crl_updater(ca.issuing_signer(&ctx.passphrase()?)?)?;
     let started = std::time::Instant::now();
-    let crl = updater.issue(kind, calendar::unix_now())?;
+    let crl = updater.issue(family, kind, calendar::unix_now())?;
     let generation_ms = started.elapsed().as_secs_f64() * 1000.0;
     authority::write_atomically(out, &crl.der)?;
     Ok(Written {
         file: out.display().to_string(),
+        family,
         kind: kind.as_str(),
         number: crl.record.number,
         base_number: crl.record.base_number,
@@ -64,13 +78,15 @@ pub fn issue(ctx: &Ctx, delta: bool, out: &Path) -> CliResult<Written> {
 
 /// `ca crl --root`: the root's CRL, signed now with the root key, published in the
 /// data directory and written to `out`.
-pub fn root(ctx: &Ctx, out: &Path, root_key: Option<&Path>) -> CliResult<RootWritten> {
+pub fn root(ctx: &Ctx, family: Family, out: &Path, root_key: Option<&Path>) -> CliResult<RootWritten> {
     let ca = ctx.open()?;
-    let der = ca.publish_root_crl(&ctx.passphrase()?, calendar::unix_now(), root_key)?;
+    let der = ca.publish_root_crl(family, &ctx.passphrase()?, calendar::unix_now(), root_key)?;
     authority::write_atomically(out, &der)?;
-    let info = ca_core::crl::read(&der, Some(&ca.certificates().root))?;
+    let root = ca.hierarchies().of(family).map(|h| &h.root);
+    let info = ca_core::crl::read(&der, root)?;
     Ok(RootWritten {
         file: out.display().to_string(),
+        family,
         kind: "root",
         number: info.number,
         entries: 0,

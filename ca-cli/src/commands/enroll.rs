@@ -5,7 +5,8 @@
 //! A key store directory holds, while an application is open, `pending/auth.key`
 //! and `pending/sign.key` (encrypted PKCS#8), their CSRs and `application.json`;
 //! after `fetch`, the PKCS#12 files `AUTH_RSA256_<keyid>.p12` and
-//! `RSA256_<keyid>.p12`. Renewal and revocation move the old files into
+//! `RSA256_<keyid>.p12` (a GOST SIGN key: `GOSTKNCA_<keyid>.p12`, as the
+//! authority names it). Renewal and revocation move the old files into
 //! `superseded/` and `revoked/`.
 
 use crate::client::Client;
@@ -16,9 +17,9 @@ use ca_core::api::{
     routes, ApplicationForm, ApplicationView, EntityForm, Envelope, NewApplication, PairPem, Receipt, Revoked, SignedAction, SignedRequest,
 };
 use ca_core::calendar;
-use ca_core::model::{ApplicationState, CertType, KeyStorage, RevocationReason, Serial};
+use ca_core::model::{ApplicationState, CertType, Family, KeyStorage, RevocationReason, Serial};
 use ca_core::pkcs12;
-use ca_core::signing::{self, RsaSigner, Signer};
+use ca_core::signing::{self, Signer, SigningKey};
 use ca_core::verify;
 use der::DecodePem;
 use serde::{Deserialize, Serialize};
@@ -80,13 +81,21 @@ pub fn write_private(path: &Path, data: &[u8]) -> CliResult<()> {
     f.write_all(data).and_then(|_| f.sync_all()).map_err(|e| CliError::writing(path, e))
 }
 
-/// Generate a fresh key pair and its CSR: the key encrypted under `password`.
-fn new_key(password: &str) -> CliResult<(String, Vec<u8>)> {
-    let pkcs8 = signing::generate_rsa_pkcs8(2048)?;
-    let signer = RsaSigner::from_pkcs8(&pkcs8)?;
+/// Bits of the applicants' RSA keys.
+const RSA_BITS: usize = 2048;
+
+/// Generate a fresh key pair of `family` and its CSR: the key encrypted under `password`.
+fn new_key(password: &str, family: Family) -> CliResult<(String, Vec<u8>)> {
+    let (signer, pkcs8) = SigningKey::generate(family, RSA_BITS)?;
     let csr = ca_core::csr::create(&signer)?;
     let pass = signing::Passphrase::new_unchecked(password);
     Ok((signing::encrypt_pkcs8(&pkcs8, &pass)?, csr))
+}
+
+/// The family of a certificate's key.
+fn family_of(cert: &Certificate) -> CliResult<Family> {
+    let oid = cert.tbs_certificate.subject_public_key_info.algorithm.oid;
+    Family::of_key(&oid).ok_or_else(|| CliError::internal("bad_answer", format!("a certificate with a key of algorithm {oid}")))
 }
 
 /// Keys made and waiting for an application.
@@ -100,11 +109,11 @@ pub struct KeysMade {
 
 impl Output for KeysMade {}
 
-/// `ca enroll keygen`: the AUTH and SIGN key pairs, in `dir/pending`.
-pub fn keygen(dir: &Path, password: &str) -> CliResult<KeysMade> {
+/// `ca enroll keygen`: the AUTH (RSA) and SIGN (RSA or GOST) key pairs, in `dir/pending`.
+pub fn keygen(dir: &Path, password: &str, sign: Family) -> CliResult<KeysMade> {
     stage_pending(dir, |staging| {
-        for t in [CertType::Auth, CertType::Sign] {
-            let (key, csr) = new_key(password)?;
+        for (t, family) in [(CertType::Auth, Family::Rsa), (CertType::Sign, sign)] {
+            let (key, csr) = new_key(password, family)?;
             write_private(&staging.join(format!("{}.key", t.as_str().to_ascii_lowercase())), key.as_bytes())?;
             write_csr(staging, t, &csr)?;
         }
@@ -244,11 +253,12 @@ pub(crate) fn certificate(pem: &str) -> CliResult<Certificate> {
 
 /// Write the two PKCS#12 files of a pair in the form `form`; returns their paths.
 pub fn store_pair(dir: &Path, pair: &PairPem, keys: [&[u8]; 2], password: &str, form: pkcs12::Protection) -> CliResult<Vec<String>> {
-    let chain: Vec<Certificate> = pair.chain.iter().map(|c| certificate(c)).collect::<CliResult<_>>()?;
+    let chain = |pems: &[String]| pems.iter().map(|c| certificate(c)).collect::<CliResult<Vec<_>>>();
+    let chains = [chain(&pair.chain)?, chain(pair.sign_chain())?];
     let mut written = Vec::new();
-    for ((t, pem), key) in [(CertType::Auth, &pair.auth), (CertType::Sign, &pair.sign)].into_iter().zip(keys) {
+    for (((t, pem), key), chain) in [(CertType::Auth, &pair.auth), (CertType::Sign, &pair.sign)].into_iter().zip(keys).zip(&chains) {
         let cert = certificate(pem)?;
-        let signer = RsaSigner::from_pkcs8(key)?;
+        let signer = SigningKey::from_pkcs8(key)?;
         if signer.public_key() != &cert.tbs_certificate.subject_public_key_info {
             return Err(CliError::internal(
                 "wrong_certificate",
@@ -257,12 +267,12 @@ pub fn store_pair(dir: &Path, pair: &PairPem, keys: [&[u8]; 2], password: &str, 
         }
         let key_id = verify::file_key_id(&cert);
         let id_bytes = hex::decode(&key_id).unwrap_or_else(|_| key_id.as_bytes().to_vec());
-        let entry = pkcs12::Entry { key_pkcs8: key, certificate: &cert, chain: &chain, friendly_name: &key_id, local_key_id: &id_bytes };
+        let entry = pkcs12::Entry { key_pkcs8: key, certificate: &cert, chain, friendly_name: &key_id, local_key_id: &id_bytes };
         let file = match form {
             pkcs12::Protection::Pbes2 => pkcs12::write(&entry, password)?,
             pkcs12::Protection::Legacy => pkcs12::write_legacy(&entry, password)?,
         };
-        let path = dir.join(format!("{}{key_id}.p12", t.file_prefix()));
+        let path = dir.join(format!("{}{key_id}.p12", t.file_prefix(family_of(&cert)?)));
         write_private(&path, &file)?;
         written.push(path.display().to_string());
     }
@@ -308,9 +318,10 @@ fn current_files(dir: &Path) -> CliResult<(PathBuf, PathBuf)> {
         if !name.ends_with(".p12") {
             continue;
         }
-        if name.starts_with(CertType::Auth.file_prefix()) {
+        let is = |t: CertType| Family::ALL.iter().any(|f| name.starts_with(t.file_prefix(*f)));
+        if is(CertType::Auth) {
             auth.push(dir.join(&name));
-        } else if name.starts_with(CertType::Sign.file_prefix()) {
+        } else if is(CertType::Sign) {
             sign.push(dir.join(&name));
         }
     }
@@ -319,7 +330,10 @@ fn current_files(dir: &Path) -> CliResult<(PathBuf, PathBuf)> {
         ([], []) => Err(CliError::refused("no_certificates", format!("{} holds no certificates: fetch them first", dir.display()))),
         _ => Err(CliError::refused(
             "several_pairs",
-            format!("{} holds more than one pair; keep only the current AUTH_RSA256_*.p12 and RSA256_*.p12 there", dir.display()),
+            format!(
+                "{} holds more than one pair; keep only the current AUTH_RSA256_*.p12 and RSA256_*.p12 (or GOSTKNCA_*.p12) there",
+                dir.display()
+            ),
         )),
     }
 }
@@ -330,7 +344,7 @@ fn read_store(path: &Path, password: &str) -> CliResult<pkcs12::KeyStore> {
 }
 
 fn signed(action: SignedAction, store: &pkcs12::KeyStore) -> CliResult<Envelope> {
-    let signer = RsaSigner::from_pkcs8(&store.key_pkcs8)?;
+    let signer = SigningKey::from_pkcs8(&store.key_pkcs8)?;
     Ok(Envelope::sign(&SignedRequest::new(action), &signer, &store.certificate, calendar::now())?)
 }
 
@@ -391,10 +405,11 @@ impl Output for Renewed {}
 pub fn renew(server: &str, dir: &Path, password: &str) -> CliResult<Renewed> {
     let (auth_file, sign_file) = current_files(dir)?;
     let store = read_store(&sign_file, password)?;
-    let auth_key = signing::generate_rsa_pkcs8(2048)?;
-    let sign_key = signing::generate_rsa_pkcs8(2048)?;
-    let csr = |k: &[u8]| -> CliResult<String> { Ok(Base64::encode_string(&ca_core::csr::create(&RsaSigner::from_pkcs8(k)?)?)) };
-    let action = SignedAction::Renew { auth_csr: csr(&auth_key)?, sign_csr: csr(&sign_key)? };
+    // The new pair's keys are of the same families as the current ones.
+    let (auth, auth_key) = SigningKey::generate(Family::Rsa, RSA_BITS)?;
+    let (sign, sign_key) = SigningKey::generate(family_of(&store.certificate)?, RSA_BITS)?;
+    let csr = |k: &SigningKey| -> CliResult<String> { Ok(Base64::encode_string(&ca_core::csr::create(k)?)) };
+    let action = SignedAction::Renew { auth_csr: csr(&auth)?, sign_csr: csr(&sign)? };
     let pair: PairPem = Client::new(server)?.post(routes::RENEWALS, None, &signed(action, &store)?, 201)?;
     move_into(dir, "superseded", &[&auth_file, &sign_file])?;
     let files = store_pair(dir, &pair, [&auth_key, &sign_key], password, pkcs12::Protection::Pbes2)?;

@@ -73,7 +73,12 @@ fn open_card(args: &CardArgs, record: &OnCard) -> CliResult<Token> {
     if serial != record.card_serial || storage_of(&token) != record.storage {
         return Err(CliError::refused(
             "other_card",
-            format!("the keys are on the {} with serial {}; the card in {} is another ({serial})", record.storage, record.card_serial, token.reader()),
+            format!(
+                "the keys are on the {} with serial {}; the card in {} is another ({serial})",
+                record.storage,
+                record.card_serial,
+                token.reader()
+            ),
         ));
     }
     Ok(token)
@@ -192,14 +197,17 @@ pub fn sign_action(token: &mut Token, record: &OnCard, action: SignedAction) -> 
         .into_iter()
         .find(|k| k.slot == record.sign_slot && hex::encode(&k.id) == record.sign_key_id)
         .and_then(|k| k.certificate)
-        .ok_or_else(|| CliError::refused("no_certificates", format!("slot {} of the card holds no SIGN certificate: fetch it first", record.sign_slot)))?;
+        .ok_or_else(|| {
+            CliError::refused("no_certificates", format!("slot {} of the card holds no SIGN certificate: fetch it first", record.sign_slot))
+        })?;
     let cert = <x509_cert::Certificate as der::Decode>::from_der(&cert)?;
     let signer = CardSigner::new(token, record.sign_slot)?;
     Ok(Envelope::sign(&SignedRequest::new(action), &signer, &cert, calendar::now())?)
 }
 
 fn current(dir: &Path) -> CliResult<OnCard> {
-    current_on_card(dir)?.ok_or_else(|| CliError::refused("no_certificates", format!("{} records no pair on a card: fetch it first", dir.display())))
+    current_on_card(dir)?
+        .ok_or_else(|| CliError::refused("no_certificates", format!("{} records no pair on a card: fetch it first", dir.display())))
 }
 
 /// A renewal the authority granted whose certificates are not yet all on the card:

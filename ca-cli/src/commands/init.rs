@@ -5,6 +5,7 @@ use crate::error::CliResult;
 use crate::output::Output;
 use ca_core::authority::{self, CaRole, Config, InitOptions, Layout};
 use ca_core::calendar;
+use ca_core::model::Family;
 use ca_core::signing::Passphrase;
 use ca_core::verify::CertificateInfo;
 use serde::Serialize;
@@ -17,7 +18,18 @@ pub struct Initialised {
     issuing: CertificateInfo,
     ocsp: CertificateInfo,
     files: Files,
+    /// The GOST hierarchy, made beside the RSA one.
+    gost: Hierarchy,
     passphrase_file: Option<String>,
+}
+
+/// The GOST hierarchy's certificates and files.
+#[derive(Serialize)]
+struct Hierarchy {
+    root: CertificateInfo,
+    issuing: CertificateInfo,
+    ocsp: CertificateInfo,
+    files: Files,
 }
 
 /// Where it put things.
@@ -35,8 +47,18 @@ impl Output for Initialised {
     fn human(&self) -> String {
         let f = &self.files;
         format!(
-            "authority created in {}\n  root:     {}\n  root key: {}\n  issuing:  {}\n  ocsp:     {}\n  db:       {}",
-            self.data, f.root, f.root_key, f.issuing, f.ocsp, f.database
+            "authority created in {}\n  root:     {}\n  root key: {}\n  issuing:  {}\n  ocsp:     {}\n  db:       {}\n\
+             GOST hierarchy (GOST 34.10-2015 512-bit)\n  root:     {}\n  root key: {}\n  issuing:  {}\n  ocsp:     {}",
+            self.data,
+            f.root,
+            f.root_key,
+            f.issuing,
+            f.ocsp,
+            f.database,
+            self.gost.files.root,
+            self.gost.files.root_key,
+            self.gost.files.issuing,
+            self.gost.files.ocsp
         )
     }
 }
@@ -59,10 +81,10 @@ pub fn run(
     let given = ctx.given_passphrase()?;
     let store_passphrase = given.is_none();
     let pass = given.unwrap_or_else(Passphrase::generate);
-    eprintln!("generating RSA-{0} root and issuing CA keys; this takes a few seconds", authority::CA_KEY_BITS);
-    let root_key = offline_root.as_ref().map(|d| d.join(authority::ROOT_KEY_FILE).display().to_string());
+    eprintln!("generating RSA-{0} and GOST root and issuing CA keys; this takes a few seconds", authority::CA_KEY_BITS);
+    let offline = offline_root.clone();
     let opts = InitOptions { config, force, store_passphrase, offline_root };
-    let certs = authority::init(&ctx.data, &opts, &pass, calendar::now())?;
+    let made = authority::init(&ctx.data, &opts, &pass, calendar::now())?;
     let layout = Layout::new(&ctx.data);
     if store_passphrase {
         eprintln!(
@@ -71,18 +93,33 @@ pub fn run(
             layout.passphrase().display()
         );
     }
-    let file = |role| layout.cert(role).display().to_string();
+    let files = |family| {
+        let file = |role| layout.cert_of(family, role).display().to_string();
+        let root_key = match &offline {
+            Some(dir) => dir.join(Layout::key_file_name(family, CaRole::Root)),
+            None => layout.key_of(family, CaRole::Root),
+        };
+        Files {
+            root: file(CaRole::Root),
+            root_key: root_key.display().to_string(),
+            issuing: file(CaRole::Issuing),
+            ocsp: file(CaRole::Ocsp),
+            database: layout.database().display().to_string(),
+        }
+    };
+    let gost = made.gost.as_ref().ok_or(authority::AuthorityError::NoHierarchy(Family::Gost))?;
+    let certs = &made.rsa;
     Ok(Initialised {
         data: ctx.data.display().to_string(),
         root: CertificateInfo::of(&certs.root),
         issuing: CertificateInfo::of(&certs.issuing),
         ocsp: CertificateInfo::of(&certs.ocsp),
-        files: Files {
-            root: file(CaRole::Root),
-            root_key: root_key.unwrap_or_else(|| layout.key(CaRole::Root).display().to_string()),
-            issuing: file(CaRole::Issuing),
-            ocsp: file(CaRole::Ocsp),
-            database: layout.database().display().to_string(),
+        files: files(Family::Rsa),
+        gost: Hierarchy {
+            root: CertificateInfo::of(&gost.root),
+            issuing: CertificateInfo::of(&gost.issuing),
+            ocsp: CertificateInfo::of(&gost.ocsp),
+            files: files(Family::Gost),
         },
         passphrase_file: store_passphrase.then(|| layout.passphrase().display().to_string()),
     })

@@ -34,7 +34,9 @@ pub fn run(ctx: &Ctx, a: &IssueArgs) -> CliResult<Issued> {
     std::fs::create_dir_all(&a.out).map_err(|e| CliError::writing(&a.out, e))?;
     let mut files = Vec::new();
     for (t, cert) in [(CertType::Auth, &pair.auth), (CertType::Sign, &pair.sign)] {
-        let path = a.out.join(format!("{}{}.cer", t.file_prefix(), verify::file_key_id(cert)));
+        let oid = cert.tbs_certificate.subject_public_key_info.algorithm.oid;
+        let family = ca_core::model::Family::of_key(&oid).unwrap_or(ca_core::model::Family::Rsa);
+        let path = a.out.join(format!("{}{}.cer", t.file_prefix(family), verify::file_key_id(cert)));
         let pem = cert.to_pem(der::pem::LineEnding::LF)?;
         std::fs::write(&path, pem).map_err(|e| CliError::writing(&path, e))?;
         files.push(path.display().to_string());

@@ -16,7 +16,7 @@ pub mod show;
 pub mod staff;
 pub mod token;
 
-use crate::args::{ApplicationCommand, AuditCommand, Cli, Command, EnrollCommand, KeystoreCommand, OperatorCommand};
+use crate::args::{ApplicationCommand, AuditCommand, Cli, Command, EnrollCommand, KeyFamilyArg, KeystoreCommand, OperatorCommand};
 use crate::error::{CliError, CliResult};
 use crate::output::print;
 use ca_core::authority::{self, Authority, Layout, PassphraseSource};
@@ -92,8 +92,10 @@ pub fn run(cli: &Cli) -> CliResult<()> {
             print(&revoke::revoke(&ctx, serial, *reason, invalidity_date.as_deref())?, json)
         }
         Command::Unhold { serial } => print(&revoke::unhold(&ctx, serial)?, json),
-        Command::Crl { root: true, out, root_key, .. } => print(&crl::root(&ctx, out, root_key.as_deref())?, json),
-        Command::Crl { delta, out, .. } => print(&crl::issue(&ctx, *delta, out)?, json),
+        Command::Crl { root: true, out, root_key, gost, .. } => {
+            print(&crl::root(&ctx, crl::family(*gost), out, root_key.as_deref())?, json)
+        }
+        Command::Crl { delta, out, gost, .. } => print(&crl::issue(&ctx, crl::family(*gost), *delta, out)?, json),
         Command::Audit { command: AuditCommand::Verify { checkpoint } } => print(&audit::verify(&ctx, checkpoint.as_deref())?, json),
         Command::Audit { command: AuditCommand::Checkpoint { out } } => print(&audit::checkpoint(&ctx, out.as_deref())?, json),
         Command::Application { command } => application(&ctx, command, json),
@@ -141,14 +143,22 @@ fn enroll_command(command: &EnrollCommand, json: bool) -> CliResult<()> {
         match (given.map(ca_core::model::KeyStorage::from), recorded) {
             (Some(g), r) if g != r.unwrap_or(ca_core::model::KeyStorage::Pc) => Err(CliError::refused(
                 "storage_mismatch",
-                format!("--storage {g}, but the key store's keys are {}", r.map_or("in files on this PC".to_string(), |r| format!("on a {r}"))),
+                format!(
+                    "--storage {g}, but the key store's keys are {}",
+                    r.map_or("in files on this PC".to_string(), |r| format!("on a {r}"))
+                ),
             )),
             _ => Ok(()),
         }
     };
     match command {
-        EnrollCommand::Keygen { store, storage: StorageArg::Pc } => print(&enroll::keygen(&store.dir, &pw(store)?)?, json),
-        EnrollCommand::Keygen { store, storage } => print(&enroll_card::keygen(&store.dir, (*storage).into(), &store.card)?, json),
+        EnrollCommand::Keygen { store, storage: StorageArg::Pc, sign_key } => {
+            print(&enroll::keygen(&store.dir, &pw(store)?, (*sign_key).into())?, json)
+        }
+        EnrollCommand::Keygen { sign_key: KeyFamilyArg::Gost, .. } => Err(CliError::usage(
+            "GOST keys on a card are not supported yet: use --storage pc for a GOST SIGN key, or an RSA key on the card",
+        )),
+        EnrollCommand::Keygen { store, storage, .. } => print(&enroll_card::keygen(&store.dir, (*storage).into(), &store.card)?, json),
         EnrollCommand::Apply(a) => {
             let recorded = enroll_card::pending_on_card(&a.dir)?.map(|r| r.storage);
             agree(a.storage, recorded)?;

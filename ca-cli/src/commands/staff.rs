@@ -94,7 +94,8 @@ pub fn issue_pair(ctx: &Ctx, applicant: &Applicant, auth_csr: &[u8], sign_csr: &
     let mut db = ca.store()?;
     let clock = ca_core::registration::SystemClock;
     let actor = {
-        let mut ra = Registration::new(&mut db, &ca.certificates().issuing, &clock);
+        let issuing = ca.hierarchies().issuing_cas();
+        let mut ra = Registration::new(&mut db, &issuing, &clock);
         issuing_actor(ctx, &mut ra, action)?
     };
     Ok(issuer.issue_pair(&mut db, applicant, auth_csr, sign_csr, calendar::now(), actor)?)
@@ -126,7 +127,8 @@ pub fn add(ctx: &Ctx, a: &OperatorAddArgs) -> CliResult<Added> {
     let pair = issue_pair(ctx, &applicant, &auth_csr, &sign_csr)?;
     let ca = ctx.open()?;
     let certs = ca.certificates();
-    let pem = PairPem::new(&pair.auth, &pair.sign, &[&certs.issuing, &certs.root])?;
+    let chain = [&certs.issuing, &certs.root];
+    let pem = PairPem::new(&pair.auth, &pair.sign, &chain, &chain)?;
     std::fs::create_dir_all(&a.out).map_err(|e| CliError::writing(&a.out, e))?;
     let files = enroll::store_pair(&a.out, &pem, [&keys[0], &keys[1]], &password, ca_core::pkcs12::Protection::Pbes2)?;
     Ok(Added { role: a.role, auth: Serial::of(&pair.auth), sign: Serial::of(&pair.sign), files })

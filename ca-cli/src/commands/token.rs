@@ -16,7 +16,9 @@ pub fn run(command: &TokenCommand, json: bool) -> CliResult<()> {
         TokenCommand::List => print(&list()?, json),
         TokenCommand::Info { card } => print(&info(card)?, json),
         TokenCommand::ChangePin { card, new_pin_file } => print(&change_pin(card, new_pin_file.as_deref())?, json),
-        TokenCommand::Unblock { card, puk_file, new_pin_file } => print(&unblock(card, puk_file.as_deref(), new_pin_file.as_deref())?, json),
+        TokenCommand::Unblock { card, puk_file, new_pin_file } => {
+            print(&unblock(card, puk_file.as_deref(), new_pin_file.as_deref())?, json)
+        }
         TokenCommand::Erase { card, slot } => print(&erase(card, *slot)?, json),
     }
 }
@@ -37,18 +39,18 @@ struct ReaderView {
 
 impl Output for Readers {
     fn human(&self) -> String {
-        self.readers
-            .iter()
-            .map(|r| format!("{}: {}", r.name, r.card.unwrap_or("no card")))
-            .collect::<Vec<_>>()
-            .join("\n")
+        self.readers.iter().map(|r| format!("{}: {}", r.name, r.card.unwrap_or("no card"))).collect::<Vec<_>>().join("\n")
     }
 }
 
 fn list() -> CliResult<Readers> {
     let readers = token_drivers::readers()?
         .into_iter()
-        .map(|r| ReaderView { card: r.atr.as_ref().map(|_| r.profile.map_or("unknown", |p| p.name)), atr: r.atr.map(hex::encode), name: r.name })
+        .map(|r| ReaderView {
+            card: r.atr.as_ref().map(|_| r.profile.map_or("unknown", |p| p.name)),
+            atr: r.atr.map(hex::encode),
+            name: r.name,
+        })
         .collect();
     Ok(Readers { readers })
 }

@@ -1,6 +1,7 @@
 //! Issuing our CRLs from the status store (the authority's side).
 
 use super::*;
+use crate::model::Family;
 use crate::profile::{self, IssuerRef, Urls};
 use crate::signing::Signer;
 use crate::store::{CrlRecord, CrlRow, StatusStore};
@@ -27,6 +28,8 @@ fn header(tag: u8, len: usize) -> Vec<u8> {
 
 /// Who signs a CRL and where its deltas are published.
 pub struct CrlIssuer<'a> {
+    /// Which hierarchy's CA: its CRL lists only the certificates it issued.
+    pub family: Family,
     /// The CA key.
     pub signer: &'a dyn Signer,
     /// The CA's name and key identifier.
@@ -61,11 +64,11 @@ pub fn issue(
 ) -> Result<IssuedCrl, CrlError> {
     let base = match kind {
         CrlKind::Full => None,
-        CrlKind::Delta => Some(store.latest_crl(false)?.ok_or(CrlError::NoBase)?),
+        CrlKind::Delta => Some(store.latest_crl(ca.family, false)?.ok_or(CrlError::NoBase)?),
     };
     let mut encoder = Encoder::new(ca, this_update, next_update)?;
     let mut failed = None;
-    let status_seq = store.crl_rows(base.map(|b| b.status_seq), &mut |row| {
+    let status_seq = store.crl_rows(ca.family, base.map(|b| b.status_seq), &mut |row| {
         if failed.is_none() {
             failed = encoder.push(&row, kind).err();
         }
@@ -73,7 +76,7 @@ pub fn issue(
     if let Some(e) = failed {
         return Err(e);
     }
-    let mut record = CrlRecord { number: 0, base_number: base.map(|b| b.number), status_seq, this_update, next_update };
+    let mut record = CrlRecord { family: ca.family, number: 0, base_number: base.map(|b| b.number), status_seq, this_update, next_update };
     record.number = store.record_crl(&record)?;
     let entries = encoder.entries;
     let der = encoder.finish(ca, record.number, record.base_number)?;
@@ -268,7 +271,12 @@ mod tests {
         let (key, cert) = crate::testing::self_signed("ЦЕНТР");
         let urls = Urls::new("http://pki.example.kz").unwrap();
         let name = cert.tbs_certificate.subject.clone();
-        let ca = CrlIssuer { signer: &key, issuer: IssuerRef { name, key_id: vec![1; 20] }, urls: Some(&urls) };
+        let ca = CrlIssuer {
+            family: Family::Rsa,
+            signer: &key,
+            issuer: IssuerRef { name, key_id: vec![1; 20], certificate: None },
+            urls: Some(&urls),
+        };
         assert!(matches!(issue(&mut store, &ca, CrlKind::Delta, 1_000, 2_000), Err(CrlError::NoBase)));
         let full = issue(&mut store, &ca, CrlKind::Full, 1_000, 2_000).unwrap();
         let delta = issue(&mut store, &ca, CrlKind::Delta, 1_100, 1_200).unwrap();

@@ -61,6 +61,9 @@ pub enum CrlError {
     /// A delta CRL needs a base.
     #[error("no full CRL has been issued yet: issue a full CRL before a delta CRL")]
     NoBase,
+    /// No issuing CA of this family to sign with.
+    #[error("no {0} issuing CA to sign this CRL")]
+    NoIssuer(crate::model::Family),
     /// Encoding failed (a value out of range).
     #[error("cannot encode the CRL: {0}")]
     Encoding(String),

@@ -65,13 +65,7 @@ impl<M: ResidueParams<L>, const L: usize> Curve<M, L> {
     pub fn new(params: &Params<L>) -> Self {
         assert!(params.p == M::MODULUS, "the curve's prime is its field type's");
         let g = Point { x: Residue::new(&params.gx), y: Residue::new(&params.gy), z: Residue::ONE };
-        Curve {
-            b: Residue::new(&params.b),
-            q: params.q,
-            fq: DynResidueParams::new(&params.q),
-            g,
-            g_table: std::sync::OnceLock::new(),
-        }
+        Curve { b: Residue::new(&params.b), q: params.q, fq: DynResidueParams::new(&params.q), g, g_table: std::sync::OnceLock::new() }
     }
 
     /// The base point.
@@ -321,7 +315,11 @@ fn wnaf5<const L: usize>(k: &Uint<L>) -> Vec<i8> {
         if bool::from(k.bit(0)) {
             let low = (k.as_words()[0] & 31) as i8;
             d = if low >= 16 { low - 32 } else { low };
-            k = if d >= 0 { k.wrapping_sub(&Uint::from_u64(d as u64)) } else { k.wrapping_add(&Uint::from_u64(u64::from(d.unsigned_abs()))) };
+            k = if d >= 0 {
+                k.wrapping_sub(&Uint::from_u64(d as u64))
+            } else {
+                k.wrapping_add(&Uint::from_u64(u64::from(d.unsigned_abs())))
+            };
         }
         digits.push(d);
         k = k.shr_vartime(1);
@@ -420,7 +418,8 @@ mod tests {
         }
         // The fixed-base table agrees with the window method, for small and full-size k.
         let (gx, gy) = pts[1];
-        let params = Params { p: U256::from_u64(p), b: U256::from_u64(7), q: U256::from_u64(10009), gx: U256::from_u64(gx), gy: U256::from_u64(gy) };
+        let params =
+            Params { p: U256::from_u64(p), b: U256::from_u64(7), q: U256::from_u64(10009), gx: U256::from_u64(gx), gy: U256::from_u64(gy) };
         let c: Curve<Toy, 4> = Curve::new(&params);
         for k in [0u64, 1, 2, 15, 16, 17, 255, 4097, 65535, u64::MAX] {
             let k = U256::from_u64(k);

@@ -11,9 +11,9 @@
 pub mod curve;
 
 use crate::oid;
+use crypto_bigint::modular::constant_mod::ResidueParams;
 use crypto_bigint::modular::runtime_mod::{DynResidue, DynResidueParams};
 use crypto_bigint::subtle::{ConditionallySelectable, ConstantTimeEq, ConstantTimeLess};
-use crypto_bigint::modular::constant_mod::ResidueParams;
 use crypto_bigint::{impl_modulus, Uint, U256, U512};
 use curve::{Curve, Params, Point};
 use der::asn1::{Any, BitString, ObjectIdentifier as Oid, OctetString};
@@ -88,7 +88,11 @@ impl Algorithm {
 pub mod primes {
     #![allow(missing_docs)] // the macro's structs
     use super::*;
-    impl_modulus!(P512, U512, "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffdc7");
+    impl_modulus!(
+        P512,
+        U512,
+        "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffdc7"
+    );
     impl_modulus!(P256, U256, "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffd97");
 }
 use primes::{P256, P512};
@@ -255,7 +259,13 @@ pub fn sign_with<const L: usize, G: Group<L>>(group: &G, d: &Uint<L>, e: &Uint<L
 }
 
 /// Whether (r, s) is a valid signature of e under the public point `key`.
-pub fn verify_with<const L: usize, G: Group<L>>(group: &G, key: &G::Element, e: &Uint<L>, r: &Uint<L>, s: &Uint<L>) -> Result<(), GostError> {
+pub fn verify_with<const L: usize, G: Group<L>>(
+    group: &G,
+    key: &G::Element,
+    e: &Uint<L>,
+    r: &Uint<L>,
+    s: &Uint<L>,
+) -> Result<(), GostError> {
     let q = group.order();
     for v in [r, s] {
         if *v == Uint::ZERO || !bool::from(v.ct_lt(q)) {
@@ -507,7 +517,6 @@ pub fn key_matches(pkcs8: &[u8], spki: &SubjectPublicKeyInfoOwned) -> Result<boo
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -551,7 +560,13 @@ mod tests {
     fn the_authoritys_gost_signatures_verify() {
         let ca2022 = certificate("nca_gost2022_test.der");
         let crl = CertificateList::from_der(&file("nca_gost2022_test.crl")).unwrap();
-        verifies_and_flips_fail(crl.tbs_cert_list.to_der().unwrap(), &crl.signature_algorithm, crl.signature.raw_bytes(), &ca2022, "2022 CRL");
+        verifies_and_flips_fail(
+            crl.tbs_cert_list.to_der().unwrap(),
+            &crl.signature_algorithm,
+            crl.signature.raw_bytes(),
+            &ca2022,
+            "2022 CRL",
+        );
         let (tbs, alg, sig) = cert_parts(&certificate("gost2015_sign_individual.cer"));
         verifies_and_flips_fail(tbs, &alg, &sig, &ca2022, "2015 individual");
         let ca2004 = certificate("nca_gost_test.pem");

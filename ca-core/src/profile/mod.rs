@@ -82,12 +82,21 @@ pub struct IssuerRef {
     pub name: Name,
     /// The issuer's subject key identifier.
     pub key_id: Vec<u8>,
+    /// The issuer's own certificate's issuer and serial number, for an authority
+    /// key identifier in the full form the GOST hierarchy writes; `None` before
+    /// the issuer's certificate exists (a root signing itself).
+    pub certificate: Option<(Name, SerialNumber)>,
 }
 
 impl IssuerRef {
     /// The issuer a CA certificate describes: its subject and the key identifier of its key.
     pub fn of(ca: &x509_cert::Certificate) -> Self {
-        IssuerRef { name: ca.tbs_certificate.subject.clone(), key_id: key_identifier(&ca.tbs_certificate.subject_public_key_info).to_vec() }
+        let tbs = &ca.tbs_certificate;
+        IssuerRef {
+            name: tbs.subject.clone(),
+            key_id: key_identifier(&tbs.subject_public_key_info).to_vec(),
+            certificate: Some((tbs.issuer.clone(), tbs.serial_number.clone())),
+        }
     }
 }
 
@@ -113,6 +122,29 @@ fn authority_key_id(issuer: &IssuerRef) -> Result<Extension, ProfileError> {
         authority_cert_serial_number: None,
     };
     ext(oid::EXT_AUTHORITY_KEY_ID, false, &aki)
+}
+
+/// The authority key identifier with the issuer's certificate named too (its
+/// issuer as a directory name, and its serial), as the GOST CA certificates have it.
+fn authority_key_id_full(issuer: &IssuerRef) -> Result<Extension, ProfileError> {
+    let Some((cert_issuer, serial)) = &issuer.certificate else {
+        return authority_key_id(issuer);
+    };
+    let aki = AuthorityKeyIdentifier {
+        key_identifier: Some(OctetString::new(issuer.key_id.clone())?),
+        authority_cert_issuer: Some(vec![GeneralName::DirectoryName(cert_issuer.clone())]),
+        authority_cert_serial_number: Some(serial.clone()),
+    };
+    ext(oid::EXT_AUTHORITY_KEY_ID, false, &aki)
+}
+
+/// The serial number of a GOST CA certificate: its subject key identifier made a
+/// positive INTEGER (top bit cleared), the authority's convention for its CA
+/// certificates.
+pub fn ca_serial(spki: &SubjectPublicKeyInfoOwned) -> Result<SerialNumber, ProfileError> {
+    let mut id = key_identifier(spki);
+    id[0] = (id[0] & 0x7f).max(1);
+    Ok(SerialNumber::new(&id)?)
 }
 
 fn subject_key_id(spki: &SubjectPublicKeyInfoOwned) -> Result<Extension, ProfileError> {
@@ -146,7 +178,7 @@ fn crl_distribution(urls: &Urls, path: &str) -> Result<Extension, ProfileError> 
 }
 
 fn freshest_crl(urls: &Urls) -> Result<Extension, ProfileError> {
-    ext(oid::EXT_FRESHEST_CRL, false, &FreshestCrl(vec![distribution_point(urls, DELTA_CRL_PATH)?]))
+    ext(oid::EXT_FRESHEST_CRL, false, &FreshestCrl(vec![distribution_point(urls, urls.paths().delta_crl)?]))
 }
 
 fn info_access(urls: &Urls, issuer_cert_path: &str, with_ocsp: bool) -> Result<Extension, ProfileError> {
@@ -247,9 +279,9 @@ pub fn end_entity(b: TbsBasics, applicant: &Applicant, t: CertType, urls: &Urls)
         authority_key_id(&b.issuer)?,
         subject_key_id(&b.public_key)?,
         policies(applicant.policy(t), urls, true)?,
-        crl_distribution(urls, FULL_CRL_PATH)?,
+        crl_distribution(urls, urls.paths().full_crl)?,
         freshest_crl(urls)?,
-        info_access(urls, ISSUING_CERT_PATH, true)?,
+        info_access(urls, urls.paths().issuing_cert, true)?,
     ];
     // RFC 5280 §4.1.2.6: an e-mail address in the subject must also be in the SAN.
     if let Some(email) = applicant.email() {
@@ -280,9 +312,40 @@ pub fn issuing_ca(b: TbsBasics, subject: Name, urls: &Urls) -> Result<TbsCertifi
         authority_key_id(&b.issuer)?,
         basic_constraints_ca()?,
         key_usage(&[KeyUsages::KeyCertSign, KeyUsages::CRLSign])?,
-        info_access(urls, ROOT_CERT_PATH, false)?,
+        info_access(urls, urls.paths().root_cert, false)?,
         policies(oid::POLICY_REGULATIONS, urls, false)?,
-        crl_distribution(urls, ROOT_CRL_PATH)?,
+        crl_distribution(urls, urls.paths().root_crl)?,
+    ];
+    Ok(tbs(b, subject, extensions))
+}
+
+/// The GOST hierarchy's self-signed root, in the style of the authority's GOST
+/// CA certificates: basic constraints and key usage (both critical) first, then
+/// SKI and the GOST CA policy.
+pub fn gost_root_ca(b: TbsBasics, urls: &Urls) -> Result<TbsCertificate, ProfileError> {
+    let subject = b.issuer.name.clone();
+    let extensions = vec![
+        basic_constraints_ca()?,
+        key_usage(&[KeyUsages::KeyCertSign, KeyUsages::CRLSign])?,
+        subject_key_id(&b.public_key)?,
+        policies(oid::POLICY_GOST_CA, urls, false)?,
+    ];
+    Ok(tbs(b, subject, extensions))
+}
+
+/// The GOST issuing CA, field by field as the authority's "ҰЛТТЫҚ КУӘЛАНДЫРУШЫ
+/// ОРТАЛЫҚ (GOST)": basic constraints and key usage (critical), CDP → the GOST
+/// root's CRL, SKI, AKI naming the root's certificate in full, AIA caIssuers →
+/// the GOST root, the GOST CA policy with the CPS.
+pub fn gost_issuing_ca(b: TbsBasics, subject: Name, urls: &Urls) -> Result<TbsCertificate, ProfileError> {
+    let extensions = vec![
+        basic_constraints_ca()?,
+        key_usage(&[KeyUsages::KeyCertSign, KeyUsages::CRLSign])?,
+        crl_distribution(urls, urls.paths().root_crl)?,
+        subject_key_id(&b.public_key)?,
+        authority_key_id_full(&b.issuer)?,
+        info_access(urls, urls.paths().root_cert, false)?,
+        policies(oid::POLICY_GOST_CA, urls, false)?,
     ];
     Ok(tbs(b, subject, extensions))
 }
@@ -348,8 +411,8 @@ pub fn tls_server(b: TbsBasics, hosts: &[TlsHost], urls: &Urls) -> Result<TbsCer
         authority_key_id(&b.issuer)?,
         subject_key_id(&b.public_key)?,
         ext(oid::EXT_SUBJECT_ALT_NAME, false, &san)?,
-        crl_distribution(urls, FULL_CRL_PATH)?,
-        info_access(urls, ISSUING_CERT_PATH, true)?,
+        crl_distribution(urls, urls.paths().full_crl)?,
+        info_access(urls, urls.paths().issuing_cert, true)?,
     ];
     Ok(tbs(b, subject::server_name(&first.to_string())?, extensions))
 }

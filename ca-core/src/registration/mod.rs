@@ -141,20 +141,22 @@ fn is_due(app: &ApplicationRecord, at: i64) -> bool {
     app.state.is_pending() && at >= app.submitted_at + CONFIRMATION_DAYS * DAY
 }
 
-/// The registration authority at work: a store handle, the issuing CA's certificate
-/// (to check signed requests), the issuer when the CA key is loaded, and a clock.
+/// The registration authority at work: a store handle, the issuing CAs'
+/// certificates (to check signed requests), the issuer when the CA keys are
+/// loaded, and a clock.
 pub struct Registration<'a> {
     store: &'a mut dyn RegistrationStore,
-    issuing_ca: &'a Certificate,
+    issuing_cas: &'a [Certificate],
     issuer: Option<&'a Issuer>,
     clock: &'a dyn Clock,
 }
 
 impl<'a> Registration<'a> {
-    /// The RA over `store`, checking signatures against `issuing_ca`, telling time by
-    /// `clock`. It cannot issue until given an issuer ([`Registration::with_issuer`]).
-    pub fn new(store: &'a mut dyn RegistrationStore, issuing_ca: &'a Certificate, clock: &'a dyn Clock) -> Self {
-        Registration { store, issuing_ca, issuer: None, clock }
+    /// The RA over `store`, checking signatures against `issuing_cas` (the RSA and
+    /// the GOST issuing CA), telling time by `clock`. It cannot issue until given
+    /// an issuer ([`Registration::with_issuer`]).
+    pub fn new(store: &'a mut dyn RegistrationStore, issuing_cas: &'a [Certificate], clock: &'a dyn Clock) -> Self {
+        Registration { store, issuing_cas, issuer: None, clock }
     }
 
     /// The same RA, able to issue through `issuer`.
@@ -417,7 +419,7 @@ impl<'a> Registration<'a> {
         let serial = Serial::of(&signed.certificate);
         let record = self.store.certificate(&serial)?.ok_or(RegistrationError::UnknownSigner)?;
         let ours = der::Encode::to_der(&signed.certificate).map(|d| d == record.der).unwrap_or(false);
-        if !ours || verify::verify_issued_by(&signed.certificate, self.issuing_ca).is_err() {
+        if !ours || !self.issuing_cas.iter().any(|ca| verify::verify_issued_by(&signed.certificate, ca).is_ok()) {
             return Err(RegistrationError::UnknownSigner);
         }
         Ok((serial, record))

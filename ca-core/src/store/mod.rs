@@ -17,7 +17,7 @@ pub use pool::{Pooled, StorePool};
 pub use sqlite::SqliteStore;
 
 use crate::audit::{AuditBreak, AuditEvent, AuditRecord, Checkpoint};
-use crate::model::{ApplicationState, CertType, KeyStorage, RevocationReason, Role, Serial, StaffRole, SubjectKind};
+use crate::model::{ApplicationState, CertType, Family, KeyStorage, RevocationReason, Role, Serial, StaffRole, SubjectKind};
 use thiserror::Error;
 
 /// Database failures.
@@ -66,6 +66,7 @@ pub struct NewCertificate {
     pub(crate) key_id: String,
     pub(crate) key_fingerprint: [u8; 32],
     pub(crate) der: Vec<u8>,
+    pub(crate) family: Family,
 }
 
 impl NewCertificate {
@@ -147,7 +148,10 @@ pub struct CrlRow {
 /// A CRL as recorded, before or after it is signed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CrlRecord {
-    /// The CRL number (shared by full and delta CRLs).
+    /// Whose CRL: the RSA or the GOST issuing CA's.
+    pub family: Family,
+    /// The CRL number (one sequence for full and delta CRLs of both CAs, so
+    /// each CA's numbers grow).
     pub number: u64,
     /// For a delta CRL, the number of its base full CRL.
     pub base_number: Option<u64>,
@@ -381,11 +385,11 @@ pub trait ApplicationStore {
 
 /// Revocation status for relying parties: CRL records and the status log.
 pub trait StatusStore {
-    /// The certificates a CRL lists, from one consistent snapshot, in serial order:
+    /// The certificates `family`'s CRL lists, from one consistent snapshot, in serial order:
     /// every revoked one (`since == None`, a full CRL), or every one whose status
     /// changed after status log position `since` (a delta CRL). Returns the status
     /// log position the snapshot reflects.
-    fn crl_rows(&self, since: Option<i64>, visit: &mut dyn FnMut(CrlRow)) -> Result<i64, StoreError>;
+    fn crl_rows(&self, family: Family, since: Option<i64>, visit: &mut dyn FnMut(CrlRow)) -> Result<i64, StoreError>;
     /// Allocate the next CRL number for `crl` (its `number` is ignored) and record
     /// it durably before anything is signed with it.
     fn record_crl(&mut self, crl: &CrlRecord) -> Result<u64, StoreError>;
@@ -393,15 +397,16 @@ pub trait StatusStore {
     /// CRLs' bytes are dropped, all but the previous full CRL's generation.
     fn save_crl(&mut self, number: u64, der: &[u8]) -> Result<(), StoreError>;
     /// The newest published full (`delta == false`) or delta CRL.
-    fn latest_crl(&self, delta: bool) -> Result<Option<CrlRecord>, StoreError>;
+    fn latest_crl(&self, family: Family, delta: bool) -> Result<Option<CrlRecord>, StoreError>;
     /// The CRL to serve, with its bytes, if newer than `newer_than`: the newest
     /// published full CRL, or the newest delta whose base is that full CRL.
-    fn published_crl(&self, delta: bool, newer_than: Option<u64>) -> Result<Option<(CrlRecord, Vec<u8>)>, StoreError>;
+    fn published_crl(&self, family: Family, delta: bool, newer_than: Option<u64>) -> Result<Option<(CrlRecord, Vec<u8>)>, StoreError>;
     /// The newest status log position.
     fn status_seq(&self) -> Result<i64, StoreError>;
-    /// Just the revocation state of one certificate (the OCSP hot path): `None` if
-    /// no such serial was issued, `Some(None)` if it is not revoked.
-    fn revocation_of(&self, serial: &Serial) -> Result<Option<Option<Revocation>>, StoreError>;
+    /// Just the revocation state of one certificate of `family`'s issuing CA (the
+    /// OCSP hot path): `None` if that CA issued no such serial, `Some(None)` if it
+    /// is not revoked.
+    fn revocation_of(&self, family: Family, serial: &Serial) -> Result<Option<Option<Revocation>>, StoreError>;
     /// Serials whose status changed after log position `after`, at most `limit`,
     /// with the position of the last one returned.
     fn status_changes(&self, after: i64, limit: u32) -> Result<(Vec<Serial>, i64), StoreError>;

@@ -135,6 +135,15 @@ CREATE TABLE audit_checkpoints (
     signature TEXT NOT NULL
 );
 "#,
+    // Two hierarchies, RSA and GOST: each certificate and CRL belongs to the CA of one.
+    r#"
+ALTER TABLE certificates ADD COLUMN family TEXT NOT NULL DEFAULT 'rsa' CHECK (family IN ('rsa', 'gost'));
+ALTER TABLE crls ADD COLUMN family TEXT NOT NULL DEFAULT 'rsa' CHECK (family IN ('rsa', 'gost'));
+DROP INDEX certificates_revoked;
+CREATE INDEX certificates_revoked ON certificates(family, serial, revoked_at, revocation_reason, invalidity_date)
+    WHERE revoked_at IS NOT NULL;
+CREATE INDEX crls_family ON crls(family, base_number, number);
+"#,
 ];
 
 /// The SQLite store.
@@ -225,9 +234,20 @@ fn duplicate(e: rusqlite::Error) -> StoreError {
 
 fn insert_certificate(tx: &Transaction<'_>, pair_id: i64, c: &NewCertificate) -> Result<(), StoreError> {
     tx.execute(
-        "INSERT INTO certificates (serial, pair_id, cert_type, common_name, not_before, not_after, key_id, key_fingerprint, der)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![c.serial, pair_id, c.cert_type.as_str(), c.common_name, c.not_before, c.not_after, c.key_id, &c.key_fingerprint[..], c.der],
+        "INSERT INTO certificates (serial, pair_id, cert_type, common_name, not_before, not_after, key_id, key_fingerprint, der, family)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            c.serial,
+            pair_id,
+            c.cert_type.as_str(),
+            c.common_name,
+            c.not_before,
+            c.not_after,
+            c.key_id,
+            &c.key_fingerprint[..],
+            c.der,
+            c.family.as_str()
+        ],
     )
     .map_err(duplicate)?;
     Ok(())
@@ -271,9 +291,11 @@ fn named<T: std::str::FromStr>(row: &Row<'_>, index: usize, column: &'static str
     text.parse().map_err(|_| corrupt(column, text))
 }
 
-/// A CRL record from `SELECT number, base_number, status_seq, this_update, next_update`.
+/// A CRL record from `SELECT number, base_number, status_seq, this_update, next_update, family`.
 fn crl_record(r: &Row<'_>) -> rusqlite::Result<CrlRecord> {
+    let family: String = r.get(5)?;
     Ok(CrlRecord {
+        family: family.parse().map_err(|e| rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, Box::new(e)))?,
         number: r.get::<_, i64>(0)? as u64,
         base_number: r.get::<_, Option<i64>>(1)?.map(|n| n as u64),
         status_seq: r.get(2)?,
@@ -555,23 +577,23 @@ impl ApplicationStore for SqliteStore {
 }
 
 impl StatusStore for SqliteStore {
-    fn crl_rows(&self, since: Option<i64>, visit: &mut dyn FnMut(CrlRow)) -> Result<i64, StoreError> {
+    fn crl_rows(&self, family: Family, since: Option<i64>, visit: &mut dyn FnMut(CrlRow)) -> Result<i64, StoreError> {
         // One read transaction: the position and the rows come from the same snapshot.
         let tx = self.conn.unchecked_transaction()?;
         let seq = status_seq(&tx)?;
         let sql = match since {
             None => {
                 "SELECT serial, revoked_at, revocation_reason, invalidity_date, revoked_at FROM certificates
-                 WHERE revoked_at IS NOT NULL AND ?1 = ?1 AND ?2 = ?2 ORDER BY serial"
+                 WHERE family = ?3 AND revoked_at IS NOT NULL AND ?1 = ?1 AND ?2 = ?2 ORDER BY serial"
             }
             Some(_) => {
                 "SELECT c.serial, c.revoked_at, c.revocation_reason, c.invalidity_date, MAX(s.at)
                  FROM status_log s JOIN certificates c ON c.serial = s.serial
-                 WHERE s.seq > ?1 AND s.seq <= ?2 GROUP BY c.serial ORDER BY c.serial"
+                 WHERE s.seq > ?1 AND s.seq <= ?2 AND c.family = ?3 GROUP BY c.serial ORDER BY c.serial"
             }
         };
         let mut stmt = tx.prepare_cached(sql)?;
-        let mut rows = stmt.query(params![since.unwrap_or(0), seq])?;
+        let mut rows = stmt.query(params![since.unwrap_or(0), seq, family.as_str()])?;
         while let Some(r) = rows.next()? {
             let revocation = revocation(r, 1)?;
             visit(CrlRow { serial: r.get(0)?, revocation, changed_at: r.get(4)? });
@@ -581,21 +603,21 @@ impl StatusStore for SqliteStore {
 
     fn record_crl(&mut self, crl: &CrlRecord) -> Result<u64, StoreError> {
         self.conn.execute(
-            "INSERT INTO crls (base_number, status_seq, this_update, next_update) VALUES (?1, ?2, ?3, ?4)",
-            params![crl.base_number.map(|n| n as i64), crl.status_seq, crl.this_update, crl.next_update],
+            "INSERT INTO crls (base_number, status_seq, this_update, next_update, family) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![crl.base_number.map(|n| n as i64), crl.status_seq, crl.this_update, crl.next_update, crl.family.as_str()],
         )?;
         Ok(self.conn.last_insert_rowid() as u64)
     }
 
-    fn latest_crl(&self, delta: bool) -> Result<Option<CrlRecord>, StoreError> {
+    fn latest_crl(&self, family: Family, delta: bool) -> Result<Option<CrlRecord>, StoreError> {
         let sql = if delta {
-            "SELECT number, base_number, status_seq, this_update, next_update FROM crls
-             WHERE base_number IS NOT NULL AND der IS NOT NULL ORDER BY number DESC LIMIT 1"
+            "SELECT number, base_number, status_seq, this_update, next_update, family FROM crls
+             WHERE family = ?1 AND base_number IS NOT NULL AND der IS NOT NULL ORDER BY number DESC LIMIT 1"
         } else {
-            "SELECT number, base_number, status_seq, this_update, next_update FROM crls
-             WHERE base_number IS NULL AND der IS NOT NULL ORDER BY number DESC LIMIT 1"
+            "SELECT number, base_number, status_seq, this_update, next_update, family FROM crls
+             WHERE family = ?1 AND base_number IS NULL AND der IS NOT NULL ORDER BY number DESC LIMIT 1"
         };
-        Ok(self.conn.query_row(sql, [], crl_record).optional()?)
+        Ok(self.conn.query_row(sql, [family.as_str()], crl_record).optional()?)
     }
 
     fn save_crl(&mut self, number: u64, der: &[u8]) -> Result<(), StoreError> {
@@ -612,8 +634,9 @@ impl StatusStore for SqliteStore {
         if full {
             // Keep the bytes of this full CRL, the one before it, and what came after that.
             tx.execute(
-                "UPDATE crls SET der = NULL WHERE der IS NOT NULL AND number < (SELECT COALESCE(MAX(number), 0) FROM crls
-                 WHERE base_number IS NULL AND der IS NOT NULL AND number < ?1)",
+                "UPDATE crls SET der = NULL WHERE der IS NOT NULL AND family = (SELECT family FROM crls WHERE number = ?1)
+                 AND number < (SELECT COALESCE(MAX(number), 0) FROM crls
+                 WHERE base_number IS NULL AND der IS NOT NULL AND number < ?1 AND family = (SELECT family FROM crls WHERE number = ?1))",
                 [number as i64],
             )?;
         }
@@ -621,27 +644,30 @@ impl StatusStore for SqliteStore {
         Ok(())
     }
 
-    fn published_crl(&self, delta: bool, newer_than: Option<u64>) -> Result<Option<(CrlRecord, Vec<u8>)>, StoreError> {
+    fn published_crl(&self, family: Family, delta: bool, newer_than: Option<u64>) -> Result<Option<(CrlRecord, Vec<u8>)>, StoreError> {
         // The newest full CRL; for a delta, the newest one on that full CRL.
         let sql = if delta {
-            "SELECT number, base_number, status_seq, this_update, next_update, der FROM crls
-             WHERE der IS NOT NULL AND number > ?1 AND base_number = (SELECT MAX(number) FROM crls WHERE base_number IS NULL AND der IS NOT NULL)
+            "SELECT number, base_number, status_seq, this_update, next_update, family, der FROM crls
+             WHERE der IS NOT NULL AND number > ?1 AND family = ?2 AND base_number = (SELECT MAX(number) FROM crls
+             WHERE base_number IS NULL AND der IS NOT NULL AND family = ?2)
              ORDER BY number DESC LIMIT 1"
         } else {
-            "SELECT number, base_number, status_seq, this_update, next_update, der FROM crls
-             WHERE der IS NOT NULL AND number > ?1 AND base_number IS NULL ORDER BY number DESC LIMIT 1"
+            "SELECT number, base_number, status_seq, this_update, next_update, family, der FROM crls
+             WHERE der IS NOT NULL AND number > ?1 AND family = ?2 AND base_number IS NULL ORDER BY number DESC LIMIT 1"
         };
-        Ok(self.conn.query_row(sql, [newer_than.unwrap_or(0) as i64], |r| Ok((crl_record(r)?, r.get::<_, Vec<u8>>(5)?))).optional()?)
+        let params = params![newer_than.unwrap_or(0) as i64, family.as_str()];
+        Ok(self.conn.query_row(sql, params, |r| Ok((crl_record(r)?, r.get::<_, Vec<u8>>(6)?))).optional()?)
     }
 
     fn status_seq(&self) -> Result<i64, StoreError> {
         status_seq(&self.conn)
     }
 
-    fn revocation_of(&self, serial: &Serial) -> Result<Option<Option<Revocation>>, StoreError> {
-        let mut stmt =
-            self.conn.prepare_cached("SELECT revoked_at, revocation_reason, invalidity_date FROM certificates WHERE serial = ?1")?;
-        let mut rows = stmt.query([serial])?;
+    fn revocation_of(&self, family: Family, serial: &Serial) -> Result<Option<Option<Revocation>>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT revoked_at, revocation_reason, invalidity_date FROM certificates WHERE serial = ?1 AND family = ?2")?;
+        let mut rows = stmt.query(params![serial, family.as_str()])?;
         rows.next()?.map(|r| revocation(r, 0)).transpose()
     }
 
@@ -749,6 +775,7 @@ mod tests {
             key_id: "ab".into(),
             key_fingerprint: [fp; 32],
             der: vec![0x30, 0x00],
+            family: Family::Rsa,
         }
     }
 
@@ -803,22 +830,29 @@ mod tests {
     #[test]
     fn only_signed_crls_are_published_and_old_bytes_are_dropped() {
         let mut db = SqliteStore::in_memory().unwrap();
-        let record = |base: Option<u64>| CrlRecord { number: 0, base_number: base, status_seq: 0, this_update: 1, next_update: 2 };
+        let record = |base: Option<u64>| CrlRecord {
+            family: Family::Rsa,
+            number: 0,
+            base_number: base,
+            status_seq: 0,
+            this_update: 1,
+            next_update: 2,
+        };
         let f1 = db.record_crl(&record(None)).unwrap();
         db.save_crl(f1, b"full 1").unwrap();
         let d1 = db.record_crl(&record(Some(f1))).unwrap();
         db.save_crl(d1, b"delta 1").unwrap();
         // A full CRL whose number was taken but which was never signed (a crash) is not published.
         let lost = db.record_crl(&record(None)).unwrap();
-        assert_eq!(db.latest_crl(false).unwrap().map(|c| c.number), Some(f1));
-        assert_eq!(db.published_crl(false, None).unwrap().map(|(c, der)| (c.number, der)), Some((f1, b"full 1".to_vec())));
-        assert_eq!(db.published_crl(true, None).unwrap().map(|(c, _)| c.number), Some(d1));
-        assert!(db.published_crl(false, Some(f1)).unwrap().is_none(), "nothing newer than what is served");
+        assert_eq!(db.latest_crl(Family::Rsa, false).unwrap().map(|c| c.number), Some(f1));
+        assert_eq!(db.published_crl(Family::Rsa, false, None).unwrap().map(|(c, der)| (c.number, der)), Some((f1, b"full 1".to_vec())));
+        assert_eq!(db.published_crl(Family::Rsa, true, None).unwrap().map(|(c, _)| c.number), Some(d1));
+        assert!(db.published_crl(Family::Rsa, false, Some(f1)).unwrap().is_none(), "nothing newer than what is served");
         let f2 = db.record_crl(&record(None)).unwrap();
         db.save_crl(f2, b"full 2").unwrap();
         assert!(f2 > lost);
         // No delta on the new full CRL yet: none is offered.
-        assert!(db.published_crl(true, Some(d1)).unwrap().is_none());
+        assert!(db.published_crl(Family::Rsa, true, Some(d1)).unwrap().is_none());
         let f3 = db.record_crl(&record(None)).unwrap();
         db.save_crl(f3, b"full 3").unwrap();
         // The bytes of the full CRL before the previous one, and its delta, are gone.
@@ -827,6 +861,40 @@ mod tests {
             stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
         };
         assert_eq!(kept, vec![f2 as i64, f3 as i64]);
+    }
+
+    #[test]
+    fn each_ca_has_its_own_crls_and_certificates() {
+        let mut db = SqliteStore::in_memory().unwrap();
+        let mut gost = pair("01", "02", 1, 2);
+        gost.sign.family = Family::Gost;
+        db.insert_pair(&gost, &event()).unwrap();
+        db.revoke(&[s("01"), s("02")], Revocation::new(1_500, RevocationReason::KeyCompromise), &event()).unwrap();
+        let rows = |family| {
+            let mut serials = Vec::new();
+            db.crl_rows(family, None, &mut |r| serials.push(r.serial.to_string())).unwrap();
+            serials
+        };
+        assert_eq!(rows(Family::Rsa), vec!["01"]);
+        assert_eq!(rows(Family::Gost), vec!["02"]);
+        // OCSP for one CA does not know the other's serials.
+        assert!(db.revocation_of(Family::Rsa, &s("01")).unwrap().is_some());
+        assert!(db.revocation_of(Family::Gost, &s("01")).unwrap().is_none());
+        assert!(db.revocation_of(Family::Gost, &s("02")).unwrap().is_some());
+        let record = |family, base| CrlRecord { family, number: 0, base_number: base, status_seq: 0, this_update: 1, next_update: 2 };
+        let rsa = db.record_crl(&record(Family::Rsa, None)).unwrap();
+        db.save_crl(rsa, b"rsa").unwrap();
+        let g1 = db.record_crl(&record(Family::Gost, None)).unwrap();
+        db.save_crl(g1, b"gost 1").unwrap();
+        let g2 = db.record_crl(&record(Family::Gost, None)).unwrap();
+        db.save_crl(g2, b"gost 2").unwrap();
+        let g3 = db.record_crl(&record(Family::Gost, None)).unwrap();
+        db.save_crl(g3, b"gost 3").unwrap();
+        // The GOST CA's new CRLs neither hide nor prune the RSA CA's.
+        assert_eq!(db.published_crl(Family::Rsa, false, None).unwrap().map(|(_, d)| d), Some(b"rsa".to_vec()));
+        assert_eq!(db.published_crl(Family::Gost, false, None).unwrap().map(|(_, d)| d), Some(b"gost 3".to_vec()));
+        assert_eq!(db.latest_crl(Family::Gost, false).unwrap().map(|c| (c.number, c.family)), Some((g3, Family::Gost)));
+        assert!(db.published_crl(Family::Gost, true, None).unwrap().is_none());
     }
 
     #[test]
