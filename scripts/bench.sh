@@ -17,7 +17,8 @@
 #          `openssl speed -multi 2 rsa4096` ÷ 2 in the same run.
 #   GOST:  GOST 34.10-2015 512-bit signing and verification per second on one core
 #          (`gost-speed`), next to `openssl speed ecdsap521` (one core) and Python
-#          `gostcrypto`, in the same run.
+#          `gostcrypto`, in the same run; live-signed GOST OCSP responses (wrk, nonce)
+#          next to our GOST signing rate on two threads, alternating rounds.
 #   Cards: signatures on the virtual Kaztoken through pcscd and vpcd, PIN verified
 #          once: p50/p99 latency and signatures/s, next to the emulator's bare
 #          RSA-2048 signature and the round trip of the cheapest card operation.
@@ -76,11 +77,12 @@ PY
 gost_bench() {
     local dir
     dir=$(mktemp -d)
-    cargo build --release --locked -p e2e --bin gost-speed >&2
+    cargo build --release --locked -p e2e --bin gost-speed -p ca-cli -p ca-server >&2
     python3 -c 'import gostcrypto' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check gostcrypto \
         || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages gostcrypto
     log "GOST-512: ours (10 s each), openssl speed ecdsap521 (one core, 10 s), gostcrypto"
     "$root/target/release/gost-speed" 10 >"$dir/ours.json"
+    gost_ocsp_bench "$dir"
     openssl speed -seconds 10 ecdsap521 2>/dev/null | awk '/nistp521/ { print $(NF-1), $NF }' >"$dir/openssl.txt"
     python3 - "$dir/gostcrypto.json" <<'PY'
 import json, os, sys, time, gostcrypto
@@ -106,8 +108,86 @@ print("|---|---:|---:|")
 print(f"| openssl speed ecdsap521 (P-521 ECDSA) | {o_sign:.0f} | {o_verify:.0f} |")
 print(f"| ours, GOST-512 | {ours['sign_per_second']:.0f} ({ours['sign_per_second']/o_sign:.2f}× P-521; target ≥ 0.5) | repeated key {ours['verify_repeated_key_per_second']:.0f} ({ours['verify_repeated_key_per_second']/o_verify:.2f}×); fresh key each time {ours['verify_fresh_key_per_second']:.0f} ({ours['verify_fresh_key_per_second']/o_verify:.2f}×; target ≥ 0.5) |")
 print(f"| Python gostcrypto, GOST-512 | {py['sign']:.1f} | {py['verify']:.1f} |")
+live = json.load(open(f"{d}/ocsp.json"))
+print()
+print(f"## Live-signed GOST OCSP responses ({live['rounds']} rounds of {live['secs']} s, alternating; medians)")
+print()
+print("The responder signs every response with a nonce in GOST 34.10-2015 (the GOST CA's delegated responder);")
+print("wrk (1 thread, 32 connections) posts the same request with a nonce. The ceiling is our own GOST signing")
+print("rate on two threads at once (`gost-speed SECS 2`, the machine's two cores), measured between the load runs.")
+print()
+print("CPU per response: the server's own (all its threads, /proc), and wrk's; a signature's CPU is 2 s ÷ the")
+print("two-thread signing rate.")
+print()
+print("| round | gost-speed, 2 threads (sign/s) | µs CPU per signature | live GOST OCSP responses/s | ratio | server µs CPU per response | wrk µs CPU per response |")
+print("|---:|---:|---:|---:|---:|---:|---:|")
+for i, (s, r, su, wu) in enumerate(zip(live["sign"], live["live"], live["server_us"], live["wrk_us"]), 1):
+    print(f"| {i} | {s:.0f} | {2e6 / s:.0f} | {r:.0f} | {r / s:.2f} | {su:.0f} | {wu:.0f} |")
+med = lambda k: sorted(live[k])[len(live[k]) // 2]
+ms, ml = med("sign"), med("live")
+print(f"| median | {ms:.0f} | {2e6 / ms:.0f} | {ml:.0f} | {ml / ms:.3f} (target ≥ 0.8) | {med('server_us'):.0f} | {med('wrk_us'):.0f} |")
 PY
     rm -rf "$dir"
+}
+
+# Live GOST OCSP against our own GOST signing rate, on a fresh authority whose GOST
+# CA issued one SIGN certificate; writes "$1/ocsp.json".
+gost_ocsp_bench() {
+    local dir="$1" ca="$root/target/release/ca" port pid cert
+    local gsecs=$((secs < 10 ? secs : 10)) grounds=$((rounds < 3 ? rounds : 3))
+    export CA_PASSPHRASE="bench passphrase" CA_KEY_PASSWORD=bench-key-password
+    log "GOST OCSP: a fresh authority and a GOST SIGN certificate"
+    "$ca" --data "$dir/ca" init --base-url http://pki.bench.kz >/dev/null 2>&1
+    "$ca" --data "$dir/ca" operator add --role ca_administrator --iin 750101300014 --surname Админов --name Админ \
+        --out "$dir/admin" >/dev/null
+    "$ca" enroll keygen --dir "$dir/ks" --sign-key gost >/dev/null
+    openssl req -new -newkey rsa:2048 -nodes -subj /CN=x -keyout "$dir/auth.key" -out "$dir/auth.csr" 2>/dev/null
+    CA_OPERATOR_KEY="$dir/admin" "$ca" --data "$dir/ca" issue --iin 880515300120 --surname Тестов --name Тест \
+        --bin 040840000124 --org 'АО "ТЕСТ"' --role ceo --auth-csr "$dir/auth.csr" --sign-csr "$dir/ks/pending/sign.csr" \
+        --out "$dir/issued" >/dev/null
+    cert=$(ls "$dir"/issued/GOSTKNCA_*.cer)
+    python3 - "$dir/ca/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["limits"] = {"ocsp_live_per_minute": 4_000_000_000, "ocsp_live_burst": 4_000_000_000}
+json.dump(c, open(sys.argv[1], "w"))
+PY
+    openssl ocsp -issuer "$dir/ca/gost_issuing.pem" -cert "$cert" -reqout "$dir/req.der" 2>/dev/null
+    cat >"$dir/post.lua" <<'LUA'
+local f = assert(io.open(os.getenv("OCSP_REQ"), "rb"))
+wrk.method = "POST"
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = "application/ocsp-request"
+LUA
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    "$root/target/release/ca-server" --data "$dir/ca" --listen "127.0.0.1:$port" 2>"$dir/server.log" &
+    pid=$!
+    for _ in $(seq 1 100); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+    openssl ocsp -url "http://127.0.0.1:$port/ocsp/" -issuer "$dir/ca/gost_issuing.pem" -cert "$cert" -noverify 2>&1 \
+        | grep -q ": good" || { kill "$pid"; echo "the GOST responder does not answer good" >&2; exit 1; }
+    local signs=() lives=() server_us=() wrk_us=() before after n
+    for round in $(seq 1 "$grounds"); do
+        log "GOST OCSP round $round/$grounds: gost-speed on 2 threads, then live responses"
+        signs+=("$("$root/target/release/gost-speed" "$gsecs" 2 | python3 -c 'import json,sys; print(json.load(sys.stdin)["sign_per_second"])')")
+        before=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+        OCSP_REQ="$dir/req.der" /usr/bin/time -f "%U %S" -o "$dir/wrk.cpu" \
+            wrk -t1 -c32 -d"${gsecs}s" -s "$dir/post.lua" "http://127.0.0.1:$port/ocsp/" >"$dir/wrk.out" 2>&1
+        after=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+        if grep -q "Non-2xx\|Socket errors" "$dir/wrk.out"; then cat "$dir/wrk.out" >&2; fi
+        lives+=("$(awk '/Requests\/sec/ { print $2 }' "$dir/wrk.out")")
+        # CPU per response, µs: the server's (all threads, from /proc) and wrk's.
+        n=$(awk '/requests in/ { print $1 }' "$dir/wrk.out")
+        server_us+=("$(awk -v b="$before" -v a="$after" -v n="$n" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", (a - b) / hz / n * 1e6 }')")
+        wrk_us+=("$(awk -v n="$n" '{ printf "%.0f", ($1 + $2) / n * 1e6 }' "$dir/wrk.cpu")")
+    done
+    # Every answer was a signed, successful one: the last response, checked.
+    curl -s --data-binary @"$dir/req.der" -H 'Content-Type: application/ocsp-request' "http://127.0.0.1:$port/ocsp/" -o "$dir/resp.der"
+    openssl ocsp -respin "$dir/resp.der" -resp_text -noverify 2>&1 | grep -q "OCSP Response Status: successful" \
+        || { kill "$pid"; echo "the GOST responder did not answer successfully under load" >&2; exit 1; }
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+    python3 -c 'import json,sys; a=sys.argv; n=int(a[1]); v=[float(x) for x in a[3:]]; print(json.dumps({"secs": int(a[2]), "rounds": n, "sign": v[:n], "live": v[n:2*n], "server_us": v[2*n:3*n], "wrk_us": v[3*n:]}))' \
+        "$grounds" "$gsecs" "${signs[@]}" "${lives[@]}" "${server_us[@]}" "${wrk_us[@]}" >"$dir/ocsp.json"
 }
 
 missing=()
