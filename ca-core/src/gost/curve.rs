@@ -2,12 +2,13 @@
 //! coordinates with the complete addition and doubling formulas of Renes, Costello
 //! and Batina ("Complete addition formulas for prime order elliptic curves", 2016,
 //! algorithms 4 and 6 for a = −3): no special cases, so no branch depends on a
-//! secret. Field arithmetic is `crypto-bigint`'s constant-time Montgomery form with
-//! the prime as a type (`M`), so a field element is just its limbs.
+//! secret. Field arithmetic is any [`Field`]: `crypto-bigint`'s constant-time
+//! Montgomery form with the prime as a type, or the dedicated `Fp512` for
+//! p = 2^512 − 569; a field element is just its limbs.
 //! Both national curves (GOST R 34.10-2012 512-bit paramSetA and CryptoPro-A)
 //! have a = −3 and cofactor 1.
 
-use crypto_bigint::modular::constant_mod::{Residue, ResidueParams};
+use super::field::Field;
 use crypto_bigint::modular::runtime_mod::DynResidueParams;
 use crypto_bigint::subtle::{Choice, ConditionallySelectable, ConstantTimeEq, ConstantTimeLess};
 use crypto_bigint::Uint;
@@ -27,70 +28,70 @@ pub struct Params<const L: usize> {
 }
 
 /// A fixed-base table: `table[w][i]` = i·16^w·P for each 4-bit window w.
-pub type Table<M, const L: usize> = Vec<[Point<M, L>; 16]>;
+pub type Table<F, const L: usize> = Vec<[Point<F, L>; 16]>;
 
 /// A curve ready to compute on; `M` is its field prime.
-pub struct Curve<M: ResidueParams<L>, const L: usize> {
-    b: Residue<M, L>,
+pub struct Curve<F: Field<L>, const L: usize> {
+    b: F,
     /// The group order.
     pub q: Uint<L>,
     /// Montgomery parameters modulo q, for the signature's scalar arithmetic.
     pub fq: DynResidueParams<L>,
-    g: Point<M, L>,
+    g: Point<F, L>,
     /// `table[w][i]` = i·16^w·G: k·G is then one addition per 4-bit window of k and
     /// no doubling (fixed-base windows), made on first use.
-    g_table: std::sync::OnceLock<Table<M, L>>,
+    g_table: std::sync::OnceLock<Table<F, L>>,
 }
 
 /// A point in projective coordinates (X : Y : Z); the identity is (0 : 1 : 0).
 #[derive(Clone, Copy, Debug)]
-pub struct Point<M: ResidueParams<L>, const L: usize> {
-    x: Residue<M, L>,
-    y: Residue<M, L>,
-    z: Residue<M, L>,
+pub struct Point<F: Field<L>, const L: usize> {
+    x: F,
+    y: F,
+    z: F,
 }
 
-impl<M: ResidueParams<L>, const L: usize> ConditionallySelectable for Point<M, L> {
+impl<F: Field<L>, const L: usize> ConditionallySelectable for Point<F, L> {
     fn conditional_select(a: &Self, b: &Self, choice: Choice) -> Self {
         Point {
-            x: Residue::conditional_select(&a.x, &b.x, choice),
-            y: Residue::conditional_select(&a.y, &b.y, choice),
-            z: Residue::conditional_select(&a.z, &b.z, choice),
+            x: F::conditional_select(&a.x, &b.x, choice),
+            y: F::conditional_select(&a.y, &b.y, choice),
+            z: F::conditional_select(&a.z, &b.z, choice),
         }
     }
 }
 
-impl<M: ResidueParams<L>, const L: usize> Curve<M, L> {
+impl<F: Field<L>, const L: usize> Curve<F, L> {
     /// The curve of `params`, whose prime must be `M`'s.
     pub fn new(params: &Params<L>) -> Self {
-        assert!(params.p == M::MODULUS, "the curve's prime is its field type's");
-        let g = Point { x: Residue::new(&params.gx), y: Residue::new(&params.gy), z: Residue::ONE };
-        Curve { b: Residue::new(&params.b), q: params.q, fq: DynResidueParams::new(&params.q), g, g_table: std::sync::OnceLock::new() }
+        assert!(params.p == F::MODULUS, "the curve's prime is its field type's");
+        let g = Point { x: F::new(&params.gx), y: F::new(&params.gy), z: F::ONE };
+        Curve { b: F::new(&params.b), q: params.q, fq: DynResidueParams::new(&params.q), g, g_table: std::sync::OnceLock::new() }
     }
 
     /// The base point.
-    pub fn generator(&self) -> Point<M, L> {
+    pub fn generator(&self) -> Point<F, L> {
         self.g
     }
 
     /// The point at infinity.
-    pub fn identity(&self) -> Point<M, L> {
-        Point { x: Residue::ZERO, y: Residue::ONE, z: Residue::ZERO }
+    pub fn identity(&self) -> Point<F, L> {
+        Point { x: F::ZERO, y: F::ONE, z: F::ZERO }
     }
 
     /// The affine point (x, y), if both are below p and it lies on the curve.
-    pub fn point(&self, x: &Uint<L>, y: &Uint<L>) -> Option<Point<M, L>> {
-        if !bool::from(x.ct_lt(&M::MODULUS)) || !bool::from(y.ct_lt(&M::MODULUS)) {
+    pub fn point(&self, x: &Uint<L>, y: &Uint<L>) -> Option<Point<F, L>> {
+        if !bool::from(x.ct_lt(&F::MODULUS)) || !bool::from(y.ct_lt(&F::MODULUS)) {
             return None;
         }
-        let (x, y) = (Residue::new(x), Residue::new(y));
+        let (x, y) = (F::new(x), F::new(y));
         let three_x = x + x + x;
         let rhs = x.square() * x - three_x + self.b;
-        bool::from(y.square().ct_eq(&rhs)).then_some(Point { x, y, z: Residue::ONE })
+        bool::from(y.square().ct_eq(&rhs)).then_some(Point { x, y, z: F::ONE })
     }
 
     /// P + Q, complete (RCB16 algorithm 4, a = −3).
-    pub fn add(&self, p: &Point<M, L>, q: &Point<M, L>) -> Point<M, L> {
+    pub fn add(&self, p: &Point<F, L>, q: &Point<F, L>) -> Point<F, L> {
         let b = self.b;
         let xx = p.x * q.x;
         let yy = p.y * q.y;
@@ -110,7 +111,7 @@ impl<M: ResidueParams<L>, const L: usize> Curve<M, L> {
     }
 
     /// 2P, complete (RCB16 algorithm 6, a = −3).
-    pub fn double(&self, p: &Point<M, L>) -> Point<M, L> {
+    pub fn double(&self, p: &Point<F, L>) -> Point<F, L> {
         let b = self.b;
         let xx = p.x.square();
         let yy = p.y.square();
@@ -136,7 +137,7 @@ impl<M: ResidueParams<L>, const L: usize> Curve<M, L> {
 
     /// k·P in constant time: 4-bit fixed windows over all bits of k, each table
     /// entry chosen by scanning the whole table.
-    pub fn mul(&self, k: &Uint<L>, p: &Point<M, L>) -> Point<M, L> {
+    pub fn mul(&self, k: &Uint<L>, p: &Point<F, L>) -> Point<F, L> {
         let mut table = [self.identity(); 16];
         for i in 1..16 {
             table[i] = self.add(&table[i - 1], p);
@@ -159,7 +160,7 @@ impl<M: ResidueParams<L>, const L: usize> Curve<M, L> {
     }
 
     /// The fixed-base table of `p`: `table[w][i]` = i·16^w·P.
-    pub fn table(&self, p: &Point<M, L>) -> Table<M, L> {
+    pub fn table(&self, p: &Point<F, L>) -> Table<F, L> {
         let mut rows = Vec::with_capacity(L * 16);
         let mut base = *p;
         for _ in 0..L * 16 {
@@ -176,13 +177,13 @@ impl<M: ResidueParams<L>, const L: usize> Curve<M, L> {
     }
 
     /// k·G in constant time, from G's fixed-base table.
-    pub fn mul_base(&self, k: &Uint<L>) -> Point<M, L> {
+    pub fn mul_base(&self, k: &Uint<L>) -> Point<F, L> {
         self.mul_table(self.g_table.get_or_init(|| self.table(&self.g)), k)
     }
 
     /// k·P from P's fixed-base table, in constant time: for each 4-bit window of
     /// k, the whole row is scanned and one entry added; no doubling at all.
-    pub fn mul_table(&self, table: &[[Point<M, L>; 16]], k: &Uint<L>) -> Point<M, L> {
+    pub fn mul_table(&self, table: &[[Point<F, L>; 16]], k: &Uint<L>) -> Point<F, L> {
         let words = k.as_words();
         let mut acc = self.identity();
         for (window, row) in table.iter().enumerate() {
@@ -198,7 +199,7 @@ impl<M: ResidueParams<L>, const L: usize> Curve<M, L> {
 
     /// k·P in variable time, for verification only (k and P public): Jacobian
     /// coordinates (doubling with 3M + 5S for a = −3) and width-5 wNAF digits.
-    pub fn mul_vartime(&self, k: &Uint<L>, p: &Point<M, L>) -> Point<M, L> {
+    pub fn mul_vartime(&self, k: &Uint<L>, p: &Point<F, L>) -> Point<F, L> {
         let start = Jacobian::from_projective(p);
         let twice = self.jac_double(&start);
         let mut odd = [start; 8]; // P, 3P, 5P, …, 15P
@@ -216,7 +217,7 @@ impl<M: ResidueParams<L>, const L: usize> Curve<M, L> {
         acc.to_projective()
     }
 
-    fn jac_double(&self, p: &Jacobian<M, L>) -> Jacobian<M, L> {
+    fn jac_double(&self, p: &Jacobian<F, L>) -> Jacobian<F, L> {
         if p.infinity {
             return *p;
         }
@@ -236,7 +237,7 @@ impl<M: ResidueParams<L>, const L: usize> Curve<M, L> {
         Jacobian { x, y, z, infinity: false }
     }
 
-    fn jac_add(&self, p: &Jacobian<M, L>, q: &Jacobian<M, L>) -> Jacobian<M, L> {
+    fn jac_add(&self, p: &Jacobian<F, L>, q: &Jacobian<F, L>) -> Jacobian<F, L> {
         if p.infinity {
             return *q;
         }
@@ -251,8 +252,8 @@ impl<M: ResidueParams<L>, const L: usize> Curve<M, L> {
         let s2 = q.y * p.z * z1z1;
         let h = u2 - u1;
         let sd = s2 - s1;
-        if h.retrieve() == Uint::ZERO {
-            return if sd.retrieve() == Uint::ZERO { self.jac_double(p) } else { Jacobian::INFINITY };
+        if h.is_zero_vartime() {
+            return if sd.is_zero_vartime() { self.jac_double(p) } else { Jacobian::INFINITY };
         }
         let r = sd + sd;
         let i = (h + h).square();
@@ -266,36 +267,36 @@ impl<M: ResidueParams<L>, const L: usize> Curve<M, L> {
     }
 
     /// The affine coordinates; `None` for the identity.
-    pub fn to_affine(&self, p: &Point<M, L>) -> Option<(Uint<L>, Uint<L>)> {
+    pub fn to_affine(&self, p: &Point<F, L>) -> Option<(Uint<L>, Uint<L>)> {
         let (inv, ok) = p.z.invert();
-        bool::from(Choice::from(ok)).then(|| ((p.x * inv).retrieve(), (p.y * inv).retrieve()))
+        bool::from(ok).then(|| ((p.x * inv).retrieve(), (p.y * inv).retrieve()))
     }
 }
 
 /// A point in Jacobian coordinates (x = X/Z², y = Y/Z³), for variable-time work.
 #[derive(Clone, Copy, Debug)]
-struct Jacobian<M: ResidueParams<L>, const L: usize> {
-    x: Residue<M, L>,
-    y: Residue<M, L>,
-    z: Residue<M, L>,
+struct Jacobian<F: Field<L>, const L: usize> {
+    x: F,
+    y: F,
+    z: F,
     infinity: bool,
 }
 
-impl<M: ResidueParams<L>, const L: usize> Jacobian<M, L> {
-    const INFINITY: Self = Jacobian { x: Residue::ONE, y: Residue::ONE, z: Residue::ZERO, infinity: true };
+impl<F: Field<L>, const L: usize> Jacobian<F, L> {
+    const INFINITY: Self = Jacobian { x: F::ONE, y: F::ONE, z: F::ZERO, infinity: true };
 
     /// From (X : Y : Z) with x = X/Z: (X·Z : Y·Z² : Z).
-    fn from_projective(p: &Point<M, L>) -> Self {
-        if p.z.retrieve() == Uint::ZERO {
+    fn from_projective(p: &Point<F, L>) -> Self {
+        if p.z.is_zero_vartime() {
             return Self::INFINITY;
         }
         Jacobian { x: p.x * p.z, y: p.y * p.z.square(), z: p.z, infinity: false }
     }
 
     /// To (X·Z : Y : Z³), which has x = X/Z² and y = Y/Z³.
-    fn to_projective(self) -> Point<M, L> {
+    fn to_projective(self) -> Point<F, L> {
         if self.infinity {
-            return Point { x: Residue::ZERO, y: Residue::ONE, z: Residue::ZERO };
+            return Point { x: F::ZERO, y: F::ONE, z: F::ZERO };
         }
         Point { x: self.x * self.z, y: self.y, z: self.z.square() * self.z }
     }
@@ -330,14 +331,17 @@ fn wnaf5<const L: usize>(k: &Uint<L>) -> Vec<i8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crypto_bigint::modular::constant_mod::Residue;
     use crypto_bigint::{impl_modulus, U256};
+
+    type T = Residue<Toy, 4>;
 
     impl_modulus!(Toy, U256, "0000000000000000000000000000000000000000000000000000000000002717");
 
     /// A toy curve small enough to check against schoolbook affine arithmetic:
     /// y² = x³ − 3x + 7 over p = 10007 (the group order is whatever it is; the
     /// formulas are checked point by point, not through the order).
-    fn toy() -> (Curve<Toy, 4>, u64) {
+    fn toy() -> (Curve<T, 4>, u64) {
         let p = 10007u64;
         let params = Params { p: U256::from_u64(p), b: U256::from_u64(7), q: U256::from_u64(10009), gx: U256::ZERO, gy: U256::ZERO };
         (Curve::new(&params), p)
@@ -375,14 +379,14 @@ mod tests {
         Some((x3, y3))
     }
 
-    fn points(c: &Curve<Toy, 4>, p: u64) -> Vec<(u64, u64)> {
+    fn points(c: &Curve<T, 4>, p: u64) -> Vec<(u64, u64)> {
         (0..200u64)
             .filter_map(|x| (0..p).find(|y| c.point(&U256::from_u64(x), &U256::from_u64(*y)).is_some()).map(|y| (x, y)))
             .take(12)
             .collect()
     }
 
-    fn affine(c: &Curve<Toy, 4>, pt: &Point<Toy, 4>) -> Option<(u64, u64)> {
+    fn affine(c: &Curve<T, 4>, pt: &Point<T, 4>) -> Option<(u64, u64)> {
         c.to_affine(pt).map(|(x, y)| (x.as_words()[0], y.as_words()[0]))
     }
 
@@ -420,7 +424,7 @@ mod tests {
         let (gx, gy) = pts[1];
         let params =
             Params { p: U256::from_u64(p), b: U256::from_u64(7), q: U256::from_u64(10009), gx: U256::from_u64(gx), gy: U256::from_u64(gy) };
-        let c: Curve<Toy, 4> = Curve::new(&params);
+        let c: Curve<T, 4> = Curve::new(&params);
         for k in [0u64, 1, 2, 15, 16, 17, 255, 4097, 65535, u64::MAX] {
             let k = U256::from_u64(k);
             assert_eq!(affine(&c, &c.mul_base(&k)), affine(&c, &c.mul(&k, &c.generator())), "{k}");

@@ -9,15 +9,17 @@
 //! signature draws a fresh random nonce; r = 0 or s = 0 are drawn again.
 
 pub mod curve;
+pub mod field;
 
 use crate::oid;
-use crypto_bigint::modular::constant_mod::ResidueParams;
+use crypto_bigint::modular::constant_mod::Residue;
 use crypto_bigint::modular::runtime_mod::{DynResidue, DynResidueParams};
 use crypto_bigint::subtle::{ConditionallySelectable, ConstantTimeEq, ConstantTimeLess};
 use crypto_bigint::{impl_modulus, Uint, U256, U512};
 use curve::{Curve, Params, Point};
 use der::asn1::{Any, BitString, ObjectIdentifier as Oid, OctetString};
 use der::{Decode, Encode};
+use field::{Field, Fp512};
 use rand::RngCore;
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use std::sync::OnceLock;
@@ -95,7 +97,7 @@ pub mod primes {
     );
     impl_modulus!(P256, U256, "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffd97");
 }
-use primes::{P256, P512};
+use primes::P256;
 
 fn params_512() -> Params<8> {
     let h = |s: &str| U512::from_be_hex(s);
@@ -120,14 +122,14 @@ fn params_256() -> Params<4> {
 }
 
 /// The 512-bit curve, made once.
-pub fn curve_512() -> &'static Curve<P512, 8> {
-    static C: OnceLock<Curve<P512, 8>> = OnceLock::new();
+pub fn curve_512() -> &'static Curve<Fp512, 8> {
+    static C: OnceLock<Curve<Fp512, 8>> = OnceLock::new();
     C.get_or_init(|| Curve::new(&params_512()))
 }
 
 /// The CryptoPro-A curve, made once.
-pub fn curve_256() -> &'static Curve<P256, 4> {
-    static C: OnceLock<Curve<P256, 4>> = OnceLock::new();
+pub fn curve_256() -> &'static Curve<Residue<P256, 4>, 4> {
+    static C: OnceLock<Curve<Residue<P256, 4>, 4>> = OnceLock::new();
     C.get_or_init(|| Curve::new(&params_256()))
 }
 
@@ -150,27 +152,27 @@ pub trait Group<const L: usize> {
 /// Fixed-base tables of the public keys verified more than once (CA, responder and
 /// frequent signers' keys): a repeated key's u·Q then costs what u·G does. At most
 /// [`KEY_TABLES`] tables are kept; a key seen once gets none.
-struct KeyTables<M: ResidueParams<L>, const L: usize> {
+struct KeyTables<F: Field<L>, const L: usize> {
     seen: std::collections::HashSet<Vec<u8>>,
-    tables: std::collections::HashMap<Vec<u8>, std::sync::Arc<curve::Table<M, L>>>,
+    tables: std::collections::HashMap<Vec<u8>, std::sync::Arc<curve::Table<F, L>>>,
 }
 
 /// The most public-key tables kept per curve (about 400 KB each for 512 bits).
 pub const KEY_TABLES: usize = 32;
 
-impl<M: ResidueParams<L>, const L: usize> KeyTables<M, L> {
+impl<F: Field<L>, const L: usize> KeyTables<F, L> {
     fn new() -> Self {
         KeyTables { seen: Default::default(), tables: Default::default() }
     }
 }
 
-fn key_tables_512() -> &'static std::sync::Mutex<KeyTables<P512, 8>> {
-    static T: OnceLock<std::sync::Mutex<KeyTables<P512, 8>>> = OnceLock::new();
+fn key_tables_512() -> &'static std::sync::Mutex<KeyTables<Fp512, 8>> {
+    static T: OnceLock<std::sync::Mutex<KeyTables<Fp512, 8>>> = OnceLock::new();
     T.get_or_init(|| std::sync::Mutex::new(KeyTables::new()))
 }
 
 /// u·G + v·Q on the 512-bit curve, with Q's table when Q is a repeated key.
-fn combined_512(c: &Curve<P512, 8>, u: &U512, v: &U512, q: &Point<P512, 8>) -> Point<P512, 8> {
+fn combined_512(c: &Curve<Fp512, 8>, u: &U512, v: &U512, q: &Point<Fp512, 8>) -> Point<Fp512, 8> {
     let key = c.to_affine(q).map(|(x, y)| [uint_le(&x), uint_le(&y)].concat()).unwrap_or_default();
     let table = {
         let mut t = key_tables_512().lock().unwrap_or_else(|e| e.into_inner());
@@ -201,7 +203,7 @@ fn combined_512(c: &Curve<P512, 8>, u: &U512, v: &U512, q: &Point<P512, 8>) -> P
 struct Curve512;
 
 impl Group<8> for Curve512 {
-    type Element = Point<P512, 8>;
+    type Element = Point<Fp512, 8>;
     fn order(&self) -> &U512 {
         &curve_512().q
     }
@@ -211,14 +213,14 @@ impl Group<8> for Curve512 {
     fn base_x(&self, k: &U512) -> Option<U512> {
         curve_512().base_x(k)
     }
-    fn combined_x(&self, u: &U512, v: &U512, q: &Point<P512, 8>) -> Option<U512> {
+    fn combined_x(&self, u: &U512, v: &U512, q: &Point<Fp512, 8>) -> Option<U512> {
         let c = curve_512();
         c.to_affine(&combined_512(c, u, v, q)).map(|(x, _)| x)
     }
 }
 
-impl<M: ResidueParams<L>, const L: usize> Group<L> for Curve<M, L> {
-    type Element = Point<M, L>;
+impl<F: Field<L>, const L: usize> Group<L> for Curve<F, L> {
+    type Element = Point<F, L>;
     fn order(&self) -> &Uint<L> {
         &self.q
     }
@@ -228,7 +230,7 @@ impl<M: ResidueParams<L>, const L: usize> Group<L> for Curve<M, L> {
     fn base_x(&self, k: &Uint<L>) -> Option<Uint<L>> {
         self.to_affine(&self.mul_base(k)).map(|(x, _)| x)
     }
-    fn combined_x(&self, u: &Uint<L>, v: &Uint<L>, q: &Point<M, L>) -> Option<Uint<L>> {
+    fn combined_x(&self, u: &Uint<L>, v: &Uint<L>, q: &Point<F, L>) -> Option<Uint<L>> {
         let sum = self.add(&self.mul_base(u), &self.mul_vartime(v, q));
         self.to_affine(&sum).map(|(x, _)| x)
     }
@@ -312,11 +314,11 @@ fn check_parameters(spki_alg: &AlgorithmIdentifierOwned, alg: Algorithm) -> Resu
 }
 
 /// The public key's coordinates, checked to be a point of the curve.
-fn public_point<M: ResidueParams<L>, const L: usize>(
-    curve: &Curve<M, L>,
+fn public_point<F: Field<L>, const L: usize>(
+    curve: &Curve<F, L>,
     spki: &SubjectPublicKeyInfoOwned,
     alg: Algorithm,
-) -> Result<Point<M, L>, GostError> {
+) -> Result<Point<F, L>, GostError> {
     check_parameters(&spki.algorithm, alg)?;
     let bits = spki.subject_public_key.as_bytes().ok_or(GostError::BadKey("unused bits in the key"))?;
     let octets = OctetString::from_der(bits).map_err(|_| GostError::BadKey("not an OCTET STRING"))?;
