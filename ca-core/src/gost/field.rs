@@ -133,12 +133,13 @@ impl Fp512 {
         (lo, hi)
     }
 
-    /// lo + hi·2^512 reduced below p.
-    fn reduce_wide(lo: &[u64; N], hi: &[u64; N]) -> [u64; N] {
+    /// a + factor·b reduced below p, for a single-word factor no larger than C:
+    /// a sum (factor 1), or a product's halves lo + C·hi (as lo + hi·2^512 ≡).
+    fn reduce_sum(a: &[u64; N], b: &[u64; N], factor: u64) -> [u64; N] {
         let mut t = [0u64; N];
         let mut carry = 0u128;
         for i in 0..N {
-            let v = u128::from(lo[i]) + u128::from(hi[i]) * u128::from(C) + carry;
+            let v = u128::from(a[i]) + u128::from(b[i]) * u128::from(factor) + carry;
             t[i] = v as u64;
             carry = v >> 64;
         }
@@ -158,14 +159,7 @@ impl Fp512 {
 impl Add for Fp512 {
     type Output = Fp512;
     fn add(self, rhs: Fp512) -> Fp512 {
-        let mut t = [0u64; N];
-        let mut carry = 0u128;
-        for i in 0..N {
-            let v = u128::from(self.0[i]) + u128::from(rhs.0[i]) + carry;
-            t[i] = v as u64;
-            carry = v >> 64;
-        }
-        Fp512(Self::reduce_carry(&t, carry as u64))
+        Fp512(Self::reduce_sum(&self.0, &rhs.0, 1))
     }
 }
 
@@ -205,7 +199,7 @@ impl Mul for Fp512 {
     type Output = Fp512;
     fn mul(self, rhs: Fp512) -> Fp512 {
         let (lo, hi) = Self::mul_wide(&self.0, &rhs.0);
-        Fp512(Self::reduce_wide(&lo, &hi))
+        Fp512(Self::reduce_sum(&lo, &hi, C))
     }
 }
 
