@@ -329,6 +329,9 @@ fn the_server_publishes_the_gost_hierarchy_and_one_ocsp_endpoint_answers_for_bot
         let file = s.join(&format!("{}.der", what.replace(' ', "-")));
         std::fs::write(&file, der).unwrap();
         assert_eq!(serious_ocsp_findings(&file), Vec::<String>::new(), "{what}");
+        // And through the CLI: `ca inspect --issuer` checks the responder's GOST signature.
+        let inspected = ca_json(&data, &["inspect", "--issuer", &p(&issuing), &p(&file)]);
+        assert_eq!(inspected["signature_valid"], true, "{what}: {inspected}");
     }
     gostcrypto_agrees(&answers.map(|(what, der)| ocsp_signed(what, der, &ocsp_cert)));
     let mut tampered = good.clone();
