@@ -165,10 +165,16 @@ async fn ocsp_post(State(s): State<Arc<StatusService>>, client: Option<Extension
 }
 
 async fn ocsp_get(State(s): State<Arc<StatusService>>, client: Option<Extension<ClientAddr>>, Path(request): Path<String>) -> Response {
-    // RFC 5019 §5: base64 of the DER, URL-encoded (axum has decoded the %xx).
-    let trimmed = request.trim_end_matches('/');
-    let der = Base64::decode_vec(trimmed).or_else(|_| Base64Url::decode_vec(trimmed)).unwrap_or_default();
-    ocsp_answer(&s, client, &der)
+    ocsp_answer(&s, client, &get_request_der(&request))
+}
+
+/// The DER of a GET request's path (RFC 5019 §5: base64 of the DER, URL-encoded;
+/// axum has decoded the %xx). Base64 may itself end in '/', so the path is read
+/// as it is first, and only then without a trailing slash a client added; empty
+/// when it is neither base64 nor base64url (answered `malformedRequest`).
+fn get_request_der(path: &str) -> Vec<u8> {
+    let decode = |text: &str| Base64::decode_vec(text).or_else(|_| Base64Url::decode_vec(text)).ok();
+    decode(path).or_else(|| path.strip_suffix('/').and_then(decode)).unwrap_or_default()
 }
 
 fn ocsp_answer(s: &StatusService, client: Option<Extension<ClientAddr>>, request: &[u8]) -> Response {
@@ -335,6 +341,20 @@ pub async fn expiry_job(pool: Arc<StorePool>, issuing: Vec<x509_cert::Certificat
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_get_request_whose_base64_ends_in_a_slash_is_read_whole() {
+        // 0xFF 0xFF encodes as "//8=", and 0x0F 0xFF 0xFF… can end the base64 in '/'.
+        for der in [vec![0x30, 0x03, 0x02, 0x01, 0xff], vec![0x30, 0x02, 0xff, 0xff], vec![0x30, 0x01, 0x3f]] {
+            let b64 = Base64::encode_string(&der);
+            assert_eq!(get_request_der(&b64), der, "{b64}");
+            assert_eq!(get_request_der(&format!("{b64}/")), der, "{b64} with a slash added");
+            assert_eq!(get_request_der(&Base64Url::encode_string(&der)), der);
+        }
+        let ends_in_slash = Base64::encode_string(&[0x30, 0x01, 0x3f]);
+        assert!(ends_in_slash.ends_with('/'), "{ends_in_slash}");
+        assert!(get_request_der("not base64 at all!").is_empty());
+    }
 
     #[test]
     fn http_dates() {
