@@ -4,6 +4,7 @@
 
 use crate::args::CardArgs;
 use crate::error::{CliError, CliResult};
+use ca_core::model::Family;
 use ca_core::signing::{sha256_with_rsa, Signer, SigningError};
 use sha2::{Digest, Sha256};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
@@ -80,26 +81,34 @@ pub fn open_with_pin(args: &CardArgs) -> CliResult<Token> {
     Ok(token)
 }
 
-/// Signs with a key on the card: the message is hashed here, the card signs the
-/// digest, and the signature is checked against the public key before it is used
-/// (a faulty card's signature never leaves this process).
+/// Signs with a key on the card: the message is hashed here (SHA-256 for RSA,
+/// Streebog-512 for GOST), the card signs the hash, and the signature is checked
+/// against the public key before it is used (a faulty card's signature never
+/// leaves this process).
 pub struct CardSigner<'a> {
     token: Mutex<&'a mut Token>,
     slot: u8,
     spki: SubjectPublicKeyInfoOwned,
+    family: Family,
 }
 
 impl<'a> CardSigner<'a> {
     /// The key in `slot`.
     pub fn new(token: &'a mut Token, slot: u8) -> CliResult<Self> {
         let spki = token.public_key(slot)?;
-        Ok(CardSigner { token: Mutex::new(token), slot, spki })
+        let oid = spki.algorithm.oid;
+        let family =
+            Family::of_key(&oid).ok_or_else(|| CliError::internal("card_key", format!("the card holds a key of algorithm {oid}")))?;
+        Ok(CardSigner { token: Mutex::new(token), slot, spki, family })
     }
 }
 
 impl Signer for CardSigner<'_> {
     fn algorithm(&self) -> AlgorithmIdentifierOwned {
-        sha256_with_rsa()
+        match self.family {
+            Family::Rsa => sha256_with_rsa(),
+            Family::Gost => ca_core::gost::signature_algorithm(),
+        }
     }
 
     fn public_key(&self) -> &SubjectPublicKeyInfoOwned {
@@ -107,9 +116,12 @@ impl Signer for CardSigner<'_> {
     }
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SigningError> {
-        let digest: [u8; 32] = Sha256::digest(message).into();
         let mut token = self.token.lock().map_err(|_| SigningError::Device("the card is in use by a failed task".into()))?;
-        let signature = token.sign_digest(self.slot, &digest).map_err(|e| SigningError::Device(e.to_string()))?;
+        let signature = match self.family {
+            Family::Rsa => token.sign_digest(self.slot, &Sha256::digest(message).into()),
+            Family::Gost => token.sign_gost_hash(self.slot, &ca_core::gost::streebog512(message)),
+        }
+        .map_err(|e| SigningError::Device(e.to_string()))?;
         ca_core::verify::verify_signature(&self.spki, &self.algorithm(), message, &signature)
             .map_err(|_| SigningError::Device("the card's signature does not verify with its public key".into()))?;
         Ok(signature)

@@ -59,9 +59,11 @@ pub struct KeyObject {
     /// AUTH or SIGN; `None` for a key the object directory does not describe (a
     /// generation that was interrupted).
     pub role: Option<Role>,
+    /// RSA-2048 or GOST 34.10-2015 512-bit.
+    pub algorithm: applet::KeyAlgorithm,
     /// The PKCS#15 key identifier: SHA-1 of the public key (RFC 5280 key identifier).
     pub id: Vec<u8>,
-    /// Modulus size.
+    /// Key size: the modulus's bits, 512 for GOST.
     pub bits: u32,
     /// The certificate stored next to the key, DER.
     pub certificate: Option<Vec<u8>>,

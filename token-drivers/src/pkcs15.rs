@@ -88,6 +88,56 @@ pub struct RsaKeyObject {
     pub rsa: RsaKeyAttributes,
 }
 
+/// `PrivateECKeyAttributes` / `PublicECKeyAttributes` as the applet writes them:
+/// where the key is. The applet's elliptic-curve keys are GOST 34.10-2015 512-bit
+/// (the slot table and the public key file say so).
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+pub struct EcKeyAttributes {
+    /// The key's file.
+    pub value: Path,
+}
+
+/// An elliptic-curve key object (`privateECKey [0]`, `publicECKey [0]`).
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+pub struct EcKeyObject {
+    /// Label, flags, PIN.
+    pub common: CommonObjectAttributes,
+    /// Identifier, usage, reference.
+    pub key: CommonKeyAttributes,
+    /// `typeAttributes [1]`.
+    #[asn1(context_specific = "1", tag_mode = "EXPLICIT")]
+    pub ec: EcKeyAttributes,
+}
+
+/// An entry of the PrKDF or PuKDF: an RSA key (`SEQUENCE`) or an elliptic-curve
+/// (GOST) key (`[0]`), as PKCS#15's `PrivateKeyType` and `PublicKeyType` choose.
+#[derive(Clone, Debug, Eq, PartialEq, der::Choice)]
+pub enum KeyEntry {
+    /// `privateRSAKey` / `publicRSAKey`.
+    Rsa(RsaKeyObject),
+    /// `privateECKey [0]` / `publicECKey [0]`.
+    #[asn1(context_specific = "0", tag_mode = "IMPLICIT", constructed = "true")]
+    Ec(EcKeyObject),
+}
+
+impl KeyEntry {
+    /// Identifier, usage, reference.
+    pub fn key(&self) -> &CommonKeyAttributes {
+        match self {
+            KeyEntry::Rsa(k) => &k.key,
+            KeyEntry::Ec(k) => &k.key,
+        }
+    }
+
+    /// Key size in bits: the RSA modulus's, 512 for the applet's GOST keys.
+    pub fn bits(&self) -> u32 {
+        match self {
+            KeyEntry::Rsa(k) => k.rsa.modulus_length,
+            KeyEntry::Ec(_) => crate::applet::KeyAlgorithm::Gost2015.bits(),
+        }
+    }
+}
+
 /// `CommonCertificateAttributes`.
 #[derive(Clone, Debug, Eq, PartialEq, Sequence)]
 pub struct CommonCertificateAttributes {
@@ -347,6 +397,23 @@ mod tests {
         let mut file = [key.to_der().unwrap(), key.to_der().unwrap()].concat();
         file.resize(300, 0);
         let back: Vec<RsaKeyObject> = objects(&file).unwrap();
+        // RSA and GOST keys side by side in one directory.
+        let ec = EcKeyObject {
+            common: key.common.clone(),
+            key: key.key.clone(),
+            ec: EcKeyAttributes { value: Path::in_app(&KAZTOKEN, 0x4B03) },
+        };
+        let mixed = [KeyEntry::Rsa(key.clone()), KeyEntry::Ec(ec.clone())];
+        let mut bytes = Vec::new();
+        for k in &mixed {
+            k.encode_to_vec(&mut bytes).unwrap();
+        }
+        let ec_start = key.to_der().unwrap().len();
+        assert_eq!(bytes[ec_start], 0xA0, "privateECKey [0], constructed");
+        bytes.extend([0u8; 16]);
+        let entries: Vec<KeyEntry> = objects(&bytes).unwrap();
+        assert_eq!(entries, mixed);
+        assert_eq!((entries[0].bits(), entries[1].bits()), (2048, 512));
         assert_eq!(back, vec![key.clone(), key]);
         assert!(objects::<RsaKeyObject>(&[0x30, 0x05, 1]).is_err());
         let pins: Vec<PinObject> = objects(&aodf(&KAZTOKEN).unwrap()).unwrap();

@@ -1,9 +1,9 @@
 //! The driver: a card in a reader, reached through pcscd.
 
 use crate::apdu::{ins, Command, Response, StatusWord};
-use crate::applet::{self, ALG_RSA_2048, ALG_RSA_PKCS1_DIGEST_INFO, GET_DATA_SLOTS, MAX_UPDATE, SLOT_EMPTY};
+use crate::applet::{self, KeyAlgorithm, GET_DATA_SLOTS, MAX_UPDATE, SLOT_EMPTY};
 use crate::pin::Pin;
-use crate::pkcs15::{self, named_bits, usage, CertificateObject, CommonObjectAttributes, Path, RsaKeyObject};
+use crate::pkcs15::{self, named_bits, usage, CertificateObject, CommonObjectAttributes, KeyEntry, Path, RsaKeyObject};
 use crate::profile::{Profile, SecretPolicy};
 use crate::tlv;
 use crate::{KeyObject, Role, SecretState, TokenDescription, TokenError};
@@ -298,26 +298,37 @@ impl Token {
         })
     }
 
-    /// Generate a key pair for `role` in a free slot; the private key is made on
-    /// the card and no command returns it. Needs the PIN verified.
-    pub fn generate(&mut self, role: Role) -> Result<(KeyObject, SubjectPublicKeyInfoOwned), TokenError> {
+    /// Generate a key pair of `algorithm` for `role` in a free slot; the private
+    /// key is made on the card and no command returns it. Needs the PIN verified.
+    pub fn generate(&mut self, role: Role, algorithm: KeyAlgorithm) -> Result<(KeyObject, SubjectPublicKeyInfoOwned), TokenError> {
         self.run(|ch| {
             let slot = ch.slots()?.iter().position(|&s| s == SLOT_EMPTY).ok_or(TokenError::NoFreeSlot)? as u8 + 1;
-            let crt = [tlv::encode(&[0x80], &[ALG_RSA_2048]), tlv::encode(&[0x84], &[slot])].concat();
+            let crt = [tlv::encode(&[0x80], &[algorithm.generate_ref()]), tlv::encode(&[0x84], &[slot])].concat();
             let r = ch.expect(&Command::new(ins::GENERATE_KEY_PAIR, 0, 0).data(crt).le(256), "GENERATE ASYMMETRIC KEY PAIR")?;
-            let (n, e) = applet::read_public_key_template(&r)
-                .ok_or_else(|| TokenError::malformed("GENERATE ASYMMETRIC KEY PAIR", "no public key template"))?;
-            let spki = applet::rsa_spki(&n, &e).map_err(|e| TokenError::malformed("GENERATE ASYMMETRIC KEY PAIR", e.to_string()))?;
-            let bits = applet::rsa_bits(&spki).unwrap_or(0);
+            let malformed = |why: String| TokenError::malformed("GENERATE ASYMMETRIC KEY PAIR", why);
+            let spki = match algorithm {
+                KeyAlgorithm::Rsa2048 => {
+                    let (n, e) = applet::read_public_key_template(&r).ok_or_else(|| malformed("no RSA public key template".into()))?;
+                    applet::rsa_spki(&n, &e).map_err(|e| malformed(e.to_string()))?
+                }
+                KeyAlgorithm::Gost2015 => {
+                    let point = applet::read_gost_public_key_template(&r).ok_or_else(|| malformed("no GOST public key template".into()))?;
+                    applet::gost_spki(&point).map_err(|e| malformed(e.to_string()))?
+                }
+            };
+            let bits = match algorithm {
+                KeyAlgorithm::Rsa2048 => applet::rsa_bits(&spki).unwrap_or(0),
+                KeyAlgorithm::Gost2015 => algorithm.bits(),
+            };
             let id = key_id(&spki);
             ch.edit_keys(|keys, publics| {
-                keys.retain(|k| k.key.key_reference != Some(slot));
-                publics.retain(|k| k.key.key_reference != Some(slot));
-                keys.push(key_object(ch.profile, role, slot, &id, bits, true)?);
-                publics.push(key_object(ch.profile, role, slot, &id, bits, false)?);
+                keys.retain(|k| k.key().key_reference != Some(slot));
+                publics.retain(|k| k.key().key_reference != Some(slot));
+                keys.push(key_object(ch.profile, role, slot, &id, algorithm, bits, true)?);
+                publics.push(key_object(ch.profile, role, slot, &id, algorithm, bits, false)?);
                 Ok(())
             })?;
-            Ok((KeyObject { slot, role: Some(role), id, bits, certificate: None }, spki))
+            Ok((KeyObject { slot, role: Some(role), algorithm, id, bits, certificate: None }, spki))
         })
     }
 
@@ -325,13 +336,17 @@ impl Token {
     pub fn objects(&mut self) -> Result<Vec<KeyObject>, TokenError> {
         self.run(|ch| {
             let slots = ch.slots()?;
-            let keys: Vec<RsaKeyObject> = ch.directory(ch.profile.files.prkdf, "reading the PrKDF")?;
+            let keys: Vec<KeyEntry> = ch.directory(ch.profile.files.prkdf, "reading the PrKDF")?;
             let certs: Vec<CertificateObject> = ch.directory(ch.profile.files.cdf, "reading the CDF")?;
             let mut out = Vec::new();
-            for (i, _) in slots.iter().enumerate().filter(|(_, &s)| s != SLOT_EMPTY) {
+            for (i, &code) in slots.iter().enumerate().filter(|(_, &s)| s != SLOT_EMPTY) {
                 let slot = i as u8 + 1;
-                let described = keys.iter().find(|k| k.key.key_reference == Some(slot));
-                let id = described.map(|k| k.key.id.as_bytes().to_vec()).unwrap_or_default();
+                let algorithm = [KeyAlgorithm::Rsa2048, KeyAlgorithm::Gost2015]
+                    .into_iter()
+                    .find(|a| a.slot_code() == code)
+                    .ok_or_else(|| TokenError::malformed("GET DATA (key slots)", format!("slot {slot} holds a key of kind {code:02x}")))?;
+                let described = keys.iter().find(|k| k.key().key_reference == Some(slot));
+                let id = described.map(|k| k.key().id.as_bytes().to_vec()).unwrap_or_default();
                 let certificate = match certs.iter().find(|c| !id.is_empty() && c.cert.id.as_bytes() == id.as_slice()) {
                     Some(c) => {
                         let fid = c.x509.value.file_id().ok_or_else(|| TokenError::malformed("reading the CDF", "empty path"))?;
@@ -342,8 +357,9 @@ impl Token {
                 out.push(KeyObject {
                     slot,
                     role: described.map(role_of),
+                    algorithm,
                     id,
-                    bits: described.map_or(0, |k| k.rsa.modulus_length),
+                    bits: described.map_or(0, KeyEntry::bits),
                     certificate,
                 });
             }
@@ -373,21 +389,34 @@ impl Token {
             let fid = ch.profile.files.certificate + u16::from(slot);
             ch.write(fid, certificate)?;
             let id = key_id(&spki);
-            let keys: Vec<RsaKeyObject> = ch.directory(ch.profile.files.prkdf, "reading the PrKDF")?;
-            let role = keys.iter().find(|k| k.key.key_reference == Some(slot)).map(role_of);
+            let keys: Vec<KeyEntry> = ch.directory(ch.profile.files.prkdf, "reading the PrKDF")?;
+            let role = keys.iter().find(|k| k.key().key_reference == Some(slot)).map(role_of);
             let object = certificate_object(ch.profile, role, slot, &id)?;
             ch.edit_certificates(&id, Some(object))
         })
     }
 
-    /// Sign a SHA-256 digest with the key in `slot` (PKCS#1 v1.5). Needs the PIN verified.
+    /// Sign a SHA-256 digest with the RSA key in `slot` (PKCS#1 v1.5). Needs the PIN verified.
     pub fn sign_digest(&mut self, slot: u8, digest: &[u8; 32]) -> Result<Vec<u8>, TokenError> {
-        let info = applet::digest_info_sha256(digest);
+        self.sign_input(slot, KeyAlgorithm::Rsa2048, applet::digest_info_sha256(digest))
+    }
+
+    /// Sign a Streebog-512 hash with the GOST key in `slot`: r ‖ s, 64 bytes each,
+    /// little-endian. Needs the PIN verified.
+    pub fn sign_gost_hash(&mut self, slot: u8, hash: &[u8; 64]) -> Result<Vec<u8>, TokenError> {
+        let sig = self.sign_input(slot, KeyAlgorithm::Gost2015, hash.to_vec())?;
+        if sig.len() != 2 * 64 {
+            return Err(TokenError::malformed("PSO:COMPUTE DIGITAL SIGNATURE", format!("a GOST signature of {} bytes", sig.len())));
+        }
+        Ok(sig)
+    }
+
+    fn sign_input(&mut self, slot: u8, algorithm: KeyAlgorithm, input: Vec<u8>) -> Result<Vec<u8>, TokenError> {
         self.run(|ch| {
-            let mse = [tlv::encode(&[0x80], &[ALG_RSA_PKCS1_DIGEST_INFO]), tlv::encode(&[0x84], &[slot])].concat();
+            let mse = [tlv::encode(&[0x80], &[algorithm.signature_ref()]), tlv::encode(&[0x84], &[slot])].concat();
             ch.expect(&Command::new(ins::MSE, 0x41, 0xB6).data(mse), "MSE:SET")?;
             let sig = ch
-                .expect(&Command::new(ins::PSO, 0x9E, 0x9A).data(info.clone()).le(256), "PSO:COMPUTE DIGITAL SIGNATURE")
+                .expect(&Command::new(ins::PSO, 0x9E, 0x9A).data(input.clone()).le(256), "PSO:COMPUTE DIGITAL SIGNATURE")
                 .map_err(|e| if let TokenError::EmptySlot(_) = e { TokenError::EmptySlot(slot) } else { e })?;
             if sig.is_empty() {
                 return Err(TokenError::malformed("PSO:COMPUTE DIGITAL SIGNATURE", "no signature"));
@@ -406,8 +435,8 @@ impl Token {
             let cert_fid = ch.profile.files.certificate + u16::from(slot);
             ch.write(cert_fid, &[0u8; 16])?;
             ch.edit_keys(|keys, publics| {
-                keys.retain(|k| k.key.key_reference != Some(slot));
-                publics.retain(|k| k.key.key_reference != Some(slot));
+                keys.retain(|k| k.key().key_reference != Some(slot));
+                publics.retain(|k| k.key().key_reference != Some(slot));
                 Ok(())
             })?;
             ch.edit_certificates(&id, None)
@@ -416,8 +445,8 @@ impl Token {
 }
 
 /// AUTH or SIGN, from a private key object's usage: SIGN keys carry nonRepudiation.
-fn role_of(k: &RsaKeyObject) -> Role {
-    if pkcs15::has_bit(&k.key.usage, usage::NON_REPUDIATION) {
+fn role_of(k: &KeyEntry) -> Role {
+    if pkcs15::has_bit(&k.key().usage, usage::NON_REPUDIATION) {
         Role::Sign
     } else {
         Role::Auth
@@ -434,7 +463,15 @@ fn der_error(command: &'static str) -> impl Fn(der::Error) -> TokenError {
     move |e| TokenError::malformed(command, e.to_string())
 }
 
-fn key_object(profile: &Profile, role: Role, slot: u8, id: &[u8], bits: u32, private: bool) -> Result<RsaKeyObject, TokenError> {
+fn key_object(
+    profile: &Profile,
+    role: Role,
+    slot: u8,
+    id: &[u8],
+    algorithm: KeyAlgorithm,
+    bits: u32,
+    private: bool,
+) -> Result<KeyEntry, TokenError> {
     let e = der_error("writing the key directory");
     let usage_bits: &[u8] = match (role, private) {
         (Role::Auth, true) => &[usage::SIGN],
@@ -443,21 +480,23 @@ fn key_object(profile: &Profile, role: Role, slot: u8, id: &[u8], bits: u32, pri
         (Role::Sign, false) => &[usage::VERIFY, usage::NON_REPUDIATION],
     };
     let fid = if private { profile.files.key } else { profile.files.public_key } + u16::from(slot);
-    Ok(RsaKeyObject {
-        common: CommonObjectAttributes {
-            label: Some(role.label().into()),
-            flags: Some(named_bits(if private { &[0, 1] } else { &[1] })),
-            auth_id: if private { Some(OctetString::new(vec![1]).map_err(&e)?) } else { None },
-        },
-        key: pkcs15::CommonKeyAttributes {
-            id: OctetString::new(id.to_vec()).map_err(&e)?,
-            usage: named_bits(usage_bits),
-            native: None,
-            // sensitive, alwaysSensitive, neverExtractable, local.
-            access_flags: private.then(|| named_bits(&[0, 2, 3, 4])),
-            key_reference: Some(slot),
-        },
-        rsa: pkcs15::RsaKeyAttributes { value: Path::in_app(profile, fid), modulus_length: bits },
+    let common = CommonObjectAttributes {
+        label: Some(role.label().into()),
+        flags: Some(named_bits(if private { &[0, 1] } else { &[1] })),
+        auth_id: if private { Some(OctetString::new(vec![1]).map_err(&e)?) } else { None },
+    };
+    let key = pkcs15::CommonKeyAttributes {
+        id: OctetString::new(id.to_vec()).map_err(&e)?,
+        usage: named_bits(usage_bits),
+        native: None,
+        // sensitive, alwaysSensitive, neverExtractable, local.
+        access_flags: private.then(|| named_bits(&[0, 2, 3, 4])),
+        key_reference: Some(slot),
+    };
+    let value = Path::in_app(profile, fid);
+    Ok(match algorithm {
+        KeyAlgorithm::Rsa2048 => KeyEntry::Rsa(RsaKeyObject { common, key, rsa: pkcs15::RsaKeyAttributes { value, modulus_length: bits } }),
+        KeyAlgorithm::Gost2015 => KeyEntry::Ec(pkcs15::EcKeyObject { common, key, ec: pkcs15::EcKeyAttributes { value } }),
     })
 }
 
@@ -641,13 +680,10 @@ impl Channel<'_> {
         self.write(fid, &bytes)
     }
 
-    fn edit_keys(
-        &self,
-        edit: impl FnOnce(&mut Vec<RsaKeyObject>, &mut Vec<RsaKeyObject>) -> Result<(), TokenError>,
-    ) -> Result<(), TokenError> {
+    fn edit_keys(&self, edit: impl FnOnce(&mut Vec<KeyEntry>, &mut Vec<KeyEntry>) -> Result<(), TokenError>) -> Result<(), TokenError> {
         let f = &self.profile.files;
-        let mut keys: Vec<RsaKeyObject> = self.directory(f.prkdf, "reading the PrKDF")?;
-        let mut publics: Vec<RsaKeyObject> = self.directory(f.pukdf, "reading the PuKDF")?;
+        let mut keys: Vec<KeyEntry> = self.directory(f.prkdf, "reading the PrKDF")?;
+        let mut publics: Vec<KeyEntry> = self.directory(f.pukdf, "reading the PuKDF")?;
         edit(&mut keys, &mut publics)?;
         self.write_directory(f.prkdf, &keys)?;
         self.write_directory(f.pukdf, &publics)
@@ -683,7 +719,7 @@ impl Channel<'_> {
             return Err(TokenError::EmptySlot(slot));
         }
         let bytes = self.read_contents(self.profile.files.public_key + u16::from(slot), true, "reading a public key")?;
-        applet::rsa_spki_from_pkcs1(&bytes).map_err(der_error("reading a public key"))
+        applet::spki_of_key_file(&bytes).map(|(_, spki)| spki).map_err(der_error("reading a public key"))
     }
 
     fn verify(&self, policy: &SecretPolicy, pin: &Pin, what: &'static str) -> Result<(), TokenError> {

@@ -13,10 +13,11 @@ use crate::output::Output;
 use base64ct::{Base64, Encoding};
 use ca_core::api::{routes, Envelope, PairPem, Revoked, SignedAction, SignedRequest};
 use ca_core::calendar;
-use ca_core::model::{CertType, KeyStorage, RevocationReason, Serial};
+use ca_core::model::{CertType, Family, KeyStorage, RevocationReason, Serial};
 use der::Encode;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use token_drivers::applet::KeyAlgorithm;
 use token_drivers::{Role, Token};
 
 /// Which card and slots hold a pair: `pending/token.json` while the application is
@@ -85,10 +86,14 @@ fn open_card(args: &CardArgs, record: &OnCard) -> CliResult<Token> {
 }
 
 /// Generate the AUTH and SIGN keys on the card and their CSRs, signed there.
-fn new_pair(token: &mut Token) -> CliResult<(OnCard, Vec<u8>, Vec<u8>)> {
+fn new_pair(token: &mut Token, sign: Family) -> CliResult<(OnCard, Vec<u8>, Vec<u8>)> {
     let mut made: Vec<(token_drivers::KeyObject, Vec<u8>)> = Vec::new();
-    for role in [Role::Auth, Role::Sign] {
-        let step = token.generate(role).map_err(CliError::from).and_then(|(key, _)| {
+    for (role, family) in [(Role::Auth, Family::Rsa), (Role::Sign, sign)] {
+        let algorithm = match family {
+            Family::Rsa => KeyAlgorithm::Rsa2048,
+            Family::Gost => KeyAlgorithm::Gost2015,
+        };
+        let step = token.generate(role, algorithm).map_err(CliError::from).and_then(|(key, _)| {
             let csr = ca_core::csr::create(&CardSigner::new(token, key.slot)?);
             match csr {
                 Ok(csr) => Ok((key, csr)),
@@ -123,8 +128,9 @@ fn new_pair(token: &mut Token) -> CliResult<(OnCard, Vec<u8>, Vec<u8>)> {
     Ok((record, auth_csr, sign_csr))
 }
 
-/// `ca enroll keygen --storage idcard|kaztoken`.
-pub fn keygen(dir: &Path, storage: KeyStorage, args: &CardArgs) -> CliResult<KeysMade> {
+/// `ca enroll keygen --storage idcard|kaztoken [--sign-key gost]`: the AUTH key
+/// RSA-2048, the SIGN key of `sign`'s family, both made on the card.
+pub fn keygen(dir: &Path, storage: KeyStorage, sign: Family, args: &CardArgs) -> CliResult<KeysMade> {
     enroll::no_keys_pending(dir)?;
     let mut token = card::open_with_pin(args)?;
     if storage_of(&token) != storage {
@@ -133,7 +139,7 @@ pub fn keygen(dir: &Path, storage: KeyStorage, args: &CardArgs) -> CliResult<Key
             format!("the card in {} is a {}, not a {storage}", token.reader(), storage_of(&token)),
         ));
     }
-    let (record, auth_csr, sign_csr) = new_pair(&mut token)?;
+    let (record, auth_csr, sign_csr) = new_pair(&mut token, sign)?;
     stage_pending(dir, |staging| {
         write_csr(staging, CertType::Auth, &auth_csr)?;
         write_csr(staging, CertType::Sign, &sign_csr)?;
@@ -250,7 +256,9 @@ pub fn renew(server: &str, dir: &Path, args: &CardArgs) -> CliResult<OnCardPair>
     }
     let old = current(dir)?;
     let mut token = open_card(args, &old)?;
-    let (new, auth_csr, sign_csr) = new_pair(&mut token)?;
+    // The new SIGN key is of the family the current one is.
+    let sign_family = Family::of_key(&token.public_key(old.sign_slot)?.algorithm.oid).unwrap_or(Family::Rsa);
+    let (new, auth_csr, sign_csr) = new_pair(&mut token, sign_family)?;
     let action = SignedAction::Renew { auth_csr: Base64::encode_string(&auth_csr), sign_csr: Base64::encode_string(&sign_csr) };
     let answer = sign_action(&mut token, &old, action)
         .and_then(|envelope| Client::new(server)?.post::<_, PairPem>(routes::RENEWALS, None, &envelope, 201));

@@ -16,7 +16,7 @@ pub mod show;
 pub mod staff;
 pub mod token;
 
-use crate::args::{ApplicationCommand, AuditCommand, Cli, Command, EnrollCommand, KeyFamilyArg, KeystoreCommand, OperatorCommand};
+use crate::args::{ApplicationCommand, AuditCommand, Cli, Command, EnrollCommand, KeystoreCommand, OperatorCommand};
 use crate::error::{CliError, CliResult};
 use crate::output::print;
 use ca_core::authority::{self, Authority, Layout, PassphraseSource};
@@ -155,10 +155,9 @@ fn enroll_command(command: &EnrollCommand, json: bool) -> CliResult<()> {
         EnrollCommand::Keygen { store, storage: StorageArg::Pc, sign_key } => {
             print(&enroll::keygen(&store.dir, &pw(store)?, (*sign_key).into())?, json)
         }
-        EnrollCommand::Keygen { sign_key: KeyFamilyArg::Gost, .. } => Err(CliError::usage(
-            "GOST keys on a card are not supported yet: use --storage pc for a GOST SIGN key, or an RSA key on the card",
-        )),
-        EnrollCommand::Keygen { store, storage, .. } => print(&enroll_card::keygen(&store.dir, (*storage).into(), &store.card)?, json),
+        EnrollCommand::Keygen { store, storage, sign_key } => {
+            print(&enroll_card::keygen(&store.dir, (*storage).into(), (*sign_key).into(), &store.card)?, json)
+        }
         EnrollCommand::Apply(a) => {
             let recorded = enroll_card::pending_on_card(&a.dir)?.map(|r| r.storage);
             agree(a.storage, recorded)?;

@@ -340,8 +340,20 @@ fn signature_parts<const L: usize>(sig: &[u8], alg: Algorithm) -> Result<(Uint<L
 
 /// Streebog-512 of `message`, as the scheme's integer.
 fn hash_2015(message: &[u8]) -> U512 {
+    le_uint(&streebog512(message))
+}
+
+/// GOST 34.10-2015 512-bit with Streebog-512, with its NULL parameters as the
+/// authority writes it: the algorithm of every GOST signature we make.
+pub fn signature_algorithm() -> AlgorithmIdentifierOwned {
+    AlgorithmIdentifierOwned { oid: oid::GOST_2015_512_SIGNATURE, parameters: Some(Any::null()) }
+}
+
+/// Streebog-512 of `message`, the 64 bytes as the hash outputs them: what a
+/// device signing for us (a card) is given to sign.
+pub fn streebog512(message: &[u8]) -> [u8; 64] {
     use streebog::Digest;
-    le_uint(&streebog::Streebog512::digest(message))
+    streebog::Streebog512::digest(message).into()
 }
 
 /// GOST R 34.11-94 (test parameters) of `message`, as the scheme's integer.
@@ -458,7 +470,7 @@ impl GostSigner {
 
     /// The signature algorithm identifier: GOST 34.10-2015 512-bit with Streebog-512.
     pub fn algorithm(&self) -> AlgorithmIdentifierOwned {
-        AlgorithmIdentifierOwned { oid: oid::GOST_2015_512_SIGNATURE, parameters: Some(Any::null()) }
+        signature_algorithm()
     }
 
     /// The public key.
@@ -468,8 +480,14 @@ impl GostSigner {
 
     /// Sign `message`: (r, s) little-endian, r first.
     pub fn sign_message(&self, message: &[u8]) -> Vec<u8> {
+        self.sign_hash(&streebog512(message))
+    }
+
+    /// Sign a Streebog-512 hash computed elsewhere (the bytes as [`streebog512`]
+    /// gives them): (r, s) little-endian, r first. What a card does.
+    pub fn sign_hash(&self, hash: &[u8; 64]) -> Vec<u8> {
         let c = curve_512();
-        let e = digest_to_e(&hash_2015(message), &c.q);
+        let e = digest_to_e(&le_uint::<8>(hash), &c.q);
         loop {
             let mut bytes = Zeroizing::new([0u8; 64]);
             rand::rngs::OsRng.fill_bytes(bytes.as_mut());
