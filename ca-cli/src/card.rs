@@ -11,6 +11,7 @@ use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
+use token_drivers::applet::KeyAlgorithm;
 use token_drivers::{Pin, Token, TokenError};
 use zeroize::Zeroizing;
 
@@ -96,10 +97,22 @@ impl<'a> CardSigner<'a> {
     /// The key in `slot`.
     pub fn new(token: &'a mut Token, slot: u8) -> CliResult<Self> {
         let spki = token.public_key(slot)?;
-        let oid = spki.algorithm.oid;
-        let family =
-            Family::of_key(&oid).ok_or_else(|| CliError::internal("card_key", format!("the card holds a key of algorithm {oid}")))?;
+        let family = family_of(&spki)?;
         Ok(CardSigner { token: Mutex::new(token), slot, spki, family })
+    }
+}
+
+/// The family of a key the card holds.
+pub fn family_of(spki: &SubjectPublicKeyInfoOwned) -> CliResult<Family> {
+    let oid = spki.algorithm.oid;
+    Family::of_key(&oid).ok_or_else(|| CliError::internal("card_key", format!("the card holds a key of algorithm {oid}")))
+}
+
+/// The card's kind of key for a family.
+pub fn algorithm_of(family: Family) -> KeyAlgorithm {
+    match family {
+        Family::Rsa => KeyAlgorithm::Rsa2048,
+        Family::Gost => KeyAlgorithm::Gost2015,
     }
 }
 

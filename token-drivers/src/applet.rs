@@ -37,6 +37,9 @@ pub enum KeyAlgorithm {
 }
 
 impl KeyAlgorithm {
+    /// Every kind of key the applet makes.
+    pub const ALL: [KeyAlgorithm; 2] = [KeyAlgorithm::Rsa2048, KeyAlgorithm::Gost2015];
+
     /// GENERATE ASYMMETRIC KEY PAIR `80`.
     pub fn generate_ref(self) -> u8 {
         match self {
@@ -63,7 +66,17 @@ impl KeyAlgorithm {
 
     /// The algorithm of a GENERATE reference.
     pub fn of_generate_ref(r: u8) -> Option<Self> {
-        [KeyAlgorithm::Rsa2048, KeyAlgorithm::Gost2015].into_iter().find(|a| a.generate_ref() == r)
+        Self::ALL.into_iter().find(|a| a.generate_ref() == r)
+    }
+
+    /// The algorithm of an MSE:SET reference.
+    pub fn of_signature_ref(r: u8) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.signature_ref() == r)
+    }
+
+    /// The algorithm of a slot table byte (`None` for an empty slot or an unknown kind).
+    pub fn of_slot_code(c: u8) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.slot_code() == c)
     }
 
     /// Key size in bits.

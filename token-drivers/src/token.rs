@@ -341,9 +341,7 @@ impl Token {
             let mut out = Vec::new();
             for (i, &code) in slots.iter().enumerate().filter(|(_, &s)| s != SLOT_EMPTY) {
                 let slot = i as u8 + 1;
-                let algorithm = [KeyAlgorithm::Rsa2048, KeyAlgorithm::Gost2015]
-                    .into_iter()
-                    .find(|a| a.slot_code() == code)
+                let algorithm = KeyAlgorithm::of_slot_code(code)
                     .ok_or_else(|| TokenError::malformed("GET DATA (key slots)", format!("slot {slot} holds a key of kind {code:02x}")))?;
                 let described = keys.iter().find(|k| k.key().key_reference == Some(slot));
                 let id = described.map(|k| k.key().id.as_bytes().to_vec()).unwrap_or_default();

@@ -17,7 +17,6 @@ use ca_core::model::{CertType, Family, KeyStorage, RevocationReason, Serial};
 use der::Encode;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use token_drivers::applet::KeyAlgorithm;
 use token_drivers::{Role, Token};
 
 /// Which card and slots hold a pair: `pending/token.json` while the application is
@@ -89,11 +88,7 @@ fn open_card(args: &CardArgs, record: &OnCard) -> CliResult<Token> {
 fn new_pair(token: &mut Token, sign: Family) -> CliResult<(OnCard, Vec<u8>, Vec<u8>)> {
     let mut made: Vec<(token_drivers::KeyObject, Vec<u8>)> = Vec::new();
     for (role, family) in [(Role::Auth, Family::Rsa), (Role::Sign, sign)] {
-        let algorithm = match family {
-            Family::Rsa => KeyAlgorithm::Rsa2048,
-            Family::Gost => KeyAlgorithm::Gost2015,
-        };
-        let step = token.generate(role, algorithm).map_err(CliError::from).and_then(|(key, _)| {
+        let step = token.generate(role, card::algorithm_of(family)).map_err(CliError::from).and_then(|(key, _)| {
             let csr = ca_core::csr::create(&CardSigner::new(token, key.slot)?);
             match csr {
                 Ok(csr) => Ok((key, csr)),
@@ -257,7 +252,7 @@ pub fn renew(server: &str, dir: &Path, args: &CardArgs) -> CliResult<OnCardPair>
     let old = current(dir)?;
     let mut token = open_card(args, &old)?;
     // The new SIGN key is of the family the current one is.
-    let sign_family = Family::of_key(&token.public_key(old.sign_slot)?.algorithm.oid).unwrap_or(Family::Rsa);
+    let sign_family = card::family_of(&token.public_key(old.sign_slot)?)?;
     let (new, auth_csr, sign_csr) = new_pair(&mut token, sign_family)?;
     let action = SignedAction::Renew { auth_csr: Base64::encode_string(&auth_csr), sign_csr: Base64::encode_string(&sign_csr) };
     let answer = sign_action(&mut token, &old, action)
