@@ -872,15 +872,21 @@ impl Authority {
 
     /// The CRL updater of both issuing CAs: a database connection of its own and `keys`.
     pub fn crl_updater(&self, keys: IssuingKeys) -> Result<CrlUpdater, AuthorityError> {
+        self.crl_updater_with(Family::ALL.into_iter().filter_map(|f| keys.of(f).map(|s| (f, s.clone()))).collect())
+    }
+
+    /// The CRL updater of `family`'s issuing CA alone, decrypting only its key (what
+    /// `ca crl` needs: the other CA's key stays encrypted, and its PBKDF2 unpaid).
+    pub fn crl_updater_of(&self, family: Family, passphrase: &Passphrase) -> Result<CrlUpdater, AuthorityError> {
+        let signer: Arc<dyn Signer> = Arc::new(self.signer_of(family, CaRole::Issuing, passphrase)?);
+        self.crl_updater_with(vec![(family, signer)])
+    }
+
+    fn crl_updater_with(&self, signers: Vec<(Family, Arc<dyn Signer>)>) -> Result<CrlUpdater, AuthorityError> {
         let mut cas = Vec::new();
-        for family in Family::ALL {
-            if let (Some(certs), Some(signer)) = (self.certs.of(family), keys.of(family)) {
-                cas.push(CrlCa {
-                    family,
-                    signer: signer.clone(),
-                    issuer: IssuerRef::of(&certs.issuing),
-                    urls: self.urls.for_family(family),
-                });
+        for (family, signer) in signers {
+            if let Some(certs) = self.certs.of(family) {
+                cas.push(CrlCa { family, signer, issuer: IssuerRef::of(&certs.issuing), urls: self.urls.for_family(family) });
             }
         }
         Ok(CrlUpdater { store: self.store()?, cas, layout: self.layout.clone(), schedule: self.config.crl })

@@ -57,7 +57,7 @@ impl Output for RootWritten {}
 pub fn issue(ctx: &Ctx, family: Family, delta: bool, out: &Path) -> CliResult<Written> {
     let kind = if delta { CrlKind::Delta } else { CrlKind::Full };
     let ca = ctx.open()?;
-    let mut updater = ca.crl_updater(ca.issuing_signer(&ctx.passphrase()?)?)?;
+    let mut updater = ca.crl_updater_of(family, &ctx.passphrase()?)?;
     let started = std::time::Instant::now();
     let crl = updater.issue(family, kind, calendar::unix_now())?;
     let generation_ms = started.elapsed().as_secs_f64() * 1000.0;
