@@ -36,6 +36,37 @@ rounds=5
 sizes=(100000 1000000)
 if [ "${1:-}" = "--quick" ]; then secs=3; rounds=1; sizes=(100000); fi
 
+# ---------------------------------------------------------------- helpers ------
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {
+    for _ in $(seq 1 100); do
+        (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "nothing listens on port $1" >&2
+    return 1
+}
+# The live-signing figures measure the signing capacity from one client address,
+# so the per-client limit on live signatures (default 3,000 a minute) is lifted.
+lift_live_limit() { # config.json
+    python3 - "$1" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["limits"] = {"ocsp_live_per_minute": 4_000_000_000, "ocsp_live_burst": 4_000_000_000}
+json.dump(c, open(sys.argv[1], "w"))
+PY
+}
+# The wrk script that POSTs the request file named by $OCSP_REQ.
+write_post_lua() { # file
+    cat >"$1" <<'LUA'
+local f = assert(io.open(os.getenv("OCSP_REQ"), "rb"))
+wrk.method = "POST"
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = "application/ocsp-request"
+LUA
+}
+
 # ------------------------------------------------------------------ cards ------
 card_bench() {
     local own_pcscd="" dir card
@@ -146,24 +177,13 @@ gost_ocsp_bench() {
         --bin 040840000124 --org 'АО "ТЕСТ"' --role ceo --auth-csr "$dir/auth.csr" --sign-csr "$dir/ks/pending/sign.csr" \
         --out "$dir/issued" >/dev/null
     cert=$(ls "$dir"/issued/GOSTKNCA_*.cer)
-    python3 - "$dir/ca/config.json" <<'PY'
-import json, sys
-c = json.load(open(sys.argv[1]))
-c["limits"] = {"ocsp_live_per_minute": 4_000_000_000, "ocsp_live_burst": 4_000_000_000}
-json.dump(c, open(sys.argv[1], "w"))
-PY
+    lift_live_limit "$dir/ca/config.json"
     openssl ocsp -issuer "$dir/ca/gost_issuing.pem" -cert "$cert" -reqout "$dir/req.der" 2>/dev/null
-    cat >"$dir/post.lua" <<'LUA'
-local f = assert(io.open(os.getenv("OCSP_REQ"), "rb"))
-wrk.method = "POST"
-wrk.body = f:read("*a")
-f:close()
-wrk.headers["Content-Type"] = "application/ocsp-request"
-LUA
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    write_post_lua "$dir/post.lua"
+    port=$(free_port)
     "$root/target/release/ca-server" --data "$dir/ca" --listen "127.0.0.1:$port" 2>"$dir/server.log" &
     pid=$!
-    for _ in $(seq 1 100); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+    wait_port "$port" || { kill "$pid"; exit 1; }
     openssl ocsp -url "http://127.0.0.1:$port/ocsp/" -issuer "$dir/ca/gost_issuing.pem" -cert "$cert" -noverify 2>&1 \
         | grep -q ": good" || { kill "$pid"; echo "the GOST responder does not answer good" >&2; exit 1; }
     local signs=() lives=() server_us=() wrk_us=() before after n
@@ -230,15 +250,6 @@ cleanup() {
 trap cleanup EXIT
 
 export CA_PASSPHRASE="bench passphrase"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-    for _ in $(seq 1 100); do
-        (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "nothing listens on port $1" >&2
-    return 1
-}
 
 log "a fresh authority with one real pair"
 "$CA" --data "$work/base" init --base-url http://pki.bench.kz >/dev/null 2>&1
@@ -260,24 +271,11 @@ cat "$work/base/root.pem" "$work/base/issuing.pem" >"$work/chain.pem"
 # ---------------------------------------------------------------- OCSP ------
 log "OCSP fixture: 100,000 revoked certificates on both sides"
 cp -r "$work/base" "$work/ocsp"
-# The live-signing figures measure the signing capacity from one client address,
-# so the per-client limit on live signatures (default 3,000 a minute) is lifted here.
-python3 - "$work/ocsp/config.json" <<'PY'
-import json, sys
-c = json.load(open(sys.argv[1]))
-c["limits"] = {"ocsp_live_per_minute": 4_000_000_000, "ocsp_live_burst": 4_000_000_000}
-json.dump(c, open(sys.argv[1], "w"))
-PY
+lift_live_limit "$work/ocsp/config.json"
 python3 scripts/bench_fixture.py "$work/ocsp/ca.sqlite" "$work/index.txt" 100000 --real "$cert"
 openssl ocsp -issuer "$work/base/issuing.pem" -cert "$cert" -reqout "$work/req_nonce.der" 2>/dev/null
 openssl ocsp -no_nonce -issuer "$work/base/issuing.pem" -cert "$cert" -reqout "$work/req_plain.der" 2>/dev/null
-cat >"$work/post.lua" <<'LUA'
-local f = assert(io.open(os.getenv("OCSP_REQ"), "rb"))
-wrk.method = "POST"
-wrk.body = f:read("*a")
-f:close()
-wrk.headers["Content-Type"] = "application/ocsp-request"
-LUA
+write_post_lua "$work/post.lua"
 
 rate() { # port-or-URL request-file [server-pid] -> requests/s (wrk, 1 thread, 32 connections)
     # With a server pid, also where the two cores went, per response: the server's

@@ -116,6 +116,14 @@ pub fn algorithm_of(family: Family) -> KeyAlgorithm {
     }
 }
 
+/// The family of a card's kind of key.
+pub fn family_of_algorithm(algorithm: KeyAlgorithm) -> Family {
+    match algorithm {
+        KeyAlgorithm::Rsa2048 => Family::Rsa,
+        KeyAlgorithm::Gost2015 => Family::Gost,
+    }
+}
+
 impl Signer for CardSigner<'_> {
     fn algorithm(&self) -> AlgorithmIdentifierOwned {
         match self.family {

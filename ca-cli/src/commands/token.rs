@@ -80,7 +80,7 @@ struct SlotView {
     /// AUTH or SIGN; absent for a key the card's directory does not describe.
     role: Option<&'static str>,
     /// `rsa` or `gost`.
-    algorithm: &'static str,
+    algorithm: ca_core::model::Family,
     key_id: String,
     bits: u32,
     certificate: Option<CertificateInfo>,
@@ -117,10 +117,7 @@ fn describe(token: &mut Token) -> CliResult<CardView> {
         .map(|k| SlotView {
             slot: k.slot,
             role: k.role.map(Role::label),
-            algorithm: match k.algorithm {
-                token_drivers::applet::KeyAlgorithm::Rsa2048 => "rsa",
-                token_drivers::applet::KeyAlgorithm::Gost2015 => "gost",
-            },
+            algorithm: card::family_of_algorithm(k.algorithm),
             key_id: hex::encode(&k.id),
             bits: k.bits,
             certificate: k.certificate.as_deref().and_then(|c| x509_cert::Certificate::from_der(c).ok()).map(|c| CertificateInfo::of(&c)),

@@ -81,9 +81,8 @@ fn main() {
         used += 1;
     }
     let verify_fresh = used as f64 / start.elapsed().as_secs_f64();
-    let i = used;
     println!(
         "{}",
-        serde_json::json!({ "sign_per_second": sign, "verify_repeated_key_per_second": verify_repeated, "verify_fresh_key_per_second": verify_fresh, "fresh_keys": fresh.len(), "fresh_rounds": i })
+        serde_json::json!({ "sign_per_second": sign, "verify_repeated_key_per_second": verify_repeated, "verify_fresh_key_per_second": verify_fresh, "fresh_keys": fresh.len(), "fresh_rounds": used })
     );
 }
