@@ -138,6 +138,19 @@ pub enum Command {
         #[command(subcommand)]
         command: OperatorCommand,
     },
+    /// Is a certificate valid for a purpose: its path to a trust anchor, its dates,
+    /// key usage and revocation status. Exits 0 only when it is.
+    Verify {
+        /// The certificate (DER, PEM or base64).
+        cert: PathBuf,
+        #[command(flatten)]
+        checks: CheckArgs,
+    },
+    /// CMS signatures (CAdES-BES): verify and sign documents.
+    Cms {
+        #[command(subcommand)]
+        command: CmsCommand,
+    },
     /// Describe a certificate, request, CRL or OCSP request or response (PEM or DER), ours or anyone's.
     Inspect {
         /// The file.
@@ -155,6 +168,71 @@ pub enum Command {
         /// The password of a PKCS#12 key file: it is opened and its entries described.
         #[arg(long)]
         password: Option<String>,
+    },
+}
+
+/// What a relying party checks a certificate against.
+#[derive(clap::Args)]
+pub struct CheckArgs {
+    /// A trust anchor: a national root, or an issuing CA trusted directly (repeatable;
+    /// a file may hold several PEM certificates).
+    #[arg(long, required = true)]
+    pub trust: Vec<PathBuf>,
+    /// An intermediate CA certificate to build the path with, not trusted by itself (repeatable).
+    #[arg(long)]
+    pub intermediate: Vec<PathBuf>,
+    /// What the certificate must be good for.
+    #[arg(long, default_value = "sign")]
+    pub purpose: ca_core::verify::Purpose,
+    /// Check as of this time (RFC 3339, e.g. 2020-06-01T00:00:00Z); default now
+    /// (for a signature: the signing time it states).
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Where revocation status comes from: ocsp, crl, ocsp-then-crl or none.
+    #[arg(long, default_value = "ocsp")]
+    pub revocation: ca_core::verify::RevocationMode,
+    /// Accept a certificate whose status no source could give (the verdict says so).
+    #[arg(long)]
+    pub soft_fail: bool,
+    /// Ask this OCSP responder instead of the one the certificate names.
+    #[arg(long)]
+    pub ocsp_url: Option<String>,
+    /// A CRL to use (full or delta, DER or PEM) instead of fetching one (repeatable).
+    #[arg(long)]
+    pub crl: Vec<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum CmsCommand {
+    /// Verify a signed document: every signer's signature and certificate. Exits 0 only when all are valid.
+    Verify {
+        /// The signature (DER, PEM or base64), with the content inside or beside it.
+        file: PathBuf,
+        /// The signed content, when the signature is detached.
+        #[arg(long)]
+        content: Option<PathBuf>,
+        /// Write the content (of an attached signature) here.
+        #[arg(long)]
+        out_content: Option<PathBuf>,
+        #[command(flatten)]
+        checks: CheckArgs,
+    },
+    /// Sign a document with the SIGN key of a key file (CAdES-BES, the certificate chain included).
+    Sign {
+        /// The document.
+        file: PathBuf,
+        /// The key file (RSA256_*.p12 or GOSTKNCA_*.p12).
+        #[arg(long)]
+        key_file: PathBuf,
+        /// File holding the key file's password (else $CA_KEY_PASSWORD).
+        #[arg(long)]
+        password_file: Option<PathBuf>,
+        /// Leave the document out of the signature.
+        #[arg(long)]
+        detached: bool,
+        /// Where to write the signature (DER).
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 

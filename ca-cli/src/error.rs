@@ -215,7 +215,7 @@ impl From<CmsError> for CliError {
     fn from(e: CmsError) -> Self {
         match e {
             CmsError::Signing(s) => s.into(),
-            _ => CliError::internal("cms", e.to_string()),
+            _ => CliError::refused(e.code(), e.to_string()),
         }
     }
 }

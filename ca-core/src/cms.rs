@@ -3,14 +3,18 @@
 //! signingTime, messageDigest and signingCertificateV2 (RFC 5035), which binds the
 //! signature to the one certificate it was made with.
 //!
-//! This module checks the cryptography only. Whether the signer may do what it
-//! signed (its status, key usage, role) is the registration authority's decision.
+//! [`SignedDocument`] reads any SignedData (attached or detached, one or several
+//! signers, RSA or GOST, DER or BER) and checks each signer's cryptography;
+//! [`verify_document`] then judges each signer's certificate as a relying party
+//! would (path, purpose, revocation). [`verify_detached`] is the registration
+//! authority's stricter reading of the requests it accepts: whether the signer may
+//! do what it signed is the RA's decision.
 
 use crate::calendar;
 use crate::oid;
 use crate::profile;
 use crate::signing::{Signer, SigningError};
-use crate::verify::{self, SignatureError};
+use crate::verify::{self, Checks, PathError, Purpose, SignatureError, Verdict, Verifier};
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::content_info::{CmsVersion, ContentInfo};
 use cms::signed_data::{CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos};
@@ -42,8 +46,14 @@ pub enum CmsError {
     /// The content is inside the signature.
     #[error("the signature must be detached: sign the request bytes without embedding them")]
     NotDetached,
-    /// A digest other than SHA-256.
-    #[error("digest algorithm {0} is not accepted: sign with SHA-256")]
+    /// The content is both inside the signature and given beside it.
+    #[error("the signature already holds its content: do not give it separately")]
+    ContentTwice,
+    /// Detached, and the content was not given.
+    #[error("the signature is detached: give the signed content too")]
+    NoContent,
+    /// A digest algorithm not accepted here.
+    #[error("digest algorithm {0} is not accepted (SHA-256, SHA-384, SHA-512, GOST 34.311, Streebog-512 are)")]
     Digest(Oid),
     /// A required signed attribute is absent or malformed.
     #[error("the signed attribute {0} is missing or malformed")]
@@ -63,6 +73,27 @@ pub enum CmsError {
     /// Signing failed.
     #[error(transparent)]
     Signing(#[from] SigningError),
+}
+
+impl CmsError {
+    /// A stable snake_case code for programs: `content_changed`, `bad_signature`, …
+    pub fn code(&self) -> &'static str {
+        match self {
+            CmsError::Malformed(_) => "cms_malformed",
+            CmsError::TooLarge(_) => "cms_too_large",
+            CmsError::SignerCount(_) => "signer_count",
+            CmsError::NotDetached => "not_detached",
+            CmsError::ContentTwice => "content_twice",
+            CmsError::NoContent => "no_content",
+            CmsError::Digest(_) => "digest_algorithm",
+            CmsError::Attribute(_) => "signed_attribute",
+            CmsError::DigestMismatch => "content_changed",
+            CmsError::NoSignerCertificate => "no_signer_certificate",
+            CmsError::SigningCertificateMismatch => "signing_certificate_mismatch",
+            CmsError::Signature(_) => "bad_signature",
+            CmsError::Signing(_) => "signing",
+        }
+    }
 }
 
 impl From<der::Error> for CmsError {
@@ -89,10 +120,6 @@ struct SigningCertificateV2 {
     policies: Option<Any>,
 }
 
-fn sha256_id() -> AlgorithmIdentifierOwned {
-    AlgorithmIdentifierOwned { oid: oid::SHA256, parameters: None }
-}
-
 fn attribute(oid: Oid, value: Any) -> Result<Attribute, CmsError> {
     Ok(Attribute { oid, values: SetOfVec::try_from(vec![value])? })
 }
@@ -102,135 +129,377 @@ fn attribute(oid: Oid, value: Any) -> Result<Attribute, CmsError> {
 pub struct SignedBy {
     /// The signer's certificate, taken from the signature.
     pub certificate: Certificate,
-    /// The signingTime attribute.
-    pub signing_time: DateTime,
+    /// The signingTime attribute, when signed.
+    pub signing_time: Option<DateTime>,
+    /// Whether signingCertificate(V2) binds the signature to this certificate.
+    pub certificate_bound: bool,
+    /// The digest algorithm of the content.
+    pub digest_algorithm: Oid,
 }
 
-/// Sign `content` detached with `signer`, whose certificate is `cert`, at `at`.
-pub fn sign_detached(content: &[u8], signer: &dyn Signer, cert: &Certificate, at: DateTime) -> Result<Vec<u8>, CmsError> {
+/// The digest algorithm a signer's algorithm goes with: SHA-256 for RSA,
+/// Streebog-512 for GOST 34.10-2015, GOST 34.311 for GOST 34.310-2004.
+fn digest_for(signature: &AlgorithmIdentifierOwned) -> Oid {
+    match crate::gost::Algorithm::of_signature(signature.oid) {
+        Some(crate::gost::Algorithm::Gost2015) => oid::STREEBOG_512,
+        Some(crate::gost::Algorithm::Gost2004) => oid::GOST_34311,
+        None => oid::SHA256,
+    }
+}
+
+/// The digest of `data` under `alg`, if this library knows it (SHA-2, and the
+/// national GOST hashes; SHA-1 is refused).
+pub fn digest(alg: Oid, data: &[u8]) -> Option<Vec<u8>> {
+    Some(match alg {
+        oid::SHA256 => Sha256::digest(data).to_vec(),
+        oid::SHA384 => sha2::Sha384::digest(data).to_vec(),
+        oid::SHA512 => sha2::Sha512::digest(data).to_vec(),
+        oid::STREEBOG_512 | oid::STREEBOG_512_TC26 => crate::gost::streebog512(data).to_vec(),
+        oid::GOST_34311 => {
+            use gost94::Digest as _;
+            gost94::Gost94Test::digest(data).to_vec()
+        }
+        _ => return None,
+    })
+}
+
+/// Whether the content goes inside the signature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Content {
+    /// Inside (attached): the signature is the document.
+    Attached,
+    /// Beside it (detached): the signature covers a file kept apart.
+    Detached,
+}
+
+/// Sign `content` with `signer`, whose certificate is `cert`, at `at`, as
+/// CAdES-BES: contentType, signingTime, messageDigest and signingCertificateV2,
+/// the certificate and `chain` included.
+pub fn sign(
+    content: &[u8],
+    how: Content,
+    signer: &dyn Signer,
+    cert: &Certificate,
+    chain: &[Certificate],
+    at: DateTime,
+) -> Result<Vec<u8>, CmsError> {
     let cert_hash = Sha256::digest(cert.to_der()?);
     let signing_cert = SigningCertificateV2 {
         certs: vec![EssCertIdV2 { hash_algorithm: None, cert_hash: OctetString::new(cert_hash.to_vec())?, issuer_serial: None }],
         policies: None,
     };
+    let algorithm = signer.algorithm();
+    let digest_alg = digest_for(&algorithm);
+    let message_digest = digest(digest_alg, content).ok_or(CmsError::Digest(digest_alg))?;
     let time = profile::x509_time(at).map_err(|e| CmsError::Malformed(e.to_string()))?;
     let attrs: Attributes = SetOfVec::try_from(vec![
         attribute(oid::ATTR_CONTENT_TYPE, Any::encode_from(&oid::CT_DATA)?)?,
         attribute(oid::ATTR_SIGNING_TIME, Any::encode_from(&time)?)?,
-        attribute(oid::ATTR_MESSAGE_DIGEST, Any::encode_from(&OctetString::new(Sha256::digest(content).to_vec())?)?)?,
+        attribute(oid::ATTR_MESSAGE_DIGEST, Any::encode_from(&OctetString::new(message_digest)?)?)?,
         attribute(oid::ATTR_SIGNING_CERTIFICATE_V2, Any::encode_from(&signing_cert)?)?,
     ])?;
     let signature = signer.sign(&attrs.to_der()?)?;
+    let digest_id = AlgorithmIdentifierOwned { oid: digest_alg, parameters: None };
     let info = SignerInfo {
         version: CmsVersion::V1,
         sid: SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
             issuer: cert.tbs_certificate.issuer.clone(),
             serial_number: cert.tbs_certificate.serial_number.clone(),
         }),
-        digest_alg: sha256_id(),
+        digest_alg: digest_id.clone(),
         signed_attrs: Some(attrs),
-        signature_algorithm: signer.algorithm(),
+        signature_algorithm: algorithm,
         signature: OctetString::new(signature)?,
         unsigned_attrs: None,
     };
+    let econtent = match how {
+        Content::Attached => Some(Any::encode_from(&OctetString::new(content)?)?),
+        Content::Detached => None,
+    };
+    let certificates = std::iter::once(cert).chain(chain).map(|c| CertificateChoices::Certificate(c.clone())).collect::<Vec<_>>();
     let data = SignedData {
         version: CmsVersion::V1,
-        digest_algorithms: SetOfVec::try_from(vec![sha256_id()])?,
-        encap_content_info: EncapsulatedContentInfo { econtent_type: oid::CT_DATA, econtent: None },
-        certificates: Some(CertificateSet(SetOfVec::try_from(vec![CertificateChoices::Certificate(cert.clone())])?)),
+        digest_algorithms: SetOfVec::try_from(vec![digest_id])?,
+        encap_content_info: EncapsulatedContentInfo { econtent_type: oid::CT_DATA, econtent },
+        certificates: Some(CertificateSet(SetOfVec::try_from(certificates)?)),
         crls: None,
         signer_infos: SignerInfos(SetOfVec::try_from(vec![info])?),
     };
     Ok(ContentInfo { content_type: oid::CT_SIGNED_DATA, content: Any::encode_from(&data)? }.to_der()?)
 }
 
-fn single_value<'a>(attrs: &'a Attributes, oid: Oid, name: &'static str) -> Result<&'a Any, CmsError> {
+/// Sign `content` detached with `signer`, whose certificate is `cert`, at `at`:
+/// the signed requests of holders and operators.
+pub fn sign_detached(content: &[u8], signer: &dyn Signer, cert: &Certificate, at: DateTime) -> Result<Vec<u8>, CmsError> {
+    sign(content, Content::Detached, signer, cert, &[], at)
+}
+
+fn single_value<'a>(attrs: &'a Attributes, oid: Oid, name: &'static str) -> Result<Option<&'a Any>, CmsError> {
     let mut found = attrs.iter().filter(|a| a.oid == oid);
-    let attr = found.next().ok_or(CmsError::Attribute(name))?;
+    let Some(attr) = found.next() else { return Ok(None) };
     if found.next().is_some() || attr.values.len() != 1 {
         return Err(CmsError::Attribute(name));
     }
-    attr.values.get(0).ok_or(CmsError::Attribute(name))
+    attr.values.get(0).map(Some).ok_or(CmsError::Attribute(name))
 }
 
-/// Verify a detached signature `cms_der` over `content`: the digest, the signed
-/// attributes, the binding to the included certificate and the RSA signature.
+/// ESSCertID (RFC 2634 §5.4.1): SHA-1 of the certificate.
+#[derive(Clone, Debug, Sequence)]
+struct EssCertId {
+    cert_hash: OctetString,
+    #[asn1(optional = "true")]
+    issuer_serial: Option<Any>,
+}
+
+/// SigningCertificate (RFC 2634 §5.4).
+#[derive(Clone, Debug, Sequence)]
+struct SigningCertificate {
+    certs: Vec<EssCertId>,
+    #[asn1(optional = "true")]
+    policies: Option<Any>,
+}
+
+/// A parsed SignedData: the content, its certificates, and its signers.
+pub struct SignedDocument {
+    data: SignedData,
+    /// The content: inside the signature, or given beside it.
+    pub content: Vec<u8>,
+    /// Whether the content was inside.
+    pub attached: bool,
+}
+
+impl SignedDocument {
+    /// Read a CMS SignedData (DER, or BER as some writers make it); `detached` is
+    /// the content when it is not inside.
+    pub fn read(cms: &[u8], detached: Option<&[u8]>) -> Result<Self, CmsError> {
+        let info = match ContentInfo::from_der(cms) {
+            Ok(info) => info,
+            Err(e) => {
+                let der = crate::ber::to_der(cms).map_err(|_| CmsError::from(e))?;
+                ContentInfo::from_der(&der)?
+            }
+        };
+        if info.content_type != oid::CT_SIGNED_DATA {
+            return Err(CmsError::Malformed(format!("content type {} is not signedData", info.content_type)));
+        }
+        let data: SignedData = info.content.decode_as()?;
+        let inside = match &data.encap_content_info.econtent {
+            Some(any) => Some(OctetString::from_der(&any.to_der()?)?.as_bytes().to_vec()),
+            None => None,
+        };
+        let (content, attached) = match (inside, detached) {
+            (Some(c), None) => (c, true),
+            (None, Some(d)) => (d.to_vec(), false),
+            (Some(_), Some(_)) => return Err(CmsError::ContentTwice),
+            (None, None) => return Err(CmsError::NoContent),
+        };
+        if data.signer_infos.0.is_empty() {
+            return Err(CmsError::SignerCount(0));
+        }
+        Ok(SignedDocument { data, content, attached })
+    }
+
+    /// The certificates the signature carries.
+    pub fn certificates(&self) -> Vec<Certificate> {
+        self.data
+            .certificates
+            .iter()
+            .flat_map(|set| set.0.iter())
+            .filter_map(|c| match c {
+                CertificateChoices::Certificate(c) => Some(c.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// How many signers.
+    pub fn signer_count(&self) -> usize {
+        self.data.signer_infos.0.len()
+    }
+
+    /// Check every signer's signature, digest and signed attributes: the first that
+    /// fails is the error.
+    pub fn check_signers(&self) -> Result<Vec<SignedBy>, CmsError> {
+        let certs = self.certificates();
+        self.data.signer_infos.0.iter().map(|si| self.check_signer(si, &certs)).collect()
+    }
+
+    fn check_signer(&self, si: &SignerInfo, certs: &[Certificate]) -> Result<SignedBy, CmsError> {
+        let certificate = certs
+            .iter()
+            .find(|c| match &si.sid {
+                SignerIdentifier::IssuerAndSerialNumber(sid) => {
+                    c.tbs_certificate.issuer == sid.issuer && c.tbs_certificate.serial_number == sid.serial_number
+                }
+                SignerIdentifier::SubjectKeyIdentifier(ski) => {
+                    crate::verify::subject_key_identifier(c).is_some_and(|k| k == ski.0.as_bytes())
+                }
+            })
+            .cloned()
+            .ok_or(CmsError::NoSignerCertificate)?;
+        let digest_alg = si.digest_alg.oid;
+        let content_digest = digest(digest_alg, &self.content).ok_or(CmsError::Digest(digest_alg))?;
+        let spki = &certificate.tbs_certificate.subject_public_key_info;
+        let alg = match si.signature_algorithm.oid {
+            // Many CMS writers (OpenSSL among them) name the key algorithm, not the pair.
+            oid::RSA_ENCRYPTION => rsa_with(digest_alg).ok_or(CmsError::Digest(digest_alg))?,
+            _ => si.signature_algorithm.clone(),
+        };
+        let Some(attrs) = &si.signed_attrs else {
+            // No signed attributes: the signature is over the content itself.
+            verify::verify_signature(spki, &alg, &self.content, si.signature.as_bytes())?;
+            return Ok(SignedBy { certificate, signing_time: None, certificate_bound: false, digest_algorithm: digest_alg });
+        };
+        let content_type: Oid = single_value(attrs, oid::ATTR_CONTENT_TYPE, "contentType")?
+            .ok_or(CmsError::Attribute("contentType"))?
+            .decode_as()
+            .map_err(|_| CmsError::Attribute("contentType"))?;
+        if content_type != self.data.encap_content_info.econtent_type {
+            return Err(CmsError::Attribute("contentType"));
+        }
+        let message_digest: OctetString = single_value(attrs, oid::ATTR_MESSAGE_DIGEST, "messageDigest")?
+            .ok_or(CmsError::Attribute("messageDigest"))?
+            .decode_as()
+            .map_err(|_| CmsError::Attribute("messageDigest"))?;
+        if message_digest.as_bytes() != content_digest.as_slice() {
+            return Err(CmsError::DigestMismatch);
+        }
+        let signing_time = match single_value(attrs, oid::ATTR_SIGNING_TIME, "signingTime")? {
+            Some(v) => Some(Time::from_der(&v.to_der()?).map_err(|_| CmsError::Attribute("signingTime"))?.to_date_time()),
+            None => None,
+        };
+        let cert_der = certificate.to_der()?;
+        let mut certificate_bound = false;
+        if let Some(v) = single_value(attrs, oid::ATTR_SIGNING_CERTIFICATE_V2, "signingCertificateV2")? {
+            let sc: SigningCertificateV2 = v.decode_as().map_err(|_| CmsError::Attribute("signingCertificateV2"))?;
+            let first = sc.certs.first().ok_or(CmsError::Attribute("signingCertificateV2"))?;
+            let hash_alg = first.hash_algorithm.as_ref().map(|a| a.oid).unwrap_or(oid::SHA256);
+            if digest(hash_alg, &cert_der).as_deref() != Some(first.cert_hash.as_bytes()) {
+                return Err(CmsError::SigningCertificateMismatch);
+            }
+            certificate_bound = true;
+        }
+        if let Some(v) = single_value(attrs, oid::ATTR_SIGNING_CERTIFICATE, "signingCertificate")? {
+            let sc: SigningCertificate = v.decode_as().map_err(|_| CmsError::Attribute("signingCertificate"))?;
+            let first = sc.certs.first().ok_or(CmsError::Attribute("signingCertificate"))?;
+            if first.cert_hash.as_bytes() != sha1::Sha1::digest(&cert_der).as_slice() {
+                return Err(CmsError::SigningCertificateMismatch);
+            }
+            certificate_bound = true;
+        }
+        verify::verify_signature(spki, &alg, &attrs.to_der()?, si.signature.as_bytes())?;
+        Ok(SignedBy { certificate, signing_time, certificate_bound, digest_algorithm: digest_alg })
+    }
+}
+
+/// shaNNNWithRSAEncryption for a SHA-2 digest.
+fn rsa_with(digest: Oid) -> Option<AlgorithmIdentifierOwned> {
+    let oid = match digest {
+        oid::SHA256 => oid::SHA256_WITH_RSA,
+        oid::SHA384 => oid::SHA384_WITH_RSA,
+        oid::SHA512 => oid::SHA512_WITH_RSA,
+        _ => return None,
+    };
+    Some(AlgorithmIdentifierOwned { oid, parameters: Some(Any::null()) })
+}
+
+/// Verify a detached signature `cms_der` over `content` as the registration
+/// authority requires of the requests it accepts: one signer, SHA-256, signingTime
+/// and signingCertificateV2. Only the cryptography: the signer's standing is the
+/// RA's decision.
 pub fn verify_detached(cms_der: &[u8], content: &[u8]) -> Result<SignedBy, CmsError> {
     if cms_der.len() > MAX_CMS_BYTES {
         return Err(CmsError::TooLarge(cms_der.len()));
     }
-    let info = ContentInfo::from_der(cms_der)?;
-    if info.content_type != oid::CT_SIGNED_DATA {
-        return Err(CmsError::Malformed(format!("content type {} is not signedData", info.content_type)));
+    let doc = SignedDocument::read(cms_der, Some(content)).map_err(|e| match e {
+        CmsError::ContentTwice => CmsError::NotDetached,
+        other => other,
+    })?;
+    if doc.signer_count() != 1 {
+        return Err(CmsError::SignerCount(doc.signer_count()));
     }
-    let data: SignedData = info.content.decode_as()?;
-    if data.encap_content_info.econtent.is_some() {
-        return Err(CmsError::NotDetached);
-    }
-    let signers = &data.signer_infos.0;
-    if signers.len() != 1 {
-        return Err(CmsError::SignerCount(signers.len()));
-    }
-    let si = signers.get(0).ok_or(CmsError::SignerCount(0))?;
+    let si = doc.data.signer_infos.0.get(0).ok_or(CmsError::SignerCount(0))?;
     if si.digest_alg.oid != oid::SHA256 {
         return Err(CmsError::Digest(si.digest_alg.oid));
     }
-    let SignerIdentifier::IssuerAndSerialNumber(sid) = &si.sid else {
-        return Err(CmsError::NoSignerCertificate);
-    };
-    let certificate = data
-        .certificates
-        .iter()
-        .flat_map(|set| set.0.iter())
-        .find_map(|c| match c {
-            CertificateChoices::Certificate(c)
-                if c.tbs_certificate.issuer == sid.issuer && c.tbs_certificate.serial_number == sid.serial_number =>
-            {
-                Some(c.clone())
-            }
-            _ => None,
-        })
-        .ok_or(CmsError::NoSignerCertificate)?;
-    let attrs = si.signed_attrs.as_ref().ok_or(CmsError::Attribute("signedAttrs"))?;
+    let signed = doc.check_signers()?.pop().ok_or(CmsError::SignerCount(0))?;
+    if signed.signing_time.is_none() {
+        return Err(CmsError::Attribute("signingTime"));
+    }
+    if !signed.certificate_bound {
+        return Err(CmsError::Attribute("signingCertificateV2"));
+    }
+    Ok(signed)
+}
 
-    let content_type: Oid =
-        single_value(attrs, oid::ATTR_CONTENT_TYPE, "contentType")?.decode_as().map_err(|_| CmsError::Attribute("contentType"))?;
-    if content_type != oid::CT_DATA {
-        return Err(CmsError::Attribute("contentType"));
+/// One signer's verdict: its signature checked, then its certificate for a purpose.
+#[derive(Debug)]
+pub struct SignerVerdict {
+    /// Who signed, and when they say they did.
+    pub signed: SignedBy,
+    /// What the certificate was checked for and when.
+    pub checks: Checks,
+    /// The certificate's verdict.
+    pub verdict: Result<Verdict, PathError>,
+}
+
+/// A signed document's verdict.
+#[derive(Debug)]
+pub struct DocumentVerdict {
+    /// The content signed.
+    pub content: Vec<u8>,
+    /// Whether it was inside the signature.
+    pub attached: bool,
+    /// Each signer's verdict.
+    pub signers: Vec<SignerVerdict>,
+}
+
+impl DocumentVerdict {
+    /// Valid when every signer's signature and certificate are.
+    pub fn is_valid(&self) -> bool {
+        self.signers.iter().all(|s| s.verdict.is_ok())
     }
-    let digest: OctetString =
-        single_value(attrs, oid::ATTR_MESSAGE_DIGEST, "messageDigest")?.decode_as().map_err(|_| CmsError::Attribute("messageDigest"))?;
-    if digest.as_bytes() != Sha256::digest(content).as_slice() {
-        return Err(CmsError::DigestMismatch);
-    }
-    let time = Time::from_der(&single_value(attrs, oid::ATTR_SIGNING_TIME, "signingTime")?.to_der()?)
-        .map_err(|_| CmsError::Attribute("signingTime"))?;
-    let signing_cert: SigningCertificateV2 = single_value(attrs, oid::ATTR_SIGNING_CERTIFICATE_V2, "signingCertificateV2")?
-        .decode_as()
-        .map_err(|_| CmsError::Attribute("signingCertificateV2"))?;
-    let first = signing_cert.certs.first().ok_or(CmsError::Attribute("signingCertificateV2"))?;
-    if first.hash_algorithm.as_ref().is_some_and(|a| a.oid != oid::SHA256)
-        || first.cert_hash.as_bytes() != Sha256::digest(certificate.to_der()?).as_slice()
-    {
-        return Err(CmsError::SigningCertificateMismatch);
-    }
-    let alg = match si.signature_algorithm.oid {
-        // Many CMS writers (OpenSSL among them) name the key algorithm, not the pair.
-        oid::RSA_ENCRYPTION => crate::signing::sha256_with_rsa(),
-        _ => si.signature_algorithm.clone(),
-    };
-    verify::verify_signature(&certificate.tbs_certificate.subject_public_key_info, &alg, &attrs.to_der()?, si.signature.as_bytes())?;
-    Ok(SignedBy { certificate, signing_time: time.to_date_time() })
+}
+
+/// Verify a signed document as a relying party: every signer's signature, digest
+/// and signed attributes (a failure there is the error), then each signer's
+/// certificate for `purpose` with `verifier`, at `at` when the caller vouches for a
+/// time, else at the signing time the signer claims (else now).
+pub fn verify_document(
+    cms: &[u8],
+    detached: Option<&[u8]>,
+    verifier: &Verifier,
+    purpose: Purpose,
+    at: Option<DateTime>,
+) -> Result<DocumentVerdict, CmsError> {
+    let doc = SignedDocument::read(cms, detached)?;
+    let extra = doc.certificates();
+    let now = calendar::now();
+    let signers = doc
+        .check_signers()?
+        .into_iter()
+        .map(|signed| {
+            let checks = match (at, signed.signing_time) {
+                (Some(at), _) => Checks { purpose, at, at_is_proven: true, now },
+                (None, Some(t)) => Checks { purpose, at: t, at_is_proven: false, now },
+                (None, None) => Checks { purpose, at: now, at_is_proven: true, now },
+            };
+            let verdict = verifier.verify(&signed.certificate, &extra, &checks);
+            SignerVerdict { signed, checks, verdict }
+        })
+        .collect();
+    Ok(DocumentVerdict { content: doc.content, attached: doc.attached, signers })
 }
 
 /// Seconds between a signature's time and `now` (positive: signed in the past).
 pub fn age_seconds(signed: &SignedBy, now: DateTime) -> i64 {
-    calendar::unix_seconds(&now) - calendar::unix_seconds(&signed.signing_time)
+    calendar::unix_seconds(&now) - signed.signing_time.map(|t| calendar::unix_seconds(&t)).unwrap_or(i64::MIN / 2)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::verify::{Problem, RevocationChecker, TrustStore};
 
     fn signer_and_cert() -> (crate::signing::RsaSigner, Certificate) {
         let (signer, cert) = crate::testing::self_signed("CMS TEST");
@@ -252,6 +521,116 @@ mod tests {
         let last = bad.len() - 1;
         bad[last] ^= 1;
         assert!(matches!(verify_detached(&bad, b"request bytes"), Err(CmsError::Signature(_))));
+    }
+
+    const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/nca-test/");
+
+    fn real(name: &str) -> Vec<u8> {
+        crate::pem::read_der(&std::fs::read(format!("{DATA}{name}")).unwrap()).unwrap()
+    }
+
+    fn real_cert(name: &str) -> Certificate {
+        Certificate::from_der(&real(name)).unwrap()
+    }
+
+    /// The authority's four real signatures over `asdasd`, with their issuing CA.
+    fn real_signatures() -> Vec<(&'static str, &'static str, Purpose)> {
+        vec![
+            ("RSA256_11c707bd54cbfcccb3815e39c4eb57b1dc7dfea9", "nca_rsa_test.pem", Purpose::Sign),
+            ("AUTH_RSA256_b2c70a9ff7a5dc59de0ccc3c0ddde3437cc1f12d", "nca_rsa_test.pem", Purpose::Auth),
+            ("AUTH_RSA256_d682726b55b3e62600ea8fe1c74e75fc96f47790", "nca_rsa_test.pem", Purpose::Auth),
+            ("GOSTKNCA_13a3741b52d7bf860aab199b56fad1f4652e357b", "nca_gost_test.pem", Purpose::Sign),
+        ]
+    }
+
+    fn june_2020() -> DateTime {
+        DateTime::new(2020, 6, 1, 0, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn the_authoritys_signatures_verify_with_their_chains_for_their_purpose_only() {
+        for (name, ca, purpose) in real_signatures() {
+            let cms = real(&format!("{name}.cms"));
+            let verifier = Verifier::new(TrustStore::new(vec![real_cert(ca)]), RevocationChecker::none());
+            let doc = verify_document(&cms, None, &verifier, purpose, Some(june_2020())).unwrap();
+            assert!(doc.attached);
+            assert_eq!(doc.content, b"asdasd");
+            assert_eq!(doc.signers.len(), 1);
+            let signer = &doc.signers[0];
+            assert_eq!(signer.signed.certificate, real_cert(&format!("{name}.cer")), "{name}");
+            assert!(signer.signed.signing_time.is_some());
+            let verdict = signer.verdict.as_ref().unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(verdict.path.certificates.len(), 2);
+            assert_eq!(verdict.path.anchor(), &real_cert(ca));
+            // Without --at, the signer's own signing time (September 2020) is used: also inside.
+            assert!(verify_document(&cms, None, &verifier, purpose, None).unwrap().is_valid(), "{name}");
+            let other = if purpose == Purpose::Sign { Purpose::Auth } else { Purpose::Sign };
+            let wrong = verify_document(&cms, None, &verifier, other, Some(june_2020())).unwrap();
+            let e = wrong.signers[0].verdict.as_ref().unwrap_err();
+            assert_eq!(e.depth, 0, "{name}");
+            assert!(matches!(e.problem, Problem::KeyUsage { .. } | Problem::ExtendedKeyUsage { .. }), "{name}: {e}");
+            // An unknown root, and a time outside the certificate.
+            let stranger = Verifier::new(TrustStore::new(vec![real_cert("nca_gost2022_test.der")]), RevocationChecker::none());
+            let e = verify_document(&cms, None, &stranger, purpose, Some(june_2020())).unwrap().signers.remove(0).verdict.unwrap_err();
+            assert_eq!(e.problem, Problem::UnknownIssuer, "{name}");
+            let late = DateTime::new(2021, 6, 1, 0, 0, 0).unwrap();
+            let e = verify_document(&cms, None, &verifier, purpose, Some(late)).unwrap().signers.remove(0).verdict.unwrap_err();
+            assert!(matches!(e.problem, Problem::Expired { .. }), "{name}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_changed_byte_in_content_signature_or_signed_attributes_has_its_own_reason() {
+        for (name, _, _) in real_signatures() {
+            let cms = real(&format!("{name}.cms"));
+            let doc = SignedDocument::read(&cms, None).unwrap();
+            doc.check_signers().unwrap();
+            // Content: `asdasd` is the only occurrence of these bytes.
+            let at = cms.windows(6).position(|w| w == b"asdasd").unwrap();
+            let mut content = cms.clone();
+            content[at] ^= 1;
+            assert!(matches!(SignedDocument::read(&content, None).unwrap().check_signers(), Err(CmsError::DigestMismatch)), "{name}");
+            // The signature value is the last bytes of the file.
+            let mut sig = cms.clone();
+            let last = sig.len() - 3;
+            sig[last] ^= 1;
+            assert!(matches!(SignedDocument::read(&sig, None).unwrap().check_signers(), Err(CmsError::Signature(_))), "{name}");
+            // The signing time (UTCTime `2009…`) lies inside the signed attributes.
+            let t = cms.windows(4).position(|w| w == b"2009").unwrap();
+            let mut attrs = cms.clone();
+            attrs[t + 3] = b'8';
+            assert!(matches!(SignedDocument::read(&attrs, None).unwrap().check_signers(), Err(CmsError::Signature(_))), "{name}");
+        }
+    }
+
+    #[test]
+    fn attached_and_detached_with_rsa_and_gost_round_trip() {
+        let (signer, cert) = signer_and_cert();
+        let gost = crate::gost::GostSigner::generate();
+        let now = calendar::now();
+        for how in [Content::Attached, Content::Detached] {
+            let sig = sign(b"document", how, &signer, &cert, &[], now).unwrap();
+            let given = (how == Content::Detached).then_some(&b"document"[..]);
+            let doc = SignedDocument::read(&sig, given).unwrap();
+            assert_eq!(doc.content, b"document");
+            let by = doc.check_signers().unwrap().remove(0);
+            assert!(by.certificate_bound);
+            assert_eq!(by.digest_algorithm, oid::SHA256);
+            if how == Content::Attached {
+                assert!(matches!(SignedDocument::read(&sig, Some(b"document")), Err(CmsError::ContentTwice)));
+            } else {
+                assert!(matches!(SignedDocument::read(&sig, None), Err(CmsError::NoContent)));
+            }
+        }
+        // A GOST signer digests with Streebog-512; its certificate is self-made here.
+        let gost_cert = {
+            let mut c = cert.clone();
+            c.tbs_certificate.subject_public_key_info = gost.public_key().clone();
+            c
+        };
+        let sig = sign(b"document", Content::Attached, &gost, &gost_cert, &[], now).unwrap();
+        let by = SignedDocument::read(&sig, None).unwrap().check_signers().unwrap().remove(0);
+        assert_eq!(by.digest_algorithm, oid::STREEBOG_512);
     }
 
     #[test]

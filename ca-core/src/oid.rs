@@ -70,6 +70,10 @@ pub const KP_CLIENT_AUTH: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.2");
 pub const KP_EMAIL_PROTECTION: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.4");
 /// Extended key usage: OCSP signing.
 pub const KP_OCSP_SIGNING: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.9");
+/// Extended key usage: time-stamping (a time-stamp authority's only purpose).
+pub const KP_TIME_STAMPING: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.8");
+/// Extended key usage: any purpose.
+pub const KP_ANY: Oid = Oid::new_unwrap("2.5.29.37.0");
 /// id-pkix-ocsp-nocheck.
 pub const OCSP_NOCHECK: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.48.1.5");
 /// Access method: OCSP.
@@ -85,6 +89,8 @@ pub const QT_UNOTICE: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.2.2");
 pub const EXT_SUBJECT_KEY_ID: Oid = Oid::new_unwrap("2.5.29.14");
 /// Extension: subject alternative name.
 pub const EXT_SUBJECT_ALT_NAME: Oid = Oid::new_unwrap("2.5.29.17");
+/// Extension: issuer alternative name.
+pub const EXT_ISSUER_ALT_NAME: Oid = Oid::new_unwrap("2.5.29.18");
 /// Extension: key usage.
 pub const EXT_KEY_USAGE: Oid = Oid::new_unwrap("2.5.29.15");
 /// Extension: basic constraints.
@@ -164,6 +170,8 @@ pub const ATTR_CONTENT_TYPE: Oid = Oid::new_unwrap("1.2.840.113549.1.9.3");
 pub const ATTR_MESSAGE_DIGEST: Oid = Oid::new_unwrap("1.2.840.113549.1.9.4");
 /// Signed attribute: signing time.
 pub const ATTR_SIGNING_TIME: Oid = Oid::new_unwrap("1.2.840.113549.1.9.5");
+/// Signed attribute: signingCertificate (RFC 2634, SHA-1), binds the signer's certificate.
+pub const ATTR_SIGNING_CERTIFICATE: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.2.12");
 /// Signed attribute: signingCertificateV2 (RFC 5035), binds the signer's certificate.
 pub const ATTR_SIGNING_CERTIFICATE_V2: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.2.47");
 /// PKCS#12 bag attribute: friendlyName.
@@ -178,6 +186,16 @@ pub const BAG_SHROUDED_KEY: Oid = Oid::new_unwrap("1.2.840.113549.1.12.10.1.2");
 pub const BAG_CERT: Oid = Oid::new_unwrap("1.2.840.113549.1.12.10.1.3");
 /// Digest: SHA-256.
 pub const SHA256: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.1");
+/// Digest: SHA-384.
+pub const SHA384: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.2");
+/// Digest: SHA-512.
+pub const SHA512: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.3");
+/// Digest: GOST 34.311-95 (GOST R 34.11-94 with the test S-boxes), as the authority names it.
+pub const GOST_34311: Oid = Oid::new_unwrap("1.2.398.3.10.1.3.1");
+/// Digest: GOST R 34.11-2015 (Streebog) 512-bit, as the authority names it.
+pub const STREEBOG_512: Oid = Oid::new_unwrap("1.2.398.3.10.1.3.3");
+/// Digest: Streebog-512 under its TC26 name.
+pub const STREEBOG_512_TC26: Oid = Oid::new_unwrap("1.2.643.7.1.1.2.3");
 /// Digest: SHA-1.
 pub const SHA1: Oid = Oid::new_unwrap("1.3.14.3.2.26");
 /// pbeWithSHAAnd3-KeyTripleDES-CBC (RFC 7292, Appendix C): the authority's key bags.

@@ -40,6 +40,43 @@ pub fn decode(bytes: &[u8]) -> Result<(String, Vec<u8>), PemError> {
     Ok((label, der))
 }
 
+/// Every PEM block in `bytes`, in order: a bundle of certificates.
+pub fn decode_all(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, PemError> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out = Vec::new();
+    let mut rest: &str = &text;
+    while let Some(begin) = rest.find("-----BEGIN ") {
+        let block = &rest[begin..];
+        let (label, der) = decode(block.as_bytes())?;
+        out.push((label.clone(), der));
+        let end_line = format!("-----END {label}-----");
+        let end = block.find(&end_line).ok_or(PemError::NoEnd(label))?;
+        rest = &block[end + end_line.len()..];
+    }
+    if out.is_empty() {
+        return Err(PemError::NoBegin);
+    }
+    Ok(out)
+}
+
+/// The DER in a file as people hand them over: PEM (the first block), bare base64
+/// (any line breaks, as the authority's `.cms` files are), or DER as it is.
+pub fn read_der(bytes: &[u8]) -> Result<Vec<u8>, PemError> {
+    if is_pem(bytes) {
+        return decode(bytes).map(|(_, der)| der);
+    }
+    // DER always starts with a tag byte that is not base64 text ('0' is 0x30: a
+    // SEQUENCE's tag, so text is only taken for base64 when it decodes entirely).
+    let text: Vec<u8> = bytes.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+    let looks_base64 = !text.is_empty() && text.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
+    if looks_base64 {
+        if let Ok(der) = Base64::decode_vec(&String::from_utf8_lossy(&text)) {
+            return Ok(der);
+        }
+    }
+    Ok(bytes.to_vec())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,6 +101,26 @@ mod tests {
         }
         // The der crate refuses 76-column PEM, which is why this reader exists.
         assert!(der::pem::decode_vec(rewrap(76, "\n").as_bytes()).is_err());
+    }
+
+    #[test]
+    fn der_pem_and_bare_base64_give_the_same_bytes() {
+        let (_, der) = decode(DER).unwrap();
+        let b64 = Base64::encode_string(&der);
+        let wrapped: Vec<String> = b64.as_bytes().chunks(76).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+        assert_eq!(read_der(&der).unwrap(), der);
+        assert_eq!(read_der(DER).unwrap(), der);
+        assert_eq!(read_der(wrapped.join("\r\n").as_bytes()).unwrap(), der);
+    }
+
+    #[test]
+    fn a_bundle_gives_every_block() {
+        let one = rewrap(64, "\n");
+        let bundle = format!("issuing CA\n{one}root\n{}", rewrap(76, "\r\n"));
+        let blocks = decode_all(bundle.as_bytes()).unwrap();
+        assert_eq!(blocks.len(), 2);
+        assert_eq!(blocks[0], blocks[1]);
+        assert_eq!(decode_all(b"no pem here"), Err(PemError::NoBegin));
     }
 
     #[test]

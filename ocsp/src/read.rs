@@ -1,18 +1,12 @@
 //! Reading OCSP responses: ours and anyone's.
 
 use crate::OcspError;
-use ca_core::verify::{self, SignatureError};
+use ca_core::verify::{self, revocation};
 use ca_core::{calendar, oid};
-use der::asn1::{AnyRef, ObjectIdentifier as Oid};
-use der::{Decode, Encode, Reader, SliceReader};
+use der::Decode;
 use serde::Serialize;
-use sha1::{Digest, Sha1};
-use x509_cert::ext::pkix::ExtendedKeyUsage;
 use x509_cert::Certificate;
-use x509_ocsp::{BasicOcspResponse, CertStatus, OcspResponse, OcspResponseStatus, ResponderId};
-
-/// EKU id-kp-OCSPSigning.
-const KP_OCSP_SIGNING: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.9");
+use x509_ocsp::{BasicOcspResponse, CertStatus, OcspResponse};
 
 /// One answer of a response.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -53,17 +47,6 @@ pub struct ResponseInfo {
     pub signature_valid: Option<bool>,
 }
 
-fn status_name(s: OcspResponseStatus) -> &'static str {
-    match s {
-        OcspResponseStatus::Successful => "successful",
-        OcspResponseStatus::MalformedRequest => "malformedRequest",
-        OcspResponseStatus::InternalError => "internalError",
-        OcspResponseStatus::TryLater => "tryLater",
-        OcspResponseStatus::SigRequired => "sigRequired",
-        OcspResponseStatus::Unauthorized => "unauthorized",
-    }
-}
-
 fn t(g: &x509_ocsp::OcspGeneralizedTime) -> String {
     calendar::rfc3339(&g.0.to_date_time())
 }
@@ -76,7 +59,7 @@ pub fn read_response(der: &[u8], issuer: Option<&Certificate>) -> Result<Respons
     let resp = OcspResponse::from_der(der).map_err(|e| OcspError::Malformed(e.to_string()))?;
     let mut info = ResponseInfo {
         kind: "ocsp_response",
-        status: status_name(resp.response_status),
+        status: revocation::response_status_name(resp.response_status),
         responder: None,
         produced_at: None,
         nonce: None,
@@ -127,10 +110,9 @@ pub fn read_response(der: &[u8], issuer: Option<&Certificate>) -> Result<Respons
             next_update: r.next_update.as_ref().map(t),
         });
     }
-    let signer = responder_certificate(&basic).ok_or(OcspError::NoResponderCertificate)?;
+    let signer = revocation::responder_certificate(&basic, None).ok_or(OcspError::NoResponderCertificate)?;
     info.responder = Some(verify::name_to_string(&signer.tbs_certificate.subject));
-    let sig = basic.signature.as_bytes().ok_or(OcspError::Signature(SignatureError::Invalid))?;
-    verify::verify_signature(&signer.tbs_certificate.subject_public_key_info, &basic.signature_algorithm, signed_part(raw)?, sig)?;
+    verify::verify_signed(raw, &signer.tbs_certificate.subject_public_key_info, &basic.signature_algorithm, &basic.signature)?;
     info.signature_valid = Some(true);
     let produced = calendar::unix_seconds(&data.produced_at.0.to_date_time());
     let validity = &signer.tbs_certificate.validity;
@@ -142,43 +124,10 @@ pub fn read_response(der: &[u8], issuer: Option<&Certificate>) -> Result<Respons
     if let Some(ca) = issuer {
         if signer != ca {
             verify::verify_issued_by(signer, ca).map_err(|e| OcspError::NotAuthorised(e.to_string()))?;
-            if !has_ocsp_signing(signer) {
+            if !revocation::is_ocsp_signer(signer) {
                 return Err(OcspError::NotAuthorised("no OCSPSigning extended key usage".into()));
             }
         }
     }
     Ok(info)
-}
-
-/// The certificate the responder id names, among those the response carries.
-fn responder_certificate(basic: &BasicOcspResponse) -> Option<&Certificate> {
-    let certs = basic.certs.as_deref()?;
-    certs.iter().find(|c| match &basic.tbs_response_data.responder_id {
-        ResponderId::ByName(name) => &c.tbs_certificate.subject == name,
-        ResponderId::ByKey(hash) => {
-            Sha1::digest(c.tbs_certificate.subject_public_key_info.subject_public_key.raw_bytes()).as_slice() == hash.as_bytes()
-        }
-    })
-}
-
-fn has_ocsp_signing(cert: &Certificate) -> bool {
-    cert.tbs_certificate
-        .extensions
-        .iter()
-        .flatten()
-        .filter(|e| e.extn_id == oid::EXT_EXTENDED_KEY_USAGE)
-        .any(|e| ExtendedKeyUsage::from_der(e.extn_value.as_bytes()).map(|eku| eku.0.contains(&KP_OCSP_SIGNING)).unwrap_or(false))
-}
-
-/// The bytes of the first element of a signed SEQUENCE, exactly as received: what
-/// the signature covers.
-fn signed_part(der: &[u8]) -> Result<&[u8], OcspError> {
-    let malformed = |e: der::Error| OcspError::Malformed(e.to_string());
-    let mut reader = SliceReader::new(der).map_err(malformed)?;
-    let outer = der::Header::decode(&mut reader).map_err(malformed)?;
-    let start = outer.encoded_len().map_err(malformed)?;
-    let first: AnyRef<'_> = reader.decode().map_err(malformed)?;
-    let len = usize::try_from(first.encoded_len().map_err(malformed)?).map_err(malformed)?;
-    let start = usize::try_from(start).map_err(malformed)?;
-    der.get(start..start + len).ok_or_else(|| OcspError::Malformed("truncated".into()))
 }

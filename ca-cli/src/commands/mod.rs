@@ -11,12 +11,13 @@ pub mod init;
 pub mod inspect;
 pub mod issue;
 pub mod keystore;
+pub mod relying;
 pub mod revoke;
 pub mod show;
 pub mod staff;
 pub mod token;
 
-use crate::args::{ApplicationCommand, AuditCommand, Cli, Command, EnrollCommand, KeystoreCommand, OperatorCommand};
+use crate::args::{ApplicationCommand, AuditCommand, Cli, CmsCommand, Command, EnrollCommand, KeystoreCommand, OperatorCommand};
 use crate::error::{CliError, CliResult};
 use crate::output::print;
 use ca_core::authority::{self, Authority, Layout, PassphraseSource};
@@ -88,6 +89,13 @@ pub fn run(cli: &Cli) -> CliResult<()> {
         }
         Command::Inspect { file: Some(file), issuer, password: None, .. } => inspect::run(file, issuer.as_deref(), json),
         Command::Token { command } => token::run(command, json),
+        Command::Verify { cert, checks } => relying::verify(cert, checks, json),
+        Command::Cms { command: CmsCommand::Verify { file, content, out_content, checks } } => {
+            relying::cms_verify(file, content.as_deref(), out_content.as_deref(), checks, json)
+        }
+        Command::Cms { command: CmsCommand::Sign { file, key_file, password_file, detached, out } } => {
+            print(&relying::cms_sign(file, key_file, password_file.as_deref(), *detached, out)?, json)
+        }
         Command::Revoke { serial, reason, invalidity_date } => {
             print(&revoke::revoke(&ctx, serial, *reason, invalidity_date.as_deref())?, json)
         }

@@ -171,9 +171,7 @@ pub fn read(der: &[u8], issuer: Option<&Certificate>) -> Result<CrlInfo, CrlErro
         if tbs.issuer != ca.tbs_certificate.subject {
             return Err(CrlError::Signature(SignatureError::Invalid));
         }
-        let message = tbs.to_der()?;
-        let sig = crl.signature.as_bytes().ok_or_else(|| CrlError::Malformed("signature is not whole bytes".into()))?;
-        verify::verify_signature(&ca.tbs_certificate.subject_public_key_info, &crl.signature_algorithm, &message, sig)?;
+        verify::verify_signed(der, &ca.tbs_certificate.subject_public_key_info, &crl.signature_algorithm, &crl.signature)?;
     }
     let mut number = None;
     let mut delta_base = None;

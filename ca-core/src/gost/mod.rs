@@ -34,7 +34,7 @@ pub const HASH_2015_512: Oid = Oid::new_unwrap("1.2.398.3.10.1.3.3");
 pub const CURVE_2004: Oid = Oid::new_unwrap("1.2.398.3.10.1.1.1.1.1");
 
 /// Why a GOST key or signature was refused.
-#[derive(Debug, Error, PartialEq, Eq)]
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
 pub enum GostError {
     /// The key names a curve or hash this library does not know.
     #[error("unknown GOST parameters {0}")]

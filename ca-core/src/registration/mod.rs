@@ -392,7 +392,7 @@ impl<'a> Registration<'a> {
         let (bytes, signed) = opened(envelope)?;
         let age = cms::age_seconds(&signed, now);
         if !(-SIGNED_REQUEST_MAX_SKEW..=SIGNED_REQUEST_MAX_AGE).contains(&age) {
-            return Err(RegistrationError::Stale { signed: calendar::rfc3339(&signed.signing_time) });
+            return Err(RegistrationError::Stale { signed: signed.signing_time.as_ref().map(calendar::rfc3339).unwrap_or_default() });
         }
         let (serial, record) = self.our_signer(&signed)?;
         // Only our holders' signatures reach this table, so strangers cannot fill it.

@@ -1,4 +1,6 @@
-//! What a relying party checks: signatures, and who a certificate belongs to.
+//! What a relying party checks: signatures, who a certificate belongs to, and
+//! whether it is valid for a purpose at a time ([`Verifier`]: path validation in
+//! [`path`], revocation by OCSP and CRL in [`revocation`], fetching in [`fetch`]).
 //!
 //! Owner information is read leniently (the authority's own test certificates carry
 //! an IIN that fails its check digit); signatures are checked strictly.
@@ -18,8 +20,17 @@ use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage};
 use x509_cert::name::Name;
 use x509_cert::Certificate;
 
+pub mod fetch;
+pub mod path;
+pub mod revocation;
+mod verifier;
+
+pub use path::{PathError, Problem, Purpose, TrustStore, ValidPath};
+pub use revocation::{OnUnavailable, RevocationChecker, RevocationMode, RevocationPolicy, StatusSource};
+pub use verifier::{Checks, Verdict, VerdictReport, Verifier};
+
 /// Why a signature was not accepted.
-#[derive(Debug, Error, PartialEq, Eq)]
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
 pub enum SignatureError {
     /// The signature algorithm is not one this library verifies (yet).
     #[error("signature algorithm {0} is not supported")]
@@ -63,6 +74,19 @@ pub fn verify_signature(
         return Err(SignatureError::KeyMismatch(key.algorithm.oid));
     }
     UnparsedPublicKey::new(lc_alg, key.subject_public_key.raw_bytes()).verify(message, sig).map_err(|_| SignatureError::Invalid)
+}
+
+/// Verify a signed structure as received, `SEQUENCE { tbs, algorithm, signature }`
+/// (a CRL, an OCSP response): the signature covers the first element's bytes
+/// exactly as they came, which re-encoding another writer's DER could change.
+pub fn verify_signed(
+    der: &[u8],
+    key: &SubjectPublicKeyInfoOwned,
+    alg: &AlgorithmIdentifierOwned,
+    sig: &der::asn1::BitString,
+) -> Result<(), SignatureError> {
+    let tbs = revocation::signed_part(der).map_err(|_| SignatureError::Invalid)?;
+    verify_signature(key, alg, tbs, sig.as_bytes().ok_or(SignatureError::Invalid)?)
 }
 
 /// Check that `issuer`'s key signed `cert` and the names chain.
@@ -143,6 +167,19 @@ pub enum KeyType {
     /// None of the above.
     #[serde(rename = "OTHER")]
     Other,
+}
+
+impl KeyType {
+    /// `AUTH`, `SIGN`, `CA`, `OCSP`, `OTHER`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            KeyType::Auth => "AUTH",
+            KeyType::Sign => "SIGN",
+            KeyType::Ca => "CA",
+            KeyType::Ocsp => "OCSP",
+            KeyType::Other => "OTHER",
+        }
+    }
 }
 
 impl From<CertType> for KeyType {
@@ -307,5 +344,10 @@ pub fn file_key_id(cert: &Certificate) -> String {
 
 /// The subject key identifier extension's value, lowercase hex.
 fn subject_key_id(cert: &Certificate) -> Option<String> {
-    decode_extension::<x509_cert::ext::pkix::SubjectKeyIdentifier>(cert, oid::EXT_SUBJECT_KEY_ID).map(|k| hex::encode(k.0.as_bytes()))
+    subject_key_identifier(cert).map(hex::encode)
+}
+
+/// The subject key identifier extension's value.
+pub fn subject_key_identifier(cert: &Certificate) -> Option<Vec<u8>> {
+    decode_extension::<x509_cert::ext::pkix::SubjectKeyIdentifier>(cert, oid::EXT_SUBJECT_KEY_ID).map(|k| k.0.as_bytes().to_vec())
 }

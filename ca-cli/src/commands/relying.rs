@@ -1,0 +1,259 @@
+//! What relying parties run: `ca verify` (a certificate for a purpose), `ca cms
+//! verify` and `ca cms sign`. Verdicts print as a document (text or `--json`); the
+//! exit status is 0 only when the verdict is valid.
+
+use super::read_input;
+use crate::args::CheckArgs;
+use crate::error::{CliError, CliResult};
+use crate::output::{print, Output};
+use ca_core::calendar;
+use ca_core::cms::{self, Content};
+use ca_core::verify::fetch::HttpFetch;
+use ca_core::verify::{Checks, OnUnavailable, RevocationChecker, RevocationMode, RevocationPolicy, TrustStore, VerdictReport, Verifier};
+use der::{DateTime, Decode};
+use serde::Serialize;
+use std::path::Path;
+use std::time::Duration;
+use x509_cert::Certificate;
+
+fn bad(path: &Path, what: impl std::fmt::Display) -> CliError {
+    CliError::refused("bad_input", format!("{}: {what}", path.display()))
+}
+
+/// Every certificate in a file: DER, base64, or one or several PEM blocks.
+pub fn certificates(path: &Path) -> CliResult<Vec<Certificate>> {
+    let bytes = read_input(path)?;
+    if ca_core::pem::is_pem(&bytes) {
+        let blocks = ca_core::pem::decode_all(&bytes).map_err(|e| bad(path, e))?;
+        return blocks
+            .iter()
+            .filter(|(label, _)| label == "CERTIFICATE")
+            .map(|(_, der)| Certificate::from_der(der).map_err(|e| bad(path, format!("not a certificate: {e}"))))
+            .collect();
+    }
+    let der = ca_core::pem::read_der(&bytes).map_err(|e| bad(path, e))?;
+    Ok(vec![Certificate::from_der(&der).map_err(|e| bad(path, format!("not a certificate: {e}")))?])
+}
+
+fn one_certificate(path: &Path) -> CliResult<Certificate> {
+    certificates(path)?.into_iter().next().ok_or_else(|| bad(path, "no certificate in it"))
+}
+
+/// `--at` as a time.
+fn at(checks: &CheckArgs) -> CliResult<Option<DateTime>> {
+    checks
+        .at
+        .as_deref()
+        .map(|s| {
+            calendar::parse_rfc3339(s)
+                .and_then(calendar::from_unix_seconds)
+                .ok_or_else(|| CliError::usage(format!("--at {s:?} is not an RFC 3339 time such as 2020-06-01T00:00:00Z")))
+        })
+        .transpose()
+}
+
+/// The verifier the flags describe: anchors, intermediates, revocation policy,
+/// supplied CRLs (each checked against the anchors and intermediates that signed it).
+fn verifier(checks: &CheckArgs) -> CliResult<Verifier> {
+    let anchors = checks.trust.iter().map(|p| certificates(p)).collect::<CliResult<Vec<_>>>()?.concat();
+    let mut trust = TrustStore::new(anchors);
+    for p in &checks.intermediate {
+        for c in certificates(p)? {
+            trust.add_intermediate(c);
+        }
+    }
+    let policy = RevocationPolicy {
+        mode: checks.revocation,
+        on_unavailable: if checks.soft_fail { OnUnavailable::SoftFail } else { OnUnavailable::HardFail },
+        ocsp_url: checks.ocsp_url.clone(),
+        ..RevocationPolicy::default()
+    };
+    let fetch = (checks.revocation != RevocationMode::None).then(|| Box::new(HttpFetch::new(Duration::from_secs(15))) as _);
+    let revocation = RevocationChecker::new(policy, fetch);
+    for p in &checks.crl {
+        let der = ca_core::pem::read_der(&read_input(p)?).map_err(|e| bad(p, e))?;
+        let issuers = trust.anchors().iter().chain(trust.intermediates());
+        let mut last = None;
+        let mut added = false;
+        for issuer in issuers {
+            match revocation.add_crl(&der, issuer) {
+                Ok(()) => {
+                    added = true;
+                    break;
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        if !added {
+            return Err(bad(
+                p,
+                format!("no trusted or intermediate CA signed this CRL ({})", last.map(|e| e.to_string()).unwrap_or_default()),
+            ));
+        }
+    }
+    Ok(Verifier::new(trust, revocation))
+}
+
+impl Output for VerdictReport {
+    fn human(&self) -> String {
+        let owner = &self.certificate.owner;
+        let who = [owner.surname.as_deref(), owner.name.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
+        let id = match (&owner.iin, &owner.bin) {
+            (Some(i), Some(b)) => format!(" (IIN {i}, BIN {b})"),
+            (Some(i), None) => format!(" (IIN {i})"),
+            _ => String::new(),
+        };
+        let mut out = format!(
+            "{}: {} certificate {} of {}{}, for {} as of {}\n",
+            if self.valid { "VALID" } else { "NOT VALID" },
+            self.certificate.key_type.as_str(),
+            self.certificate.serial,
+            if who.is_empty() { &self.certificate.subject } else { &who },
+            id,
+            self.purpose,
+            self.at
+        );
+        if let Some(m) = &self.message {
+            out.push_str(&format!("  {m}\n"));
+        }
+        if self.valid {
+            out.push_str(&format!("  path: {}\n", self.path.join(" → ")));
+        }
+        for s in &self.statuses {
+            let said = match (&s.source, &s.unavailable) {
+                (Some(src), _) => format!("not revoked, according to {src}"),
+                (None, Some(why)) => format!("status not established: {why}"),
+                (None, None) => "status not checked".to_string(),
+            };
+            out.push_str(&format!("  {}: {said}\n", s.serial));
+        }
+        out
+    }
+}
+
+/// `ca verify CERT`.
+pub fn verify(cert: &Path, args: &CheckArgs, json: bool) -> CliResult<()> {
+    let cert = one_certificate(cert)?;
+    let verifier = verifier(args)?;
+    let checks = match at(args)? {
+        Some(t) => Checks::at(args.purpose, t),
+        None => Checks::now(args.purpose),
+    };
+    let result = verifier.verify(&cert, &[], &checks);
+    let report = VerdictReport::of(&cert, &checks, &result);
+    print(&report, json)?;
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) => Err(CliError::verdict(e.problem.code(), e.to_string())),
+    }
+}
+
+/// One signer in `ca cms verify`'s document.
+#[derive(Serialize)]
+struct SignerReport {
+    /// signingTime, RFC 3339, when the signer states it.
+    signing_time: Option<String>,
+    /// Whether signingCertificate(V2) binds the signature to the certificate.
+    certificate_bound: bool,
+    /// The digest algorithm's OID.
+    digest_algorithm: String,
+    #[serde(flatten)]
+    verdict: VerdictReport,
+}
+
+/// `ca cms verify`'s document.
+#[derive(Serialize)]
+struct CmsReport {
+    kind: &'static str,
+    valid: bool,
+    attached: bool,
+    content_bytes: usize,
+    signers: Vec<SignerReport>,
+}
+
+impl Output for CmsReport {
+    fn human(&self) -> String {
+        let mut out = format!(
+            "{}: CMS signature ({}, {} bytes of content), {} signer(s)\n",
+            if self.valid { "VALID" } else { "NOT VALID" },
+            if self.attached { "content inside" } else { "detached" },
+            self.content_bytes,
+            self.signers.len()
+        );
+        for s in &self.signers {
+            out.push_str(&format!("signed {}\n", s.signing_time.as_deref().unwrap_or("at no stated time")));
+            out.push_str(&s.verdict.human());
+        }
+        out
+    }
+}
+
+/// `ca cms verify FILE [--content FILE]`.
+pub fn cms_verify(file: &Path, content: Option<&Path>, out_content: Option<&Path>, args: &CheckArgs, json: bool) -> CliResult<()> {
+    let cms_bytes = ca_core::pem::read_der(&read_input(file)?).map_err(|e| bad(file, e))?;
+    let content = content.map(read_input).transpose()?;
+    let verifier = verifier(args)?;
+    let doc = cms::verify_document(&cms_bytes, content.as_deref(), &verifier, args.purpose, at(args)?)?;
+    if let Some(out) = out_content {
+        std::fs::write(out, &doc.content).map_err(|e| CliError::writing(out, e))?;
+    }
+    let report = CmsReport {
+        kind: "cms",
+        valid: doc.is_valid(),
+        attached: doc.attached,
+        content_bytes: doc.content.len(),
+        signers: doc
+            .signers
+            .iter()
+            .map(|s| SignerReport {
+                signing_time: s.signed.signing_time.as_ref().map(calendar::rfc3339),
+                certificate_bound: s.signed.certificate_bound,
+                digest_algorithm: s.signed.digest_algorithm.to_string(),
+                verdict: VerdictReport::of(&s.signed.certificate, &s.checks, &s.verdict),
+            })
+            .collect(),
+    };
+    print(&report, json)?;
+    match doc.signers.iter().find_map(|s| s.verdict.as_ref().err()) {
+        None => Ok(()),
+        Some(e) => Err(CliError::verdict(e.problem.code(), e.to_string())),
+    }
+}
+
+/// What `ca cms sign` did.
+#[derive(Serialize)]
+pub struct Signed {
+    out: String,
+    bytes: usize,
+    attached: bool,
+    signer: String,
+}
+
+impl Output for Signed {
+    fn human(&self) -> String {
+        format!(
+            "signed by {} ({}): {} ({} bytes)\n",
+            self.signer,
+            if self.attached { "content inside" } else { "detached" },
+            self.out,
+            self.bytes
+        )
+    }
+}
+
+/// `ca cms sign FILE --key-file P12 --out FILE`.
+pub fn cms_sign(file: &Path, key_file: &Path, password_file: Option<&Path>, detached: bool, out: &Path) -> CliResult<Signed> {
+    let content = read_input(file)?;
+    let password = super::enroll::secret(password_file, super::enroll::PASSWORD_ENV, "--password-file")?;
+    let store = ca_core::pkcs12::read(&read_input(key_file)?, &password)?;
+    let key = ca_core::signing::SigningKey::from_pkcs8(&store.key_pkcs8)?;
+    let how = if detached { Content::Detached } else { Content::Attached };
+    let sig = cms::sign(&content, how, &key, &store.certificate, &store.chain, calendar::now())?;
+    std::fs::write(out, &sig).map_err(|e| CliError::writing(out, e))?;
+    Ok(Signed {
+        out: out.display().to_string(),
+        bytes: sig.len(),
+        attached: !detached,
+        signer: ca_core::verify::name_to_string(&store.certificate.tbs_certificate.subject),
+    })
+}
