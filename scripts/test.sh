@@ -18,6 +18,8 @@ pkg-config --exists libpcsclite 2>/dev/null || apt_missing+=(libpcsclite-dev pkg
 [ -e /usr/lib/pcsc/drivers/serial/libifdvpcd.so ] || apt_missing+=(vsmartcard-vpcd)
 command -v pkcs15-tool >/dev/null 2>&1 || apt_missing+=(opensc opensc-pkcs11)
 command -v pgrep >/dev/null 2>&1 || apt_missing+=(procps)
+# xmlsec1: the second opinion on XML signatures.
+command -v xmlsec1 >/dev/null 2>&1 || apt_missing+=(xmlsec1)
 if ((${#apt_missing[@]})); then
     log "installing ${apt_missing[*]}"
     apt-get update -qq

@@ -151,6 +151,11 @@ pub enum Command {
         #[command(subcommand)]
         command: CmsCommand,
     },
+    /// XML signatures (XMLDSig, enveloped): verify and sign documents.
+    Xml {
+        #[command(subcommand)]
+        command: XmlCommand,
+    },
     /// Describe a certificate, request, CRL or OCSP request or response (PEM or DER), ours or anyone's.
     Inspect {
         /// The file.
@@ -221,12 +226,8 @@ pub enum CmsCommand {
     Sign {
         /// The document.
         file: PathBuf,
-        /// The key file (RSA256_*.p12 or GOSTKNCA_*.p12).
-        #[arg(long)]
-        key_file: PathBuf,
-        /// File holding the key file's password (else $CA_KEY_PASSWORD).
-        #[arg(long)]
-        password_file: Option<PathBuf>,
+        #[command(flatten)]
+        key: SigningKeyArgs,
         /// Leave the document out of the signature.
         #[arg(long)]
         detached: bool,
@@ -234,6 +235,40 @@ pub enum CmsCommand {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+pub enum XmlCommand {
+    /// Verify a signed XML document: every signature's references, value and certificate.
+    /// Exits 0 only when all are valid.
+    Verify {
+        /// The document.
+        file: PathBuf,
+        #[command(flatten)]
+        checks: CheckArgs,
+    },
+    /// Sign an XML document with the key of a key file: an enveloped signature over the
+    /// whole document (RSA-SHA256, or GOST 34.10-2015 with Streebog-512).
+    Sign {
+        /// The document.
+        file: PathBuf,
+        #[command(flatten)]
+        key: SigningKeyArgs,
+        /// Where to write the signed document.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// A key file to sign with.
+#[derive(clap::Args)]
+pub struct SigningKeyArgs {
+    /// The key file (RSA256_*.p12, GOSTKNCA_*.p12, or an AUTH_* one to sign a login challenge).
+    #[arg(long)]
+    pub key_file: PathBuf,
+    /// File holding the key file's password (else $CA_KEY_PASSWORD).
+    #[arg(long)]
+    pub password_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]

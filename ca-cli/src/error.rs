@@ -220,6 +220,15 @@ impl From<CmsError> for CliError {
     }
 }
 
+impl From<ca_core::xml::dsig::DsigError> for CliError {
+    fn from(e: ca_core::xml::dsig::DsigError) -> Self {
+        match e {
+            ca_core::xml::dsig::DsigError::Signing(s) => s.into(),
+            _ => CliError::refused(e.code(), e.to_string()),
+        }
+    }
+}
+
 impl From<der::Error> for CliError {
     fn from(e: der::Error) -> Self {
         CliError::internal("encoding", e.to_string())

@@ -419,7 +419,8 @@ pub fn verify_detached(cms_der: &[u8], content: &[u8]) -> Result<SignedBy, CmsEr
         return Err(CmsError::SignerCount(doc.signer_count()));
     }
     let si = doc.data.signer_infos.0.get(0).ok_or(CmsError::SignerCount(0))?;
-    if si.digest_alg.oid != oid::SHA256 {
+    // SHA-256, or the digest a GOST signer's algorithm goes with (Streebog-512).
+    if si.digest_alg.oid != oid::SHA256 && si.digest_alg.oid != digest_for(&si.signature_algorithm) {
         return Err(CmsError::Digest(si.digest_alg.oid));
     }
     let signed = doc.check_signers()?.pop().ok_or(CmsError::SignerCount(0))?;
@@ -631,6 +632,9 @@ mod tests {
         let sig = sign(b"document", Content::Attached, &gost, &gost_cert, &[], now).unwrap();
         let by = SignedDocument::read(&sig, None).unwrap().check_signers().unwrap().remove(0);
         assert_eq!(by.digest_algorithm, oid::STREEBOG_512);
+        // The registration authority takes a GOST SIGN key's signed requests (a renewal).
+        let request = sign_detached(b"renew", &gost, &gost_cert, now).unwrap();
+        assert_eq!(verify_detached(&request, b"renew").unwrap().digest_algorithm, oid::STREEBOG_512);
     }
 
     #[test]

@@ -71,6 +71,7 @@ pub mod signing;
 #[cfg(feature = "authority")]
 pub mod store;
 pub mod verify;
+pub mod xml;
 
 pub use model::{ApplicationState, CertType, KeyStorage, RevocationReason, Role, Serial, StaffRole, SubjectKind};
 

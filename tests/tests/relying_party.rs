@@ -55,6 +55,11 @@ fn openssl_cms_verify(cms: &Path, ca_file: &Path, extra: &[&str]) -> (bool, Stri
     (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
+/// `ca cms|xml verify FILE` against `trust` as of 2020-06-01, offline, for `purpose`.
+fn as_of_june_2020(kind: &str, file: &Path, trust: &Path, purpose: &str) -> Output {
+    ca_cmd(&[kind, "verify", &p(file), "--trust", &p(trust), "--at", JUNE_2020, "--revocation", "none", "--purpose", purpose, "--json"])
+}
+
 fn june_2020_epoch() -> String {
     ca_core::calendar::parse_rfc3339(JUNE_2020).unwrap().to_string()
 }
@@ -64,22 +69,7 @@ fn the_authoritys_signatures_verify_for_their_purpose_and_openssl_agrees() {
     let work = Scratch::new("rp-real");
     let ca_pem = reference("nca_rsa_test.pem");
     let attime = june_2020_epoch();
-    let verify = |name: &str, trust: &Path, purpose: &str| {
-        ca_cmd(&[
-            "cms",
-            "verify",
-            &p(&reference(&format!("{name}.cms"))),
-            "--trust",
-            &p(trust),
-            "--at",
-            JUNE_2020,
-            "--revocation",
-            "none",
-            "--purpose",
-            purpose,
-            "--json",
-        ])
-    };
+    let verify = |name: &str, trust: &Path, purpose: &str| as_of_june_2020("cms", &reference(&format!("{name}.cms")), trust, purpose);
     // The SIGN key's signature: valid for signing, here and in openssl (S/MIME signing purpose).
     let out = verify(SIGN_FILE, &ca_pem, "sign");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -527,5 +517,112 @@ struct AllGood;
 impl ocsp::StatusSource for AllGood {
     fn status(&self, _: ca_core::model::Family, _: &[u8]) -> Result<ocsp::CertState, ocsp::StatusUnavailable> {
         Ok(ocsp::CertState::Good)
+    }
+}
+
+fn xmlsec1(args: &[&str]) -> (bool, String) {
+    let out = Command::new("xmlsec1").args(args).output().expect("run xmlsec1 (scripts/test.sh installs it)");
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn the_authoritys_xml_signatures_verify_for_their_purpose_and_xmlsec1_agrees() {
+    let work = Scratch::new("rp-xml-real");
+    let verify = |file: &Path, trust: &str, purpose: &str| as_of_june_2020("xml", file, &reference(trust), purpose);
+    for (name, purpose) in [(SIGN_FILE, "sign"), (AUTH_FILES[0], "auth"), (AUTH_FILES[1], "auth")] {
+        let file = reference(&format!("{name}.xml"));
+        let out = verify(&file, "nca_rsa_test.pem", purpose);
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stdout));
+        let v = json_of(&out);
+        assert_eq!(v["signers"][0]["certificate"]["owner"]["iin"], "123456789011");
+        assert_eq!(v["signers"][0]["references"], serde_json::json!([""]));
+        // xmlsec1 checks the digest and the value with the certificate in KeyInfo
+        // (--insecure: it cannot build a path to a root it was not given).
+        let (ok, err) = xmlsec1(&["--verify", "--insecure", "--enabled-reference-uris", "empty", &p(&file)]);
+        assert!(ok, "xmlsec1 {name}: {err}");
+        if purpose == "auth" {
+            let out = verify(&file, "nca_rsa_test.pem", "sign");
+            assert_eq!(out.status.code(), Some(1));
+            assert_eq!(json_of(&out)["signers"][0]["problem"], "key_usage");
+        }
+        // The signed content changed: both refuse.
+        let changed = work.join(&format!("{name}.xml"));
+        std::fs::write(&changed, std::fs::read_to_string(&file).unwrap().replacen("NCANode", "NCANodf", 1)).unwrap();
+        let out = verify(&changed, "nca_rsa_test.pem", purpose);
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(json_of(&out)["error"]["code"], "content_changed");
+        assert!(!xmlsec1(&["--verify", "--insecure", "--enabled-reference-uris", "empty", &p(&changed)]).0);
+    }
+    let gost = reference(&format!("{GOST_FILE}.xml"));
+    let out = verify(&gost, "nca_gost_test.pem", "sign");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(json_of(&out)["signers"][0]["signature_method"], "http://www.w3.org/2001/04/xmldsig-more#gost34310-gost34311");
+}
+
+/// A document with namespaces, comments and characters to escape, and a signature
+/// template xmlsec1 fills in with the canonicalisation `c14n`.
+fn xmlsec1_template(c14n: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- before -->\n<gov:request xmlns:gov=\"urn:kz:gov:test\" xmlns:x=\"urn:x\" xmlns=\"urn:default\" xml:lang=\"kk\">\n  <gov:applicant iin=\"880515300120\" x:note=\"a &amp; b &lt; c\">Тестов Тест</gov:applicant>\n  <!-- inside -->\n  <body x:y=\"1\">text &amp; &#x41; <![CDATA[<raw>]]></body>\n<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">\n<ds:SignedInfo>\n<ds:CanonicalizationMethod Algorithm=\"{c14n}\"/>\n<ds:SignatureMethod Algorithm=\"http://www.w3.org/2001/04/xmldsig-more#rsa-sha256\"/>\n<ds:Reference URI=\"\">\n<ds:Transforms>\n<ds:Transform Algorithm=\"http://www.w3.org/2000/09/xmldsig#enveloped-signature\"/>\n<ds:Transform Algorithm=\"{c14n}\"/>\n</ds:Transforms>\n<ds:DigestMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha256\"/>\n<ds:DigestValue/>\n</ds:Reference>\n</ds:SignedInfo>\n<ds:SignatureValue/>\n<ds:KeyInfo><ds:X509Data><ds:X509Certificate/></ds:X509Data></ds:KeyInfo>\n</ds:Signature>\n</gov:request>\n<!-- after -->\n"
+    )
+}
+
+#[test]
+fn our_xml_signatures_verify_in_xmlsec1_and_xmlsec1s_verify_here() {
+    let a = Issued::new("rp-xml");
+    let pw = a.scratch.join("pw");
+    std::fs::write(&pw, KEY_PASSWORD).unwrap();
+    let (root, issuing) = (p(&a.data().join("root.pem")), p(&a.data().join("issuing.pem")));
+    let key_file = p(&a.ks.join("RSA256_rp-xml.p12"));
+    let ours_verify =
+        |file: &Path| ca_cmd(&["xml", "verify", &p(file), "--trust", &root, "--intermediate", &issuing, "--revocation", "none", "--json"]);
+    let theirs_verify = |file: &Path| xmlsec1(&["--verify", "--trusted-pem", &root, "--untrusted-pem", &issuing, &p(file)]);
+    // Ours, in xmlsec1, with its full path check.
+    let doc = a.scratch.join("doc.xml");
+    std::fs::write(&doc, "<?xml version=\"1.0\"?>\n<request xmlns=\"urn:kz:gov\"><iin>880515300120</iin><!-- c --><sum currency=\"KZT\">100 &amp; 0</sum></request>\n").unwrap();
+    let signed = a.scratch.join("signed.xml");
+    run_ok(Command::new(program("ca")).args([
+        "xml",
+        "sign",
+        &p(&doc),
+        "--key-file",
+        &key_file,
+        "--password-file",
+        &p(&pw),
+        "--out",
+        &p(&signed),
+    ]));
+    let out = ours_verify(&signed);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(json_of(&out)["signers"][0]["path"].as_array().unwrap().len(), 3);
+    let (ok, err) = theirs_verify(&signed);
+    assert!(ok, "xmlsec1: {err}");
+    let tampered = a.scratch.join("tampered.xml");
+    std::fs::write(&tampered, std::fs::read_to_string(&signed).unwrap().replacen("100", "900", 1)).unwrap();
+    assert_eq!(json_of(&ours_verify(&tampered))["error"]["code"], "content_changed");
+    assert!(!theirs_verify(&tampered).0);
+    // xmlsec1's, with inclusive and exclusive canonicalisation, with and without comments.
+    let key = a.scratch.join("work/rp-xml-sign.key");
+    let cert = a.cert_file("sign");
+    for c14n in [
+        "http://www.w3.org/TR/2001/REC-xml-c14n-20010315",
+        "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments",
+        "http://www.w3.org/2001/10/xml-exc-c14n#",
+        "http://www.w3.org/2001/10/xml-exc-c14n#WithComments",
+    ] {
+        let template = a.scratch.join("template.xml");
+        std::fs::write(&template, xmlsec1_template(c14n)).unwrap();
+        let made = a.scratch.join("xmlsec1.xml");
+        let (ok, err) = xmlsec1(&["--sign", "--privkey-pem", &format!("{},{cert}", p(&key)), "--output", &p(&made), &p(&template)]);
+        assert!(ok, "xmlsec1 --sign: {err}");
+        let out = ours_verify(&made);
+        assert!(out.status.success(), "{c14n}: {}", String::from_utf8_lossy(&out.stdout));
+        let text = std::fs::read_to_string(&made).unwrap();
+        for (from, to) in [("Тестов", "Тестова"), ("xml:lang=\"kk\"", "xml:lang=\"ru\""), ("x:y=\"1\"", "x:y=\"2\"")] {
+            let changed = a.scratch.join("changed.xml");
+            std::fs::write(&changed, text.replacen(from, to, 1)).unwrap();
+            let out = ours_verify(&changed);
+            assert_eq!(json_of(&out)["error"]["code"], "content_changed", "{c14n}: {from}");
+        }
     }
 }

@@ -17,7 +17,9 @@ pub mod show;
 pub mod staff;
 pub mod token;
 
-use crate::args::{ApplicationCommand, AuditCommand, Cli, CmsCommand, Command, EnrollCommand, KeystoreCommand, OperatorCommand};
+use crate::args::{
+    ApplicationCommand, AuditCommand, Cli, CmsCommand, Command, EnrollCommand, KeystoreCommand, OperatorCommand, XmlCommand,
+};
 use crate::error::{CliError, CliResult};
 use crate::output::print;
 use ca_core::authority::{self, Authority, Layout, PassphraseSource};
@@ -93,9 +95,11 @@ pub fn run(cli: &Cli) -> CliResult<()> {
         Command::Cms { command: CmsCommand::Verify { file, content, out_content, checks } } => {
             relying::cms_verify(file, content.as_deref(), out_content.as_deref(), checks, json)
         }
-        Command::Cms { command: CmsCommand::Sign { file, key_file, password_file, detached, out } } => {
-            print(&relying::cms_sign(file, key_file, password_file.as_deref(), *detached, out)?, json)
+        Command::Cms { command: CmsCommand::Sign { file, key, detached, out } } => {
+            print(&relying::cms_sign(file, key, *detached, out)?, json)
         }
+        Command::Xml { command: XmlCommand::Verify { file, checks } } => relying::xml_verify(file, checks, json),
+        Command::Xml { command: XmlCommand::Sign { file, key, out } } => print(&relying::xml_sign(file, key, out)?, json),
         Command::Revoke { serial, reason, invalidity_date } => {
             print(&revoke::revoke(&ctx, serial, *reason, invalidity_date.as_deref())?, json)
         }

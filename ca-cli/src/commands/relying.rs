@@ -3,13 +3,14 @@
 //! exit status is 0 only when the verdict is valid.
 
 use super::read_input;
-use crate::args::CheckArgs;
+use crate::args::{CheckArgs, SigningKeyArgs};
 use crate::error::{CliError, CliResult};
 use crate::output::{print, Output};
 use ca_core::calendar;
 use ca_core::cms::{self, Content};
 use ca_core::verify::fetch::HttpFetch;
 use ca_core::verify::{Checks, OnUnavailable, RevocationChecker, RevocationMode, RevocationPolicy, TrustStore, VerdictReport, Verifier};
+use ca_core::xml::dsig;
 use der::{DateTime, Decode};
 use serde::Serialize;
 use std::path::Path;
@@ -220,40 +221,111 @@ pub fn cms_verify(file: &Path, content: Option<&Path>, out_content: Option<&Path
     }
 }
 
-/// What `ca cms sign` did.
+/// What `ca cms sign` or `ca xml sign` did.
 #[derive(Serialize)]
 pub struct Signed {
     out: String,
     bytes: usize,
-    attached: bool,
+    /// CMS only: whether the content is inside.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attached: Option<bool>,
     signer: String,
 }
 
 impl Output for Signed {
     fn human(&self) -> String {
-        format!(
-            "signed by {} ({}): {} ({} bytes)\n",
-            self.signer,
-            if self.attached { "content inside" } else { "detached" },
-            self.out,
-            self.bytes
-        )
+        let how = match self.attached {
+            Some(true) => " (content inside)",
+            Some(false) => " (detached)",
+            None => "",
+        };
+        format!("signed by {}{how}: {} ({} bytes)\n", self.signer, self.out, self.bytes)
     }
 }
 
-/// `ca cms sign FILE --key-file P12 --out FILE`.
-pub fn cms_sign(file: &Path, key_file: &Path, password_file: Option<&Path>, detached: bool, out: &Path) -> CliResult<Signed> {
-    let content = read_input(file)?;
-    let password = super::enroll::secret(password_file, super::enroll::PASSWORD_ENV, "--password-file")?;
-    let store = ca_core::pkcs12::read(&read_input(key_file)?, &password)?;
-    let key = ca_core::signing::SigningKey::from_pkcs8(&store.key_pkcs8)?;
-    let how = if detached { Content::Detached } else { Content::Attached };
-    let sig = cms::sign(&content, how, &key, &store.certificate, &store.chain, calendar::now())?;
-    std::fs::write(out, &sig).map_err(|e| CliError::writing(out, e))?;
+/// The key store a signing command names: its key (RSA or GOST 2015), certificate and chain.
+fn key_store(key: &SigningKeyArgs) -> CliResult<(ca_core::signing::SigningKey, ca_core::pkcs12::KeyStore)> {
+    let password = super::enroll::secret(key.password_file.as_deref(), super::enroll::PASSWORD_ENV, "--password-file")?;
+    let store = ca_core::pkcs12::read(&read_input(&key.key_file)?, &password)?;
+    Ok((ca_core::signing::SigningKey::from_pkcs8(&store.key_pkcs8)?, store))
+}
+
+fn written(out: &Path, bytes: &[u8], attached: Option<bool>, cert: &Certificate) -> CliResult<Signed> {
+    std::fs::write(out, bytes).map_err(|e| CliError::writing(out, e))?;
     Ok(Signed {
         out: out.display().to_string(),
-        bytes: sig.len(),
-        attached: !detached,
-        signer: ca_core::verify::name_to_string(&store.certificate.tbs_certificate.subject),
+        bytes: bytes.len(),
+        attached,
+        signer: ca_core::verify::name_to_string(&cert.tbs_certificate.subject),
     })
+}
+
+/// `ca cms sign FILE --key-file P12 --out FILE`.
+pub fn cms_sign(file: &Path, key: &SigningKeyArgs, detached: bool, out: &Path) -> CliResult<Signed> {
+    let content = read_input(file)?;
+    let (key, store) = key_store(key)?;
+    let how = if detached { Content::Detached } else { Content::Attached };
+    let sig = cms::sign(&content, how, &key, &store.certificate, &store.chain, calendar::now())?;
+    written(out, &sig, Some(!detached), &store.certificate)
+}
+
+/// `ca xml sign FILE --key-file P12 --out FILE`.
+pub fn xml_sign(file: &Path, key: &SigningKeyArgs, out: &Path) -> CliResult<Signed> {
+    let xml = read_input(file)?;
+    let (key, store) = key_store(key)?;
+    let signed = dsig::sign_enveloped(&xml, &key, &store.certificate, &store.chain)?;
+    written(out, &signed, None, &store.certificate)
+}
+
+/// One signature in `ca xml verify`'s document.
+#[derive(Serialize)]
+struct XmlSignerReport {
+    signature_method: String,
+    references: Vec<String>,
+    #[serde(flatten)]
+    verdict: VerdictReport,
+}
+
+/// `ca xml verify`'s document.
+#[derive(Serialize)]
+struct XmlReport {
+    kind: &'static str,
+    valid: bool,
+    signers: Vec<XmlSignerReport>,
+}
+
+impl Output for XmlReport {
+    fn human(&self) -> String {
+        let mut out = format!("{}: XML document, {} signature(s)\n", if self.valid { "VALID" } else { "NOT VALID" }, self.signers.len());
+        for s in &self.signers {
+            let what = if s.references.iter().all(String::is_empty) { "the whole document".to_string() } else { s.references.join(", ") };
+            out.push_str(&format!("signed with {} over {what}\n", s.signature_method));
+            out.push_str(&s.verdict.human());
+        }
+        out
+    }
+}
+
+/// `ca xml verify FILE`.
+pub fn xml_verify(file: &Path, args: &CheckArgs, json: bool) -> CliResult<()> {
+    let xml = read_input(file)?;
+    let verifier = verifier(args)?;
+    let signers = dsig::verify_document(&xml, &verifier, args.purpose, at(args)?)?;
+    let report = XmlReport {
+        kind: "xml",
+        valid: signers.iter().all(|s| s.verdict.is_ok()),
+        signers: signers
+            .iter()
+            .map(|s| XmlSignerReport {
+                signature_method: s.signed.signature_method.clone(),
+                references: s.signed.references.clone(),
+                verdict: VerdictReport::of(&s.signed.certificate, &s.checks, &s.verdict),
+            })
+            .collect(),
+    };
+    print(&report, json)?;
+    match signers.iter().find_map(|s| s.verdict.as_ref().err()) {
+        None => Ok(()),
+        Some(e) => Err(CliError::verdict(e.problem.code(), e.to_string())),
+    }
 }

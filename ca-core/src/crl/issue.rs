@@ -6,6 +6,7 @@ use crate::profile::{self, IssuerRef, Urls};
 use crate::signing::Signer;
 use crate::store::{CrlRecord, CrlRow, StatusStore};
 use der::asn1::ObjectIdentifier as Oid;
+use der::Encode;
 use x509_cert::ext::Extensions;
 
 /// DER tags used by the hand-written encoder.

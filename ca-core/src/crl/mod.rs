@@ -18,7 +18,7 @@ use crate::signing::SigningError;
 #[cfg(feature = "authority")]
 use crate::store::StoreError;
 use crate::verify::{self, SignatureError};
-use der::{Decode, Encode};
+use der::Decode;
 use serde::Serialize;
 use thiserror::Error;
 use x509_cert::crl::CertificateList;

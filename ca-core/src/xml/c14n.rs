@@ -1,0 +1,334 @@
+//! Canonical XML: inclusive C14N 1.0 (W3C REC 2001-03-15), with and without
+//! comments, and exclusive C14N 1.0 (W3C REC 2002-07-18) with an
+//! InclusiveNamespaces prefix list. What XML signatures digest and sign.
+//!
+//! Two document subsets are canonicalised, those XML signatures use: a whole
+//! document less one element's subtree (an enveloped signature), and one
+//! element's subtree (SignedInfo, or a reference by Id), whose namespaces (and,
+//! inclusively, `xml:` attributes) in scope from its ancestors are carried in.
+
+use super::{Attribute, Document, Element, Node, XML_NS};
+use std::collections::BTreeMap;
+
+/// Inclusive C14N 1.0.
+pub const C14N: &str = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315";
+/// Inclusive C14N 1.0 with comments.
+pub const C14N_WITH_COMMENTS: &str = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments";
+/// Exclusive C14N 1.0.
+pub const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
+/// Exclusive C14N 1.0 with comments.
+pub const EXC_C14N_WITH_COMMENTS: &str = "http://www.w3.org/2001/10/xml-exc-c14n#WithComments";
+
+/// A canonicalisation method.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// Inclusive C14N 1.0: every namespace in scope is rendered.
+    Inclusive {
+        /// Keep comments.
+        comments: bool,
+    },
+    /// Exclusive C14N 1.0: only the namespaces an element uses, and those listed.
+    Exclusive {
+        /// Keep comments.
+        comments: bool,
+        /// Prefixes treated inclusively (`None` is `#default`).
+        inclusive_prefixes: Vec<Option<String>>,
+    },
+}
+
+impl Method {
+    /// The method an algorithm URI names; `prefix_list` is an InclusiveNamespaces
+    /// PrefixList (exclusive only).
+    pub fn from_uri(uri: &str, prefix_list: Option<&str>) -> Option<Method> {
+        let prefixes = || {
+            prefix_list.unwrap_or("").split_ascii_whitespace().map(|p| if p == "#default" { None } else { Some(p.to_string()) }).collect()
+        };
+        Some(match uri {
+            C14N => Method::Inclusive { comments: false },
+            C14N_WITH_COMMENTS => Method::Inclusive { comments: true },
+            EXC_C14N => Method::Exclusive { comments: false, inclusive_prefixes: prefixes() },
+            EXC_C14N_WITH_COMMENTS => Method::Exclusive { comments: true, inclusive_prefixes: prefixes() },
+            _ => return None,
+        })
+    }
+
+    /// Its algorithm URI.
+    pub fn uri(&self) -> &'static str {
+        match self {
+            Method::Inclusive { comments: false } => C14N,
+            Method::Inclusive { comments: true } => C14N_WITH_COMMENTS,
+            Method::Exclusive { comments: false, .. } => EXC_C14N,
+            Method::Exclusive { comments: true, .. } => EXC_C14N_WITH_COMMENTS,
+        }
+    }
+
+    fn comments(&self) -> bool {
+        match self {
+            Method::Inclusive { comments } | Method::Exclusive { comments, .. } => *comments,
+        }
+    }
+}
+
+/// Prefix (`None`: default) to URI (`""`: the default undeclared).
+type Namespaces = BTreeMap<Option<String>, String>;
+
+struct Writer<'a> {
+    out: String,
+    method: &'a Method,
+    comments: bool,
+    exclude: Option<&'a Element>,
+}
+
+fn escape_text(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\r' => out.push_str("&#xD;"),
+            c => out.push(c),
+        }
+    }
+}
+
+fn escape_attribute(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '"' => out.push_str("&quot;"),
+            '\t' => out.push_str("&#x9;"),
+            '\n' => out.push_str("&#xA;"),
+            '\r' => out.push_str("&#xD;"),
+            c => out.push(c),
+        }
+    }
+}
+
+fn in_scope_after(parent: &Namespaces, e: &Element) -> Namespaces {
+    let mut scope = parent.clone();
+    for (p, uri) in &e.declarations {
+        if p.as_deref() != Some("xml") {
+            scope.insert(p.clone(), uri.clone());
+        }
+    }
+    scope
+}
+
+impl Writer<'_> {
+    fn node(&mut self, node: &Node, scope: &Namespaces, rendered: &Namespaces) {
+        match node {
+            Node::Element(e) => self.element(e, scope, rendered, &[]),
+            Node::Text(t) => escape_text(t, &mut self.out),
+            Node::Comment(c) if self.comments => {
+                self.out.push_str("<!--");
+                self.out.push_str(c);
+                self.out.push_str("-->");
+            }
+            Node::Comment(_) => {}
+            Node::Pi { target, data } => self.pi(target, data),
+        }
+    }
+
+    fn pi(&mut self, target: &str, data: &str) {
+        self.out.push_str("<?");
+        self.out.push_str(target);
+        if !data.is_empty() {
+            self.out.push(' ');
+            self.out.push_str(data);
+        }
+        self.out.push_str("?>");
+    }
+
+    /// Which namespace declarations `e` renders, given those rendered above it.
+    fn declarations(&self, e: &Element, scope: &Namespaces, rendered: &Namespaces) -> Vec<(Option<String>, String)> {
+        let wanted: Vec<Option<String>> = match self.method {
+            Method::Inclusive { .. } => scope.keys().cloned().collect(),
+            Method::Exclusive { inclusive_prefixes, .. } => {
+                let mut used: Vec<Option<String>> = vec![e.name.prefix.clone()];
+                used.extend(e.attributes.iter().filter_map(|a| a.name.prefix.clone()).filter(|p| p != "xml").map(Some));
+                used.extend(inclusive_prefixes.iter().filter(|p| scope.contains_key(*p)).cloned());
+                used.sort();
+                used.dedup();
+                used
+            }
+        };
+        let mut out = Vec::new();
+        for p in wanted {
+            let uri = scope.get(&p).cloned().unwrap_or_default();
+            let above = rendered.get(&p).map(String::as_str).unwrap_or("");
+            if uri.is_empty() {
+                // Only the default namespace can be undeclared: say so if above it was set.
+                if p.is_none() && !above.is_empty() {
+                    out.push((None, String::new()));
+                }
+            } else if above != uri {
+                out.push((p, uri));
+            }
+        }
+        out
+    }
+
+    fn element(&mut self, e: &Element, parent_scope: &Namespaces, rendered: &Namespaces, inherited: &[Attribute]) {
+        if self.exclude.is_some_and(|x| std::ptr::eq(x, e)) {
+            return;
+        }
+        let scope = in_scope_after(parent_scope, e);
+        let declarations = self.declarations(e, &scope, rendered);
+        let mut now_rendered = rendered.clone();
+        for (p, uri) in &declarations {
+            now_rendered.insert(p.clone(), uri.clone());
+        }
+        let qname = e.name.qualified();
+        self.out.push('<');
+        self.out.push_str(&qname);
+        for (p, uri) in &declarations {
+            match p {
+                None => self.out.push_str(" xmlns=\""),
+                Some(p) => {
+                    self.out.push_str(" xmlns:");
+                    self.out.push_str(p);
+                    self.out.push_str("=\"");
+                }
+            }
+            escape_attribute(uri, &mut self.out);
+            self.out.push('"');
+        }
+        let mut attributes: Vec<&Attribute> = e.attributes.iter().collect();
+        attributes.extend(inherited.iter().filter(|i| !e.attributes.iter().any(|a| a.name == i.name)));
+        attributes.sort_by(|a, b| {
+            (a.name.namespace.as_deref().unwrap_or(""), a.name.local.as_str())
+                .cmp(&(b.name.namespace.as_deref().unwrap_or(""), b.name.local.as_str()))
+        });
+        for a in attributes {
+            self.out.push(' ');
+            self.out.push_str(&a.name.qualified());
+            self.out.push_str("=\"");
+            escape_attribute(&a.value, &mut self.out);
+            self.out.push('"');
+        }
+        self.out.push('>');
+        for child in &e.children {
+            self.node(child, &scope, &now_rendered);
+        }
+        self.out.push_str("</");
+        self.out.push_str(&qname);
+        self.out.push('>');
+    }
+}
+
+/// The canonical form of the whole document, less `exclude`'s subtree; comments
+/// only when the method keeps them and `comments` allows (a same-document
+/// reference drops them).
+pub fn document(doc: &Document, method: &Method, exclude: Option<&Element>, comments: bool) -> Vec<u8> {
+    let mut w = Writer { out: String::new(), method, comments: comments && method.comments(), exclude };
+    for n in &doc.before {
+        let len = w.out.len();
+        w.node(n, &Namespaces::new(), &Namespaces::new());
+        if w.out.len() > len {
+            w.out.push('\n');
+        }
+    }
+    w.element(&doc.root, &Namespaces::new(), &Namespaces::new(), &[]);
+    for n in &doc.after {
+        let mut tail = Writer { out: String::new(), method, comments: w.comments, exclude: None };
+        tail.node(n, &Namespaces::new(), &Namespaces::new());
+        if !tail.out.is_empty() {
+            w.out.push('\n');
+            w.out.push_str(&tail.out);
+        }
+    }
+    w.out.into_bytes()
+}
+
+/// The canonical form of `element`'s subtree; `ancestors` (outermost first) give
+/// the namespaces in scope and, for inclusive C14N, the `xml:` attributes it inherits.
+pub fn subtree(element: &Element, ancestors: &[&Element], method: &Method, exclude: Option<&Element>, comments: bool) -> Vec<u8> {
+    let mut scope = Namespaces::new();
+    let mut inherited: Vec<Attribute> = Vec::new();
+    for a in ancestors {
+        scope = in_scope_after(&scope, a);
+        for attr in a.attributes.iter().filter(|x| x.name.namespace.as_deref() == Some(XML_NS)) {
+            inherited.retain(|i| i.name.local != attr.name.local);
+            inherited.push(attr.clone());
+        }
+    }
+    if matches!(method, Method::Exclusive { .. }) {
+        inherited.clear();
+    }
+    let mut w = Writer { out: String::new(), method, comments: comments && method.comments(), exclude };
+    w.element(element, &scope, &Namespaces::new(), &inherited);
+    w.out.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inclusive(xml: &str, comments: bool) -> String {
+        String::from_utf8(document(&Document::parse(xml.as_bytes()).unwrap(), &Method::Inclusive { comments }, None, true)).unwrap()
+    }
+
+    /// The examples of the C14N 1.0 recommendation, §3.
+    #[test]
+    fn the_recommendations_examples() {
+        // 3.1 PIs, comments, and outside of the document element.
+        let input = "<?xml version=\"1.0\"?>\n\n<?xml-stylesheet   href=\"doc.xsl\"\n   type=\"text/xsl\"   ?>\n\n<doc>Hello, world!<!-- Comment 1 --></doc>\n\n<?pi-without-data     ?>\n\n<!-- Comment 2 -->\n\n<!-- Comment 3 -->";
+        assert_eq!(
+            inclusive(input, false),
+            "<?xml-stylesheet href=\"doc.xsl\"\n   type=\"text/xsl\"   ?>\n<doc>Hello, world!</doc>\n<?pi-without-data?>"
+        );
+        assert_eq!(
+            inclusive(input, true),
+            "<?xml-stylesheet href=\"doc.xsl\"\n   type=\"text/xsl\"   ?>\n<doc>Hello, world!<!-- Comment 1 --></doc>\n<?pi-without-data?>\n<!-- Comment 2 -->\n<!-- Comment 3 -->"
+        );
+        // 3.3 start and end tags (without the DTD's default attributes).
+        let input = "<doc>\n   <e1   />\n   <e2   ></e2>\n   <e3   name = \"elem3\"   id=\"elem3\"   />\n   <e4   name=\"elem4\"   id=\"elem4\"   ></e4>\n   <e5 a:attr=\"out\" b:attr=\"sorted\" attr2=\"all\" attr=\"I'm\"\n      xmlns:b=\"http://www.ietf.org\"\n      xmlns:a=\"http://www.w3.org\"\n      xmlns=\"http://example.org\"/>\n   <e6 xmlns=\"\" xmlns:a=\"http://www.w3.org\">\n      <e7 xmlns=\"http://www.ietf.org\">\n         <e8 xmlns=\"\" xmlns:a=\"http://www.w3.org\">\n            <e9 xmlns=\"\" xmlns:a=\"http://www.ietf.org\"/>\n         </e8>\n      </e7>\n   </e6>\n</doc>";
+        assert_eq!(
+            inclusive(input, false),
+            "<doc>\n   <e1></e1>\n   <e2></e2>\n   <e3 id=\"elem3\" name=\"elem3\"></e3>\n   <e4 id=\"elem4\" name=\"elem4\"></e4>\n   <e5 xmlns=\"http://example.org\" xmlns:a=\"http://www.w3.org\" xmlns:b=\"http://www.ietf.org\" attr=\"I'm\" attr2=\"all\" b:attr=\"sorted\" a:attr=\"out\"></e5>\n   <e6 xmlns:a=\"http://www.w3.org\">\n      <e7 xmlns=\"http://www.ietf.org\">\n         <e8 xmlns=\"\">\n            <e9 xmlns:a=\"http://www.ietf.org\"></e9>\n         </e8>\n      </e7>\n   </e6>\n</doc>"
+        );
+        // 3.4 character modifications and character references (no DTD: no normalisation by type).
+        let input = "<doc>\n   <text>First line&#x0d;&#10;Second line</text>\n   <value>&#x32;</value>\n   <compute><![CDATA[value>\"0\" && value<\"10\" ?\"valid\":\"error\"]]></compute>\n   <compute expr='value>\"0\" &amp;&amp; value&lt;\"10\" ?\"valid\":\"error\"'>valid</compute>\n   <norm attr=' &apos;   &#x20;&#13;&#xa;&#9;   &apos; '/>\n</doc>";
+        assert_eq!(
+            inclusive(input, false),
+            "<doc>\n   <text>First line&#xD;\nSecond line</text>\n   <value>2</value>\n   <compute>value&gt;\"0\" &amp;&amp; value&lt;\"10\" ?\"valid\":\"error\"</compute>\n   <compute expr=\"value>&quot;0&quot; &amp;&amp; value&lt;&quot;10&quot; ?&quot;valid&quot;:&quot;error&quot;\">valid</compute>\n   <norm attr=\" '    &#xD;&#xA;&#x9;   ' \"></norm>\n</doc>"
+        );
+    }
+
+    #[test]
+    fn a_subtree_carries_its_ancestors_namespaces_and_xml_attributes() {
+        let doc = Document::parse(
+            b"<r xmlns='urn:d' xmlns:a='urn:a' xmlns:b='urn:b' xml:lang='kk'><a:s xml:space='preserve'><a:t b:x='1'/><u/></a:s></r>",
+        )
+        .unwrap();
+        let (s, ancestors) = doc.find(&|e| e.name.local == "s").unwrap();
+        let inc = String::from_utf8(subtree(s, &ancestors, &Method::Inclusive { comments: false }, None, false)).unwrap();
+        assert_eq!(
+            inc,
+            "<a:s xmlns=\"urn:d\" xmlns:a=\"urn:a\" xmlns:b=\"urn:b\" xml:lang=\"kk\" xml:space=\"preserve\"><a:t b:x=\"1\"></a:t><u></u></a:s>"
+        );
+        let exc =
+            String::from_utf8(subtree(s, &ancestors, &Method::Exclusive { comments: false, inclusive_prefixes: vec![] }, None, false))
+                .unwrap();
+        assert_eq!(
+            exc,
+            "<a:s xmlns:a=\"urn:a\" xml:space=\"preserve\"><a:t xmlns:b=\"urn:b\" b:x=\"1\"></a:t><u xmlns=\"urn:d\"></u></a:s>"
+        );
+        let listed = Method::from_uri(EXC_C14N, Some("b #default")).unwrap();
+        let exc = String::from_utf8(subtree(s, &ancestors, &listed, None, false)).unwrap();
+        assert_eq!(
+            exc,
+            "<a:s xmlns=\"urn:d\" xmlns:a=\"urn:a\" xmlns:b=\"urn:b\" xml:space=\"preserve\"><a:t b:x=\"1\"></a:t><u></u></a:s>"
+        );
+    }
+
+    #[test]
+    fn an_excluded_subtree_leaves_its_surroundings_as_they_were() {
+        let doc = Document::parse(b"<r>\n<a>1</a><!--c--><s:sig xmlns:s='urn:s'><x/></s:sig>\n</r>").unwrap();
+        let (sig, _) = doc.find(&|e| e.name.local == "sig").unwrap();
+        let with = Method::Inclusive { comments: true };
+        assert_eq!(String::from_utf8(document(&doc, &with, Some(sig), false)).unwrap(), "<r>\n<a>1</a>\n</r>");
+        assert_eq!(String::from_utf8(document(&doc, &with, Some(sig), true)).unwrap(), "<r>\n<a>1</a><!--c-->\n</r>");
+    }
+}
