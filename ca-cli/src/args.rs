@@ -156,6 +156,11 @@ pub enum Command {
         #[command(subcommand)]
         command: XmlCommand,
     },
+    /// Time-stamps (RFC 3161): ask a time-stamp authority, check a token.
+    Tsp {
+        #[command(subcommand)]
+        command: TspCommand,
+    },
     /// Describe a certificate, request, CRL or OCSP request or response (PEM or DER), ours or anyone's.
     Inspect {
         /// The file.
@@ -231,6 +236,9 @@ pub enum CmsCommand {
         /// Leave the document out of the signature.
         #[arg(long)]
         detached: bool,
+        /// Time-stamp the signature at this time-stamp authority (CAdES-T), e.g. http://host/tsp.
+        #[arg(long)]
+        tsp: Option<String>,
         /// Where to write the signature (DER).
         #[arg(long)]
         out: PathBuf,
@@ -257,6 +265,33 @@ pub enum XmlCommand {
         /// Where to write the signed document.
         #[arg(long)]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TspCommand {
+    /// Time-stamp a file's SHA-256 at a time-stamp authority; the answer is checked
+    /// (token signature, imprint, nonce) and written as a TimeStampResp (.tsr).
+    Query {
+        /// The file to time-stamp.
+        file: PathBuf,
+        /// The time-stamp authority, e.g. http://host/tsp.
+        #[arg(long)]
+        url: String,
+        /// Where to write the response (DER).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Check a time-stamp (a response or a bare token) over a file, and its
+    /// authority's certificate (for time-stamping, at the stamp's time). Exits 0 only when valid.
+    Verify {
+        /// The response (.tsr) or token.
+        file: PathBuf,
+        /// The file it stamps.
+        #[arg(long)]
+        data: PathBuf,
+        #[command(flatten)]
+        checks: CheckArgs,
     },
 }
 

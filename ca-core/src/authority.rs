@@ -64,6 +64,10 @@ pub const DEFAULT_ROOT_NAME: &str = "НЕГІЗГІ КУӘЛАНДЫРУШЫ О�
 pub const DEFAULT_ISSUING_NAME: &str = "ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (RSA)";
 /// Default OCSP responder name.
 pub const DEFAULT_OCSP_NAME: &str = "OCSP RESPONDER (RSA)";
+/// Common name of the time-stamp authority.
+pub const DEFAULT_TSA_NAME: &str = "TIME-STAMP AUTHORITY (RSA)";
+/// The time-stamp authority's certificate is reissued when fewer days than this are left.
+pub const TSA_RENEW_DAYS: i64 = 30;
 /// Default GOST root CA name.
 pub const DEFAULT_GOST_ROOT_NAME: &str = "НЕГІЗГІ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (GOST)";
 /// Default GOST issuing CA name.
@@ -153,6 +157,25 @@ pub struct Config {
     /// The API over HTTPS.
     #[serde(default)]
     pub tls: TlsSettings,
+    /// The time-stamp authority.
+    #[serde(default)]
+    pub tsa: TsaSettings,
+}
+
+/// The time-stamp authority (`/tsp`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TsaSettings {
+    /// The policy OID its tokens name (default: the authority's regulations, 1.2.398.3.3.1.1).
+    pub policy: String,
+    /// Its certificate's common name.
+    pub name: String,
+}
+
+impl Default for TsaSettings {
+    fn default() -> Self {
+        TsaSettings { policy: crate::oid::POLICY_REGULATIONS.to_string(), name: DEFAULT_TSA_NAME.to_string() }
+    }
 }
 
 fn default_gost_root_name() -> String {
@@ -297,6 +320,7 @@ impl Default for InitOptions {
                 server: ServerSettings::default(),
                 limits: RateLimits::default(),
                 tls: TlsSettings::default(),
+                tsa: TsaSettings::default(),
             },
             force: false,
             store_passphrase: false,
@@ -397,6 +421,16 @@ impl Layout {
     /// server needs it even when the CA keys stay locked).
     pub fn tls_key(&self) -> PathBuf {
         self.dir.join("tls").join("server.key")
+    }
+
+    /// The time-stamp authority's certificate, PEM.
+    pub fn tsa_cert(&self) -> PathBuf {
+        self.dir.join("tsa.pem")
+    }
+
+    /// The time-stamp authority's key, encrypted like the CA keys.
+    pub fn tsa_key(&self) -> PathBuf {
+        self.dir.join("tsa.key")
     }
 
     /// Whether an authority lives here.
@@ -971,6 +1005,54 @@ impl Authority {
         write_private_atomically(&self.layout.tls_key(), key_pem.as_bytes())?;
         write_atomically(&self.layout.tls_chain(), chain.as_bytes())?;
         Ok(cert)
+    }
+
+    /// The time-stamp authority under the RSA issuing CA: its certificate
+    /// (`tsa.pem`) and key (`tsa.key`, encrypted with the passphrase), issued by
+    /// `issuing` with a new RSA-2048 key when there is none or fewer than
+    /// [`TSA_RENEW_DAYS`] are left. Returns the authority and whether it was issued now.
+    pub fn time_stamp_authority(
+        &self,
+        issuing: &dyn Signer,
+        passphrase: &Passphrase,
+        now: DateTime,
+    ) -> Result<(crate::tsp::TimeStampAuthority, bool), AuthorityError> {
+        let (cert_path, key_path) = (self.layout.tsa_cert(), self.layout.tsa_key());
+        let policy = self.config.tsa.policy.parse().map_err(|_| AuthorityError::Damaged {
+            path: self.layout.config(),
+            reason: format!("tsa.policy {:?} is not an OID", self.config.tsa.policy),
+        })?;
+        let chain = vec![self.certs.rsa.issuing.clone(), self.certs.rsa.root.clone()];
+        let current = if cert_path.exists() && key_path.exists() { Some(read_cert(&cert_path)?) } else { None };
+        let lasting = current.as_ref().is_some_and(|c| {
+            calendar::unix_seconds(&c.tbs_certificate.validity.not_after.to_date_time()) - calendar::unix_seconds(&now)
+                > TSA_RENEW_DAYS * 86_400
+        });
+        if let (Some(cert), true) = (current, lasting) {
+            let pem = fs::read_to_string(&key_path).map_err(io(&key_path))?;
+            let key = SigningKey::from_pkcs8(&signing::decrypt_pkcs8(&pem, passphrase)?)?;
+            if key.public_key() != &cert.tbs_certificate.subject_public_key_info {
+                return Err(AuthorityError::Damaged { path: key_path, reason: "the key does not match tsa.pem".into() });
+            }
+            return Ok((crate::tsp::TimeStampAuthority::new(Box::new(key), cert, chain, policy), false));
+        }
+        let pkcs8 = signing::generate_rsa_pkcs8(OCSP_KEY_BITS)?;
+        let key = SigningKey::from_pkcs8(&pkcs8)?;
+        let basics = TbsBasics {
+            serial: signing::random_serial(),
+            signature: issuing.algorithm(),
+            issuer: IssuerRef::of(&self.certs.rsa.issuing),
+            validity: profile::validity_years(now, OCSP_YEARS)?,
+            public_key: key.public_key().clone(),
+        };
+        let name = profile::ca_name(&self.config.tsa.name, true)?;
+        let cert = signing::sign_certificate(profile::time_stamp_authority(basics, name, &self.urls)?, issuing)?;
+        let pem = cert
+            .to_pem(der::pem::LineEnding::LF)
+            .map_err(|e| AuthorityError::Damaged { path: cert_path.clone(), reason: e.to_string() })?;
+        write_private_atomically(&key_path, signing::encrypt_pkcs8(&pkcs8, passphrase)?.as_bytes())?;
+        write_atomically(&cert_path, pem.as_bytes())?;
+        Ok((crate::tsp::TimeStampAuthority::new(Box::new(key), cert, chain, policy), true))
     }
 
     /// Sign `family`'s root CRL (no CA certificate revoked) with its root key,

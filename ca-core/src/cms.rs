@@ -70,6 +70,9 @@ pub enum CmsError {
     /// The signature does not verify with the certificate's key.
     #[error("signature: {0}")]
     Signature(#[from] SignatureError),
+    /// A time-stamp token that does not verify or stamps something else.
+    #[error("time-stamp: {0}")]
+    TimeStamp(String),
     /// Signing failed.
     #[error(transparent)]
     Signing(#[from] SigningError),
@@ -91,6 +94,7 @@ impl CmsError {
             CmsError::NoSignerCertificate => "no_signer_certificate",
             CmsError::SigningCertificateMismatch => "signing_certificate_mismatch",
             CmsError::Signature(_) => "bad_signature",
+            CmsError::TimeStamp(_) => "bad_time_stamp",
             CmsError::Signing(_) => "signing",
         }
     }
@@ -135,6 +139,110 @@ pub struct SignedBy {
     pub certificate_bound: bool,
     /// The digest algorithm of the content.
     pub digest_algorithm: Oid,
+    /// A signature time-stamp (CAdES-T), its token checked against the signature.
+    pub time_stamp: Option<Box<TimeStamp>>,
+}
+
+/// A time-stamp token (RFC 3161) whose signature and imprint verified: when a
+/// time-stamp authority saw the data. Its certificate is judged apart.
+#[derive(Clone, Debug)]
+pub struct TimeStamp {
+    /// When the authority saw the data.
+    pub gen_time: DateTime,
+    /// The token's serial number.
+    pub serial: crate::model::Serial,
+    /// The authority's policy.
+    pub policy: Oid,
+    /// The nonce it echoed, big-endian.
+    pub nonce: Option<Vec<u8>>,
+    /// Who signed the token: the time-stamp authority.
+    pub tsa: SignedBy,
+    /// The certificates the token carries.
+    pub certificates: Vec<Certificate>,
+}
+
+/// MessageImprint (RFC 3161 §2.4.1).
+#[derive(Clone, Debug, PartialEq, Eq, Sequence)]
+pub struct MessageImprint {
+    /// The hash algorithm.
+    pub hash_algorithm: AlgorithmIdentifierOwned,
+    /// The hash.
+    pub hashed_message: OctetString,
+}
+
+impl MessageImprint {
+    /// The imprint of `data` under `alg`.
+    pub fn of(alg: Oid, data: &[u8]) -> Result<Self, CmsError> {
+        let hash = digest(alg, data).ok_or(CmsError::Digest(alg))?;
+        Ok(MessageImprint {
+            hash_algorithm: AlgorithmIdentifierOwned { oid: alg, parameters: None },
+            hashed_message: OctetString::new(hash)?,
+        })
+    }
+
+    /// Whether this is the imprint of `data`.
+    pub fn matches(&self, data: &[u8]) -> bool {
+        digest(self.hash_algorithm.oid, data).is_some_and(|h| h == self.hashed_message.as_bytes())
+    }
+}
+
+/// TSTInfo (RFC 3161 §2.4.2).
+#[derive(Clone, Debug, Sequence)]
+pub struct TstInfo {
+    /// 1.
+    pub version: u8,
+    /// The authority's policy.
+    pub policy: Oid,
+    /// What was stamped.
+    pub message_imprint: MessageImprint,
+    /// Unique per token.
+    pub serial_number: der::asn1::Uint,
+    /// When.
+    pub gen_time: der::asn1::GeneralizedTime,
+    /// How accurate `gen_time` is.
+    #[asn1(optional = "true")]
+    pub accuracy: Option<Any>,
+    /// Whether tokens are ordered by time.
+    #[asn1(default = "Default::default")]
+    pub ordering: bool,
+    /// The requester's nonce.
+    #[asn1(optional = "true")]
+    pub nonce: Option<der::asn1::Uint>,
+    /// The authority's name.
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    pub tsa: Option<Any>,
+    /// Extensions.
+    #[asn1(context_specific = "1", tag_mode = "IMPLICIT", optional = "true")]
+    pub extensions: Option<Vec<x509_cert::ext::Extension>>,
+}
+
+/// Check a time-stamp token (a SignedData over a TSTInfo) that stamps `stamped`:
+/// its signature and signed attributes, and its imprint. The authority's
+/// certificate is returned to be judged (purpose time-stamping, at `gen_time`).
+pub fn check_time_stamp_token(token: &[u8], stamped: &[u8]) -> Result<TimeStamp, CmsError> {
+    let doc = SignedDocument::read(token, None).map_err(|e| CmsError::TimeStamp(format!("the token: {e}")))?;
+    if doc.data.encap_content_info.econtent_type != oid::CT_TST_INFO {
+        return Err(CmsError::TimeStamp("the token holds no TSTInfo".into()));
+    }
+    if doc.signer_count() != 1 {
+        return Err(CmsError::TimeStamp(format!("the token has {} signers", doc.signer_count())));
+    }
+    let tsa = doc.check_signers().map_err(|e| CmsError::TimeStamp(format!("the token's signature: {e}")))?.remove(0);
+    if !tsa.certificate_bound {
+        return Err(CmsError::TimeStamp("the token names no signing certificate (RFC 3161 §2.4.2)".into()));
+    }
+    let info = TstInfo::from_der(&doc.content).map_err(|e| CmsError::TimeStamp(format!("the TSTInfo: {e}")))?;
+    if !info.message_imprint.matches(stamped) {
+        return Err(CmsError::TimeStamp("the token stamps other data".into()));
+    }
+    Ok(TimeStamp {
+        gen_time: info.gen_time.to_date_time(),
+        serial: crate::model::Serial::from_der_bytes(info.serial_number.as_bytes()),
+        policy: info.policy,
+        nonce: info.nonce.map(|n| n.as_bytes().to_vec()),
+        certificates: doc.certificates(),
+        tsa,
+    })
 }
 
 /// The digest algorithm a signer's algorithm goes with: SHA-256 for RSA,
@@ -183,6 +291,38 @@ pub fn sign(
     chain: &[Certificate],
     at: DateTime,
 ) -> Result<Vec<u8>, CmsError> {
+    sign_typed(content, oid::CT_DATA, how, signer, cert, chain, Some(at), None)
+}
+
+/// Something that time-stamps a signature value: returns the token (a ContentInfo, DER).
+pub type Stamp<'a> = &'a dyn Fn(&[u8]) -> Result<Vec<u8>, CmsError>;
+
+/// As [`sign`], then time-stamped (CAdES-T): `stamp` gets the signature value and
+/// its token goes in as the unsigned attribute signatureTimeStampToken.
+pub fn sign_time_stamped(
+    content: &[u8],
+    how: Content,
+    signer: &dyn Signer,
+    cert: &Certificate,
+    chain: &[Certificate],
+    at: DateTime,
+    stamp: Stamp<'_>,
+) -> Result<Vec<u8>, CmsError> {
+    sign_typed(content, oid::CT_DATA, how, signer, cert, chain, Some(at), Some(stamp))
+}
+
+/// A SignedData of `content_type` (data, or a time-stamp authority's TSTInfo).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn sign_typed(
+    content: &[u8],
+    content_type: Oid,
+    how: Content,
+    signer: &dyn Signer,
+    cert: &Certificate,
+    chain: &[Certificate],
+    signing_time: Option<DateTime>,
+    stamp: Option<Stamp<'_>>,
+) -> Result<Vec<u8>, CmsError> {
     let cert_hash = Sha256::digest(cert.to_der()?);
     let signing_cert = SigningCertificateV2 {
         certs: vec![EssCertIdV2 { hash_algorithm: None, cert_hash: OctetString::new(cert_hash.to_vec())?, issuer_serial: None }],
@@ -191,14 +331,22 @@ pub fn sign(
     let algorithm = signer.algorithm();
     let digest_alg = digest_for(&algorithm);
     let message_digest = digest(digest_alg, content).ok_or(CmsError::Digest(digest_alg))?;
-    let time = profile::x509_time(at).map_err(|e| CmsError::Malformed(e.to_string()))?;
-    let attrs: Attributes = SetOfVec::try_from(vec![
-        attribute(oid::ATTR_CONTENT_TYPE, Any::encode_from(&oid::CT_DATA)?)?,
-        attribute(oid::ATTR_SIGNING_TIME, Any::encode_from(&time)?)?,
-        attribute(oid::ATTR_MESSAGE_DIGEST, Any::encode_from(&OctetString::new(message_digest)?)?)?,
-        attribute(oid::ATTR_SIGNING_CERTIFICATE_V2, Any::encode_from(&signing_cert)?)?,
-    ])?;
+    let mut attrs = vec![attribute(oid::ATTR_CONTENT_TYPE, Any::encode_from(&content_type)?)?];
+    if let Some(at) = signing_time {
+        let time = profile::x509_time(at).map_err(|e| CmsError::Malformed(e.to_string()))?;
+        attrs.push(attribute(oid::ATTR_SIGNING_TIME, Any::encode_from(&time)?)?);
+    }
+    attrs.push(attribute(oid::ATTR_MESSAGE_DIGEST, Any::encode_from(&OctetString::new(message_digest)?)?)?);
+    attrs.push(attribute(oid::ATTR_SIGNING_CERTIFICATE_V2, Any::encode_from(&signing_cert)?)?);
+    let attrs: Attributes = SetOfVec::try_from(attrs)?;
     let signature = signer.sign(&attrs.to_der()?)?;
+    let unsigned_attrs = match stamp {
+        Some(stamp) => {
+            let token = Any::from_der(&stamp(&signature)?)?;
+            Some(SetOfVec::try_from(vec![attribute(oid::ATTR_SIGNATURE_TIME_STAMP, token)?])?)
+        }
+        None => None,
+    };
     let digest_id = AlgorithmIdentifierOwned { oid: digest_alg, parameters: None };
     let info = SignerInfo {
         version: CmsVersion::V1,
@@ -210,7 +358,7 @@ pub fn sign(
         signed_attrs: Some(attrs),
         signature_algorithm: algorithm,
         signature: OctetString::new(signature)?,
-        unsigned_attrs: None,
+        unsigned_attrs,
     };
     let econtent = match how {
         Content::Attached => Some(Any::encode_from(&OctetString::new(content)?)?),
@@ -218,9 +366,10 @@ pub fn sign(
     };
     let certificates = std::iter::once(cert).chain(chain).map(|c| CertificateChoices::Certificate(c.clone())).collect::<Vec<_>>();
     let data = SignedData {
-        version: CmsVersion::V1,
+        // RFC 5652 §5.1: version 3 for any content type other than data.
+        version: if content_type == oid::CT_DATA { CmsVersion::V1 } else { CmsVersion::V3 },
         digest_algorithms: SetOfVec::try_from(vec![digest_id])?,
-        encap_content_info: EncapsulatedContentInfo { econtent_type: oid::CT_DATA, econtent },
+        encap_content_info: EncapsulatedContentInfo { econtent_type: content_type, econtent },
         certificates: Some(CertificateSet(SetOfVec::try_from(certificates)?)),
         crls: None,
         signer_infos: SignerInfos(SetOfVec::try_from(vec![info])?),
@@ -268,17 +417,22 @@ pub struct SignedDocument {
     pub attached: bool,
 }
 
+/// A ContentInfo from DER, or from BER as some writers make it.
+pub(crate) fn content_info(bytes: &[u8]) -> Result<ContentInfo, der::Error> {
+    match ContentInfo::from_der(bytes) {
+        Ok(info) => Ok(info),
+        Err(e) => {
+            let der = crate::ber::to_der(bytes).map_err(|_| e)?;
+            ContentInfo::from_der(&der)
+        }
+    }
+}
+
 impl SignedDocument {
     /// Read a CMS SignedData (DER, or BER as some writers make it); `detached` is
     /// the content when it is not inside.
     pub fn read(cms: &[u8], detached: Option<&[u8]>) -> Result<Self, CmsError> {
-        let info = match ContentInfo::from_der(cms) {
-            Ok(info) => info,
-            Err(e) => {
-                let der = crate::ber::to_der(cms).map_err(|_| CmsError::from(e))?;
-                ContentInfo::from_der(&der)?
-            }
-        };
+        let info = content_info(cms)?;
         if info.content_type != oid::CT_SIGNED_DATA {
             return Err(CmsError::Malformed(format!("content type {} is not signedData", info.content_type)));
         }
@@ -348,7 +502,13 @@ impl SignedDocument {
         let Some(attrs) = &si.signed_attrs else {
             // No signed attributes: the signature is over the content itself.
             verify::verify_signature(spki, &alg, &self.content, si.signature.as_bytes())?;
-            return Ok(SignedBy { certificate, signing_time: None, certificate_bound: false, digest_algorithm: digest_alg });
+            return Ok(SignedBy {
+                certificate,
+                signing_time: None,
+                certificate_bound: false,
+                digest_algorithm: digest_alg,
+                time_stamp: None,
+            });
         };
         let content_type: Oid = single_value(attrs, oid::ATTR_CONTENT_TYPE, "contentType")?
             .ok_or(CmsError::Attribute("contentType"))?
@@ -388,7 +548,13 @@ impl SignedDocument {
             certificate_bound = true;
         }
         verify::verify_signature(spki, &alg, &attrs.to_der()?, si.signature.as_bytes())?;
-        Ok(SignedBy { certificate, signing_time, certificate_bound, digest_algorithm: digest_alg })
+        let time_stamp =
+            match si.unsigned_attrs.as_ref().map(|u| single_value(u, oid::ATTR_SIGNATURE_TIME_STAMP, "signatureTimeStampToken")) {
+                Some(Err(e)) => return Err(e),
+                Some(Ok(Some(token))) => Some(Box::new(check_time_stamp_token(&token.to_der()?, si.signature.as_bytes())?)),
+                _ => None,
+            };
+        Ok(SignedBy { certificate, signing_time, certificate_bound, digest_algorithm: digest_alg, time_stamp })
     }
 }
 
@@ -442,6 +608,16 @@ pub struct SignerVerdict {
     pub checks: Checks,
     /// The certificate's verdict.
     pub verdict: Result<Verdict, PathError>,
+    /// With a signature time-stamp: the time-stamp authority's certificate's verdict
+    /// (time-stamping, at the stamp's time).
+    pub time_stamp: Option<Result<Verdict, PathError>>,
+}
+
+impl SignerVerdict {
+    /// Valid when the certificate is, and the time-stamp's authority if there is one.
+    pub fn is_valid(&self) -> bool {
+        self.verdict.is_ok() && self.time_stamp.as_ref().is_none_or(|t| t.is_ok())
+    }
 }
 
 /// A signed document's verdict.
@@ -456,16 +632,18 @@ pub struct DocumentVerdict {
 }
 
 impl DocumentVerdict {
-    /// Valid when every signer's signature and certificate are.
+    /// Valid when every signer's signature and certificate are (and their time-stamps).
     pub fn is_valid(&self) -> bool {
-        self.signers.iter().all(|s| s.verdict.is_ok())
+        self.signers.iter().all(SignerVerdict::is_valid)
     }
 }
 
 /// Verify a signed document as a relying party: every signer's signature, digest
 /// and signed attributes (a failure there is the error), then each signer's
 /// certificate for `purpose` with `verifier`, at `at` when the caller vouches for a
-/// time, else at the signing time the signer claims (else now).
+/// time, else at a signature time-stamp's time (its authority judged first: a
+/// revocation after it does not count), else at the signing time the signer
+/// claims (any revocation counts), else now.
 pub fn verify_document(
     cms: &[u8],
     detached: Option<&[u8]>,
@@ -480,13 +658,21 @@ pub fn verify_document(
         .check_signers()?
         .into_iter()
         .map(|signed| {
-            let checks = match (at, signed.signing_time) {
-                (Some(at), _) => Checks { purpose, at, at_is_proven: true, now },
-                (None, Some(t)) => Checks { purpose, at: t, at_is_proven: false, now },
-                (None, None) => Checks { purpose, at: now, at_is_proven: true, now },
+            let time_stamp = signed.time_stamp.as_ref().map(|ts| {
+                let checks = Checks { purpose: Purpose::TimeStamping, at: ts.gen_time, at_is_proven: false, now };
+                verifier.verify(&ts.tsa.certificate, &ts.certificates, &checks)
+            });
+            // A time the caller vouches for; else a time-stamp's, once its authority
+            // is found valid; else the time the signer claims; else now.
+            let stamped = signed.time_stamp.as_ref().filter(|_| time_stamp.as_ref().is_some_and(|v| v.is_ok())).map(|ts| ts.gen_time);
+            let checks = match (at, stamped, signed.signing_time) {
+                (Some(at), _, _) => Checks { purpose, at, at_is_proven: true, now },
+                (None, Some(t), _) => Checks { purpose, at: t, at_is_proven: true, now },
+                (None, None, Some(t)) => Checks { purpose, at: t, at_is_proven: false, now },
+                (None, None, None) => Checks { purpose, at: now, at_is_proven: true, now },
             };
             let verdict = verifier.verify(&signed.certificate, &extra, &checks);
-            SignerVerdict { signed, checks, verdict }
+            SignerVerdict { signed, checks, verdict, time_stamp }
         })
         .collect();
     Ok(DocumentVerdict { content: doc.content, attached: doc.attached, signers })

@@ -70,6 +70,7 @@ pub mod registration;
 pub mod signing;
 #[cfg(feature = "authority")]
 pub mod store;
+pub mod tsp;
 pub mod verify;
 pub mod xml;
 

@@ -174,6 +174,10 @@ pub const ATTR_SIGNING_TIME: Oid = Oid::new_unwrap("1.2.840.113549.1.9.5");
 pub const ATTR_SIGNING_CERTIFICATE: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.2.12");
 /// Signed attribute: signingCertificateV2 (RFC 5035), binds the signer's certificate.
 pub const ATTR_SIGNING_CERTIFICATE_V2: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.2.47");
+/// Unsigned attribute: signatureTimeStampToken (RFC 3161 Appendix A, CAdES-T).
+pub const ATTR_SIGNATURE_TIME_STAMP: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.2.14");
+/// Content type: TSTInfo (RFC 3161).
+pub const CT_TST_INFO: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.1.4");
 /// PKCS#12 bag attribute: friendlyName.
 pub const ATTR_FRIENDLY_NAME: Oid = Oid::new_unwrap("1.2.840.113549.1.9.20");
 /// PKCS#12 bag attribute: localKeyID.

@@ -10,6 +10,7 @@ mod connections;
 mod limits;
 mod status;
 mod tls;
+mod tsp;
 
 use anyhow::{Context, Result};
 use axum::extract::State;
@@ -120,6 +121,7 @@ struct Keyed {
     responder: Responder,
     crl: CrlUpdater,
     checkpointer: ca_core::authority::Checkpointer,
+    tsa: ca_core::tsp::TimeStampAuthority,
 }
 
 /// Open the parts that need the CA keys: the issuer and the CRL updater (sharing the
@@ -144,7 +146,12 @@ fn keyed(ca: &Authority, pool: &Arc<StorePool>, args: &Args) -> Result<Option<Ke
         Duration::from_secs(u64::from(ca.config().ocsp.validity_seconds)),
         ca.config().ocsp.cache_bytes as usize,
     )?;
+    let (tsa, issued) = ca.time_stamp_authority(&*signer.rsa, &pass, ca_core::calendar::now())?;
+    if issued {
+        eprintln!("issued the time-stamp authority's certificate {}", ca.layout().tsa_cert().display());
+    }
     Ok(Some(Keyed {
+        tsa,
         issuing: signer.clone(),
         issuer: ca.issuer(signer.clone())?,
         responder,
@@ -183,9 +190,9 @@ async fn serve(listener: TcpListener, args: &Args) -> Result<()> {
             }
         }
     }
-    let (issuer, responder, crl, checkpointer) = match keyed.map(|k| (k.issuer, k.responder, k.crl, k.checkpointer)) {
-        Some((i, r, c, a)) => (Some(i), Some(r), Some(c), Some(a)),
-        None => (None, None, None, None),
+    let (issuer, responder, crl, checkpointer, tsa) = match keyed.map(|k| (k.issuer, k.responder, k.crl, k.checkpointer, k.tsa)) {
+        Some((i, r, c, a, t)) => (Some(i), Some(r), Some(c), Some(a), Some(Arc::new(t))),
+        None => (None, None, None, None, None),
     };
     let limits = ca.config().limits;
     let live = limits::RateLimit::new(limits.ocsp_live_per_minute, limits.ocsp_live_burst);
@@ -204,7 +211,7 @@ async fn serve(listener: TcpListener, args: &Args) -> Result<()> {
     let audit_key = std::fs::read_to_string(ca.layout().audit_public_key()).unwrap_or_default();
     let settings = ca.config().server;
     let body_time = Duration::from_secs(u64::from(settings.body_timeout_seconds.max(1)));
-    let publication = publication.merge(status::router(service)).merge(audit::router(pool.clone(), audit_key));
+    let publication = publication.merge(status::router(service)).merge(audit::router(pool.clone(), audit_key)).merge(tsp::router(tsa));
     let api = api::router(api::Api::new(pool, ca.hierarchies().clone(), issuer, limits, ca.config().tls.operator_client_certificates))
         .route("/api/{*rest}", axum::routing::any(api::not_found));
     let deadline = |router: Router| {

@@ -163,6 +163,16 @@ pub fn ca_json(data: &Path, args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("ca printed JSON")
 }
 
+/// Run `ca ARGS...` as anyone may (no data directory, no passphrase).
+pub fn ca_anywhere(args: &[&str]) -> Output {
+    Command::new(program("ca")).args(args).output().expect("run ca")
+}
+
+/// The JSON document a command printed.
+pub fn json_of(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
 /// Run a command, asserting it succeeds; returns stdout.
 pub fn run_ok(cmd: &mut Command) -> String {
     let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));

@@ -9,7 +9,10 @@ use ca_core::verify::{
     Checks, OnUnavailable, PathError, Problem, Purpose, RevocationChecker, RevocationMode, RevocationPolicy, TrustStore, Verifier,
 };
 use der::{Decode, DecodePem, Encode};
-use e2e::{ca, eventually, fresh_authority, issue, key_store_from_openssl, program, reference, run_ok, Scratch, Server, KEY_PASSWORD};
+use e2e::{
+    ca, ca_anywhere, eventually, fresh_authority, issue, json_of, key_store_from_openssl, p, program, reference, run_ok, Scratch, Server,
+    KEY_PASSWORD,
+};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -21,18 +24,6 @@ const AUTH_FILES: [&str; 2] =
     ["AUTH_RSA256_b2c70a9ff7a5dc59de0ccc3c0ddde3437cc1f12d", "AUTH_RSA256_d682726b55b3e62600ea8fe1c74e75fc96f47790"];
 const GOST_FILE: &str = "GOSTKNCA_13a3741b52d7bf860aab199b56fad1f4652e357b";
 const JUNE_2020: &str = "2020-06-01T00:00:00Z";
-
-fn ca_cmd(args: &[&str]) -> Output {
-    Command::new(program("ca")).args(args).output().expect("run ca")
-}
-
-fn json_of(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
-}
-
-fn p(path: &Path) -> String {
-    path.display().to_string()
-}
 
 /// The base64 `.cms` file as DER, for openssl.
 fn der_file(work: &Path, name: &str) -> PathBuf {
@@ -57,7 +48,20 @@ fn openssl_cms_verify(cms: &Path, ca_file: &Path, extra: &[&str]) -> (bool, Stri
 
 /// `ca cms|xml verify FILE` against `trust` as of 2020-06-01, offline, for `purpose`.
 fn as_of_june_2020(kind: &str, file: &Path, trust: &Path, purpose: &str) -> Output {
-    ca_cmd(&[kind, "verify", &p(file), "--trust", &p(trust), "--at", JUNE_2020, "--revocation", "none", "--purpose", purpose, "--json"])
+    ca_anywhere(&[
+        kind,
+        "verify",
+        &p(file),
+        "--trust",
+        &p(trust),
+        "--at",
+        JUNE_2020,
+        "--revocation",
+        "none",
+        "--purpose",
+        purpose,
+        "--json",
+    ])
 }
 
 fn june_2020_epoch() -> String {
@@ -103,7 +107,7 @@ fn the_authoritys_signatures_verify_for_their_purpose_and_openssl_agrees() {
     // Trusting the other hierarchy, or checking a year later, is not valid.
     let out = verify(GOST_FILE, &ca_pem, "sign");
     assert_eq!(json_of(&out)["signers"][0]["problem"], "unknown_issuer");
-    let out = ca_cmd(&[
+    let out = ca_anywhere(&[
         "verify",
         &p(&reference(&format!("{SIGN_FILE}.cer"))),
         "--trust",
@@ -131,7 +135,7 @@ fn a_changed_byte_fails_with_its_own_reason_and_openssl_fails_too() {
         bad[at] ^= 1;
         let file = work.join("bad.der");
         std::fs::write(&file, &bad).unwrap();
-        let out = ca_cmd(&["cms", "verify", &p(&file), "--trust", &p(&ca_pem), "--at", JUNE_2020, "--revocation", "none", "--json"]);
+        let out = ca_anywhere(&["cms", "verify", &p(&file), "--trust", &p(&ca_pem), "--at", JUNE_2020, "--revocation", "none", "--json"]);
         assert_eq!(out.status.code(), Some(1), "byte {at}");
         assert_eq!(json_of(&out)["error"]["code"], code, "byte {at}");
         let (ok, _) = openssl_cms_verify(&file, &ca_pem, &["-attime", &june_2020_epoch()]);
@@ -204,7 +208,7 @@ impl Issued {
         if let Some(c) = &content {
             args.extend(["--content", c]);
         }
-        ca_cmd(&args)
+        ca_anywhere(&args)
     }
 
     fn key(&self, tag: &str, kind: &str) -> ca_core::signing::RsaSigner {
@@ -403,14 +407,14 @@ fn revocation_is_learnt_from_ocsp_and_from_the_crl_and_its_delta() {
     let issuing_f = p(&a.data().join("issuing.pem"));
     let cert_f = a.cert_file("sign");
     let ocsp_url = format!("{}/ocsp/", server.url());
-    let out = ca_cmd(&["verify", &cert_f, "--trust", &root_f, "--intermediate", &issuing_f, "--ocsp-url", &ocsp_url, "--json"]);
+    let out = ca_anywhere(&["verify", &cert_f, "--trust", &root_f, "--intermediate", &issuing_f, "--ocsp-url", &ocsp_url, "--json"]);
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
     assert_eq!(json_of(&out)["problem"], "revoked");
     let full = a.scratch.join("full.crl");
     let delta = a.scratch.join("delta.crl");
     std::fs::write(&full, mirror(&server).get(&first_url(&sign, false)).unwrap()).unwrap();
     std::fs::write(&delta, mirror(&server).get(&first_url(&sign, true)).unwrap()).unwrap();
-    let out = ca_cmd(&[
+    let out = ca_anywhere(&[
         "verify",
         &cert_f,
         "--trust",
@@ -429,7 +433,7 @@ fn revocation_is_learnt_from_ocsp_and_from_the_crl_and_its_delta() {
     assert_eq!(json_of(&out)["problem"], "revoked");
     // Unreachable sources: hard fail by default, soft fail when asked.
     let dead = "http://127.0.0.1:9/ocsp/";
-    let out = ca_cmd(&[
+    let out = ca_anywhere(&[
         "verify",
         &p(&PathBuf::from(a.cert_file("auth"))),
         "--purpose",
@@ -574,8 +578,9 @@ fn our_xml_signatures_verify_in_xmlsec1_and_xmlsec1s_verify_here() {
     std::fs::write(&pw, KEY_PASSWORD).unwrap();
     let (root, issuing) = (p(&a.data().join("root.pem")), p(&a.data().join("issuing.pem")));
     let key_file = p(&a.ks.join("RSA256_rp-xml.p12"));
-    let ours_verify =
-        |file: &Path| ca_cmd(&["xml", "verify", &p(file), "--trust", &root, "--intermediate", &issuing, "--revocation", "none", "--json"]);
+    let ours_verify = |file: &Path| {
+        ca_anywhere(&["xml", "verify", &p(file), "--trust", &root, "--intermediate", &issuing, "--revocation", "none", "--json"])
+    };
     let theirs_verify = |file: &Path| xmlsec1(&["--verify", "--trusted-pem", &root, "--untrusted-pem", &issuing, &p(file)]);
     // Ours, in xmlsec1, with its full path check.
     let doc = a.scratch.join("doc.xml");

@@ -18,7 +18,7 @@ pub mod staff;
 pub mod token;
 
 use crate::args::{
-    ApplicationCommand, AuditCommand, Cli, CmsCommand, Command, EnrollCommand, KeystoreCommand, OperatorCommand, XmlCommand,
+    ApplicationCommand, AuditCommand, Cli, CmsCommand, Command, EnrollCommand, KeystoreCommand, OperatorCommand, TspCommand, XmlCommand,
 };
 use crate::error::{CliError, CliResult};
 use crate::output::print;
@@ -95,9 +95,11 @@ pub fn run(cli: &Cli) -> CliResult<()> {
         Command::Cms { command: CmsCommand::Verify { file, content, out_content, checks } } => {
             relying::cms_verify(file, content.as_deref(), out_content.as_deref(), checks, json)
         }
-        Command::Cms { command: CmsCommand::Sign { file, key, detached, out } } => {
-            print(&relying::cms_sign(file, key, *detached, out)?, json)
+        Command::Cms { command: CmsCommand::Sign { file, key, detached, tsp, out } } => {
+            print(&relying::cms_sign(file, key, *detached, tsp.as_deref(), out)?, json)
         }
+        Command::Tsp { command: TspCommand::Query { file, url, out } } => print(&relying::tsp_query(file, url, out)?, json),
+        Command::Tsp { command: TspCommand::Verify { file, data, checks } } => relying::tsp_verify(file, data, checks, json),
         Command::Xml { command: XmlCommand::Verify { file, checks } } => relying::xml_verify(file, checks, json),
         Command::Xml { command: XmlCommand::Sign { file, key, out } } => print(&relying::xml_sign(file, key, out)?, json),
         Command::Revoke { serial, reason, invalidity_date } => {

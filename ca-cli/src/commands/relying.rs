@@ -8,6 +8,7 @@ use crate::error::{CliError, CliResult};
 use crate::output::{print, Output};
 use ca_core::calendar;
 use ca_core::cms::{self, Content};
+use ca_core::tsp;
 use ca_core::verify::fetch::HttpFetch;
 use ca_core::verify::{Checks, OnUnavailable, RevocationChecker, RevocationMode, RevocationPolicy, TrustStore, VerdictReport, Verifier};
 use ca_core::xml::dsig;
@@ -158,8 +159,20 @@ struct SignerReport {
     certificate_bound: bool,
     /// The digest algorithm's OID.
     digest_algorithm: String,
+    /// The signature time-stamp, when there is one.
+    time_stamp: Option<TimeStampReport>,
     #[serde(flatten)]
     verdict: VerdictReport,
+}
+
+/// A signature time-stamp in `ca cms verify`'s document.
+#[derive(Serialize)]
+struct TimeStampReport {
+    valid: bool,
+    time: String,
+    serial: String,
+    policy: String,
+    authority: VerdictReport,
 }
 
 /// `ca cms verify`'s document.
@@ -183,6 +196,9 @@ impl Output for CmsReport {
         );
         for s in &self.signers {
             out.push_str(&format!("signed {}\n", s.signing_time.as_deref().unwrap_or("at no stated time")));
+            if let Some(t) = &s.time_stamp {
+                out.push_str(&format!("time-stamped {} (serial {}):\n{}", t.time, t.serial, t.authority.human()));
+            }
             out.push_str(&s.verdict.human());
         }
         out
@@ -210,12 +226,24 @@ pub fn cms_verify(file: &Path, content: Option<&Path>, out_content: Option<&Path
                 signing_time: s.signed.signing_time.as_ref().map(calendar::rfc3339),
                 certificate_bound: s.signed.certificate_bound,
                 digest_algorithm: s.signed.digest_algorithm.to_string(),
+                time_stamp: s.signed.time_stamp.as_ref().zip(s.time_stamp.as_ref()).map(|(ts, verdict)| {
+                    let checks =
+                        Checks { purpose: ca_core::verify::Purpose::TimeStamping, at: ts.gen_time, at_is_proven: false, now: s.checks.now };
+                    TimeStampReport {
+                        valid: verdict.is_ok(),
+                        time: calendar::rfc3339(&ts.gen_time),
+                        serial: ts.serial.to_string(),
+                        policy: ts.policy.to_string(),
+                        authority: VerdictReport::of(&ts.tsa.certificate, &checks, verdict),
+                    }
+                }),
                 verdict: VerdictReport::of(&s.signed.certificate, &s.checks, &s.verdict),
             })
             .collect(),
     };
     print(&report, json)?;
-    match doc.signers.iter().find_map(|s| s.verdict.as_ref().err()) {
+    let failed = doc.signers.iter().find_map(|s| s.verdict.as_ref().err().or_else(|| s.time_stamp.as_ref().and_then(|t| t.as_ref().err())));
+    match failed {
         None => Ok(()),
         Some(e) => Err(CliError::verdict(e.problem.code(), e.to_string())),
     }
@@ -260,13 +288,111 @@ fn written(out: &Path, bytes: &[u8], attached: Option<bool>, cert: &Certificate)
     })
 }
 
-/// `ca cms sign FILE --key-file P12 --out FILE`.
-pub fn cms_sign(file: &Path, key: &SigningKeyArgs, detached: bool, out: &Path) -> CliResult<Signed> {
+/// Ask the time-stamp authority at `url` to stamp `data`; the answer checked.
+fn time_stamp(url: &str, data: &[u8]) -> CliResult<(Vec<u8>, Vec<u8>, cms::TimeStamp)> {
+    use ca_core::verify::fetch::Fetch;
+    let (request, nonce) = tsp::request(data)?;
+    let answer = HttpFetch::new(Duration::from_secs(30))
+        .post(url, "application/timestamp-query", &request)
+        .map_err(|e| CliError::internal("tsa_unreachable", e.to_string()))?;
+    let (token, stamp) =
+        tsp::check_response(&answer, data, Some(&nonce)).map_err(|e| CliError::refused("bad_time_stamp", e.to_string()))?;
+    Ok((answer, token, stamp))
+}
+
+/// `ca cms sign FILE --key-file P12 --out FILE [--detached] [--tsp URL]`.
+pub fn cms_sign(file: &Path, key: &SigningKeyArgs, detached: bool, tsp_url: Option<&str>, out: &Path) -> CliResult<Signed> {
     let content = read_input(file)?;
     let (key, store) = key_store(key)?;
     let how = if detached { Content::Detached } else { Content::Attached };
-    let sig = cms::sign(&content, how, &key, &store.certificate, &store.chain, calendar::now())?;
+    let sig = match tsp_url {
+        None => cms::sign(&content, how, &key, &store.certificate, &store.chain, calendar::now())?,
+        Some(url) => {
+            let stamp = |signature: &[u8]| {
+                time_stamp(url, signature).map(|(_, token, _)| token).map_err(|e| ca_core::cms::CmsError::TimeStamp(e.message))
+            };
+            cms::sign_time_stamped(&content, how, &key, &store.certificate, &store.chain, calendar::now(), &stamp)?
+        }
+    };
     written(out, &sig, Some(!detached), &store.certificate)
+}
+
+/// What `ca tsp query` got.
+#[derive(Serialize)]
+pub struct Stamped {
+    out: String,
+    time: String,
+    serial: String,
+    policy: String,
+    authority: String,
+}
+
+impl Output for Stamped {
+    fn human(&self) -> String {
+        format!("time-stamped at {} by {} (serial {}, policy {}): {}\n", self.time, self.authority, self.serial, self.policy, self.out)
+    }
+}
+
+/// `ca tsp query FILE --url URL --out FILE`.
+pub fn tsp_query(file: &Path, url: &str, out: &Path) -> CliResult<Stamped> {
+    let (answer, _, stamp) = time_stamp(url, &read_input(file)?)?;
+    std::fs::write(out, &answer).map_err(|e| CliError::writing(out, e))?;
+    Ok(Stamped {
+        out: out.display().to_string(),
+        time: calendar::rfc3339(&stamp.gen_time),
+        serial: stamp.serial.to_string(),
+        policy: stamp.policy.to_string(),
+        authority: ca_core::verify::name_to_string(&stamp.tsa.certificate.tbs_certificate.subject),
+    })
+}
+
+/// `ca tsp verify`'s document.
+#[derive(Serialize)]
+struct TspReport {
+    kind: &'static str,
+    valid: bool,
+    time: String,
+    serial: String,
+    policy: String,
+    #[serde(flatten)]
+    authority: VerdictReport,
+}
+
+impl Output for TspReport {
+    fn human(&self) -> String {
+        format!(
+            "{}: time-stamp of {} (serial {}, policy {})\n{}",
+            if self.valid { "VALID" } else { "NOT VALID" },
+            self.time,
+            self.serial,
+            self.policy,
+            self.authority.human()
+        )
+    }
+}
+
+/// `ca tsp verify FILE --data FILE`: a TimeStampResp or a bare token.
+pub fn tsp_verify(file: &Path, data: &Path, args: &CheckArgs, json: bool) -> CliResult<()> {
+    let bytes = ca_core::pem::read_der(&read_input(file)?).map_err(|e| bad(file, e))?;
+    let data = read_input(data)?;
+    let stamp = match tsp::check_response(&bytes, &data, None) {
+        Ok((_, stamp)) => stamp,
+        Err(tsp::TspError::Malformed(_)) => cms::check_time_stamp_token(&bytes, &data)?,
+        Err(e) => return Err(CliError::refused("bad_time_stamp", e.to_string())),
+    };
+    let verifier = verifier(args)?;
+    let checks = Checks { purpose: ca_core::verify::Purpose::TimeStamping, at: stamp.gen_time, at_is_proven: false, now: calendar::now() };
+    let result = verifier.verify(&stamp.tsa.certificate, &stamp.certificates, &checks);
+    let report = TspReport {
+        kind: "time_stamp",
+        valid: result.is_ok(),
+        time: calendar::rfc3339(&stamp.gen_time),
+        serial: stamp.serial.to_string(),
+        policy: stamp.policy.to_string(),
+        authority: VerdictReport::of(&stamp.tsa.certificate, &checks, &result),
+    };
+    print(&report, json)?;
+    result.map(|_| ()).map_err(|e| CliError::verdict(e.problem.code(), e.to_string()))
 }
 
 /// `ca xml sign FILE --key-file P12 --out FILE`.

@@ -417,6 +417,22 @@ pub fn tls_server(b: TbsBasics, hosts: &[TlsHost], urls: &Urls) -> Result<TbsCer
     Ok(tbs(b, subject::server_name(&first.to_string())?, extensions))
 }
 
+/// The time-stamp authority's certificate (RFC 3161 §2.3): extended key usage
+/// timeStamping alone and critical, digitalSignature and nonRepudiation, with the
+/// CRL and AIA of the issuing CA's holders so relying parties can check its status.
+pub fn time_stamp_authority(b: TbsBasics, subject: Name, urls: &Urls) -> Result<TbsCertificate, ProfileError> {
+    let extensions = vec![
+        key_usage(&[KeyUsages::DigitalSignature, KeyUsages::NonRepudiation])?,
+        ext(oid::EXT_EXTENDED_KEY_USAGE, true, &ExtendedKeyUsage(vec![oid::KP_TIME_STAMPING]))?,
+        authority_key_id(&b.issuer)?,
+        subject_key_id(&b.public_key)?,
+        crl_distribution(urls, urls.paths().full_crl)?,
+        freshest_crl(urls)?,
+        info_access(urls, urls.paths().issuing_cert, true)?,
+    ];
+    Ok(tbs(b, subject, extensions))
+}
+
 /// A signature BIT STRING from raw signature bytes.
 pub fn signature_bits(sig: &[u8]) -> Result<BitString, ProfileError> {
     Ok(BitString::from_bytes(sig)?)
