@@ -60,6 +60,7 @@ pub mod gost;
 pub mod identity;
 #[cfg(feature = "authority")]
 pub mod issuer;
+pub mod login;
 pub mod model;
 pub mod oid;
 pub mod pem;

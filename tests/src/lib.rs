@@ -254,6 +254,12 @@ impl Server {
         Self::spawn(Command::new(program("ca-server")), cwd, args, envs)
     }
 
+    /// Another program of the workspace that serves like `ca-server` (reports
+    /// `listening on http://127.0.0.1:PORT`, then the https one with `--tls-listen`).
+    pub fn start_program(name: &str, cwd: &Path, args: &[&str]) -> Server {
+        Self::spawn(Command::new(program(name)), cwd, args, &[])
+    }
+
     /// The authority in `data`, unlocked, started with its soft open-file limit
     /// set to `files` (the hard limit left as it is), as a shell's `ulimit -S -n` does.
     pub fn on_with_soft_file_limit(data: &Path, files: u32) -> Server {
@@ -274,7 +280,7 @@ impl Server {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("start ca-server");
+            .expect("start the server");
         let stderr = child.stderr.take().expect("stderr");
         let (tx, rx) = std::sync::mpsc::channel();
         let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
