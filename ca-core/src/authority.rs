@@ -160,6 +160,20 @@ pub struct Config {
     /// The time-stamp authority.
     #[serde(default)]
     pub tsa: TsaSettings,
+    /// The verification API's trust.
+    #[serde(default)]
+    pub verify: VerifySettings,
+}
+
+/// What the verification API (`/api/v1/verify/…`) trusts besides the authority's
+/// own roots: files of anchors (PEM, several per file, or DER) and of intermediates.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VerifySettings {
+    /// Trust anchors: other national roots, or issuing CAs trusted directly.
+    pub trust: Vec<PathBuf>,
+    /// Intermediate CA certificates to build paths with.
+    pub intermediates: Vec<PathBuf>,
 }
 
 /// The time-stamp authority (`/tsp`).
@@ -321,6 +335,7 @@ impl Default for InitOptions {
                 limits: RateLimits::default(),
                 tls: TlsSettings::default(),
                 tsa: TsaSettings::default(),
+                verify: VerifySettings::default(),
             },
             force: false,
             store_passphrase: false,

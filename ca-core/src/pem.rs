@@ -77,6 +77,39 @@ pub fn read_der(bytes: &[u8]) -> Result<Vec<u8>, PemError> {
     Ok(bytes.to_vec())
 }
 
+/// Why a file gave no certificates.
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+pub enum CertificatesError {
+    /// The PEM is damaged.
+    #[error(transparent)]
+    Pem(#[from] PemError),
+    /// A block or the file is not a certificate.
+    #[error("not a certificate: {0}")]
+    NotACertificate(String),
+    /// PEM without a CERTIFICATE block.
+    #[error("no certificate in it")]
+    None,
+}
+
+/// Every certificate in a file: the CERTIFICATE blocks of PEM (a bundle), or one
+/// certificate in bare base64 or DER.
+pub fn certificates(bytes: &[u8]) -> Result<Vec<x509_cert::Certificate>, CertificatesError> {
+    use der::Decode;
+    let parse = |der: &[u8]| x509_cert::Certificate::from_der(der).map_err(|e| CertificatesError::NotACertificate(e.to_string()));
+    if is_pem(bytes) {
+        let certs = decode_all(bytes)?
+            .iter()
+            .filter(|(label, _)| label == "CERTIFICATE")
+            .map(|(_, der)| parse(der))
+            .collect::<Result<Vec<_>, _>>()?;
+        if certs.is_empty() {
+            return Err(CertificatesError::None);
+        }
+        return Ok(certs);
+    }
+    Ok(vec![parse(&read_der(bytes)?)?])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -61,7 +61,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         ApiError { status, code, message: message.into(), retry_after: None }
     }
 }
@@ -98,7 +98,7 @@ impl From<RegistrationError> for ApiError {
     }
 }
 
-fn body_error(e: JsonRejection) -> ApiError {
+pub(crate) fn body_error(e: JsonRejection) -> ApiError {
     match e {
         JsonRejection::MissingJsonContentType(_) => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -465,5 +465,80 @@ mod tests {
         assert_eq!(names(&schema("State")["enum"]), ApplicationState::ALL.map(|s| s.as_str().to_string()));
         assert_eq!(names(&schema("Applicant")["properties"]["storage"]["enum"]), KeyStorage::ALL.map(|s| s.as_str().to_string()));
         assert_eq!(names(&schema("Entity")["properties"]["role"]["enum"]), Role::ALL.map(|s| s.as_str().to_string()));
+    }
+}
+
+#[cfg(test)]
+mod verification_tests {
+    //! The verification API's bodies against the OpenAPI document, with verdicts
+    //! of the authority's real signatures.
+    use ca_core::api::verification::{CertificateCheck, CheckOptions, CmsCheck, CmsReport, TimeStampReport, XmlCheck, XmlReport};
+    use ca_core::verify::{Checks, Purpose, RevocationChecker, RevocationMode, TrustStore, VerdictReport, Verifier};
+    use der::{DateTime, DecodePem};
+    use serde_json::Value;
+    use std::collections::BTreeSet;
+    use x509_cert::Certificate;
+
+    fn schema(name: &str) -> Value {
+        let doc: Value = serde_json::from_str(super::OPENAPI).unwrap();
+        doc["components"]["schemas"][name].clone()
+    }
+
+    fn fields(v: &Value) -> BTreeSet<String> {
+        v.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default()
+    }
+
+    fn same(name: &str, value: &Value) {
+        assert_eq!(fields(&schema(name)["properties"]), fields(value), "schema {name} against its Rust type");
+    }
+
+    fn enum_names(name: &str, field: &str) -> BTreeSet<String> {
+        schema(name)["properties"][field]["enum"].as_array().unwrap().iter().filter_map(|v| v.as_str().map(str::to_string)).collect()
+    }
+
+    #[test]
+    fn verification_bodies_have_the_documented_fields_and_names() {
+        let options = CheckOptions { purpose: Some(Purpose::Sign), at: Some(String::new()), revocation: Some(RevocationMode::Ocsp) };
+        same("CertificateCheck", &serde_json::to_value(CertificateCheck { certificate: String::new(), options: options.clone() }).unwrap());
+        same(
+            "CmsCheck",
+            &serde_json::to_value(CmsCheck { cms: String::new(), data: Some(String::new()), options: options.clone() }).unwrap(),
+        );
+        same("XmlCheck", &serde_json::to_value(XmlCheck { xml: String::new(), options }).unwrap());
+        let modes: BTreeSet<String> = [RevocationMode::OcspThenCrl, RevocationMode::Ocsp, RevocationMode::Crl, RevocationMode::None]
+            .iter()
+            .map(|m| serde_json::to_value(m).unwrap().as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(enum_names("CertificateCheck", "revocation"), modes);
+        let purposes: BTreeSet<String> = [Purpose::Sign, Purpose::Auth, Purpose::TimeStamping, Purpose::OcspSigning]
+            .iter()
+            .map(|p| serde_json::to_value(p).unwrap().as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(enum_names("CertificateCheck", "purpose"), purposes);
+
+        let ca = Certificate::from_pem(include_bytes!("../../tests/data/nca-test/nca_rsa_test.pem")).unwrap();
+        let verifier = Verifier::new(TrustStore::new(vec![ca]), RevocationChecker::none());
+        let at = DateTime::new(2020, 6, 1, 0, 0, 0).unwrap();
+        let cms = ca_core::pem::read_der(include_bytes!("../../tests/data/nca-test/RSA256_11c707bd54cbfcccb3815e39c4eb57b1dc7dfea9.cms"))
+            .unwrap();
+        let doc = ca_core::cms::verify_document(&cms, None, &verifier, Purpose::Sign, Some(at)).unwrap();
+        let report = serde_json::to_value(CmsReport::of(&doc)).unwrap();
+        same("CmsVerdict", &report);
+        let signer = &report["signers"][0];
+        same("CmsSigner", signer);
+        same("CertificateInfo", &signer["certificate"]);
+        same("Owner", &signer["certificate"]["owner"]);
+        same("Status", &signer["statuses"][0]);
+        let checks = Checks::at(Purpose::Sign, at);
+        let verdict = VerdictReport::of(&doc.signers[0].signed.certificate, &checks, &doc.signers[0].verdict);
+        same("Verdict", &serde_json::to_value(&verdict).unwrap());
+        let stamp = TimeStampReport { valid: true, time: String::new(), serial: String::new(), policy: String::new(), authority: verdict };
+        same("TimeStamp", &serde_json::to_value(stamp).unwrap());
+        let xml = include_bytes!("../../tests/data/nca-test/RSA256_11c707bd54cbfcccb3815e39c4eb57b1dc7dfea9.xml");
+        let signers = ca_core::xml::dsig::verify_document(xml, &verifier, Purpose::Sign, Some(at)).unwrap();
+        let report = serde_json::to_value(XmlReport::of(&signers)).unwrap();
+        same("XmlVerdict", &report);
+        same("XmlSigner", &report["signers"][0]);
+        assert_eq!(report["valid"], true);
     }
 }

@@ -11,6 +11,7 @@ mod limits;
 mod status;
 mod tls;
 mod tsp;
+mod verification;
 
 use anyhow::{Context, Result};
 use axum::extract::State;
@@ -211,13 +212,16 @@ async fn serve(listener: TcpListener, args: &Args) -> Result<()> {
     let audit_key = std::fs::read_to_string(ca.layout().audit_public_key()).unwrap_or_default();
     let settings = ca.config().server;
     let body_time = Duration::from_secs(u64::from(settings.body_timeout_seconds.max(1)));
+    let checks = verification::Verification::new(&ca, service.clone())?;
     let publication = publication.merge(status::router(service)).merge(audit::router(pool.clone(), audit_key)).merge(tsp::router(tsa));
     let api = api::router(api::Api::new(pool, ca.hierarchies().clone(), issuer, limits, ca.config().tls.operator_client_certificates))
+        .merge(verification::router(checks))
         .route("/api/{*rest}", axum::routing::any(api::not_found));
     let deadline = |router: Router| {
         router
-            .layer(axum::middleware::from_fn(move |req, next| {
-                connections::body_deadline(body_time, ca_core::api::MAX_BODY_BYTES, req, next)
+            .layer(axum::middleware::from_fn(move |req: axum::extract::Request, next| {
+                let max = ca_core::api::max_body_bytes(req.uri().path());
+                connections::body_deadline(body_time, max, req, next)
             }))
             .layer(axum::middleware::from_fn(connections::access_log))
     };

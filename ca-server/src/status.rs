@@ -108,6 +108,33 @@ impl StatusService {
     }
 }
 
+impl StatusService {
+    /// An OCSP answer for `request` as the endpoint gives it, for in-process
+    /// relying parties (the verification API): no per-client allowance.
+    pub fn answer_ocsp(&self, request: &[u8]) -> Vec<u8> {
+        match &self.responder {
+            Some(r) => r.respond(request, calendar::unix_now()).der.to_vec(),
+            None => ocsp::try_later().der.to_vec(),
+        }
+    }
+
+    /// What the CRL path `path` serves, if it is one.
+    pub fn crl_at(&self, path: &str) -> Option<Vec<u8>> {
+        Family::ALL.into_iter().find_map(|family| {
+            let paths = profile::CaPaths::of(family);
+            if path == paths.root_crl {
+                std::fs::read(self.layout.root_crl_of(family)).ok()
+            } else if path == paths.full_crl {
+                self.served(family, CrlKind::Full).map(|c| c.der.to_vec())
+            } else if path == paths.delta_crl {
+                self.served(family, CrlKind::Delta).map(|c| c.der.to_vec())
+            } else {
+                None
+            }
+        })
+    }
+}
+
 /// Certificate status from the CA database, a pooled connection per lookup.
 pub struct DbStatus(pub Arc<StorePool>);
 

@@ -631,3 +631,70 @@ fn our_xml_signatures_verify_in_xmlsec1_and_xmlsec1s_verify_here() {
         }
     }
 }
+
+/// POST `body` to the server's `route`: status and JSON.
+fn post_json(server: &Server, route: &str, body: &Value) -> (u16, Value) {
+    match ureq::post(&format!("{}{route}", server.url())).timeout(Duration::from_secs(30)).send_json(body.clone()) {
+        Ok(r) => (r.status(), r.into_json().unwrap()),
+        Err(ureq::Error::Status(code, r)) => (code, r.into_json().unwrap()),
+        Err(e) => panic!("POST {route}: {e}"),
+    }
+}
+
+#[test]
+fn the_http_verification_api_checks_as_the_command_line_does() {
+    let a = Issued::new("rp-http");
+    quick(&a);
+    e2e::configure(&a.data(), "verify", serde_json::json!({ "trust": [reference("nca_rsa_test.pem")], "intermediates": [] }));
+    let server = Server::on(&a.data());
+    let b64 = |bytes: &[u8]| {
+        use base64ct::Encoding;
+        base64ct::Base64::encode_string(bytes)
+    };
+    // The authority's real signatures, through the configured anchor.
+    let cms = std::fs::read_to_string(reference(&format!("{SIGN_FILE}.cms"))).unwrap();
+    let (status, v) = post_json(&server, "/api/v1/verify/cms", &serde_json::json!({ "cms": cms, "at": JUNE_2020, "revocation": "none" }));
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(v["signers"][0]["certificate"]["owner"]["iin"], "123456789011");
+    let (_, v) = post_json(
+        &server,
+        "/api/v1/verify/cms",
+        &serde_json::json!({ "cms": cms, "at": JUNE_2020, "revocation": "none", "purpose": "auth" }),
+    );
+    assert_eq!((v["valid"].as_bool(), v["signers"][0]["problem"].as_str()), (Some(false), Some("extended_key_usage")));
+    let xml = std::fs::read_to_string(reference(&format!("{SIGN_FILE}.xml"))).unwrap();
+    let (status, v) = post_json(&server, "/api/v1/verify/xml", &serde_json::json!({ "xml": xml, "at": JUNE_2020, "revocation": "none" }));
+    assert_eq!((status, v["valid"].as_bool()), (200, Some(true)), "{v}");
+    let (status, v) = post_json(&server, "/api/v1/verify/xml", &serde_json::json!({ "xml": xml.replacen("NCANode", "NCANodf", 1) }));
+    assert_eq!((status, v["error"]["code"].as_str()), (422, Some("content_changed")));
+    // A changed byte in a signature, and what is no signature at all.
+    let mut der = ca_core::pem::read_der(cms.as_bytes()).unwrap();
+    let at = der.windows(6).position(|w| w == b"asdasd").unwrap();
+    der[at] ^= 1;
+    let (status, v) = post_json(&server, "/api/v1/verify/cms", &serde_json::json!({ "cms": b64(&der) }));
+    assert_eq!((status, v["error"]["code"].as_str()), (422, Some("content_changed")));
+    let (status, _) = post_json(&server, "/api/v1/verify/certificate", &serde_json::json!({ "certificate": "bm90IGEgY2VydGlmaWNhdGU=" }));
+    assert_eq!(status, 400);
+    let (status, _) = post_json(&server, "/api/v1/verify/certificate", &serde_json::json!({ "certificate": "", "at": "yesterday" }));
+    assert_eq!(status, 400);
+
+    // Our own certificate: its status from this server's responder, in process.
+    let pem = std::fs::read_to_string(a.cert_file("sign")).unwrap();
+    let check = || post_json(&server, "/api/v1/verify/certificate", &serde_json::json!({ "certificate": pem, "revocation": "ocsp" }));
+    let (status, v) = check();
+    assert_eq!((status, v["valid"].as_bool()), (200, Some(true)), "{v}");
+    assert_eq!(v["statuses"][0]["source"], "ocsp");
+    assert_eq!(v["path"].as_array().unwrap().len(), 3);
+    let serial = a.issued["sign"]["serial"].as_str().unwrap().to_string();
+    assert!(ca(&a.data(), &["revoke", &serial, "--reason", "keyCompromise"]).status.success());
+    assert!(eventually(Duration::from_secs(20), || check().1["problem"] == "revoked"), "{}", check().1);
+    let (_, v) = post_json(&server, "/api/v1/verify/certificate", &serde_json::json!({ "certificate": pem, "revocation": "crl" }));
+    assert!(
+        eventually(Duration::from_secs(20), || {
+            post_json(&server, "/api/v1/verify/certificate", &serde_json::json!({ "certificate": pem, "revocation": "crl" })).1["problem"]
+                == "revoked"
+        }),
+        "{v}"
+    );
+}

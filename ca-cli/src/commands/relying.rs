@@ -6,13 +6,14 @@ use super::read_input;
 use crate::args::{CheckArgs, SigningKeyArgs};
 use crate::error::{CliError, CliResult};
 use crate::output::{print, Output};
+use ca_core::api::verification::{CmsReport, XmlReport};
 use ca_core::calendar;
 use ca_core::cms::{self, Content};
 use ca_core::tsp;
 use ca_core::verify::fetch::HttpFetch;
 use ca_core::verify::{Checks, OnUnavailable, RevocationChecker, RevocationMode, RevocationPolicy, TrustStore, VerdictReport, Verifier};
 use ca_core::xml::dsig;
-use der::{DateTime, Decode};
+use der::DateTime;
 use serde::Serialize;
 use std::path::Path;
 use std::time::Duration;
@@ -24,17 +25,7 @@ fn bad(path: &Path, what: impl std::fmt::Display) -> CliError {
 
 /// Every certificate in a file: DER, base64, or one or several PEM blocks.
 pub fn certificates(path: &Path) -> CliResult<Vec<Certificate>> {
-    let bytes = read_input(path)?;
-    if ca_core::pem::is_pem(&bytes) {
-        let blocks = ca_core::pem::decode_all(&bytes).map_err(|e| bad(path, e))?;
-        return blocks
-            .iter()
-            .filter(|(label, _)| label == "CERTIFICATE")
-            .map(|(_, der)| Certificate::from_der(der).map_err(|e| bad(path, format!("not a certificate: {e}"))))
-            .collect();
-    }
-    let der = ca_core::pem::read_der(&bytes).map_err(|e| bad(path, e))?;
-    Ok(vec![Certificate::from_der(&der).map_err(|e| bad(path, format!("not a certificate: {e}")))?])
+    ca_core::pem::certificates(&read_input(path)?).map_err(|e| bad(path, e))
 }
 
 fn one_certificate(path: &Path) -> CliResult<Certificate> {
@@ -150,41 +141,6 @@ pub fn verify(cert: &Path, args: &CheckArgs, json: bool) -> CliResult<()> {
     }
 }
 
-/// One signer in `ca cms verify`'s document.
-#[derive(Serialize)]
-struct SignerReport {
-    /// signingTime, RFC 3339, when the signer states it.
-    signing_time: Option<String>,
-    /// Whether signingCertificate(V2) binds the signature to the certificate.
-    certificate_bound: bool,
-    /// The digest algorithm's OID.
-    digest_algorithm: String,
-    /// The signature time-stamp, when there is one.
-    time_stamp: Option<TimeStampReport>,
-    #[serde(flatten)]
-    verdict: VerdictReport,
-}
-
-/// A signature time-stamp in `ca cms verify`'s document.
-#[derive(Serialize)]
-struct TimeStampReport {
-    valid: bool,
-    time: String,
-    serial: String,
-    policy: String,
-    authority: VerdictReport,
-}
-
-/// `ca cms verify`'s document.
-#[derive(Serialize)]
-struct CmsReport {
-    kind: &'static str,
-    valid: bool,
-    attached: bool,
-    content_bytes: usize,
-    signers: Vec<SignerReport>,
-}
-
 impl Output for CmsReport {
     fn human(&self) -> String {
         let mut out = format!(
@@ -214,33 +170,7 @@ pub fn cms_verify(file: &Path, content: Option<&Path>, out_content: Option<&Path
     if let Some(out) = out_content {
         std::fs::write(out, &doc.content).map_err(|e| CliError::writing(out, e))?;
     }
-    let report = CmsReport {
-        kind: "cms",
-        valid: doc.is_valid(),
-        attached: doc.attached,
-        content_bytes: doc.content.len(),
-        signers: doc
-            .signers
-            .iter()
-            .map(|s| SignerReport {
-                signing_time: s.signed.signing_time.as_ref().map(calendar::rfc3339),
-                certificate_bound: s.signed.certificate_bound,
-                digest_algorithm: s.signed.digest_algorithm.to_string(),
-                time_stamp: s.signed.time_stamp.as_ref().zip(s.time_stamp.as_ref()).map(|(ts, verdict)| {
-                    let checks =
-                        Checks { purpose: ca_core::verify::Purpose::TimeStamping, at: ts.gen_time, at_is_proven: false, now: s.checks.now };
-                    TimeStampReport {
-                        valid: verdict.is_ok(),
-                        time: calendar::rfc3339(&ts.gen_time),
-                        serial: ts.serial.to_string(),
-                        policy: ts.policy.to_string(),
-                        authority: VerdictReport::of(&ts.tsa.certificate, &checks, verdict),
-                    }
-                }),
-                verdict: VerdictReport::of(&s.signed.certificate, &s.checks, &s.verdict),
-            })
-            .collect(),
-    };
+    let report = CmsReport::of(&doc);
     print(&report, json)?;
     let failed = doc.signers.iter().find_map(|s| s.verdict.as_ref().err().or_else(|| s.time_stamp.as_ref().and_then(|t| t.as_ref().err())));
     match failed {
@@ -403,23 +333,6 @@ pub fn xml_sign(file: &Path, key: &SigningKeyArgs, out: &Path) -> CliResult<Sign
     written(out, &signed, None, &store.certificate)
 }
 
-/// One signature in `ca xml verify`'s document.
-#[derive(Serialize)]
-struct XmlSignerReport {
-    signature_method: String,
-    references: Vec<String>,
-    #[serde(flatten)]
-    verdict: VerdictReport,
-}
-
-/// `ca xml verify`'s document.
-#[derive(Serialize)]
-struct XmlReport {
-    kind: &'static str,
-    valid: bool,
-    signers: Vec<XmlSignerReport>,
-}
-
 impl Output for XmlReport {
     fn human(&self) -> String {
         let mut out = format!("{}: XML document, {} signature(s)\n", if self.valid { "VALID" } else { "NOT VALID" }, self.signers.len());
@@ -437,18 +350,7 @@ pub fn xml_verify(file: &Path, args: &CheckArgs, json: bool) -> CliResult<()> {
     let xml = read_input(file)?;
     let verifier = verifier(args)?;
     let signers = dsig::verify_document(&xml, &verifier, args.purpose, at(args)?)?;
-    let report = XmlReport {
-        kind: "xml",
-        valid: signers.iter().all(|s| s.verdict.is_ok()),
-        signers: signers
-            .iter()
-            .map(|s| XmlSignerReport {
-                signature_method: s.signed.signature_method.clone(),
-                references: s.signed.references.clone(),
-                verdict: VerdictReport::of(&s.signed.certificate, &s.checks, &s.verdict),
-            })
-            .collect(),
-    };
+    let report = XmlReport::of(&signers);
     print(&report, json)?;
     match signers.iter().find_map(|s| s.verdict.as_ref().err()) {
         None => Ok(()),

@@ -31,7 +31,7 @@ pub const MAX_PATH_LENGTH: usize = 8;
 const MAX_SIGNATURE_CHECKS: usize = 64;
 
 /// What the end certificate must be good for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Purpose {
     /// Signing documents: key usage nonRepudiation, extended key usage emailProtection

@@ -69,8 +69,8 @@ pub enum CertStatus {
 }
 
 /// Which sources to ask.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum RevocationMode {
     /// Do not check (offline validation; the verdict says so).
     None,
@@ -125,6 +125,8 @@ pub struct RevocationPolicy {
     pub ocsp_cache_seconds: i64,
     /// An OCSP answer without nextUpdate is stale this long after its thisUpdate.
     pub ocsp_max_age_seconds: i64,
+    /// Reuse a fetched CRL at most this long, seconds (`None`: until its nextUpdate).
+    pub crl_cache_seconds: Option<i64>,
 }
 
 impl Default for RevocationPolicy {
@@ -138,6 +140,7 @@ impl Default for RevocationPolicy {
             ocsp_url: None,
             ocsp_cache_seconds: 300,
             ocsp_max_age_seconds: 3600,
+            crl_cache_seconds: None,
         }
     }
 }
@@ -764,7 +767,10 @@ impl RevocationChecker {
             match fetched {
                 Ok(crl) => {
                     let crl = Arc::new(crl);
-                    let until = crl.next_update.map(|n| calendar::unix_seconds(&n)).unwrap_or(now + self.policy.ocsp_cache_seconds);
+                    let mut until = crl.next_update.map(|n| calendar::unix_seconds(&n)).unwrap_or(now + self.policy.ocsp_cache_seconds);
+                    if let Some(cap) = self.policy.crl_cache_seconds {
+                        until = until.min(now + cap);
+                    }
                     let mut cache = self.crls.lock().unwrap_or_else(|p| p.into_inner());
                     if cache.len() >= MAX_CACHED {
                         cache.clear();

@@ -62,14 +62,8 @@ struct Args {
 const MAX_BODY: usize = 64 * 1024;
 
 fn certificates(path: &PathBuf) -> Result<Vec<ca_core::x509_cert::Certificate>, String> {
-    use ca_core::der::Decode;
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let ders = if ca_core::pem::is_pem(&bytes) {
-        ca_core::pem::decode_all(&bytes).map_err(|e| e.to_string())?.into_iter().map(|(_, d)| d).collect()
-    } else {
-        vec![bytes]
-    };
-    ders.iter().map(|d| ca_core::x509_cert::Certificate::from_der(d).map_err(|e| format!("{}: {e}", path.display()))).collect()
+    ca_core::pem::certificates(&bytes).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn verifier(args: &Args) -> Result<Verifier, String> {

@@ -4,6 +4,8 @@
 //! OpenAPI document the server publishes describes exactly these types; a test
 //! checks that it names every route here and every field of every body.
 
+pub mod verification;
+
 use crate::cms::{self, CmsError};
 use crate::model::{ApplicationState, KeyStorage, RevocationReason, Role, Serial, StaffAction, StaffRole};
 use crate::signing::Signer;
@@ -36,8 +38,15 @@ pub mod routes {
     /// POST an operator's signed [`super::SignedAction::Reject`]: an [`super::ApplicationView`].
     pub const OPERATOR_REJECT: &str = "/api/v1/operator/applications/{number}/reject";
 
+    /// POST a [`super::verification::CertificateCheck`]: a [`crate::verify::VerdictReport`].
+    pub const VERIFY_CERTIFICATE: &str = "/api/v1/verify/certificate";
+    /// POST a [`super::verification::CmsCheck`]: a [`super::verification::CmsReport`].
+    pub const VERIFY_CMS: &str = "/api/v1/verify/cms";
+    /// POST a [`super::verification::XmlCheck`]: a [`super::verification::XmlReport`].
+    pub const VERIFY_XML: &str = "/api/v1/verify/xml";
+
     /// Every route, for the OpenAPI check.
-    pub const ALL: [&str; 10] = [
+    pub const ALL: [&str; 13] = [
         OPENAPI,
         APPLICATIONS,
         APPLICATION,
@@ -48,11 +57,26 @@ pub mod routes {
         OPERATOR_PENDING,
         OPERATOR_CONFIRM,
         OPERATOR_REJECT,
+        VERIFY_CERTIFICATE,
+        VERIFY_CMS,
+        VERIFY_XML,
     ];
 
     /// `route` with the application number filled in.
     pub fn with_number(route: &str, number: &str) -> String {
         route.replace("{number}", number)
+    }
+}
+
+/// The largest body a verification request may have (a signed document inside).
+pub const MAX_VERIFY_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+/// The largest body a request to `path` may have.
+pub fn max_body_bytes(path: &str) -> usize {
+    if path.starts_with("/api/v1/verify/") {
+        MAX_VERIFY_BODY_BYTES
+    } else {
+        MAX_BODY_BYTES
     }
 }
 
