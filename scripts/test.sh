@@ -83,10 +83,22 @@ check() { # NAME COMMAND...: one more passed or failed test
     shift
     if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); test_status=1; fi
 }
-no_sqlite() { ! cargo tree --locked -p ca-core --no-default-features -e normal | grep -q rusqlite; }
-check "ca-core for relying parties builds without the authority feature" \
-    cargo build --release --locked -p ca-core --no-default-features
-check "ca-core for relying parties pulls in no SQLite" no_sqlite
+# A bank's own crate outside the workspace (examples/relying-party) depends on
+# ca-core with default-features = false: it builds, has no SQLite (nor the RSA key
+# generation of the authority, nor an HTTP client) in its tree, and verifies a real
+# signed document, refusing an AUTH key's.
+rp=examples/relying-party
+rp_tree() { cargo tree --locked --manifest-path "$rp/Cargo.toml" -e normal; }
+rp_lean() { ! rp_tree | grep -Eq '^.*(rusqlite|ureq) v'; }
+rp_verifies() {
+    local bin=target/release/relying-party data=tests/data/nca-test
+    "$bin" "$data/RSA256_11c707bd54cbfcccb3815e39c4eb57b1dc7dfea9.cms" "$data/nca_rsa_test.pem" 2020-06-01T00:00:00Z \
+        && ! "$bin" "$data/AUTH_RSA256_b2c70a9ff7a5dc59de0ccc3c0ddde3437cc1f12d.cms" "$data/nca_rsa_test.pem" 2020-06-01T00:00:00Z
+}
+check "a relying party's crate on ca-core without default features builds" \
+    env CARGO_TARGET_DIR="$PWD/target" cargo build --release --locked --manifest-path "$rp/Cargo.toml"
+check "... and has no SQLite or HTTP client in its dependency tree" rp_lean
+check "... and verifies the authority's signed document" rp_verifies
 # The developers' module-cycle checker sits beside the repository when it is
 # there; a user's clone without it skips this check.
 if [ -x ../shared/tools/module-cycles ]; then
