@@ -377,6 +377,12 @@ fn revocation_is_learnt_from_ocsp_and_from_the_crl_and_its_delta() {
         trust.add_intermediate(issuing.clone());
         Verifier::new(trust, checker(&server, mode))
     };
+    // Only the root trusted and no intermediate at hand: the issuing CA comes from
+    // the certificate's AIA caIssuers URL when fetching is allowed, not otherwise.
+    let bare = || Verifier::new(TrustStore::new(vec![root.clone()]), RevocationChecker::none());
+    assert!(matches!(problem(bare().verify(&sign, &[], &Checks::now(Purpose::Sign))), (0, Problem::UnknownIssuer)));
+    let via_aia = bare().fetching_issuers(mirror(&server)).verify(&sign, &[], &Checks::now(Purpose::Sign)).unwrap();
+    assert_eq!(via_aia.path.certificates, vec![sign.clone(), issuing.clone(), root.clone()]);
     // Before: good by OCSP, and by the CRLs (a delta on top of the full one).
     let by_ocsp = verifier(RevocationMode::Ocsp).verify(&sign, &[], &Checks::now(Purpose::Sign)).unwrap();
     assert_eq!(by_ocsp.statuses[0].source, Some(StatusSource::Ocsp));
