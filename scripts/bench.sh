@@ -19,12 +19,17 @@
 #          (`gost-speed`), next to `openssl speed ecdsap521` (one core) and Python
 #          `gostcrypto`, in the same run; live-signed GOST OCSP responses (wrk, nonce)
 #          next to our GOST signing rate on two threads, alternating rounds.
+#   Verification: whole CMS verifications per second on one core (`verify-speed`:
+#          an RSA-2048 signer, a path of three to our root, OCSP asked once then
+#          cached) next to `openssl speed rsa2048 rsa4096` verify rates on the same
+#          core in the same run; and through the HTTP verification API (server on
+#          one core, wrk on the other), alternating rounds.
 #   Cards: signatures on the virtual Kaztoken through pcscd and vpcd, PIN verified
 #          once: p50/p99 latency and signatures/s, next to the emulator's bare
 #          RSA-2048 signature and the round trip of the cheapest card operation.
 #
-# Usage: scripts/bench.sh [--quick | --card | --gost]   (full: 10 s load runs, 5 rounds;
-#        --quick: 3 s runs, one round, 100,000 entries only; --card, --gost: that part only)
+# Usage: scripts/bench.sh [--quick | --card | --gost | --verify]   (full: 10 s load runs, 5 rounds;
+#        --quick: 3 s runs, one round, 100,000 entries only; --card, --gost, --verify: that part only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -56,14 +61,15 @@ c["limits"] = {"ocsp_live_per_minute": 4_000_000_000, "ocsp_live_burst": 4_000_0
 json.dump(c, open(sys.argv[1], "w"))
 PY
 }
-# The wrk script that POSTs the request file named by $OCSP_REQ.
-write_post_lua() { # file
-    cat >"$1" <<'LUA'
+# The wrk script that POSTs the request file named by $OCSP_REQ, as CONTENT-TYPE
+# (default an OCSP request).
+write_post_lua() { # file [content-type]
+    cat >"$1" <<LUA
 local f = assert(io.open(os.getenv("OCSP_REQ"), "rb"))
 wrk.method = "POST"
 wrk.body = f:read("*a")
 f:close()
-wrk.headers["Content-Type"] = "application/ocsp-request"
+wrk.headers["Content-Type"] = "${2:-application/ocsp-request}"
 LUA
 }
 
@@ -210,6 +216,89 @@ gost_ocsp_bench() {
         "$grounds" "$gsecs" "${signs[@]}" "${lives[@]}" "${server_us[@]}" "${wrk_us[@]}" >"$dir/ocsp.json"
 }
 
+# ------------------------------------------------------------ verification ------
+# CMS verification on one core against the machine's RSA verify rates, and through
+# the HTTP verification API; rounds alternate, the medians are reported.
+verify_bench() {
+    local dir ca port pid cert n before after
+    local vsecs=$((secs < 10 ? secs : 10)) vrounds=$((rounds < 3 ? rounds : 3))
+    dir=$(mktemp -d)
+    cargo build --release --locked -p e2e --bin verify-speed -p ca-cli -p ca-server >&2
+    ca="$root/target/release/ca"
+    export CA_PASSPHRASE="bench passphrase" CA_KEY_PASSWORD=bench-key-password
+    log "verification: a fresh authority, an individual's pair, a signed 13 KB document"
+    "$ca" --data "$dir/ca" init --base-url http://pki.bench.kz >/dev/null 2>&1
+    "$ca" --data "$dir/ca" operator add --role ca_administrator --iin 750101300014 --surname Админов --name Админ \
+        --out "$dir/admin" >/dev/null
+    for k in auth sign; do
+        openssl req -new -newkey rsa:2048 -nodes -subj /CN=x -keyout "$dir/$k.key" -out "$dir/$k.csr" 2>/dev/null
+    done
+    CA_OPERATOR_KEY="$dir/admin" "$ca" --data "$dir/ca" issue --iin 880515300120 --surname Тестов --name Тест \
+        --auth-csr "$dir/auth.csr" --sign-csr "$dir/sign.csr" --out "$dir/issued" >/dev/null
+    cert=$(ls "$dir"/issued/RSA256_*)
+    openssl pkcs12 -export -inkey "$dir/sign.key" -in "$cert" -passout "pass:$CA_KEY_PASSWORD" -out "$dir/sign.p12"
+    head -c 10000 /dev/urandom | base64 >"$dir/doc.txt"
+    "$ca" cms sign "$dir/doc.txt" --key-file "$dir/sign.p12" --out "$dir/doc.cms" >/dev/null
+    python3 -c 'import base64, json, sys; print(json.dumps({"cms": base64.b64encode(open(sys.argv[1], "rb").read()).decode(), "revocation": "ocsp"}))' \
+        "$dir/doc.cms" >"$dir/body.json"
+    write_post_lua "$dir/post.lua" application/json
+    port=$(free_port)
+    taskset -c 0 "$root/target/release/ca-server" --data "$dir/ca" --listen "127.0.0.1:$port" 2>"$dir/server.log" &
+    pid=$!
+    wait_port "$port" || { kill "$pid"; exit 1; }
+    curl -s -H 'Content-Type: application/json' --data-binary @"$dir/body.json" "http://127.0.0.1:$port/api/v1/verify/cms" \
+        | grep -q '"valid":true' || { kill "$pid"; echo "the verification API does not find the document valid" >&2; exit 1; }
+    local v2048=() v4096=() ours=() http=() server_us=()
+    for round in $(seq 1 "$vrounds"); do
+        log "verification round $round/$vrounds: openssl speed, verify-speed, the HTTP API"
+        taskset -c 1 openssl speed -seconds "$vsecs" rsa2048 rsa4096 2>/dev/null >"$dir/speed.txt"
+        v2048+=("$(awk '/^rsa 2048 bits/ { print $NF }' "$dir/speed.txt")")
+        v4096+=("$(awk '/^rsa 4096 bits/ { print $NF }' "$dir/speed.txt")")
+        taskset -c 1 "$root/target/release/verify-speed" "$dir/doc.cms" "$dir/ca/root.pem" "$dir/ca/issuing.pem" \
+            "http://127.0.0.1:$port/ocsp/" "$vsecs" >"$dir/ours.json"
+        ours+=("$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["verifications_per_second"])' "$dir/ours.json")")
+        before=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+        OCSP_REQ="$dir/body.json" taskset -c 1 wrk -t1 -c8 -d"${vsecs}s" -s "$dir/post.lua" \
+            "http://127.0.0.1:$port/api/v1/verify/cms" >"$dir/wrk.out" 2>&1
+        after=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+        if grep -q "Non-2xx\|Socket errors" "$dir/wrk.out"; then cat "$dir/wrk.out" >&2; fi
+        http+=("$(awk '/Requests\/sec/ { print $2 }' "$dir/wrk.out")")
+        n=$(awk '/requests in/ { print $1 }' "$dir/wrk.out")
+        server_us+=("$(awk -v b="$before" -v a="$after" -v n="$n" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", (a - b) / hz / n * 1e6 }')")
+    done
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+    python3 - "$dir/ours.json" "$vrounds" "$vsecs" "${v2048[@]}" "${v4096[@]}" "${ours[@]}" "${http[@]}" "${server_us[@]}" <<'PY'
+import json, sys
+info = json.load(open(sys.argv[1])); n = int(sys.argv[2]); secs = sys.argv[3]
+v = [float(x) for x in sys.argv[4:]]
+v2048, v4096, ours, http, server_us = (v[i * n:(i + 1) * n] for i in range(5))
+bits = info["check_key_bits"]
+def limit(a, b):  # verifications/s if each took only its signature checks' time
+    return 1 / sum(1 / (a if k == 2048 else b) for k in bits)
+med = lambda xs: sorted(xs)[len(xs) // 2]
+print()
+print(f"## CMS verification, one core ({n} rounds of {secs} s, alternating; medians)")
+print()
+print(f"A {info['document_bytes']}-byte attached CMS (an RSA-2048 signer), its path of three to our root, OCSP asked")
+print("once and then answered from the verifier's cache: each verification checks "
+      + " + ".join(f"RSA-{k}" for k in bits) + " signatures (the document's, the signer's certificate's, the issuing CA's).")
+print("The physical limit is the time of those signature checks alone at `openssl speed`'s verify rates on the same")
+print("core in the same round; the HTTP API runs the same check (server on core 0, wrk -t1 -c8 on core 1), and also")
+print("verifies the OCSP answer it asks of its own responder each time (one more RSA-2048 check).")
+print()
+print("| round | openssl verify/s RSA-2048 | RSA-4096 | physical limit (verifications/s) | ours (verifications/s) | ratio | HTTP API (requests/s) | ratio to its limit | server µs CPU per request |")
+print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+rows = []
+for i in range(n):
+    lim = limit(v2048[i], v4096[i]); lim_http = 1 / (1 / lim + 1 / v2048[i])
+    rows.append((lim, lim_http))
+    print(f"| {i + 1} | {v2048[i]:.0f} | {v4096[i]:.0f} | {lim:.0f} | {ours[i]:.0f} | {ours[i] / lim:.2f} | {http[i]:.0f} | {http[i] / lim_http:.2f} | {server_us[i]:.0f} |")
+ml, mh = med([r[0] for r in rows]), med([r[1] for r in rows])
+print(f"| median | {med(v2048):.0f} | {med(v4096):.0f} | {ml:.0f} | {med(ours):.0f} | {med(ours) / ml:.2f} (target ≥ 0.7) | {med(http):.0f} | {med(http) / mh:.2f} | {med(server_us):.0f} |")
+PY
+    rm -rf "$dir"
+}
+
 missing=()
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 [ -x /usr/bin/time ] || missing+=(time)
@@ -228,6 +317,7 @@ fi
 # The parts that run alone, once what they need is installed.
 if [ "${1:-}" = "--card" ]; then card_bench; exit 0; fi
 if [ "${1:-}" = "--gost" ]; then gost_bench; exit 0; fi
+if [ "${1:-}" = "--verify" ]; then verify_bench; exit 0; fi
 
 log "building (release)"
 cargo build --release --locked -p ca-cli -p ca-server
@@ -526,3 +616,4 @@ done
 
 card_bench
 gost_bench
+verify_bench

@@ -195,7 +195,7 @@ pub struct CheckArgs {
     #[arg(long, default_value = "sign")]
     pub purpose: ca_core::verify::Purpose,
     /// Check as of this time (RFC 3339, e.g. 2020-06-01T00:00:00Z); default now
-    /// (for a signature: the signing time it states).
+    /// (for a time-stamped signature: the stamp's time; a stated signingTime is never trusted).
     #[arg(long)]
     pub at: Option<String>,
     /// Where revocation status comes from: ocsp, crl, ocsp-then-crl or none.

@@ -642,8 +642,8 @@ impl DocumentVerdict {
 /// and signed attributes (a failure there is the error), then each signer's
 /// certificate for `purpose` with `verifier`, at `at` when the caller vouches for a
 /// time, else at a signature time-stamp's time (its authority judged first: a
-/// revocation after it does not count), else at the signing time the signer
-/// claims (any revocation counts), else now.
+/// revocation after it does not count), else now (the signingTime a signer states
+/// is reported, never trusted).
 pub fn verify_document(
     cms: &[u8],
     detached: Option<&[u8]>,
@@ -663,13 +663,13 @@ pub fn verify_document(
                 verifier.verify(&ts.tsa.certificate, &ts.certificates, &checks)
             });
             // A time the caller vouches for; else a time-stamp's, once its authority
-            // is found valid; else the time the signer claims; else now.
+            // is found valid; else now. The signingTime the signer states proves
+            // nothing: an expired certificate's key could claim any time (ETSI EN
+            // 319 102-1: without a time-stamp the best signature time is now).
             let stamped = signed.time_stamp.as_ref().filter(|_| time_stamp.as_ref().is_some_and(|v| v.is_ok())).map(|ts| ts.gen_time);
-            let checks = match (at, stamped, signed.signing_time) {
-                (Some(at), _, _) => Checks { purpose, at, at_is_proven: true, now },
-                (None, Some(t), _) => Checks { purpose, at: t, at_is_proven: true, now },
-                (None, None, Some(t)) => Checks { purpose, at: t, at_is_proven: false, now },
-                (None, None, None) => Checks { purpose, at: now, at_is_proven: true, now },
+            let checks = match (at, stamped) {
+                (Some(at), _) | (None, Some(at)) => Checks { purpose, at, at_is_proven: true, now },
+                (None, None) => Checks { purpose, at: now, at_is_proven: true, now },
             };
             let verdict = verifier.verify(&signed.certificate, &extra, &checks);
             SignerVerdict { signed, checks, verdict, time_stamp }
@@ -749,8 +749,9 @@ mod tests {
             let verdict = signer.verdict.as_ref().unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(verdict.path.certificates.len(), 2);
             assert_eq!(verdict.path.anchor(), &real_cert(ca));
-            // Without --at, the signer's own signing time (September 2020) is used: also inside.
-            assert!(verify_document(&cms, None, &verifier, purpose, None).unwrap().is_valid(), "{name}");
+            // Without --at it is checked now, whatever signingTime it states: expired.
+            let now = verify_document(&cms, None, &verifier, purpose, None).unwrap();
+            assert!(matches!(now.signers[0].verdict.as_ref().unwrap_err().problem, Problem::Expired { .. }), "{name}");
             let other = if purpose == Purpose::Sign { Purpose::Auth } else { Purpose::Sign };
             let wrong = verify_document(&cms, None, &verifier, other, Some(june_2020())).unwrap();
             let e = wrong.signers[0].verdict.as_ref().unwrap_err();

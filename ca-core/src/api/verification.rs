@@ -13,7 +13,7 @@ pub struct CheckOptions {
     /// What the certificate must be good for: `sign` (default) or `auth`.
     #[serde(default)]
     pub purpose: Option<Purpose>,
-    /// Check as of this time (RFC 3339); default now (a signature: its time-stamp's or stated time).
+    /// Check as of this time (RFC 3339); default now (a time-stamped signature: the stamp's time).
     #[serde(default)]
     pub at: Option<String>,
     /// `ocsp-then-crl` (default), `ocsp`, `crl` or `none`.
