@@ -1,6 +1,8 @@
 //! Property tests over every parser that reads outside input: PKCS#10 requests,
 //! OCSP requests (as the responder reads them) and responses (as a relying party
-//! reads them), PKCS#12 key files, CMS signatures, and the API's JSON bodies.
+//! reads them), PKCS#12 key files, CMS signatures (as the RA and as a relying party
+//! read them), XML documents and their signatures, CRLs, time-stamp requests (as
+//! our authority reads them) and responses, and the API's JSON bodies.
 //! Each starts from real files (made by openssl, by the national authority, by
 //! us) and mutates them: bytes replaced, inserted, deleted, the file cut short.
 //! Whatever comes in, the parser answers with a value or an error, never a panic;
@@ -151,6 +153,77 @@ fn cms_verifier() {
     let seeds = vec![data("fuzz/openssl-detached.p7s"), data("fuzz/nca.cms"), ours];
     never_panics("CMS", seeds, |b| {
         let _ = ca_core::cms::verify_detached(b, request);
+    });
+}
+
+fn relying_verifier() -> ca_core::verify::Verifier {
+    use ca_core::verify::{RevocationChecker, TrustStore, Verifier};
+    Verifier::new(TrustStore::new(vec![nca_ca()]), RevocationChecker::none())
+}
+
+fn june_2020() -> der::DateTime {
+    der::DateTime::new(2020, 6, 1, 0, 0, 0).unwrap()
+}
+
+#[test]
+fn relying_party_cms_verifier() {
+    let verifier = relying_verifier();
+    let seeds = ["RSA256_11c707bd54cbfcccb3815e39c4eb57b1dc7dfea9", "GOSTKNCA_13a3741b52d7bf860aab199b56fad1f4652e357b"]
+        .iter()
+        .map(|n| ca_core::pem::read_der(&data(&format!("nca-test/{n}.cms"))).unwrap())
+        .collect();
+    never_panics("CMS document", seeds, |b| {
+        let _ = ca_core::cms::verify_document(b, None, &verifier, ca_core::verify::Purpose::Sign, Some(june_2020()));
+    });
+}
+
+#[test]
+fn xml_signature_verifier() {
+    let verifier = relying_verifier();
+    let seeds = ["RSA256_11c707bd54cbfcccb3815e39c4eb57b1dc7dfea9", "GOSTKNCA_13a3741b52d7bf860aab199b56fad1f4652e357b"]
+        .iter()
+        .map(|n| data(&format!("nca-test/{n}.xml")))
+        .collect();
+    let exclusive = ca_core::xml::c14n::Method::Exclusive { comments: true, inclusive_prefixes: vec![None] };
+    never_panics("XML", seeds, |b| {
+        if let Ok(doc) = ca_core::xml::Document::parse(b) {
+            let _ = ca_core::xml::c14n::document(&doc, &exclusive, None, true);
+        }
+        let _ = ca_core::xml::dsig::verify_document(b, &verifier, ca_core::verify::Purpose::Sign, Some(june_2020()));
+    });
+}
+
+#[test]
+fn crl_and_ocsp_status_checks() {
+    use ca_core::verify::revocation::{check_ocsp_response, Crl, RevocationPolicy};
+    let ca = nca_ca();
+    let policy = RevocationPolicy::default();
+    let cert = {
+        use der::DecodePem;
+        Certificate::from_pem(data("nca-test/individual_sign_rsa.pem")).unwrap()
+    };
+    never_panics("status", vec![data("nca-test/ocsp_good_rsa.der"), data("nca-test/nca_rsa_test.crl")], |b| {
+        let _ = check_ocsp_response(b, &cert, &ca, Some(b"nonce"), june_2020(), &policy);
+        let _ = Crl::verified(b, &ca);
+    });
+}
+
+#[test]
+fn time_stamp_requests_and_responses() {
+    use ca_core::tsp::{self, TimeStampAuthority};
+    let key = fixtures::ApplicantKey::generate(2048);
+    let signer = ca_core::signing::SigningKey::from_pkcs8(key.pkcs8_der()).unwrap();
+    let cert = {
+        use der::DecodePem;
+        Certificate::from_pem(data("fuzz/openssl-self.pem")).unwrap()
+    };
+    let tsa = TimeStampAuthority::new(Box::new(signer), cert, vec![], ca_core::oid::POLICY_REGULATIONS);
+    let (request, nonce) = tsp::request(b"stamped").unwrap();
+    let now = ca_core::calendar::now();
+    let response = tsa.respond(&request, now);
+    never_panics("time-stamp", vec![request, response], |b| {
+        let _ = tsa.respond(b, now);
+        let _ = tsp::check_response(b, b"stamped", Some(&nonce));
     });
 }
 
