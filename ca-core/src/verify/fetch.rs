@@ -23,6 +23,13 @@ pub trait Fetch: Send + Sync {
     fn get(&self, url: &str) -> Result<Vec<u8>, FetchError>;
     /// POST `body` to `url`; the body of a 200 answer.
     fn post(&self, url: &str, content_type: &str, body: &[u8]) -> Result<Vec<u8>, FetchError>;
+
+    /// Whether `url` is answered in this process (the authority's own responder,
+    /// asked by its verification API): no network between, so an OCSP request
+    /// there needs no nonce against replays, and gets the responder's cached answer.
+    fn is_in_process(&self, _url: &str) -> bool {
+        false
+    }
 }
 
 /// [`Fetch`] over plain HTTP with `ureq`: bounded time and size.

@@ -73,7 +73,35 @@ pub fn verify_signature(
     if key.algorithm.oid != oid::RSA_ENCRYPTION {
         return Err(SignatureError::KeyMismatch(key.algorithm.oid));
     }
-    UnparsedPublicKey::new(lc_alg, key.subject_public_key.raw_bytes()).verify(message, sig).map_err(|_| SignatureError::Invalid)
+    match parsed_rsa_key(alg.oid, lc_alg, key.subject_public_key.raw_bytes()) {
+        Some(parsed) => parsed.verify_sig(message, sig).map_err(|_| SignatureError::Invalid),
+        None => {
+            UnparsedPublicKey::new(lc_alg, key.subject_public_key.raw_bytes()).verify(message, sig).map_err(|_| SignatureError::Invalid)
+        }
+    }
+}
+
+/// RSA public keys parsed once: a CA's key, a responder's, a frequent signer's are
+/// used again and again, and parsing one (its Montgomery constants) costs about as
+/// much as a verification with it. Bounded; emptied when full.
+fn parsed_rsa_key(alg: Oid, lc_alg: &'static dyn VerificationAlgorithm, key: &[u8]) -> Option<std::sync::Arc<signature::ParsedPublicKey>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    type Keys = Mutex<HashMap<(Oid, Vec<u8>), Arc<signature::ParsedPublicKey>>>;
+    const MAX_KEYS: usize = 4096;
+    static KEYS: OnceLock<Keys> = OnceLock::new();
+    let keys = KEYS.get_or_init(Keys::default);
+    let lookup = (alg, key.to_vec());
+    if let Some(k) = keys.lock().unwrap_or_else(|p| p.into_inner()).get(&lookup) {
+        return Some(k.clone());
+    }
+    let parsed = Arc::new(signature::ParsedPublicKey::new(lc_alg, key).ok()?);
+    let mut keys = keys.lock().unwrap_or_else(|p| p.into_inner());
+    if keys.len() >= MAX_KEYS {
+        keys.clear();
+    }
+    keys.insert(lookup, parsed.clone());
+    Some(parsed)
 }
 
 /// Verify a signed structure as received, `SEQUENCE { tbs, algorithm, signature }`

@@ -196,6 +196,35 @@ pub struct OcspAnswer {
     pub produced_at: DateTime,
     /// The responder certificate's subject (the CA's own when it signed itself).
     pub responder: String,
+    /// A delegated responder's certificate's validity (Unix seconds), checked again
+    /// whenever the answer is used.
+    pub responder_validity: Option<(i64, i64)>,
+}
+
+impl OcspAnswer {
+    /// Whether the answer may be used at `now`: thisUpdate not in the future,
+    /// nextUpdate (or the policy's age limit) not past, the responder's
+    /// certificate valid — each within the clock-skew allowance.
+    pub fn check_fresh(&self, now: DateTime, policy: &RevocationPolicy) -> Result<(), OcspProblem> {
+        let now_s = calendar::unix_seconds(&now);
+        if let Some((from, to)) = self.responder_validity {
+            if now_s < from - policy.skew_seconds || now_s > to + policy.skew_seconds {
+                return Err(OcspProblem::ResponderExpired(now));
+            }
+        }
+        let this_s = calendar::unix_seconds(&self.this_update);
+        if this_s > now_s + policy.skew_seconds {
+            return Err(OcspProblem::NotYetValid(self.this_update));
+        }
+        let stale = match &self.next_update {
+            Some(n) => calendar::unix_seconds(n) < now_s - policy.skew_seconds,
+            None => this_s + policy.ocsp_max_age_seconds < now_s - policy.skew_seconds,
+        };
+        if stale {
+            return Err(OcspProblem::Stale(self.this_update));
+        }
+        Ok(())
+    }
 }
 
 /// An OCSP request for one certificate, and what its answer must match.
@@ -323,7 +352,7 @@ pub fn check_ocsp_response(
     verify::verify_signed(raw, &signer.tbs_certificate.subject_public_key_info, &basic.signature_algorithm, &basic.signature)
         .map_err(OcspProblem::Signature)?;
     let produced_at = generalized(&data.produced_at);
-    let now_s = calendar::unix_seconds(&now);
+    let mut responder_validity = None;
     if signer != issuer {
         verify::verify_issued_by(signer, issuer).map_err(|e| OcspProblem::NotAuthorised(e.to_string()))?;
         if !is_ocsp_signer(signer) {
@@ -331,11 +360,11 @@ pub fn check_ocsp_response(
         }
         let v = &signer.tbs_certificate.validity;
         let (from, to) = (calendar::unix_seconds(&v.not_before.to_date_time()), calendar::unix_seconds(&v.not_after.to_date_time()));
-        for (t, dt) in [(calendar::unix_seconds(&produced_at), produced_at), (now_s, now)] {
-            if t < from - policy.skew_seconds || t > to + policy.skew_seconds {
-                return Err(OcspProblem::ResponderExpired(dt));
-            }
+        let produced = calendar::unix_seconds(&produced_at);
+        if produced < from - policy.skew_seconds || produced > to + policy.skew_seconds {
+            return Err(OcspProblem::ResponderExpired(produced_at));
         }
+        responder_validity = Some((from, to));
     }
     if let Some(sent) = nonce {
         let echoed = data.response_extensions.iter().flatten().find(|e| e.extn_id == oid::OCSP_NONCE).map(|e| {
@@ -351,17 +380,6 @@ pub fn check_ocsp_response(
     let single = data.responses.iter().find(|r| names(&r.cert_id, cert, issuer)).ok_or(OcspProblem::NoAnswer)?;
     let this_update = generalized(&single.this_update);
     let next_update = single.next_update.as_ref().map(generalized);
-    let this_s = calendar::unix_seconds(&this_update);
-    if this_s > now_s + policy.skew_seconds {
-        return Err(OcspProblem::NotYetValid(this_update));
-    }
-    let stale = match &next_update {
-        Some(n) => calendar::unix_seconds(n) < now_s - policy.skew_seconds,
-        None => this_s + policy.ocsp_max_age_seconds < now_s - policy.skew_seconds,
-    };
-    if stale {
-        return Err(OcspProblem::Stale(this_update));
-    }
     let status = match &single.cert_status {
         x509_ocsp::CertStatus::Good(_) => CertStatus::Good,
         x509_ocsp::CertStatus::Unknown(_) => CertStatus::Unknown,
@@ -370,7 +388,10 @@ pub fn check_ocsp_response(
             reason: info.revocation_reason.and_then(|r| RevocationReason::from_code(r as u8)),
         },
     };
-    Ok(OcspAnswer { status, this_update, next_update, produced_at, responder: verify::name_to_string(&signer.tbs_certificate.subject) })
+    let responder = verify::name_to_string(&signer.tbs_certificate.subject);
+    let answer = OcspAnswer { status, this_update, next_update, produced_at, responder, responder_validity };
+    answer.check_fresh(now, policy)?;
+    Ok(answer)
 }
 
 /// `successful`, `malformedRequest`, …: the RFC 6960 names.
@@ -595,6 +616,9 @@ pub fn ca_issuer_urls(cert: &Certificate) -> Vec<String> {
     access_urls(cert, oid::AD_CA_ISSUERS)
 }
 
+/// A certificate an OCSP question is about: its issuer's key and its serial.
+type AskedAbout = (Vec<u8>, Serial);
+
 struct CachedOcsp {
     status: CertStatus,
     until: i64,
@@ -610,7 +634,10 @@ struct CachedCrl {
 pub struct RevocationChecker {
     policy: RevocationPolicy,
     fetch: Option<Box<dyn Fetch>>,
-    ocsp: Mutex<HashMap<(Vec<u8>, Serial), CachedOcsp>>,
+    ocsp: Mutex<HashMap<AskedAbout, CachedOcsp>>,
+    /// OCSP responses already verified, by their SHA-256 and the certificate asked
+    /// about (its issuer's key and its serial).
+    verified: Mutex<HashMap<([u8; 32], AskedAbout), OcspAnswer>>,
     crls: Mutex<HashMap<String, CachedCrl>>,
     /// CRLs the caller supplied, by issuer name DER: full and delta.
     supplied: Mutex<Vec<(Vec<u8>, Arc<Crl>)>>,
@@ -622,7 +649,14 @@ const MAX_CACHED: usize = 100_000;
 impl RevocationChecker {
     /// A checker with `policy`, fetching with `fetch` (without one, only supplied CRLs answer).
     pub fn new(policy: RevocationPolicy, fetch: Option<Box<dyn Fetch>>) -> Self {
-        RevocationChecker { policy, fetch, ocsp: Mutex::default(), crls: Mutex::default(), supplied: Mutex::default() }
+        RevocationChecker {
+            policy,
+            fetch,
+            ocsp: Mutex::default(),
+            verified: Mutex::default(),
+            crls: Mutex::default(),
+            supplied: Mutex::default(),
+        }
     }
 
     /// A checker that checks nothing: verdicts say the status was not checked.
@@ -694,7 +728,8 @@ impl RevocationChecker {
         }
         let mut last = String::new();
         for url in urls {
-            let query = ocsp_request(cert, issuer, self.policy.ocsp_nonce).map_err(|e| e.to_string())?;
+            let nonce = self.policy.ocsp_nonce && !fetch.is_in_process(&url);
+            let query = ocsp_request(cert, issuer, nonce).map_err(|e| e.to_string())?;
             let body = if self.policy.ocsp_get {
                 let b64 = base64ct::Base64::encode_string(&query.der);
                 fetch.get(&format!("{}/{}", url.trim_end_matches('/'), percent_encode(&b64)))
@@ -708,7 +743,26 @@ impl RevocationChecker {
                     continue;
                 }
             };
-            match check_ocsp_response(&body, cert, issuer, query.nonce.as_deref(), now, &self.policy) {
+            // The same bytes verified before (a responder's pre-signed answer, asked
+            // without a nonce): only whether it is still fresh needs checking again.
+            let seen = (sha2::Sha256::digest(&body).into(), key.clone());
+            let known = match &query.nonce {
+                None => self.verified.lock().unwrap_or_else(|p| p.into_inner()).get(&seen).cloned(),
+                Some(_) => None,
+            };
+            let checked = match known {
+                Some(answer) => answer.check_fresh(now, &self.policy).map(|()| answer),
+                None => check_ocsp_response(&body, cert, issuer, query.nonce.as_deref(), now, &self.policy).inspect(|answer| {
+                    if query.nonce.is_none() {
+                        let mut verified = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+                        if verified.len() >= MAX_CACHED {
+                            verified.clear();
+                        }
+                        verified.insert(seen, answer.clone());
+                    }
+                }),
+            };
+            match checked {
                 Ok(answer) => {
                     let mut until = now_s + self.policy.ocsp_cache_seconds;
                     if let Some(n) = answer.next_update {
