@@ -747,7 +747,7 @@ mod tests {
             assert_eq!(signer.signed.certificate, real_cert(&format!("{name}.cer")), "{name}");
             assert!(signer.signed.signing_time.is_some());
             let verdict = signer.verdict.as_ref().unwrap_or_else(|e| panic!("{name}: {e}"));
-            assert_eq!(verdict.path.certificates.len(), 2);
+            assert_eq!(verdict.path.certificates().len(), 2);
             assert_eq!(verdict.path.anchor(), &real_cert(ca));
             // Without --at it is checked now, whatever signingTime it states: expired.
             let now = verify_document(&cms, None, &verifier, purpose, None).unwrap();

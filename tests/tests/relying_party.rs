@@ -282,7 +282,7 @@ fn each_path_failure_has_its_own_verdict() {
     let v = Verifier::new(trust, RevocationChecker::none());
     let now = Checks::now(Purpose::Sign);
     let verdict = v.verify(&sign, &[], &now).unwrap();
-    assert_eq!(verdict.path.certificates, vec![sign.clone(), issuing.clone(), root.clone()]);
+    assert_eq!(verdict.path.certificates(), [sign.clone(), issuing.clone(), root.clone()]);
     assert!(!verdict.status_established());
     assert!(v.verify(&auth, &[], &Checks::now(Purpose::Auth)).is_ok());
     // An AUTH certificate used to sign.
@@ -382,7 +382,7 @@ fn revocation_is_learnt_from_ocsp_and_from_the_crl_and_its_delta() {
     let bare = || Verifier::new(TrustStore::new(vec![root.clone()]), RevocationChecker::none());
     assert!(matches!(problem(bare().verify(&sign, &[], &Checks::now(Purpose::Sign))), (0, Problem::UnknownIssuer)));
     let via_aia = bare().fetching_issuers(mirror(&server)).verify(&sign, &[], &Checks::now(Purpose::Sign)).unwrap();
-    assert_eq!(via_aia.path.certificates, vec![sign.clone(), issuing.clone(), root.clone()]);
+    assert_eq!(via_aia.path.certificates(), [sign.clone(), issuing.clone(), root.clone()]);
     // Before: good by OCSP, and by the CRLs (a delta on top of the full one).
     let by_ocsp = verifier(RevocationMode::Ocsp).verify(&sign, &[], &Checks::now(Purpose::Sign)).unwrap();
     assert_eq!(by_ocsp.statuses[0].source, Some(StatusSource::Ocsp));

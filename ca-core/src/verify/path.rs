@@ -185,14 +185,19 @@ impl PathError {
     }
 }
 
-/// A validated path: the end certificate first, the trust anchor last.
+/// A validated path: the end certificate first, the trust anchor last. Only
+/// [`TrustStore::validate`] makes one, so it always holds both.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ValidPath {
-    /// The certificates, end first.
-    pub certificates: Vec<Certificate>,
+    certificates: Vec<Certificate>,
 }
 
 impl ValidPath {
+    /// The certificates, end first, anchor last.
+    pub fn certificates(&self) -> &[Certificate] {
+        &self.certificates
+    }
+
     /// The end certificate.
     pub fn end(&self) -> &Certificate {
         &self.certificates[0]

@@ -108,7 +108,7 @@ impl VerdictReport {
         let (valid, path, statuses, failed) = match result {
             Ok(v) => (
                 true,
-                v.path.certificates.iter().map(|c| super::name_to_string(&c.tbs_certificate.subject)).collect(),
+                v.path.certificates().iter().map(|c| super::name_to_string(&c.tbs_certificate.subject)).collect(),
                 v.statuses.clone(),
                 None,
             ),
@@ -171,7 +171,7 @@ impl Verifier {
     /// The status of every certificate on `path` below the anchor that names a
     /// source the policy asks (the end certificate always).
     fn statuses(&self, path: &ValidPath, checks: &Checks) -> Result<Vec<StatusReport>, PathError> {
-        let certs = &path.certificates;
+        let certs = path.certificates();
         let mut out = Vec::new();
         for depth in 0..certs.len() - 1 {
             let (cert, issuer) = (&certs[depth], &certs[depth + 1]);

@@ -35,7 +35,7 @@ fn main() {
     let verdict = first.signers[0].verdict.as_ref().expect("the signer's certificate is valid");
     assert_eq!(verdict.statuses[0].source, Some(StatusSource::Ocsp));
     let bits: Vec<usize> = std::iter::once(&first.signers[0].signed.certificate)
-        .chain(verdict.path.certificates.iter().skip(1))
+        .chain(verdict.path.certificates().iter().skip(1))
         .filter_map(|c| ca_core::verify::rsa_modulus_bits(&c.tbs_certificate.subject_public_key_info))
         .collect();
     let budget = Duration::from_secs_f64(seconds.parse().expect("seconds"));
