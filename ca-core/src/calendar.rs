@@ -122,13 +122,18 @@ pub fn rfc3339(dt: &DateTime) -> String {
 /// Unix seconds of an RFC 3339 UTC timestamp such as `2022-01-18T04:38:50Z`
 /// (the form [`rfc3339`] writes); `None` for anything else.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    parse_rfc3339_time(s).map(|dt| unix_seconds(&dt))
+}
+
+/// The time an RFC 3339 UTC timestamp such as `2022-01-18T04:38:50Z` names (the
+/// form [`rfc3339`] writes); `None` for anything else.
+pub fn parse_rfc3339_time(s: &str) -> Option<DateTime> {
     let b = s.as_bytes();
     if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z' {
         return None;
     }
     let n = |r: std::ops::Range<usize>| s.get(r).filter(|d| d.bytes().all(|c| c.is_ascii_digit()))?.parse::<u16>().ok();
-    let dt = DateTime::new(n(0..4)?, n(5..7)? as u8, n(8..10)? as u8, n(11..13)? as u8, n(14..16)? as u8, n(17..19)? as u8).ok()?;
-    Some(unix_seconds(&dt))
+    DateTime::new(n(0..4)?, n(5..7)? as u8, n(8..10)? as u8, n(11..13)? as u8, n(14..16)? as u8, n(17..19)? as u8).ok()
 }
 
 #[cfg(test)]

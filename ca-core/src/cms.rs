@@ -161,6 +161,14 @@ pub struct TimeStamp {
     pub certificates: Vec<Certificate>,
 }
 
+impl TimeStamp {
+    /// What the authority's certificate is checked for: time-stamping, at the
+    /// stamp's time (which the authority itself claims: any revocation counts).
+    pub fn checks(&self, now: DateTime) -> Checks {
+        Checks { purpose: Purpose::TimeStamping, at: self.gen_time, at_is_proven: false, now }
+    }
+}
+
 /// MessageImprint (RFC 3161 §2.4.1).
 #[derive(Clone, Debug, PartialEq, Eq, Sequence)]
 pub struct MessageImprint {
@@ -240,7 +248,7 @@ pub fn check_time_stamp_token(token: &[u8], stamped: &[u8]) -> Result<TimeStamp,
         serial: crate::model::Serial::from_der_bytes(info.serial_number.as_bytes()),
         policy: info.policy,
         nonce: info.nonce.map(|n| n.as_bytes().to_vec()),
-        certificates: doc.certificates(),
+        certificates: doc.certificates().to_vec(),
         tsa,
     })
 }
@@ -291,7 +299,7 @@ pub fn sign(
     chain: &[Certificate],
     at: DateTime,
 ) -> Result<Vec<u8>, CmsError> {
-    sign_typed(content, oid::CT_DATA, how, signer, cert, chain, Some(at), None)
+    sign_typed(content, oid::CT_DATA, how, signer, cert, Some(chain), Some(at), None)
 }
 
 /// Something that time-stamps a signature value: returns the token (a ContentInfo, DER).
@@ -308,10 +316,12 @@ pub fn sign_time_stamped(
     at: DateTime,
     stamp: Stamp<'_>,
 ) -> Result<Vec<u8>, CmsError> {
-    sign_typed(content, oid::CT_DATA, how, signer, cert, chain, Some(at), Some(stamp))
+    sign_typed(content, oid::CT_DATA, how, signer, cert, Some(chain), Some(at), Some(stamp))
 }
 
-/// A SignedData of `content_type` (data, or a time-stamp authority's TSTInfo).
+/// A SignedData of `content_type` (data, or a time-stamp authority's TSTInfo)
+/// carrying `cert` and then `chain`, or no certificate at all for `None` (`cert`
+/// is still named by signingCertificateV2).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn sign_typed(
     content: &[u8],
@@ -319,7 +329,7 @@ pub(crate) fn sign_typed(
     how: Content,
     signer: &dyn Signer,
     cert: &Certificate,
-    chain: &[Certificate],
+    chain: Option<&[Certificate]>,
     signing_time: Option<DateTime>,
     stamp: Option<Stamp<'_>>,
 ) -> Result<Vec<u8>, CmsError> {
@@ -364,13 +374,19 @@ pub(crate) fn sign_typed(
         Content::Attached => Some(Any::encode_from(&OctetString::new(content)?)?),
         Content::Detached => None,
     };
-    let certificates = std::iter::once(cert).chain(chain).map(|c| CertificateChoices::Certificate(c.clone())).collect::<Vec<_>>();
+    let certificates = match chain {
+        Some(chain) => {
+            let all = std::iter::once(cert).chain(chain).map(|c| CertificateChoices::Certificate(c.clone())).collect::<Vec<_>>();
+            Some(CertificateSet(SetOfVec::try_from(all)?))
+        }
+        None => None,
+    };
     let data = SignedData {
         // RFC 5652 §5.1: version 3 for any content type other than data.
         version: if content_type == oid::CT_DATA { CmsVersion::V1 } else { CmsVersion::V3 },
         digest_algorithms: SetOfVec::try_from(vec![digest_id])?,
         encap_content_info: EncapsulatedContentInfo { econtent_type: content_type, econtent },
-        certificates: Some(CertificateSet(SetOfVec::try_from(certificates)?)),
+        certificates,
         crls: None,
         signer_infos: SignerInfos(SetOfVec::try_from(vec![info])?),
     };
@@ -410,7 +426,9 @@ struct SigningCertificate {
 
 /// A parsed SignedData: the content, its certificates, and its signers.
 pub struct SignedDocument {
+    /// The SignedData, its certificates taken out into `certificates`.
     data: SignedData,
+    certificates: Vec<Certificate>,
     /// The content: inside the signature, or given beside it.
     pub content: Vec<u8>,
     /// Whether the content was inside.
@@ -436,9 +454,9 @@ impl SignedDocument {
         if info.content_type != oid::CT_SIGNED_DATA {
             return Err(CmsError::Malformed(format!("content type {} is not signedData", info.content_type)));
         }
-        let data: SignedData = info.content.decode_as()?;
+        let mut data: SignedData = info.content.decode_as()?;
         let inside = match &data.encap_content_info.econtent {
-            Some(any) => Some(OctetString::from_der(&any.to_der()?)?.as_bytes().to_vec()),
+            Some(any) => Some(any.decode_as::<OctetString>()?.into_bytes()),
             None => None,
         };
         let (content, attached) = match (inside, detached) {
@@ -450,20 +468,22 @@ impl SignedDocument {
         if data.signer_infos.0.is_empty() {
             return Err(CmsError::SignerCount(0));
         }
-        Ok(SignedDocument { data, content, attached })
+        let certificates = data
+            .certificates
+            .take()
+            .into_iter()
+            .flat_map(|set| set.0.into_vec())
+            .filter_map(|c| match c {
+                CertificateChoices::Certificate(c) => Some(c),
+                _ => None,
+            })
+            .collect();
+        Ok(SignedDocument { data, certificates, content, attached })
     }
 
     /// The certificates the signature carries.
-    pub fn certificates(&self) -> Vec<Certificate> {
-        self.data
-            .certificates
-            .iter()
-            .flat_map(|set| set.0.iter())
-            .filter_map(|c| match c {
-                CertificateChoices::Certificate(c) => Some(c.clone()),
-                _ => None,
-            })
-            .collect()
+    pub fn certificates(&self) -> &[Certificate] {
+        &self.certificates
     }
 
     /// How many signers.
@@ -474,8 +494,7 @@ impl SignedDocument {
     /// Check every signer's signature, digest and signed attributes: the first that
     /// fails is the error.
     pub fn check_signers(&self) -> Result<Vec<SignedBy>, CmsError> {
-        let certs = self.certificates();
-        self.data.signer_infos.0.iter().map(|si| self.check_signer(si, &certs)).collect()
+        self.data.signer_infos.0.iter().map(|si| self.check_signer(si, &self.certificates)).collect()
     }
 
     fn check_signer(&self, si: &SignerInfo, certs: &[Certificate]) -> Result<SignedBy, CmsError> {
@@ -658,10 +677,7 @@ pub fn verify_document(
         .check_signers()?
         .into_iter()
         .map(|signed| {
-            let time_stamp = signed.time_stamp.as_ref().map(|ts| {
-                let checks = Checks { purpose: Purpose::TimeStamping, at: ts.gen_time, at_is_proven: false, now };
-                verifier.verify(&ts.tsa.certificate, &ts.certificates, &checks)
-            });
+            let time_stamp = signed.time_stamp.as_ref().map(|ts| verifier.verify(&ts.tsa.certificate, &ts.certificates, &ts.checks(now)));
             // A time the caller vouches for; else a time-stamp's, once its authority
             // is found valid; else now. The signingTime the signer states proves
             // nothing: an expired certificate's key could claim any time (ETSI EN
@@ -671,7 +687,7 @@ pub fn verify_document(
                 (Some(at), _) | (None, Some(at)) => Checks { purpose, at, at_is_proven: true, now },
                 (None, None) => Checks { purpose, at: now, at_is_proven: true, now },
             };
-            let verdict = verifier.verify(&signed.certificate, &extra, &checks);
+            let verdict = verifier.verify(&signed.certificate, extra, &checks);
             SignerVerdict { signed, checks, verdict, time_stamp }
         })
         .collect();

@@ -135,7 +135,7 @@ impl Challenges {
             return Err(LoginError::Signers(doc.signer_count()));
         }
         let signed = doc.check_signers()?.remove(0);
-        verifier.verify(&signed.certificate, &doc.certificates(), &Checks { purpose: Purpose::Auth, at: now, at_is_proven: true, now })?;
+        verifier.verify(&signed.certificate, doc.certificates(), &Checks { purpose: Purpose::Auth, at: now, at_is_proven: true, now })?;
         let identity = Identity::of(&signed.certificate);
         if identity.owner.iin.is_none() {
             return Err(LoginError::NoIdentity);

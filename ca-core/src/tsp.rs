@@ -232,26 +232,12 @@ impl TimeStampAuthority {
             extensions: None,
         };
         let content = info.to_der().map_err(|_| Failure::SystemFailure)?;
-        let chain: &[Certificate] = if req.cert_req { &self.chain } else { &[] };
-        let (cert, chain) = (&self.certificate, chain);
         // Without certReq the certificate is still named by signingCertificateV2,
         // but not included: RFC 3161 §2.4.1.
-        let token = cms::sign_typed(&content, oid::CT_TST_INFO, Content::Attached, self.signer.as_ref(), cert, chain, Some(now), None)
-            .map_err(|_| Failure::SystemFailure)?;
-        if req.cert_req {
-            Ok(token)
-        } else {
-            strip_certificates(&token).map_err(|_| Failure::SystemFailure)
-        }
+        let carried = req.cert_req.then_some(self.chain.as_slice());
+        cms::sign_typed(&content, oid::CT_TST_INFO, Content::Attached, self.signer.as_ref(), &self.certificate, carried, Some(now), None)
+            .map_err(|_| Failure::SystemFailure)
     }
-}
-
-/// A token without its certificates (a request without certReq).
-fn strip_certificates(token: &[u8]) -> Result<Vec<u8>, der::Error> {
-    let info = cms::content_info(token)?;
-    let mut data: ::cms::signed_data::SignedData = info.content.decode_as()?;
-    data.certificates = None;
-    ::cms::content_info::ContentInfo { content_type: info.content_type, content: Any::encode_from(&data)? }.to_der()
 }
 
 fn rejection(f: Failure) -> Vec<u8> {
@@ -287,6 +273,15 @@ mod tests {
         assert!(matches!(check_response(&resp, b"signature value", Some(&[9; 8])), Err(TspError::NonceMismatch)));
         // The token alone, inside a signature.
         assert!(cms::check_time_stamp_token(&token, b"signature value").is_ok());
+        // Without certReq the token carries no certificate, though it still names the
+        // authority's: it cannot be checked without it.
+        let mut bare = TimeStampReq::from_der(&request(b"x").unwrap().0).unwrap();
+        bare.cert_req = false;
+        let resp = TimeStampResp::from_der(&tsa.respond(&bare.to_der().unwrap(), now)).unwrap();
+        assert_eq!(resp.status.status, 0);
+        let token = resp.time_stamp_token.unwrap().to_der().unwrap();
+        assert!(cms::SignedDocument::read(&token, None).unwrap().certificates().is_empty());
+        assert!(matches!(cms::check_time_stamp_token(&token, b"x"), Err(CmsError::TimeStamp(_))));
     }
 
     #[test]

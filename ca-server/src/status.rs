@@ -118,21 +118,28 @@ impl StatusService {
         }
     }
 
-    /// What the CRL path `path` serves, if it is one.
-    pub fn crl_at(&self, path: &str) -> Option<Vec<u8>> {
-        Family::ALL.into_iter().find_map(|family| {
-            let paths = profile::CaPaths::of(family);
-            if path == paths.root_crl {
-                std::fs::read(self.layout.root_crl_of(family)).ok()
-            } else if path == paths.full_crl {
-                self.served(family, CrlKind::Full).map(|c| c.der.to_vec())
-            } else if path == paths.delta_crl {
-                self.served(family, CrlKind::Delta).map(|c| c.der.to_vec())
-            } else {
-                None
-            }
-        })
+    /// `family`'s CRL: the root's (`None`, signed offline: read from disk each time,
+    /// a few hundred bytes), or the issuing CA's full or delta CRL being served.
+    pub fn crl(&self, family: Family, kind: Option<CrlKind>) -> Option<Bytes> {
+        match kind {
+            None => std::fs::read(self.layout.root_crl_of(family)).ok().map(Bytes::from),
+            Some(kind) => self.served(family, kind).map(|c| c.der),
+        }
     }
+
+    /// What the CRL path `path` serves, if it is one (for in-process relying parties).
+    pub fn crl_at(&self, path: &str) -> Option<Bytes> {
+        crl_routes().find(|(p, _, _)| *p == path).and_then(|(_, family, kind)| self.crl(family, kind))
+    }
+}
+
+/// The CRLs' paths, as the certificates' CDP and freshest-CRL URLs name them:
+/// each hierarchy's root CRL (kind `None`), full and delta CRL.
+fn crl_routes() -> impl Iterator<Item = (&'static str, Family, Option<CrlKind>)> {
+    Family::ALL.into_iter().flat_map(|family| {
+        let paths = profile::CaPaths::of(family);
+        [(paths.root_crl, family, None), (paths.full_crl, family, Some(CrlKind::Full)), (paths.delta_crl, family, Some(CrlKind::Delta))]
+    })
 }
 
 /// Certificate status from the CA database, a pooled connection per lookup.
@@ -154,12 +161,8 @@ impl StatusSource for DbStatus {
 /// the path, and POST).
 pub fn router(service: Arc<StatusService>) -> Router {
     let mut router = Router::new();
-    for family in Family::ALL {
-        let paths = profile::CaPaths::of(family);
-        router = router
-            .route(paths.root_crl, get(move |State(s): State<Arc<StatusService>>| root_crl(s, family)))
-            .route(paths.full_crl, get(move |State(s): State<Arc<StatusService>>| issued_crl(s, family, CrlKind::Full)))
-            .route(paths.delta_crl, get(move |State(s): State<Arc<StatusService>>| issued_crl(s, family, CrlKind::Delta)));
+    for (path, family, kind) in crl_routes() {
+        router = router.route(path, get(move |State(s): State<Arc<StatusService>>| async move { crl_response(s.crl(family, kind)) }));
     }
     router
         .route("/ocsp", axum::routing::post(ocsp_post))
@@ -175,16 +178,6 @@ fn crl_response(crl: Option<Bytes>) -> Response {
             .into_response(),
         None => (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "5")], "no CRL has been published yet\n").into_response(),
     }
-}
-
-/// A root's CRL, signed offline (`ca init`, `ca crl --root`): read from disk each time.
-async fn root_crl(s: Arc<StatusService>, family: Family) -> Response {
-    crl_response(std::fs::read(s.layout.root_crl_of(family)).ok().map(Bytes::from))
-    // a few hundred bytes
-}
-
-async fn issued_crl(s: Arc<StatusService>, family: Family, kind: CrlKind) -> Response {
-    crl_response(s.served(family, kind).map(|c| c.der))
 }
 
 async fn ocsp_post(State(s): State<Arc<StatusService>>, client: Option<Extension<ClientAddr>>, body: Bytes) -> Response {

@@ -45,7 +45,7 @@ impl LocalFirst {
 impl Fetch for LocalFirst {
     fn get(&self, url: &str) -> Result<Vec<u8>, FetchError> {
         match self.local_path(url).and_then(|p| self.status.crl_at(p)) {
-            Some(crl) => Ok(crl),
+            Some(crl) => Ok(crl.to_vec()),
             None => self.http.get(url),
         }
     }
@@ -129,9 +129,7 @@ fn invalid(field: &'static str, what: impl std::fmt::Display) -> ApiError {
 /// The options, read: purpose, time, revocation mode.
 fn options(o: &CheckOptions) -> Result<(Purpose, Option<DateTime>, RevocationMode), ApiError> {
     let at = match &o.at {
-        Some(s) => {
-            Some(calendar::parse_rfc3339(s).and_then(calendar::from_unix_seconds).ok_or_else(|| invalid("at", "not an RFC 3339 time"))?)
-        }
+        Some(s) => Some(calendar::parse_rfc3339_time(s).ok_or_else(|| invalid("at", "not an RFC 3339 time"))?),
         None => None,
     };
     Ok((o.purpose.unwrap_or(Purpose::Sign), at, o.revocation.unwrap_or(RevocationMode::OcspThenCrl)))
@@ -161,10 +159,7 @@ async fn certificate(
     let (purpose, at, mode) = options(&req.options)?;
     let cert = Certificate::from_der(&der_of("certificate", &req.certificate)?).map_err(|e| invalid("certificate", e))?;
     blocking(move || {
-        let checks = match at {
-            Some(t) => Checks::at(purpose, t),
-            None => Checks::now(purpose),
-        };
+        let checks = Checks::at_or_now(purpose, at);
         let result = v.verifier(mode).verify(&cert, &[], &checks);
         Ok(Json(VerdictReport::of(&cert, &checks, &result)))
     })

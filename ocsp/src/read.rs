@@ -123,10 +123,7 @@ pub fn read_response(der: &[u8], issuer: Option<&Certificate>) -> Result<Respons
     }
     if let Some(ca) = issuer {
         if signer != ca {
-            verify::verify_issued_by(signer, ca).map_err(|e| OcspError::NotAuthorised(e.to_string()))?;
-            if !revocation::is_ocsp_signer(signer) {
-                return Err(OcspError::NotAuthorised("no OCSPSigning extended key usage".into()));
-            }
+            revocation::check_delegated_responder(signer, ca).map_err(OcspError::NotAuthorised)?;
         }
     }
     Ok(info)

@@ -145,34 +145,14 @@ fn openssls_time_stamps_verify_here() {
         std::fs::write(d.join("data.txt"), "stamped by openssl\n").unwrap();
         sh("openssl ts -query -data data.txt -sha256 -cert -out q.tsq 2>/dev/null");
         sh("openssl ts -reply -config ts.cnf -queryfile q.tsq -out r.tsr 2>/dev/null");
-        let out = ca_anywhere(&[
-            "tsp",
-            "verify",
-            &p(&d.join("r.tsr")),
-            "--data",
-            &p(&d.join("data.txt")),
-            "--trust",
-            &p(&d.join("ca.pem")),
-            "--revocation",
-            "none",
-            "--json",
-        ]);
+        let (tsr, data, ca) = (p(&d.join("r.tsr")), p(&d.join("data.txt")), p(&d.join("ca.pem")));
+        let verify = || ca_anywhere(&["tsp", "verify", &tsr, "--data", &data, "--trust", &ca, "--revocation", "none", "--json"]);
+        let out = verify();
         assert!(out.status.success(), "ESS {alg}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         let v = json_of(&out);
         assert_eq!(v["policy"], "1.2.3.4.1");
         assert_eq!(v["certificate"]["subject"], "CN=OpenSSL TSA");
         std::fs::write(d.join("data.txt"), "changed\n").unwrap();
-        let out = ca_anywhere(&[
-            "tsp",
-            "verify",
-            &p(&d.join("r.tsr")),
-            "--data",
-            &p(&d.join("data.txt")),
-            "--trust",
-            &p(&d.join("ca.pem")),
-            "--revocation",
-            "none",
-        ]);
-        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(verify().status.code(), Some(1));
     }
 }

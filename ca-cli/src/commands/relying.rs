@@ -38,8 +38,7 @@ fn at(checks: &CheckArgs) -> CliResult<Option<DateTime>> {
         .at
         .as_deref()
         .map(|s| {
-            calendar::parse_rfc3339(s)
-                .and_then(calendar::from_unix_seconds)
+            calendar::parse_rfc3339_time(s)
                 .ok_or_else(|| CliError::usage(format!("--at {s:?} is not an RFC 3339 time such as 2020-06-01T00:00:00Z")))
         })
         .transpose()
@@ -128,10 +127,7 @@ impl Output for VerdictReport {
 pub fn verify(cert: &Path, args: &CheckArgs, json: bool) -> CliResult<()> {
     let cert = one_certificate(cert)?;
     let verifier = verifier(args)?;
-    let checks = match at(args)? {
-        Some(t) => Checks::at(args.purpose, t),
-        None => Checks::now(args.purpose),
-    };
+    let checks = Checks::at_or_now(args.purpose, at(args)?);
     let result = verifier.verify(&cert, &[], &checks);
     let report = VerdictReport::of(&cert, &checks, &result);
     print(&report, json)?;
@@ -311,7 +307,7 @@ pub fn tsp_verify(file: &Path, data: &Path, args: &CheckArgs, json: bool) -> Cli
         Err(e) => return Err(CliError::refused("bad_time_stamp", e.to_string())),
     };
     let verifier = verifier(args)?;
-    let checks = Checks { purpose: ca_core::verify::Purpose::TimeStamping, at: stamp.gen_time, at_is_proven: false, now: calendar::now() };
+    let checks = stamp.checks(calendar::now());
     let result = verifier.verify(&stamp.tsa.certificate, &stamp.certificates, &checks);
     let report = TspReport {
         kind: "time_stamp",

@@ -3,7 +3,7 @@
 
 use crate::calendar;
 use crate::cms::DocumentVerdict;
-use crate::verify::{Checks, Purpose, RevocationMode, VerdictReport};
+use crate::verify::{Purpose, RevocationMode, VerdictReport};
 use crate::xml::dsig::XmlSignerVerdict;
 use serde::{Deserialize, Serialize};
 
@@ -115,15 +115,12 @@ impl CmsReport {
                     signing_time: s.signed.signing_time.as_ref().map(calendar::rfc3339),
                     certificate_bound: s.signed.certificate_bound,
                     digest_algorithm: s.signed.digest_algorithm.to_string(),
-                    time_stamp: s.signed.time_stamp.as_ref().zip(s.time_stamp.as_ref()).map(|(ts, verdict)| {
-                        let checks = Checks { purpose: Purpose::TimeStamping, at: ts.gen_time, at_is_proven: false, now: s.checks.now };
-                        TimeStampReport {
-                            valid: verdict.is_ok(),
-                            time: calendar::rfc3339(&ts.gen_time),
-                            serial: ts.serial.to_string(),
-                            policy: ts.policy.to_string(),
-                            authority: VerdictReport::of(&ts.tsa.certificate, &checks, verdict),
-                        }
+                    time_stamp: s.signed.time_stamp.as_ref().zip(s.time_stamp.as_ref()).map(|(ts, verdict)| TimeStampReport {
+                        valid: verdict.is_ok(),
+                        time: calendar::rfc3339(&ts.gen_time),
+                        serial: ts.serial.to_string(),
+                        policy: ts.policy.to_string(),
+                        authority: VerdictReport::of(&ts.tsa.certificate, &ts.checks(s.checks.now), verdict),
                     }),
                     verdict: VerdictReport::of(&s.signed.certificate, &s.checks, &s.verdict),
                 })

@@ -17,7 +17,7 @@ use crate::profile::ProfileError;
 use crate::signing::SigningError;
 #[cfg(feature = "authority")]
 use crate::store::StoreError;
-use crate::verify::{self, SignatureError};
+use crate::verify::{self, revocation, SignatureError};
 use der::Decode;
 use serde::Serialize;
 use thiserror::Error;
@@ -168,39 +168,23 @@ pub fn read(der: &[u8], issuer: Option<&Certificate>) -> Result<CrlInfo, CrlErro
     let crl = CertificateList::from_der(der).map_err(|e| CrlError::Malformed(e.to_string()))?;
     let tbs = &crl.tbs_cert_list;
     if let Some(ca) = issuer {
-        if tbs.issuer != ca.tbs_certificate.subject {
-            return Err(CrlError::Signature(SignatureError::Invalid));
-        }
-        verify::verify_signed(der, &ca.tbs_certificate.subject_public_key_info, &crl.signature_algorithm, &crl.signature)?;
+        revocation::crl_signed_by(der, &crl, ca)?;
     }
-    let mut number = None;
-    let mut delta_base = None;
-    for e in tbs.crl_extensions.iter().flatten() {
-        let value = || der::asn1::Uint::from_der(e.extn_value.as_bytes()).map(|u| uint_string(u.as_bytes()));
-        if e.extn_id == oid::EXT_CRL_NUMBER {
-            number = Some(value().map_err(|e| CrlError::Malformed(format!("CRL number: {e}")))?);
-        } else if e.extn_id == oid::EXT_DELTA_CRL_INDICATOR {
-            delta_base = Some(value().map_err(|e| CrlError::Malformed(format!("delta CRL indicator: {e}")))?);
-        }
-    }
+    let (number, delta_base) = revocation::crl_numbers(tbs).map_err(CrlError::Malformed)?;
+    let (number, delta_base) = (number.map(|n| uint_string(n.as_bytes())), delta_base.map(|n| uint_string(n.as_bytes())));
     let entries: Vec<EntryInfo> = tbs
         .revoked_certificates
         .iter()
         .flatten()
         .map(|r| {
-            let mut reason = None;
-            let mut invalidity_date = None;
-            for e in r.crl_entry_extensions.iter().flatten() {
-                if e.extn_id == oid::EXT_CRL_REASON {
-                    reason = Some(match der::asn1::Any::from_der(e.extn_value.as_bytes()) {
-                        Ok(a) if der::Tagged::tag(&a) == der::Tag::Enumerated && a.value().len() == 1 => reason_name(a.value()[0]),
-                        _ => "malformed".into(),
-                    });
-                } else if e.extn_id == oid::EXT_INVALIDITY_DATE {
-                    invalidity_date =
-                        der::asn1::GeneralizedTime::from_der(e.extn_value.as_bytes()).ok().map(|t| calendar::rfc3339(&t.to_date_time()));
-                }
-            }
+            let reason = revocation::crl_entry_reason(r).map(|code| code.map(reason_name).unwrap_or_else(|| "malformed".into()));
+            let invalidity_date = r
+                .crl_entry_extensions
+                .iter()
+                .flatten()
+                .find(|e| e.extn_id == oid::EXT_INVALIDITY_DATE)
+                .and_then(|e| der::asn1::GeneralizedTime::from_der(e.extn_value.as_bytes()).ok())
+                .map(|t| calendar::rfc3339(&t.to_date_time()));
             EntryInfo {
                 serial: crate::model::Serial::from_der_bytes(r.serial_number.as_bytes()),
                 revoked_at: time_string(&r.revocation_date),

@@ -275,11 +275,13 @@ pub struct CertificateInfo {
     pub iin_check_digit_valid: Option<bool>,
 }
 
-fn extension(cert: &Certificate, id: Oid) -> Option<&x509_cert::ext::Extension> {
+/// A certificate's extension `id`, if it has one.
+pub(crate) fn extension(cert: &Certificate, id: Oid) -> Option<&x509_cert::ext::Extension> {
     cert.tbs_certificate.extensions.as_deref()?.iter().find(|e| e.extn_id == id)
 }
 
-fn decode_extension<'a, T: Decode<'a>>(cert: &'a Certificate, id: Oid) -> Option<T> {
+/// A certificate's extension `id`, decoded; `None` when absent or malformed.
+pub(crate) fn decode_extension<'a, T: Decode<'a>>(cert: &'a Certificate, id: Oid) -> Option<T> {
     T::from_der(extension(cert, id)?.extn_value.as_bytes()).ok()
 }
 

@@ -15,7 +15,7 @@
 
 use crate::calendar;
 use crate::oid;
-use crate::verify::{self, SignatureError};
+use crate::verify::{self, decode_extension, extension, SignatureError};
 use der::asn1::ObjectIdentifier as Oid;
 use der::{DateTime, Decode};
 use serde::Serialize;
@@ -296,27 +296,21 @@ impl Search<'_> {
             self.fail(PathError::at(depth, &current, Problem::TooLong));
             return false;
         }
-        let candidates: Vec<Certificate> = self
-            .extra
-            .iter()
-            .chain(self.store.intermediates.iter())
-            .filter(|c| may_have_issued(c, &current) && !chain.contains(c))
-            .cloned()
-            .collect();
-        let mut found_issuer = false;
+        let (extra, store) = (self.extra, self.store);
+        let candidates: Vec<&Certificate> =
+            extra.iter().chain(&store.intermediates).filter(|c| may_have_issued(c, &current) && !chain.contains(c)).collect();
+        if candidates.is_empty() {
+            self.fail(PathError::at(depth, &current, Problem::UnknownIssuer));
+        }
         for candidate in candidates {
-            found_issuer = true;
-            if !self.signature_ok(chain, &candidate) {
+            if !self.signature_ok(chain, candidate) {
                 continue;
             }
-            chain.push(candidate);
+            chain.push(candidate.clone());
             if self.extend(chain) {
                 return true;
             }
             chain.pop();
-        }
-        if !found_issuer {
-            self.fail(PathError::at(depth, &current, Problem::UnknownIssuer));
         }
         false
     }
@@ -345,20 +339,12 @@ fn may_have_issued(issuer: &Certificate, cert: &Certificate) -> bool {
     if issuer.tbs_certificate.subject != cert.tbs_certificate.issuer {
         return false;
     }
-    let aki = decoded::<AuthorityKeyIdentifier>(cert, oid::EXT_AUTHORITY_KEY_ID).and_then(|a| a.key_identifier);
-    let ski = decoded::<SubjectKeyIdentifier>(issuer, oid::EXT_SUBJECT_KEY_ID);
+    let aki = decode_extension::<AuthorityKeyIdentifier>(cert, oid::EXT_AUTHORITY_KEY_ID).and_then(|a| a.key_identifier);
+    let ski = decode_extension::<SubjectKeyIdentifier>(issuer, oid::EXT_SUBJECT_KEY_ID);
     match (aki, ski) {
         (Some(a), Some(s)) => a == s.0,
         _ => true,
     }
-}
-
-fn decoded<'a, T: Decode<'a>>(cert: &'a Certificate, id: Oid) -> Option<T> {
-    T::from_der(extension(cert, id)?.extn_value.as_bytes()).ok()
-}
-
-fn extension(cert: &Certificate, id: Oid) -> Option<&x509_cert::ext::Extension> {
-    cert.tbs_certificate.extensions.as_deref()?.iter().find(|e| e.extn_id == id)
 }
 
 /// An extension decoded strictly: absent is `None`, malformed is an error.

@@ -298,12 +298,18 @@ pub fn signed_part(der: &[u8]) -> Result<&[u8], der::Error> {
 
 /// Whether `cert` lists OCSPSigning among its extended key usages.
 pub fn is_ocsp_signer(cert: &Certificate) -> bool {
-    cert.tbs_certificate
-        .extensions
-        .iter()
-        .flatten()
-        .filter(|e| e.extn_id == oid::EXT_EXTENDED_KEY_USAGE)
-        .any(|e| ExtendedKeyUsage::from_der(e.extn_value.as_bytes()).is_ok_and(|eku| eku.0.contains(&oid::KP_OCSP_SIGNING)))
+    verify::decode_extension::<ExtendedKeyUsage>(cert, oid::EXT_EXTENDED_KEY_USAGE).is_some_and(|eku| eku.0.contains(&oid::KP_OCSP_SIGNING))
+}
+
+/// Whether `signer` may sign OCSP answers about `issuer`'s certificates as a
+/// delegated responder (RFC 6960 §4.2.2.2): `issuer` issued it, with OCSPSigning.
+/// The reason when not.
+pub fn check_delegated_responder(signer: &Certificate, issuer: &Certificate) -> Result<(), String> {
+    verify::verify_issued_by(signer, issuer).map_err(|e| e.to_string())?;
+    if !is_ocsp_signer(signer) {
+        return Err("its certificate has no OCSPSigning extended key usage".into());
+    }
+    Ok(())
 }
 
 /// Whether the responder id names `cert`.
@@ -354,10 +360,7 @@ pub fn check_ocsp_response(
     let produced_at = generalized(&data.produced_at);
     let mut responder_validity = None;
     if signer != issuer {
-        verify::verify_issued_by(signer, issuer).map_err(|e| OcspProblem::NotAuthorised(e.to_string()))?;
-        if !is_ocsp_signer(signer) {
-            return Err(OcspProblem::NotAuthorised("its certificate has no OCSPSigning extended key usage".into()));
-        }
+        check_delegated_responder(signer, issuer).map_err(OcspProblem::NotAuthorised)?;
         let v = &signer.tbs_certificate.validity;
         let (from, to) = (calendar::unix_seconds(&v.not_before.to_date_time()), calendar::unix_seconds(&v.not_after.to_date_time()));
         let produced = calendar::unix_seconds(&produced_at);
@@ -461,32 +464,15 @@ fn cmp_uint(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
 impl Crl {
     /// Decode `der` and check that `issuer` signed it.
     pub fn verified(der: &[u8], issuer: &Certificate) -> Result<Crl, CrlProblem> {
-        let malformed = |e: der::Error| CrlProblem::Malformed(e.to_string());
-        let crl = CertificateList::from_der(der).map_err(malformed)?;
+        let crl = CertificateList::from_der(der).map_err(|e| CrlProblem::Malformed(e.to_string()))?;
         let tbs = &crl.tbs_cert_list;
-        if tbs.issuer != issuer.tbs_certificate.subject {
-            return Err(CrlProblem::Signature(SignatureError::Invalid));
-        }
-        verify::verify_signed(der, &issuer.tbs_certificate.subject_public_key_info, &crl.signature_algorithm, &crl.signature)
-            .map_err(CrlProblem::Signature)?;
-        let mut number = None;
-        let mut delta_base = None;
-        for e in tbs.crl_extensions.iter().flatten() {
-            let value = || der::asn1::Uint::from_der(e.extn_value.as_bytes()).map(|u| trimmed_uint(u.as_bytes()));
-            if e.extn_id == oid::EXT_CRL_NUMBER {
-                number = Some(value().map_err(malformed)?);
-            } else if e.extn_id == oid::EXT_DELTA_CRL_INDICATOR {
-                delta_base = Some(value().map_err(malformed)?);
-            }
-        }
+        crl_signed_by(der, &crl, issuer).map_err(CrlProblem::Signature)?;
+        let (number, delta_base) = crl_numbers(tbs).map_err(CrlProblem::Malformed)?;
+        let (number, delta_base) = (number.map(|n| trimmed_uint(n.as_bytes())), delta_base.map(|n| trimmed_uint(n.as_bytes())));
         let mut entries = HashMap::new();
         for r in tbs.revoked_certificates.iter().flatten() {
-            let reason = r.crl_entry_extensions.iter().flatten().find(|e| e.extn_id == oid::EXT_CRL_REASON).and_then(|e| {
-                der::asn1::AnyRef::from_der(e.extn_value.as_bytes())
-                    .ok()
-                    .filter(|a| a.tag() == der::Tag::Enumerated && a.value().len() == 1)
-                    .map(|a| a.value()[0])
-            });
+            // A reason that does not decode counts as none given.
+            let reason = crl_entry_reason(r).flatten();
             entries
                 .insert(Serial::from_der_bytes(r.serial_number.as_bytes()), Entry { revoked_at: r.revocation_date.to_date_time(), reason });
         }
@@ -518,6 +504,42 @@ impl Crl {
             _ => Ok(()),
         }
     }
+}
+
+/// Check that `issuer` signed the CRL `der` (decoded as `crl`): the issuer name, and
+/// the signature over the bytes as received.
+pub(crate) fn crl_signed_by(der: &[u8], crl: &CertificateList, issuer: &Certificate) -> Result<(), SignatureError> {
+    if crl.tbs_cert_list.issuer != issuer.tbs_certificate.subject {
+        return Err(SignatureError::Invalid);
+    }
+    verify::verify_signed(der, &issuer.tbs_certificate.subject_public_key_info, &crl.signature_algorithm, &crl.signature)
+}
+
+/// A CRL's number and, for a delta CRL, its base CRL's number; the reason when
+/// either does not decode.
+pub(crate) fn crl_numbers(tbs: &x509_cert::crl::TbsCertList) -> Result<(Option<der::asn1::Uint>, Option<der::asn1::Uint>), String> {
+    let mut number = None;
+    let mut delta_base = None;
+    for e in tbs.crl_extensions.iter().flatten() {
+        let value = |what: &str| der::asn1::Uint::from_der(e.extn_value.as_bytes()).map_err(|err| format!("{what}: {err}"));
+        if e.extn_id == oid::EXT_CRL_NUMBER {
+            number = Some(value("CRL number")?);
+        } else if e.extn_id == oid::EXT_DELTA_CRL_INDICATOR {
+            delta_base = Some(value("delta CRL indicator")?);
+        }
+    }
+    Ok((number, delta_base))
+}
+
+/// A CRL entry's reason code: `None` without one, `Some(None)` when it does not decode.
+pub(crate) fn crl_entry_reason(entry: &x509_cert::crl::RevokedCert) -> Option<Option<u8>> {
+    let e = entry.crl_entry_extensions.iter().flatten().find(|e| e.extn_id == oid::EXT_CRL_REASON)?;
+    Some(
+        der::asn1::AnyRef::from_der(e.extn_value.as_bytes())
+            .ok()
+            .filter(|a| a.tag() == der::Tag::Enumerated && a.value().len() == 1)
+            .map(|a| a.value()[0]),
+    )
 }
 
 /// The status of `serial` by a full CRL and, if given, a delta CRL on top of it.
@@ -568,10 +590,7 @@ pub struct StatusReport {
 
 /// URLs a certificate names: OCSP responders (AIA) and CRLs (CDP, freshest CRL).
 fn access_urls(cert: &Certificate, method: Oid) -> Vec<String> {
-    let Some(e) = cert.tbs_certificate.extensions.iter().flatten().find(|e| e.extn_id == oid::EXT_AUTHORITY_INFO_ACCESS) else {
-        return Vec::new();
-    };
-    AuthorityInfoAccessSyntax::from_der(e.extn_value.as_bytes())
+    verify::decode_extension::<AuthorityInfoAccessSyntax>(cert, oid::EXT_AUTHORITY_INFO_ACCESS)
         .map(|aia| aia.0.into_iter().filter(|a| a.access_method == method).filter_map(|a| uri(&a.access_location)).collect())
         .unwrap_or_default()
 }
@@ -584,10 +603,7 @@ fn uri(name: &GeneralName) -> Option<String> {
 }
 
 fn distribution_urls(cert: &Certificate, ext: Oid) -> Vec<String> {
-    let Some(e) = cert.tbs_certificate.extensions.iter().flatten().find(|e| e.extn_id == ext) else {
-        return Vec::new();
-    };
-    CrlDistributionPoints::from_der(e.extn_value.as_bytes())
+    verify::decode_extension::<CrlDistributionPoints>(cert, ext)
         .map(|d| {
             d.0.into_iter()
                 .filter_map(|p| match p.distribution_point {

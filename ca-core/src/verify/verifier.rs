@@ -6,7 +6,7 @@ use super::fetch::Fetch;
 use super::path::{PathError, Problem, Purpose, TrustStore, ValidPath};
 use super::revocation::{self, RevocationChecker, RevocationMode, StatusReport};
 use crate::calendar;
-use der::{DateTime, Decode};
+use der::DateTime;
 use serde::Serialize;
 use x509_cert::Certificate;
 
@@ -38,6 +38,14 @@ impl Checks {
     /// Valid at `at`, a time the caller vouches for.
     pub fn at(purpose: Purpose, at: DateTime) -> Self {
         Checks { purpose, at, at_is_proven: true, now: calendar::now() }
+    }
+
+    /// Valid at `at` when the caller gives a time, else now.
+    pub fn at_or_now(purpose: Purpose, at: Option<DateTime>) -> Self {
+        match at {
+            Some(at) => Self::at(purpose, at),
+            None => Self::now(purpose),
+        }
     }
 }
 
@@ -216,7 +224,7 @@ impl Verifier {
             let next = revocation::ca_issuer_urls(&current)
                 .iter()
                 .filter_map(|url| fetch.get(url).ok())
-                .find_map(|bytes| read_certificate(&bytes).filter(|c| &c.tbs_certificate.subject == issuer_name));
+                .find_map(|bytes| crate::pem::certificates(&bytes).ok()?.into_iter().find(|c| &c.tbs_certificate.subject == issuer_name));
             match next {
                 Some(c) => {
                     fetched.push(c.clone());
@@ -227,15 +235,6 @@ impl Verifier {
         }
         fetched
     }
-}
-
-/// A certificate from DER or PEM.
-fn read_certificate(bytes: &[u8]) -> Option<Certificate> {
-    if crate::pem::is_pem(bytes) {
-        let (_, der) = crate::pem::decode(bytes).ok()?;
-        return Certificate::from_der(&der).ok();
-    }
-    Certificate::from_der(bytes).ok()
 }
 
 /// Whether an intermediate names a status source of a kind `mode` asks.

@@ -246,10 +246,7 @@ pub fn verify_document(
     at: Option<DateTime>,
 ) -> Result<Vec<XmlSignerVerdict>, DsigError> {
     let (_, signed) = check_signatures(xml)?;
-    let checks = match at {
-        Some(at) => Checks::at(purpose, at),
-        None => Checks::now(purpose),
-    };
+    let checks = Checks::at_or_now(purpose, at);
     Ok(signed
         .into_iter()
         .map(|s| {

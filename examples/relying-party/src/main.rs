@@ -15,7 +15,7 @@ fn run() -> Result<bool, Box<dyn std::error::Error>> {
     let anchors = ca_core::pem::certificates(&std::fs::read(trust)?)?;
     let verifier = Verifier::new(TrustStore::new(anchors), RevocationChecker::none());
     let at = match rest.first() {
-        Some(t) => Some(ca_core::calendar::parse_rfc3339(t).and_then(ca_core::calendar::from_unix_seconds).ok_or("not an RFC 3339 time")?),
+        Some(t) => Some(ca_core::calendar::parse_rfc3339_time(t).ok_or("not an RFC 3339 time")?),
         None => None,
     };
     let der = ca_core::pem::read_der(&std::fs::read(cms)?)?;
