@@ -20,15 +20,18 @@ command -v pkcs15-tool >/dev/null 2>&1 || apt_missing+=(opensc opensc-pkcs11)
 command -v pgrep >/dev/null 2>&1 || apt_missing+=(procps)
 # xmlsec1: the second opinion on XML signatures.
 command -v xmlsec1 >/dev/null 2>&1 || apt_missing+=(xmlsec1)
+# Headless Chromium and its driver: the applicants' page is tested in a real browser.
+command -v chromium >/dev/null 2>&1 || apt_missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || apt_missing+=(chromium-driver)
 if ((${#apt_missing[@]})); then
     log "installing ${apt_missing[*]}"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_missing[@]}"
 fi
-if ! command -v lint_pkix_cert >/dev/null 2>&1 || ! python3 -c 'import cryptography, gostcrypto' 2>/dev/null || ! command -v schemathesis >/dev/null 2>&1; then
-    log "installing pkilint, cryptography, gostcrypto and schemathesis from PyPI"
-    python3 -m pip install --quiet --disable-pip-version-check pkilint cryptography gostcrypto schemathesis \
-        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages pkilint cryptography gostcrypto schemathesis
+if ! command -v lint_pkix_cert >/dev/null 2>&1 || ! python3 -c 'import cryptography, gostcrypto, selenium' 2>/dev/null || ! command -v schemathesis >/dev/null 2>&1; then
+    log "installing pkilint, cryptography, gostcrypto, schemathesis and selenium from PyPI"
+    python3 -m pip install --quiet --disable-pip-version-check pkilint cryptography gostcrypto schemathesis selenium \
+        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages pkilint cryptography gostcrypto schemathesis selenium
     hash -r
 fi
 command -v lint_pkix_cert >/dev/null 2>&1 || { echo "lint_pkix_cert not on PATH after installing pkilint" >&2; exit 1; }
@@ -99,6 +102,9 @@ check "a relying party's crate on ca-core without default features builds" \
     env CARGO_TARGET_DIR="$PWD/target" cargo build --release --locked --manifest-path "$rp/Cargo.toml"
 check "... and has no SQLite or HTTP client in its dependency tree" rp_lean
 check "... and verifies the authority's signed document" rp_verifies
+# The applicants' page in headless Chromium, driven by Selenium: a whole
+# application, download, renewal and revocation; screenshots in target/browser.
+check "the applicants' page in a real browser" python3 tests/browser/cabinet.py target/browser
 # The developers' module-cycle checker sits beside the repository when it is
 # there; a user's clone without it skips this check.
 if [ -x ../shared/tools/module-cycles ]; then

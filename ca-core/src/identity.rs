@@ -55,15 +55,13 @@ pub enum IdentityError {
         /// What was found.
         found: char,
     },
-    /// The check digit does not match the other eleven.
-    #[error("{kind} check digit is {expected}, got {got}: the number is mistyped")]
+    /// The check digit does not match the other eleven. The right digit is not
+    /// told: a mistyped number is as likely wrong elsewhere, and "fixing" the last
+    /// digit would turn it into somebody else's valid number.
+    #[error("{kind} is mistyped: its last (check) digit does not agree with the other eleven; compare each digit with the document")]
     CheckDigit {
         /// IIN or BIN.
         kind: NumberKind,
-        /// What it should be.
-        expected: u8,
-        /// What it is.
-        got: u8,
     },
     /// Both weightings give 10: no valid number has these first eleven digits.
     #[error("{kind} {number} cannot be valid: its first eleven digits admit no check digit")]
@@ -84,6 +82,14 @@ pub enum IdentityError {
         /// The century digit 7 gives.
         century: u16,
     },
+    /// Digits 1–6 of an IIN give a birth date after the day that matters.
+    #[error("the IIN's birth date {birth} is in the future (after {on}): the number is mistyped")]
+    FutureBirthDate {
+        /// The birth date the IIN gives.
+        birth: Date,
+        /// The day.
+        on: Date,
+    },
     /// Younger than [`MINIMUM_AGE`] on the day that matters.
     #[error("the applicant is {age} years old on {on}; certificates are issued from age {MINIMUM_AGE}")]
     TooYoung {
@@ -92,6 +98,37 @@ pub enum IdentityError {
         /// The day.
         on: Date,
     },
+}
+
+impl IdentityError {
+    /// What is wrong, as a stable code for clients that word the message
+    /// themselves (the applicants' page, in three languages).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            IdentityError::WrongLength { .. } => "length",
+            IdentityError::NotADigit { .. } => "not_a_digit",
+            IdentityError::CheckDigit { .. } | IdentityError::NoCheckDigit { .. } => "mistyped",
+            IdentityError::CenturyDigit(_) => "century_digit",
+            IdentityError::BirthDate { .. } => "birth_date",
+            IdentityError::FutureBirthDate { .. } => "future_birth_date",
+            IdentityError::TooYoung { .. } => "under_age",
+        }
+    }
+
+    /// Which number is wrong: `iin` or `bin`.
+    pub fn field(&self) -> &'static str {
+        let kind = match self {
+            IdentityError::WrongLength { kind, .. }
+            | IdentityError::NotADigit { kind, .. }
+            | IdentityError::CheckDigit { kind }
+            | IdentityError::NoCheckDigit { kind, .. } => *kind,
+            _ => NumberKind::Iin,
+        };
+        match kind {
+            NumberKind::Iin => "iin",
+            NumberKind::Bin => "bin",
+        }
+    }
 }
 
 /// Sex encoded in digit 7 of an IIN.
@@ -133,7 +170,7 @@ fn expected_check_digit(d: &Digits) -> Option<u8> {
 fn check(kind: NumberKind, d: &Digits) -> Result<(), IdentityError> {
     match expected_check_digit(d) {
         Some(expected) if expected == d[11] => Ok(()),
-        Some(expected) => Err(IdentityError::CheckDigit { kind, expected, got: d[11] }),
+        Some(_) => Err(IdentityError::CheckDigit { kind }),
         None => Err(IdentityError::NoCheckDigit { kind, number: text(d) }),
     }
 }
@@ -196,7 +233,11 @@ impl Iin {
 
     /// Refuse a holder younger than [`MINIMUM_AGE`] on `on`.
     pub fn require_adult_on(&self, on: Date) -> Result<(), IdentityError> {
-        let age = self.age_on(on)?;
+        let birth = self.birth_date()?;
+        if birth > on {
+            return Err(IdentityError::FutureBirthDate { birth, on });
+        }
+        let age = birth.age_on(on);
         if age < MINIMUM_AGE {
             return Err(IdentityError::TooYoung { age, on });
         }
@@ -272,15 +313,17 @@ mod tests {
     }
 
     #[test]
-    fn wrong_check_digit_names_both_digits() {
+    fn wrong_check_digit_says_mistyped_without_a_hint() {
         let good = with_check("95010130001");
         let mut bad = good.clone();
         let last = bad.pop().unwrap().to_digit(10).unwrap() as u8;
         let wrong = (last + 1) % 10;
         bad.push(char::from(b'0' + wrong));
         let err = Iin::parse(&bad).unwrap_err();
-        assert_eq!(err, IdentityError::CheckDigit { kind: NumberKind::Iin, expected: last, got: wrong });
-        assert_eq!(err.to_string(), format!("IIN check digit is {last}, got {wrong}: the number is mistyped"));
+        assert_eq!(err, IdentityError::CheckDigit { kind: NumberKind::Iin });
+        let text = err.to_string();
+        assert!(text.starts_with("IIN is mistyped"), "{text}");
+        assert!(!text.contains(char::from(b'0' + last)), "the right digit {last} is not hinted: {text}");
     }
 
     #[test]
@@ -321,6 +364,16 @@ mod tests {
         assert!(iin.require_adult_on(Date::new(2024, 5, 10).unwrap()).is_ok());
         let err = iin.require_adult_on(Date::new(2024, 5, 9).unwrap()).unwrap_err();
         assert_eq!(err, IdentityError::TooYoung { age: 15, on: Date::new(2024, 5, 9).unwrap() });
+    }
+
+    #[test]
+    fn a_birth_date_in_the_future_is_named_so_not_age_zero() {
+        let iin = Iin::parse(&with_check("30051050001")).unwrap();
+        let on = Date::new(2026, 11, 29).unwrap();
+        let err = iin.require_adult_on(on).unwrap_err();
+        assert_eq!(err, IdentityError::FutureBirthDate { birth: Date::new(2030, 5, 10).unwrap(), on });
+        let text = err.to_string();
+        assert!(text.contains("2030-05-10 is in the future") && !text.contains("years old"), "{text}");
     }
 
     #[test]

@@ -56,19 +56,23 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// The finer reason and the form field at fault, for applications.
+    reason: Option<&'static str>,
+    field: Option<&'static str>,
     /// Seconds for `Retry-After`.
     retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), retry_after: None }
+        ApiError { status, code, message: message.into(), reason: None, field: None, retry_after: None }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status, Json(ErrorBody::new(self.code, self.message))).into_response();
+        let body = ErrorBody::new(self.code, self.message).with_detail(self.reason, self.field);
+        let mut response = (self.status, Json(body)).into_response();
         if let Some(secs) = self.retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
@@ -94,7 +98,7 @@ impl From<RegistrationError> for ApiError {
                 "the authority could not complete the request; try again later or contact the operator",
             );
         }
-        ApiError::new(status, e.code(), e.to_string())
+        ApiError { reason: e.reason(), field: e.field(), ..ApiError::new(status, e.code(), e.to_string()) }
     }
 }
 
@@ -453,8 +457,9 @@ mod tests {
         same_fields("Envelope", Envelope { request: String::new(), signature: String::new() });
         same_fields("Revoked", Revoked { revoked: vec![serial.clone()] });
         same_fields("PendingPage", PendingPage { applications: vec![], next: Some("1".into()) });
-        same_fields("Error", ErrorBody::new("x", "y"));
-        let error = serde_json::to_value(ErrorBody::new("x", "y")).unwrap();
+        let full_error = || ErrorBody::new("x", "y").with_detail(Some("mistyped"), Some("iin"));
+        same_fields("Error", full_error());
+        let error = serde_json::to_value(full_error()).unwrap();
         assert_eq!(fields(&schema("Error")["properties"]["error"]["properties"]), fields(&error["error"]));
         let pair = serde_json::to_value(PairSerials { auth: serial.clone(), sign: serial }).unwrap();
         assert_eq!(fields(&schema("Application")["properties"]["certificates"]["properties"]), fields(&pair));

@@ -2,10 +2,12 @@
 //! in DIR (like `ca init`), then serves the CA certificates at the paths the
 //! certificates' AIA URLs name, the CRLs (full on a schedule, deltas in between)
 //! at the CDP and Freshest CRL URLs, the OCSP responder at the AIA URL, the
-//! applications API under `/api/v1/`, and a health endpoint.
+//! applications API under `/api/v1/`, the applicants' personal cabinet at `/` with
+//! the CPS at `/cps`, and a health endpoint.
 
 mod api;
 mod audit;
+mod cabinet;
 mod connections;
 mod limits;
 mod status;
@@ -237,19 +239,27 @@ async fn serve(listener: TcpListener, args: &Args) -> Result<()> {
     };
     let local = listener.local_addr()?;
     eprintln!("listening on http://{local} (base URL in certificates: {}; at most {cap} connections)", ca.urls().base());
+    let cabinet = cabinet::Cabinet::new()?;
     let plain_app = match &tls {
         Some((tls_listener, _)) => {
             let https = format!("https://{}", tls_listener.local_addr()?);
-            eprintln!("listening on {https} (the API; the plain listener refuses it)");
-            publication.clone().route("/api/{*rest}", axum::routing::any(move || api::https_required(https.clone())))
+            eprintln!("listening on {https} (the API and the applicants' page; the plain listener refers to it)");
+            let cabinet = cabinet::router(cabinet.clone(), Some(https.clone()));
+            publication.clone().merge(cabinet).route("/api/{*rest}", axum::routing::any(move || api::https_required(https.clone())))
         }
-        None => publication.clone().merge(api.clone()),
+        None => publication.clone().merge(api.clone()).merge(cabinet::router(cabinet.clone(), None)),
     };
     let plain = connections::serve(listener, None, deadline(plain_app), settings, permits.clone(), stopped(stop_rx.clone()));
     match tls {
         Some((tls_listener, acceptor)) => {
-            let secure =
-                connections::serve(tls_listener, Some(acceptor), deadline(publication.merge(api)), settings, permits, stopped(stop_rx));
+            let secure = connections::serve(
+                tls_listener,
+                Some(acceptor),
+                deadline(publication.merge(api).merge(cabinet::router(cabinet, None))),
+                settings,
+                permits,
+                stopped(stop_rx),
+            );
             tokio::join!(plain, secure);
         }
         None => plain.await,

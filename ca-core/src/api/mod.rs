@@ -248,18 +248,82 @@ pub struct ErrorBody {
 /// The code (stable, for programs) and message (for people) of an error answer.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ErrorDetail {
-    /// Stable machine-readable code.
+    /// Stable machine-readable code, one of [`ERROR_CODES`].
     pub code: String,
-    /// What was wrong and what to do.
+    /// What was wrong and what to do, in English.
     pub message: String,
+    /// For `invalid_application`, what is wrong with the data, stable: `length`,
+    /// `not_a_digit`, `mistyped`, `century_digit`, `birth_date`,
+    /// `future_birth_date`, `under_age`, `empty`, `too_long`, `bad_character`,
+    /// `bad_email`, `unknown_value`. Clients that speak other languages word the
+    /// message from `code`, `reason` and `field`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The application form's field at fault (`iin`, `bin`, `surname`, `name`,
+    /// `patronymic`, `email`, `organization`, `storage`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 impl ErrorBody {
     /// An error answer.
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
-        ErrorBody { error: ErrorDetail { code: code.into(), message: message.into() } }
+        ErrorBody { error: ErrorDetail { code: code.into(), message: message.into(), reason: None, field: None } }
+    }
+
+    /// With the finer reason and the field at fault.
+    pub fn with_detail(mut self, reason: Option<&str>, field: Option<&str>) -> Self {
+        self.error.reason = reason.map(str::to_string);
+        self.error.field = field.map(str::to_string);
+        self
     }
 }
+
+/// Every `code` an error answer of the API can carry. Clients (the applicants'
+/// page among them) translate each; a test holds the server to this list.
+pub const ERROR_CODES: [&str; 36] = [
+    // The request itself.
+    "invalid_body",
+    "unsupported_media_type",
+    "body_too_large",
+    "body_timeout",
+    "method_not_allowed",
+    "no_such_endpoint",
+    "https_required",
+    "rate_limited",
+    "invalid_request",
+    // Applications.
+    "invalid_application",
+    "invalid_csr",
+    "same_key_twice",
+    "key_reused",
+    "storage_not_allowed",
+    "not_found",
+    "wrong_state",
+    "application_expired",
+    "not_issued",
+    "awaiting_head_approval",
+    // Signed requests.
+    "bad_signature",
+    "unknown_signer",
+    "signer_not_valid",
+    "not_a_sign_key",
+    "forbidden",
+    "stale_request",
+    "replayed_request",
+    "operator_credential_required",
+    "client_certificate_required",
+    // Certificates.
+    "not_renewable",
+    "unknown_certificate",
+    "already_revoked",
+    "not_on_hold",
+    // The service.
+    "busy",
+    "conflict",
+    "authority_locked",
+    "internal_error",
+];
 
 /// What a signed request asks for. Serialized as JSON with an `action` field; the
 /// exact bytes the client signed are what the server verifies and parses.

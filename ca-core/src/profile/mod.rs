@@ -75,6 +75,36 @@ pub enum ProfileError {
     Der(#[from] der::Error),
 }
 
+impl ProfileError {
+    /// What is wrong with the applicant's data, as a stable code, when it is the
+    /// applicant's to fix.
+    pub fn reason(&self) -> Option<&'static str> {
+        Some(match self {
+            ProfileError::Identity(e) => e.reason(),
+            ProfileError::Empty(_) => "empty",
+            ProfileError::TooLong { .. } => "too_long",
+            ProfileError::BadCharacter { .. } => "bad_character",
+            ProfileError::BadEmail(_) => "bad_email",
+            ProfileError::UnknownName(_) => "unknown_value",
+            ProfileError::BadUrl(_) | ProfileError::Der(_) => return None,
+        })
+    }
+
+    /// The application form's field at fault, when one is.
+    pub fn field(&self) -> Option<&'static str> {
+        Some(match self {
+            ProfileError::Identity(e) => e.field(),
+            ProfileError::Empty(f) | ProfileError::TooLong { field: f, .. } | ProfileError::BadCharacter { field: f, .. } => match *f {
+                "surname and name together" => "surname",
+                "e-mail address" => "email",
+                other => other,
+            },
+            ProfileError::BadEmail(_) => "email",
+            _ => return None,
+        })
+    }
+}
+
 /// What the profile needs to know of the CA that will sign: its name and key id.
 #[derive(Clone, Debug)]
 pub struct IssuerRef {

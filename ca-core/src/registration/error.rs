@@ -43,6 +43,11 @@ pub enum RegistrationError {
     /// The 30 days are over.
     #[error("application {0} expired: it was not confirmed within {CONFIRMATION_DAYS} days; the applicant must apply again")]
     Expired(String),
+    /// Confirmed before the entity's head approved.
+    #[error(
+        "application {0} awaits the approval of the legal entity's head (the HR officer for an employee): the head must approve it first (`ca enroll approve`); confirm the identity after that"
+    )]
+    AwaitingApproval(String),
     /// Certificates asked for before they exist.
     #[error("application {number} is {state}: its certificates are not issued yet")]
     NotIssued {
@@ -140,6 +145,7 @@ impl RegistrationError {
             NotFound => "not_found",
             Illegal(_) => "wrong_state",
             Expired(_) => "application_expired",
+            AwaitingApproval(_) => "awaiting_head_approval",
             Conflict(_) => "conflict",
             NotIssued { .. } => "not_issued",
             Signature(_) => "bad_signature",
@@ -156,6 +162,26 @@ impl RegistrationError {
         }
     }
 
+    /// For `invalid_application`: what is wrong, finer than the code (see
+    /// [`crate::api::ErrorDetail::reason`]).
+    pub fn reason(&self) -> Option<&'static str> {
+        match self {
+            RegistrationError::Profile(e) => e.reason(),
+            RegistrationError::Identity(e) => Some(e.reason()),
+            _ => None,
+        }
+    }
+
+    /// The application form's field at fault, when one is.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            RegistrationError::Profile(e) => e.field(),
+            RegistrationError::Identity(e) => Some(e.field()),
+            RegistrationError::StorageNotAllowed => Some("storage"),
+            _ => None,
+        }
+    }
+
     /// How to answer it.
     pub fn class(&self) -> ErrorClass {
         use RegistrationError::*;
@@ -167,10 +193,81 @@ impl RegistrationError {
             Issue(_) | Store(_) => ErrorClass::Internal,
             Locked => ErrorClass::Unavailable,
             NotFound | UnknownCertificate(_) => ErrorClass::NotFound,
-            Illegal(_) | Expired(_) | Conflict(_) | NotIssued { .. } | NotRenewable(_) | AlreadyRevoked(_) | NotOnHold(_) | Replay => {
-                ErrorClass::Conflict
-            }
+            Illegal(_)
+            | Expired(_)
+            | AwaitingApproval(_)
+            | Conflict(_)
+            | NotIssued { .. }
+            | NotRenewable(_)
+            | AlreadyRevoked(_)
+            | NotOnHold(_)
+            | Replay => ErrorClass::Conflict,
             Signature(_) | UnknownSigner | SignerNotValid { .. } | NotASignKey | Forbidden(_) | Stale { .. } => ErrorClass::Forbidden,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::csr::CsrError;
+    use crate::identity::NumberKind;
+    use crate::model::{CertType, Transition, UnknownName};
+
+    /// One of each kind of refusal the registration authority gives.
+    fn one_of_each() -> Vec<RegistrationError> {
+        let serial = Serial::parse("01").unwrap();
+        let number = || "0000000000000001".to_string();
+        vec![
+            ProfileError::Empty("surname").into(),
+            IdentityError::CheckDigit { kind: NumberKind::Iin }.into(),
+            IssueError::Csr { which: CertType::Auth, source: CsrError::TooLarge(1) }.into(),
+            IssueError::SameKeyTwice.into(),
+            IssueError::KeyReused { which: CertType::Sign, serial: serial.clone() }.into(),
+            IssueError::NoSerial.into(),
+            RegistrationError::StorageNotAllowed,
+            RegistrationError::BadRequest(String::new()),
+            UnknownName { what: "role", name: String::new(), expected: String::new() }.into(),
+            BadSerial(String::new()).into(),
+            RegistrationError::NotFound,
+            IllegalTransition { from: ApplicationState::Issued, transition: Transition::Confirm }.into(),
+            RegistrationError::Expired(number()),
+            RegistrationError::AwaitingApproval(number()),
+            RegistrationError::NotIssued { number: number(), state: ApplicationState::AwaitingIdentity },
+            RegistrationError::Conflict(number()),
+            CmsError::NotDetached.into(),
+            RegistrationError::UnknownSigner,
+            RegistrationError::SignerNotValid { serial: serial.clone(), status: "revoked" },
+            RegistrationError::NotASignKey,
+            RegistrationError::Forbidden(String::new()),
+            RegistrationError::Stale { signed: String::new() },
+            RegistrationError::Replay,
+            RegistrationError::NotRenewable(String::new()),
+            RegistrationError::UnknownCertificate(serial.clone()),
+            RegistrationError::AlreadyRevoked(serial.clone()),
+            RegistrationError::NotOnHold(serial),
+            StoreError::Busy.into(),
+            StoreError::Duplicate.into(),
+            StoreError::File(String::new()).into(),
+            RegistrationError::Locked,
+        ]
+    }
+
+    #[test]
+    fn every_code_is_one_the_api_documents() {
+        for e in one_of_each() {
+            assert!(crate::api::ERROR_CODES.contains(&e.code()), "{} ({e}) is not in api::ERROR_CODES", e.code());
+        }
+    }
+
+    #[test]
+    fn application_data_errors_name_their_reason_and_field() {
+        let e: RegistrationError = IdentityError::CheckDigit { kind: NumberKind::Bin }.into();
+        assert_eq!((e.code(), e.reason(), e.field()), ("invalid_application", Some("mistyped"), Some("bin")));
+        let e: RegistrationError = ProfileError::TooLong { field: "surname and name together", len: 70, max: 64 }.into();
+        assert_eq!((e.reason(), e.field()), (Some("too_long"), Some("surname")));
+        let e: RegistrationError = ProfileError::Identity(IdentityError::CenturyDigit(9)).into();
+        assert_eq!((e.reason(), e.field()), (Some("century_digit"), Some("iin")));
+        assert_eq!((RegistrationError::Replay.reason(), RegistrationError::Replay.field()), (None, None));
     }
 }

@@ -531,7 +531,10 @@ impl<'a> Registration<'a> {
     /// An operator confirmed the applicant's identity in person: issue the pair.
     pub fn confirm(&mut self, number: &str, operator: &StaffMember) -> Result<IssuedPair, RegistrationError> {
         let app = self.current(number)?;
-        app.state.after(Transition::Confirm).map_err(|e| expired_or(&app, e))?;
+        app.state.after(Transition::Confirm).map_err(|e| match app.state {
+            ApplicationState::AwaitingHeadApproval => RegistrationError::AwaitingApproval(app.number.clone()),
+            _ => expired_or(&app, e),
+        })?;
         let issuer = self.issuer()?;
         let (now, at) = self.now();
         let applicant = applicant_of(&form_of(&app)?, Date::of(&now))?;
