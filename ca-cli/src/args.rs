@@ -628,6 +628,7 @@ pub enum IdentificationArg {
 pub enum StatusArg {
     Valid,
     Revoked,
+    Hold,
     Expired,
 }
 
@@ -667,6 +668,7 @@ impl From<StatusArg> for StatusFilter {
         match s {
             StatusArg::Valid => StatusFilter::Valid,
             StatusArg::Revoked => StatusFilter::Revoked,
+            StatusArg::Hold => StatusFilter::Hold,
             StatusArg::Expired => StatusFilter::Expired,
         }
     }

@@ -24,6 +24,7 @@ impl Client {
 
     /// A client that shows `identity` in the TLS handshake (for mutual TLS).
     pub fn with_identity(base: &str, identity: Option<&tls::Identity>) -> CliResult<Self> {
+        check_base(base)?;
         let mut agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(60));
         if tls::is_https(base) {
             agent = agent.tls_connector(tls::connector(identity)?);
@@ -50,6 +51,19 @@ impl Client {
     }
 }
 
+/// A server address must be an http:// or https:// URL: `host:port` alone is a
+/// usage error that says what to write.
+fn check_base(base: &str) -> CliResult<()> {
+    let lower = base.to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        return Ok(());
+    }
+    Err(CliError::usage(format!(
+        "--server {base:?} has no scheme: write http://{base} (or https://{base} for a server with TLS)",
+        base = base.trim_start_matches("//")
+    )))
+}
+
 fn answer<T: DeserializeOwned>(r: Result<ureq::Response, ureq::Error>, ok: u16) -> CliResult<T> {
     let resp = match r {
         Ok(resp) => resp,
@@ -65,4 +79,18 @@ fn answer<T: DeserializeOwned>(r: Result<ureq::Response, ureq::Error>, ok: u16) 
         return Err(if status >= 500 { CliError::internal("server_error", text) } else { CliError::refused("server_refused", text) });
     }
     resp.into_json().map_err(|e| CliError::internal("bad_answer", format!("the server's answer is not what the API describes: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_without_a_scheme_is_a_usage_error_that_says_what_to_write() {
+        let e = Client::new("127.0.0.1:8080").err().expect("refused");
+        assert_eq!(e.exit, crate::error::Exit::Usage);
+        assert!(e.message.contains("write http://127.0.0.1:8080"), "{}", e.message);
+        assert!(Client::new("http://127.0.0.1:8080").is_ok());
+        assert!(Client::new("HTTPS://pki.example.kz/").is_ok());
+    }
 }

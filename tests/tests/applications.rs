@@ -162,7 +162,9 @@ fn an_employee_waits_for_the_head_and_wrong_approvers_are_refused() {
     let show = || ca_json(&data, &["application", "show", &number])["state"].clone();
     assert_eq!(show(), "awaiting_head_approval");
     let early = refused(&data, &["application", "confirm", &number]);
-    assert!(early.contains("awaiting_head_approval"), "{early}");
+    assert!(early.contains("the head must approve it first"), "the operator is told what to wait for: {early}");
+    let code = ca(&data, &["--json", "application", "confirm", &number]);
+    assert_eq!(e2e::json_of(&code)["error"]["code"], "awaiting_head_approval");
 
     let approve = |ks: &Path| refused(&data, &["enroll", "approve", "--server", &url, &number, "--dir", &p(ks)]);
     assert!(approve(&stranger).contains("represents BIN"), "another entity's head");

@@ -33,6 +33,11 @@ fn exit_codes_and_json_errors_follow_the_contract() {
     assert_eq!(ca(&data, &["revoke", "0123", "--reason", "lostIt"]).status.code(), Some(2));
     assert_eq!(ca(&data, &["show", "not-hex"]).status.code(), Some(2));
     assert_eq!(ca(&data, &["application", "list", "--state", "pending"]).status.code(), Some(2));
+    // A server named without its scheme: a usage error that says what to write, not a URL parser's complaint.
+    let bare = ca(&data, &["--json", "enroll", "status", "--server", "127.0.0.1:8080", "1", "--secret", "x"]);
+    assert_eq!(bare.status.code(), Some(2), "{}", String::from_utf8_lossy(&bare.stderr));
+    let said = json_of(&bare)["error"]["message"].as_str().unwrap().to_string();
+    assert!(said.contains("write http://127.0.0.1:8080") && !said.contains("RelativeUrl"), "{said}");
 
     // 3: internal — the database is damaged, which no input of the user's caused.
     std::fs::write(data.join("ca.sqlite"), b"this is not a database, it was overwritten").unwrap();

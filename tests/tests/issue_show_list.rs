@@ -37,3 +37,42 @@ fn issued_pair_is_listed_and_shown() {
     let missing = e2e::ca(&data, &["show", "00"]);
     assert_eq!(missing.status.code(), Some(1));
 }
+
+#[test]
+fn a_hold_and_a_revocation_show_their_reason_and_time_and_are_listed_apart() {
+    let ca = fresh_authority();
+    let data = ca.join("data");
+    let v = issue(&data, ca.path(), &e2e::individual(), "hold");
+    let auth = v["auth"]["serial"].as_str().unwrap().to_string();
+    let sign = v["sign"]["serial"].as_str().unwrap().to_string();
+    ca_json(&data, &["revoke", &auth, "--reason", "certificateHold"]);
+    ca_json(&data, &["revoke", &sign, "--reason", "keyCompromise", "--invalidity-date", "2026-01-02T03:04:05Z"]);
+
+    let held = ca_json(&data, &["show", &auth]);
+    assert_eq!(held["status"]["status"], "hold");
+    assert_eq!(held["status"]["reason"], "certificateHold");
+    let revoked = ca_json(&data, &["show", &sign]);
+    assert_eq!(revoked["status"]["status"], "revoked");
+    assert_eq!(revoked["status"]["invalidity_date"], "2026-01-02T03:04:05Z");
+    let at = revoked["status"]["revoked_at"].as_str().unwrap().to_string();
+
+    // The text says which, why and when.
+    let text = |args: &[&str]| String::from_utf8_lossy(&e2e::ca(&data, args).stdout).into_owned();
+    let shown = text(&["show", &sign]);
+    assert!(shown.contains(&format!("revoked (keyCompromise) at {at}, key invalid since 2026-01-02T03:04:05Z")), "{shown}");
+    let shown = text(&["show", &auth]);
+    assert!(shown.contains("hold (certificateHold) since "), "{shown}");
+    let listed = text(&["list", "--iin", "880515300120"]);
+    assert!(listed.contains("hold (certificateHold) since") && listed.contains("revoked (keyCompromise) at"), "{listed}");
+
+    // `--status hold` selects the hold; `--status revoked` the revocation for good.
+    let serials = |status: &str| -> Vec<String> {
+        let list = ca_json(&data, &["list", "--iin", "880515300120", "--status", status]);
+        list.as_array().unwrap().iter().map(|c| c["serial"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(serials("hold"), vec![auth.clone()]);
+    assert_eq!(serials("revoked"), vec![sign]);
+    ca_json(&data, &["unhold", &auth]);
+    assert!(serials("hold").is_empty());
+    assert_eq!(ca_json(&data, &["show", &auth])["status"]["status"], "valid");
+}

@@ -10,7 +10,9 @@ use ca_core::verify::CertificateInfo;
 use der::EncodePem;
 use serde::Serialize;
 
-/// A certificate's status now, with the revocation's time and reason.
+/// A certificate's status now (`valid`, `not_yet_valid`, `expired`, `revoked`, or
+/// `hold` for a certificateHold), with the revocation's time, reason and
+/// invalidity date.
 #[derive(Serialize)]
 pub struct StatusView {
     status: &'static str,
@@ -18,13 +20,39 @@ pub struct StatusView {
     revoked_at: Option<Option<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<&'static str>,
+    /// Since when the key is known or suspected to be compromised, when the revoker said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    invalidity_date: Option<Option<String>>,
 }
 
 impl From<Status> for StatusView {
     fn from(s: Status) -> Self {
         match s {
-            Status::Revoked(r) => StatusView { status: "revoked", revoked_at: Some(rfc3339(r.at)), reason: Some(r.reason.as_str()) },
-            other => StatusView { status: other.as_str(), revoked_at: None, reason: None },
+            Status::Revoked(r) => StatusView {
+                status: s.as_str(),
+                revoked_at: Some(rfc3339(r.at)),
+                reason: Some(r.reason.as_str()),
+                invalidity_date: r.invalid_since.map(rfc3339),
+            },
+            other => StatusView { status: other.as_str(), revoked_at: None, reason: None, invalidity_date: None },
+        }
+    }
+}
+
+impl StatusView {
+    /// `revoked (keyCompromise) at 2026-…`, `hold (certificateHold) since …`, or the bare status.
+    fn text(&self) -> String {
+        let time = |t: &Option<Option<String>>| t.clone().flatten().unwrap_or_else(|| "?".into());
+        match self.reason {
+            Some(reason) => {
+                let when = if self.status == "hold" { "since" } else { "at" };
+                let mut out = format!("{} ({reason}) {when} {}", self.status, time(&self.revoked_at));
+                if self.invalidity_date.is_some() {
+                    out.push_str(&format!(", key invalid since {}", time(&self.invalidity_date)));
+                }
+                out
+            }
+            None => self.status.to_string(),
         }
     }
 }
@@ -47,7 +75,13 @@ impl Output for Shown {
         let r = &self.record;
         format!(
             "serial:   {}\ntype:     {}\nowner:    {} (IIN {})\nstatus:   {}\nvalid:    {} .. {}",
-            self.info.serial, r.cert_type, r.common_name, r.holder.iin, self.status.status, self.info.not_before, self.info.not_after
+            self.info.serial,
+            r.cert_type,
+            r.common_name,
+            r.holder.iin,
+            self.status.text(),
+            self.info.not_before,
+            self.info.not_after
         )
     }
 }
@@ -94,7 +128,7 @@ impl Output for List {
     fn human(&self) -> String {
         let mut out = format!("{} certificate(s)", self.0.len());
         for r in &self.0 {
-            out.push_str(&format!("\n{}  {}  {}  {}  {}", r.serial, r.cert_type, r.status.status, r.iin, r.common_name));
+            out.push_str(&format!("\n{}  {}  {}  {}  {}", r.serial, r.cert_type, r.iin, r.common_name, r.status.text()));
         }
         out
     }

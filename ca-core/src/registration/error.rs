@@ -66,7 +66,7 @@ pub enum RegistrationError {
     #[error("the signing certificate was not issued by this authority")]
     UnknownSigner,
     /// The signer's certificate is revoked, expired or not yet valid.
-    #[error("the signing certificate {serial} is {status}; sign with a valid certificate")]
+    #[error("the signing certificate {serial} is not valid ({status}); sign with a valid certificate")]
     SignerNotValid {
         /// Serial.
         serial: Serial,

@@ -457,7 +457,7 @@ impl<'a> Registration<'a> {
             return Err(RegistrationError::Forbidden("the signer's certificate carries no staff role (1.2.398.3.3.4.2.x)".into()));
         };
         if !role.may(wanted) {
-            return Err(RegistrationError::Forbidden(format!("a {role} may not {}", wanted.as_str().replace('_', " "))));
+            return Err(RegistrationError::Forbidden(format!("{} may not {}", with_article(role), wanted.as_str().replace('_', " "))));
         }
         Ok((StaffMember { serial: v.signer.serial, role }, v.request.action))
     }
@@ -506,7 +506,8 @@ impl<'a> Registration<'a> {
         };
         if !allowed {
             return Err(RegistrationError::Forbidden(format!(
-                "a {role} may not approve this application: the first head approves, and the HR officer approves employees"
+                "{} may not approve this application: the first head approves, and the HR officer approves employees",
+                with_article(role)
             )));
         }
         let (_, at) = self.now();
@@ -625,7 +626,10 @@ impl<'a> Registration<'a> {
     ) -> Result<(), RegistrationError> {
         let record = self.store.certificate(serial)?.ok_or_else(|| RegistrationError::UnknownCertificate(serial.clone()))?;
         if record.holder.staff.is_some() && !operator.role.may(StaffAction::ManageStaff) {
-            return Err(RegistrationError::Forbidden(format!("a {} may not revoke a staff member's certificate", operator.role)));
+            return Err(RegistrationError::Forbidden(format!(
+                "{} may not revoke a staff member's certificate",
+                with_article(operator.role)
+            )));
         }
         match record.revocation {
             Some(r) if r.reason != RevocationReason::CertificateHold || reason == RevocationReason::CertificateHold => {
@@ -655,6 +659,13 @@ impl<'a> Registration<'a> {
         }
         Ok(())
     }
+}
+
+/// "a ceo", "an employee", "an hr": the role's name with its article, by sound.
+fn with_article(role: impl std::fmt::Display) -> String {
+    let name = role.to_string();
+    let vowel_sound = name.starts_with(['a', 'e', 'i', 'o', 'u']) || name == "hr";
+    format!("{} {name}", if vowel_sound { "an" } else { "a" })
 }
 
 fn expired_or(app: &ApplicationRecord, e: crate::model::IllegalTransition) -> RegistrationError {
@@ -712,4 +723,19 @@ pub fn certificate_from(bytes: &[u8]) -> Result<Certificate, RegistrationError> 
         return Certificate::from_der(&der).map_err(|e| bad(e.to_string()));
     }
     Certificate::from_der(bytes).map_err(|e| bad(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::StaffRole;
+
+    #[test]
+    fn roles_take_the_article_they_sound_with() {
+        assert_eq!(with_article(Role::Employee), "an employee");
+        assert_eq!(with_article(Role::Hr), "an hr");
+        assert_eq!(with_article(Role::Ceo), "a ceo");
+        assert_eq!(with_article(Role::Financial), "a financial");
+        assert_eq!(with_article(StaffRole::Operator), "a ca_operator");
+    }
 }

@@ -208,6 +208,7 @@ impl Status {
             Status::NotYetValid => "not_yet_valid",
             Status::Valid => "valid",
             Status::Expired => "expired",
+            Status::Revoked(r) if r.reason == RevocationReason::CertificateHold => "hold",
             Status::Revoked(_) => "revoked",
         }
     }
@@ -236,8 +237,10 @@ impl CertificateRecord {
 pub enum StatusFilter {
     /// Valid now.
     Valid,
-    /// Revoked.
+    /// Revoked for good (every reason but certificateHold).
     Revoked,
+    /// On hold (certificateHold): suspended, may be lifted.
+    Hold,
     /// Expired without revocation.
     Expired,
 }

@@ -253,6 +253,10 @@ fn insert_certificate(tx: &Transaction<'_>, pair_id: i64, c: &NewCertificate) ->
     Ok(())
 }
 
+/// Revoked for good, and on hold: `revocation_reason` 6 is certificateHold (RFC 5280 §5.3.1).
+const HOLD_SQL_REVOKED: &str = "c.revoked_at IS NOT NULL AND c.revocation_reason <> 6";
+const HOLD_SQL_HELD: &str = "c.revoked_at IS NOT NULL AND c.revocation_reason = 6";
+
 const SELECT: &str = "SELECT c.serial, c.pair_id, c.cert_type, p.subject_kind, p.iin, p.bin, p.role, c.common_name,
     c.not_before, c.not_after, c.key_id, c.der, c.revoked_at, c.revocation_reason, c.invalidity_date, p.staff_role
     FROM certificates c JOIN pairs p ON p.id = c.pair_id";
@@ -430,7 +434,8 @@ impl CertificateStore for SqliteStore {
             None => "1",
             Some(StatusFilter::Valid) => "c.revoked_at IS NULL AND c.not_before <= ?3 AND c.not_after > ?3",
             Some(StatusFilter::Expired) => "c.revoked_at IS NULL AND c.not_after <= ?3",
-            Some(StatusFilter::Revoked) => "c.revoked_at IS NOT NULL",
+            Some(StatusFilter::Revoked) => HOLD_SQL_REVOKED,
+            Some(StatusFilter::Hold) => HOLD_SQL_HELD,
         };
         // `?3 = ?3` keeps the timestamp a bound parameter when no status filter uses it.
         let sql = format!(
@@ -810,6 +815,13 @@ mod tests {
         assert!(expired.is_empty());
         let other = db.list(&ListFilter { iin: Some("000000000000".into()), now: 1_500, ..Default::default() }).unwrap();
         assert!(other.is_empty());
+        // A hold is listed as a hold, not as a revocation, and shows as one.
+        assert_eq!(RevocationReason::CertificateHold.code(), 6, "the SQL of HOLD_SQL_* names reason 6");
+        let held = Revocation::new(1_200, RevocationReason::CertificateHold);
+        assert_eq!(Status::Revoked(held).as_str(), "hold");
+        assert_eq!(Status::Revoked(Revocation::new(1_200, RevocationReason::KeyCompromise)).as_str(), "revoked");
+        let listed = |f| db.list(&ListFilter { status: Some(f), now: 1_500, ..Default::default() }).unwrap().len();
+        assert_eq!((listed(StatusFilter::Hold), listed(StatusFilter::Revoked)), (0, 0));
     }
 
     #[test]
