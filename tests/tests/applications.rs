@@ -439,3 +439,36 @@ fn fetch_legacy_writes_key_files_as_the_authority_does() {
         assert!(text.contains("pbeWithSHA1And3-KeyTripleDES-CBC") && text.contains("MAC: sha1"), "{text}");
     }
 }
+
+#[test]
+fn the_key_store_keeps_its_application_a_hold_keeps_the_pair_current_and_a_second_revocation_says_why() {
+    let t = fresh_authority();
+    let data = t.join("data");
+    let server = Server::on(&data);
+    let url = server.url();
+    let (ks, number) = apply(&data, &server, &t.join("me"), iin(60), None);
+    ca_json(&data, &["application", "confirm", &number]);
+    ca_json(&data, &["enroll", "fetch", "--server", &url, &number, "--dir", &p(&ks)]);
+    // After fetching, the application is still there to be asked about, without --secret.
+    assert!(ks.join("application.json").exists(), "fetch removed application.json");
+    assert_eq!(ca_json(&data, &["enroll", "status", "--server", &url, &number, "--dir", &p(&ks)])["state"], "issued");
+
+    // A hold by the owner: the files stay current; once a manager lifts it, they work.
+    let sign = t.join("sign.pem");
+    openssl_p12(&p12(&ks, "RSA256_"), &["-nokeys", "-clcerts"], &sign);
+    ca_json(&data, &["enroll", "revoke", "--server", &url, "--dir", &p(&ks), "--reason", "certificateHold"]);
+    assert!(!ks.join("revoked").exists(), "a hold moved the pair to revoked/");
+    assert_eq!(ca_json(&data, &["show", &serial_of(&sign)])["status"]["status"], "hold");
+    ca_json(&data, &["unhold", &serial_of(&sign)]);
+    let renewed = ca_json(&data, &["enroll", "renew", "--server", &url, "--dir", &p(&ks)]);
+    assert_eq!(renewed["files"].as_array().unwrap().len(), 2, "{renewed}");
+
+    // Revoked for good: the files move to revoked/, and a second revocation says so.
+    ca_json(&data, &["enroll", "revoke", "--server", &url, "--dir", &p(&ks), "--reason", "keyCompromise"]);
+    let again = refused(&data, &["enroll", "revoke", "--server", &url, "--dir", &p(&ks), "--reason", "keyCompromise"]);
+    assert!(again.contains("was revoked") && again.contains("apply for a new pair") && !again.contains("fetch"), "{again}");
+
+    // A new application from the same key store replaces the finished one.
+    let (_, second) = apply(&data, &server, &ks, iin(60), None);
+    assert_ne!(second, number);
+}

@@ -88,3 +88,49 @@ fn console_actions_are_signed_by_staff_checked_by_role_and_audited_by_certificat
     let listed = ca_json(&data, &["application", "list", "--server", &server.url(), "--key-dir", &p(&mgr_ks)]);
     assert!(listed.is_array(), "{listed}");
 }
+
+#[test]
+fn one_command_gives_an_operator_a_working_credential_and_its_sign_key_file_alone_will_do() {
+    let t = fresh_authority();
+    let data = t.join("data");
+    let admin = administrator(&data).unwrap();
+    let server = Server::on(&data);
+    let url = server.url();
+    // `ca operator add`: keys, pair and key store in one step.
+    let op_ks = t.join("operator");
+    let args = ["operator", "add", "--role", "ca_operator", "--iin", iin(90), "--surname", "Операторов", "--name", "Тест", "--out"];
+    assert!(ca_as(&data, Some(&admin), &args, Some(&op_ks)).status.success());
+    let list = |ks: &Path| ca_as(&data, None, &["--json", "application", "list", "--server", &url, "--key-dir", &p(ks)], None);
+    assert!(list(&op_ks).status.success(), "{}", String::from_utf8_lossy(&list(&op_ks).stderr));
+
+    // A folder holding only the SIGN key file is enough over HTTP: requests are signed with it.
+    let sign_only = t.join("sign-only");
+    std::fs::create_dir(&sign_only).unwrap();
+    let sign = std::fs::read_dir(&op_ks)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|f| f.file_name().unwrap().to_string_lossy().starts_with("RSA256_"));
+    let sign = sign.expect("the SIGN key file");
+    std::fs::copy(&sign, sign_only.join(sign.file_name().unwrap())).unwrap();
+    let out = list(&sign_only);
+    assert!(out.status.success(), "one SIGN file must do: {}", String::from_utf8_lossy(&out.stderr));
+
+    // What is wrong with a folder is said as it is.
+    let empty = t.join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    refused(list(&empty), "holds no SIGN key file (RSA256_*.p12 or GOSTKNCA_*.p12)");
+    std::fs::copy(&sign, sign_only.join("RSA256_other.p12")).unwrap();
+    refused(list(&sign_only), "holds 2 SIGN key files");
+
+    // `ca issue --staff` writes certificates only, and says where a key store comes from.
+    let issued = issue(
+        &data,
+        t.path(),
+        &e2e::Person { iin: iin(91), flags: vec!["--surname", "Б", "--name", "В", "--staff", "ca_operator"] },
+        "staff",
+    );
+    assert!(
+        issued["note"].as_str().unwrap().contains("`ca operator add` makes the keys, the pair and the key store in one step"),
+        "{issued}"
+    );
+}

@@ -171,6 +171,20 @@ struct Saved {
     server: String,
     number: String,
     secret: String,
+    /// The certificates were fetched: the application is done, kept so that its
+    /// status can still be asked, and a new application may replace it.
+    #[serde(default)]
+    fetched: bool,
+}
+
+/// Record in `application.json` that its certificates were fetched; the file
+/// stays, for `ca enroll status`.
+pub(crate) fn mark_fetched(dir: &Path) -> CliResult<()> {
+    let path = saved_path(dir);
+    let Ok(mut saved) = read_json::<Saved>(&path) else { return Ok(()) };
+    saved.fetched = true;
+    std::fs::remove_file(&path).map_err(|e| CliError::writing(&path, e))?;
+    write_json(&path, &saved)
 }
 
 pub(crate) fn saved_path(dir: &Path) -> PathBuf {
@@ -205,11 +219,16 @@ pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> CliResul
 
 /// `ca enroll apply`.
 pub fn apply(server: &str, dir: &Path, form: ApplicationForm) -> CliResult<Applied> {
-    if saved_path(dir).exists() {
-        return Err(CliError::refused(
-            "already_applied",
-            format!("{} records an application already; fetch its certificates or remove the file", saved_path(dir).display()),
-        ));
+    let path = saved_path(dir);
+    if path.exists() {
+        if !read_json::<Saved>(&path)?.fetched {
+            return Err(CliError::refused(
+                "already_applied",
+                format!("{} records an application already; fetch its certificates or remove the file", path.display()),
+            ));
+        }
+        // The previous application is done; this one takes its place.
+        std::fs::remove_file(&path).map_err(|e| CliError::writing(&path, e))?;
     }
     let body = NewApplication {
         applicant: form,
@@ -217,7 +236,7 @@ pub fn apply(server: &str, dir: &Path, form: ApplicationForm) -> CliResult<Appli
         sign_csr: read_text(&csr_path(dir, CertType::Sign))?,
     };
     let receipt: Receipt = Client::new(server)?.post(routes::APPLICATIONS, None, &body, 201)?;
-    let saved = Saved { server: server.to_string(), number: receipt.number.clone(), secret: receipt.secret.clone() };
+    let saved = Saved { server: server.to_string(), number: receipt.number.clone(), secret: receipt.secret.clone(), fetched: false };
     write_json(&saved_path(dir), &saved)?;
     Ok(Applied { number: receipt.number, state: receipt.state, saved: saved_path(dir).display().to_string() })
 }
@@ -305,37 +324,65 @@ pub fn fetch(
     let files = store_pair(dir, &pair, [&auth, &sign], password, form)?;
     // The keys now live in the PKCS#12 files only.
     std::fs::remove_dir_all(pending(dir)).map_err(|e| CliError::writing(&pending(dir), e))?;
-    let _ = std::fs::remove_file(saved_path(dir));
+    mark_fetched(dir)?;
     Ok(Fetched { number: number.to_string(), files })
+}
+
+/// The PKCS#12 files of `dir` of type `t` (AUTH_RSA256_*, or RSA256_* and GOSTKNCA_*).
+fn files_of(dir: &Path, t: CertType) -> CliResult<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| CliError::reading(dir, e))? {
+        let name = entry.map_err(|e| CliError::reading(dir, e))?.file_name().to_string_lossy().into_owned();
+        let of = |t: CertType| Family::ALL.iter().any(|f| name.starts_with(t.file_prefix(*f)));
+        if name.ends_with(".p12") && of(t) {
+            found.push(dir.join(&name));
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// The one current key file of type `t` in `dir`, or why there is none to use.
+fn current_file(dir: &Path, t: CertType) -> CliResult<PathBuf> {
+    let mut found = files_of(dir, t)?;
+    let pattern = match t {
+        CertType::Auth => "AUTH_RSA256_*.p12",
+        CertType::Sign => "RSA256_*.p12 or GOSTKNCA_*.p12",
+    };
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        0 if dir.join("revoked").is_dir() && std::fs::read_dir(dir.join("revoked")).is_ok_and(|mut d| d.next().is_some()) => {
+            Err(CliError::refused(
+                "pair_revoked",
+                format!(
+                    "the pair in {} was revoked (its files are in {}); apply for a new pair",
+                    dir.display(),
+                    dir.join("revoked").display()
+                ),
+            ))
+        }
+        0 => Err(CliError::refused(
+            "no_certificates",
+            format!(
+                "{} holds no {t} key file ({pattern}): fetch the certificates first (`ca enroll fetch`); \
+                 staff use the directory `ca operator add --out` wrote",
+                dir.display()
+            ),
+        )),
+        n => Err(CliError::refused(
+            "several_pairs",
+            format!(
+                "{} holds {n} {t} key files ({}); keep only the current one there",
+                dir.display(),
+                found.iter().filter_map(|f| f.file_name()).map(|f| f.to_string_lossy()).collect::<Vec<_>>().join(", ")
+            ),
+        )),
+    }
 }
 
 /// The current key store files of `dir`: (AUTH, SIGN) PKCS#12 paths.
 fn current_files(dir: &Path) -> CliResult<(PathBuf, PathBuf)> {
-    let mut auth = Vec::new();
-    let mut sign = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(|e| CliError::reading(dir, e))? {
-        let name = entry.map_err(|e| CliError::reading(dir, e))?.file_name().to_string_lossy().into_owned();
-        if !name.ends_with(".p12") {
-            continue;
-        }
-        let is = |t: CertType| Family::ALL.iter().any(|f| name.starts_with(t.file_prefix(*f)));
-        if is(CertType::Auth) {
-            auth.push(dir.join(&name));
-        } else if is(CertType::Sign) {
-            sign.push(dir.join(&name));
-        }
-    }
-    match (auth.as_slice(), sign.as_slice()) {
-        ([a], [s]) => Ok((a.clone(), s.clone())),
-        ([], []) => Err(CliError::refused("no_certificates", format!("{} holds no certificates: fetch them first", dir.display()))),
-        _ => Err(CliError::refused(
-            "several_pairs",
-            format!(
-                "{} holds more than one pair; keep only the current AUTH_RSA256_*.p12 and RSA256_*.p12 (or GOSTKNCA_*.p12) there",
-                dir.display()
-            ),
-        )),
-    }
+    Ok((current_file(dir, CertType::Auth)?, current_file(dir, CertType::Sign)?))
 }
 
 fn read_store(path: &Path, password: &str) -> CliResult<pkcs12::KeyStore> {
@@ -369,11 +416,10 @@ pub fn signed_call<T: serde::de::DeserializeOwned>(
     action: SignedAction,
 ) -> CliResult<T> {
     let envelope = sign_with_key_store(dir, password, action)?;
-    let (auth_file, _) = current_files(dir)?;
     // Over HTTPS the AUTH certificate is shown in the handshake, for servers that
-    // require mutual TLS of operators.
+    // require mutual TLS of operators; over HTTP the SIGN key file alone will do.
     let identity = if crate::tls::is_https(server) {
-        let auth = read_store(&auth_file, password)?;
+        let auth = read_store(&current_file(dir, CertType::Auth)?, password)?;
         let chain = std::iter::once(&auth.certificate)
             .chain(auth.chain.iter())
             .map(der::Encode::to_der)
@@ -388,8 +434,7 @@ pub fn signed_call<T: serde::de::DeserializeOwned>(
 
 /// `action` signed with the SIGN key of the key store in `dir`.
 pub fn sign_with_key_store(dir: &Path, password: &str, action: SignedAction) -> CliResult<Envelope> {
-    let (_, sign_file) = current_files(dir)?;
-    signed(action, &read_store(&sign_file, password)?)
+    signed(action, &read_store(&current_file(dir, CertType::Sign)?, password)?)
 }
 
 /// A pair renewed: the new key store files, and the old ones moved aside.
@@ -430,7 +475,10 @@ pub fn revoke(server: &str, dir: &Path, reason: RevocationReason, password: &str
     let (auth_file, sign_file) = current_files(dir)?;
     let answer: Revoked =
         signed_call(server, dir, password, routes::REVOCATIONS, None, SignedAction::Revoke { reason: reason.as_str().to_string() })?;
-    move_into(dir, "revoked", &[&auth_file, &sign_file])?;
+    // A hold may be lifted: the pair stays where it is, current.
+    if reason != RevocationReason::CertificateHold {
+        move_into(dir, "revoked", &[&auth_file, &sign_file])?;
+    }
     Ok(RevokedOwn { revoked: answer.revoked, reason })
 }
 

@@ -187,7 +187,7 @@ pub fn fetch(server: &str, dir: &Path, number: &str, secret: Option<String>, arg
     let serials = write_pair(&mut token, record, &pair)?;
     save_current(dir, record)?;
     std::fs::remove_dir_all(pending(dir)).map_err(|e| CliError::writing(&pending(dir), e))?;
-    let _ = std::fs::remove_file(enroll::saved_path(dir));
+    enroll::mark_fetched(dir)?;
     Ok(OnCardPair { number: Some(number.to_string()), reader: token.reader(), serials, record: record.clone(), erased: Vec::new() })
 }
 
@@ -278,9 +278,10 @@ pub fn revoke(server: &str, dir: &Path, reason: RevocationReason, args: &CardArg
     let mut token = open_card(args, &record)?;
     let envelope = sign_action(&mut token, &record, SignedAction::Revoke { reason: reason.as_str().to_string() })?;
     let answer: Revoked = Client::new(server)?.post(routes::REVOCATIONS, None, &envelope, 200)?;
-    move_into(dir, "revoked", &[&current_record(dir)])?;
     let mut erased = Vec::new();
+    // A hold may be lifted: the record stays current and the keys stay on the card.
     if reason != RevocationReason::CertificateHold {
+        move_into(dir, "revoked", &[&current_record(dir)])?;
         for slot in [record.auth_slot, record.sign_slot] {
             token.erase(slot)?;
             erased.push(slot);

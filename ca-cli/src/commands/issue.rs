@@ -17,13 +17,26 @@ pub struct Issued {
     auth: CertificateInfo,
     sign: CertificateInfo,
     files: Vec<String>,
+    /// For staff: how to get the key store their commands are signed with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
 }
 
 impl Output for Issued {
     fn human(&self) -> String {
-        format!("issued pair {}:\n  {}", self.pair_id, self.files.join("\n  "))
+        let mut text = format!("issued pair {}:\n  {}", self.pair_id, self.files.join("\n  "));
+        if let Some(note) = &self.note {
+            text.push_str(&format!("\nnote: {note}"));
+        }
+        text
     }
 }
+
+/// What a member of staff issued with `ca issue --staff` still lacks.
+const STAFF_NOTE: &str = "staff sign with a key store (--operator-key or --key-dir DIR holding RSA256_<keyid>.p12), and \
+these are certificates only; `ca operator add` makes the keys, the pair and the key store in one step. To use these \
+instead, join the SIGN certificate with its key: openssl pkcs12 -export -in RSA256_<keyid>.cer -inkey sign.key \
+-out DIR/RSA256_<keyid>.p12";
 
 /// Run `ca issue`.
 pub fn run(ctx: &Ctx, a: &IssueArgs) -> CliResult<Issued> {
@@ -41,5 +54,11 @@ pub fn run(ctx: &Ctx, a: &IssueArgs) -> CliResult<Issued> {
         std::fs::write(&path, pem).map_err(|e| CliError::writing(&path, e))?;
         files.push(path.display().to_string());
     }
-    Ok(Issued { pair_id: pair.pair_id, auth: CertificateInfo::of(&pair.auth), sign: CertificateInfo::of(&pair.sign), files })
+    Ok(Issued {
+        pair_id: pair.pair_id,
+        auth: CertificateInfo::of(&pair.auth),
+        sign: CertificateInfo::of(&pair.sign),
+        files,
+        note: a.staff.map(|_| STAFF_NOTE.to_string()),
+    })
 }
