@@ -472,3 +472,31 @@ fn the_key_store_keeps_its_application_a_hold_keeps_the_pair_current_and_a_secon
     let (_, second) = apply(&data, &server, &ks, iin(60), None);
     assert_ne!(second, number);
 }
+
+#[test]
+fn the_same_requests_again_are_refused_at_submission_not_at_confirmation() {
+    let t = fresh_authority();
+    let data = t.join("data");
+    let server = Server::on(&data);
+    let (ks, first) = apply(&data, &server, &t.join("me"), iin(61), None);
+    let csr = |name: &str| std::fs::read_to_string(ks.join("pending").join(name)).unwrap();
+    let body = serde_json::json!({
+        "applicant": { "iin": iin(61), "surname": "Тестов", "name": "Тест", "storage": "pc", "registration_center": "ЦОН Астана" },
+        "auth_csr": csr("auth.csr"),
+        "sign_csr": csr("sign.csr"),
+    });
+    let post = |body: &serde_json::Value| ureq::post(&format!("{}/api/v1/applications", server.url())).send_json(body.clone());
+    let Err(ureq::Error::Status(400, answer)) = post(&body) else { panic!("the same keys were accepted twice") };
+    let error: serde_json::Value = answer.into_json().unwrap();
+    assert_eq!(error["error"]["code"], "key_reused", "{error}");
+    assert!(error["error"]["message"].as_str().unwrap().contains("already in a pending application"), "{error}");
+    // One of the two keys again, with a new other: refused all the same.
+    let other = e2e::openssl_csr(t.path(), "other", 2048);
+    let mixed = serde_json::json!({
+        "applicant": body["applicant"], "auth_csr": std::fs::read_to_string(other).unwrap(), "sign_csr": csr("sign.csr"),
+    });
+    assert!(matches!(post(&mixed), Err(ureq::Error::Status(400, _))), "the SIGN key is pending");
+    // Once the first application is rejected, its keys are free for a new one.
+    ca_json(&data, &["application", "reject", &first, "--reason", "the photo does not match"]);
+    assert_eq!(post(&body).unwrap().status(), 201);
+}

@@ -5,7 +5,7 @@ use super::{CONFIRMATION_DAYS, SIGNED_REQUEST_MAX_AGE};
 use crate::cms::CmsError;
 use crate::identity::IdentityError;
 use crate::issuer::IssueError;
-use crate::model::{ApplicationState, BadSerial, IllegalTransition, Serial, UnknownName};
+use crate::model::{ApplicationState, BadSerial, CertType, IllegalTransition, Serial, UnknownName};
 use crate::profile::ProfileError;
 use crate::store::StoreError;
 use thiserror::Error;
@@ -22,6 +22,9 @@ pub enum RegistrationError {
     /// A request (CSR) or key was refused.
     #[error("{0}")]
     Issue(#[from] IssueError),
+    /// A key already in an application that waits to be issued.
+    #[error("the {0} key is already in a pending application; generate new keys for a new application, or follow the one that is pending")]
+    KeyPending(CertType),
     /// An ID card holds keys of individuals only.
     #[error("an ID card can hold only an individual's keys; choose pc or kaztoken storage for a legal entity")]
     StorageNotAllowed,
@@ -136,7 +139,7 @@ impl RegistrationError {
             BadRequest(_) | UnknownName(_) | BadSerial(_) => "invalid_request",
             Issue(IssueError::Csr { .. }) => "invalid_csr",
             Issue(IssueError::SameKeyTwice) => "same_key_twice",
-            Issue(IssueError::KeyReused { .. }) => "key_reused",
+            Issue(IssueError::KeyReused { .. }) | KeyPending(_) => "key_reused",
             Store(StoreError::Busy) => "busy",
             Store(StoreError::Duplicate) => "conflict",
             Issue(_) | Store(_) => "internal_error",
@@ -186,7 +189,9 @@ impl RegistrationError {
     pub fn class(&self) -> ErrorClass {
         use RegistrationError::*;
         match self {
-            Profile(_) | Identity(_) | BadRequest(_) | UnknownName(_) | BadSerial(_) | StorageNotAllowed => ErrorClass::Invalid,
+            Profile(_) | Identity(_) | BadRequest(_) | UnknownName(_) | BadSerial(_) | StorageNotAllowed | KeyPending(_) => {
+                ErrorClass::Invalid
+            }
             Issue(IssueError::Csr { .. } | IssueError::SameKeyTwice | IssueError::KeyReused { .. }) => ErrorClass::Invalid,
             Store(StoreError::Busy) => ErrorClass::Unavailable,
             Store(StoreError::Duplicate) => ErrorClass::Conflict,
@@ -212,7 +217,7 @@ mod tests {
     use super::*;
     use crate::csr::CsrError;
     use crate::identity::NumberKind;
-    use crate::model::{CertType, Transition, UnknownName};
+    use crate::model::{Transition, UnknownName};
 
     /// One of each kind of refusal the registration authority gives.
     fn one_of_each() -> Vec<RegistrationError> {
@@ -226,6 +231,7 @@ mod tests {
             IssueError::KeyReused { which: CertType::Sign, serial: serial.clone() }.into(),
             IssueError::NoSerial.into(),
             RegistrationError::StorageNotAllowed,
+            RegistrationError::KeyPending(CertType::Auth),
             RegistrationError::BadRequest(String::new()),
             UnknownName { what: "role", name: String::new(), expected: String::new() }.into(),
             BadSerial(String::new()).into(),

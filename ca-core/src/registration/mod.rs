@@ -190,7 +190,14 @@ impl<'a> Registration<'a> {
             return Err(RegistrationError::BadRequest("registration_center must be 1 to 128 printable characters".into()));
         }
         // The same checks issuance will make, now, so a bad request fails at once.
-        crate::issuer::check_requests(self.store, auth_csr, sign_csr)?;
+        let (auth, sign) = crate::issuer::check_requests(self.store, auth_csr, sign_csr)?;
+        // Nor may a key wait in another pending application: the second would fail
+        // only at confirmation, after the applicant's visit.
+        for (which, req) in [(CertType::Auth, &auth), (CertType::Sign, &sign)] {
+            if self.store.key_pending(&req.key_fingerprint())? {
+                return Err(RegistrationError::KeyPending(which));
+            }
+        }
         let needs_approval = applicant.entity().is_some_and(|e| e.role() != Role::Ceo);
         let state = ApplicationState::Submitted.after(Transition::Route { needs_approval })?;
         let secret = Base64UrlUnpadded::encode_string(&random_bytes::<24>());

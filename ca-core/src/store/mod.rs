@@ -361,6 +361,9 @@ pub struct Page {
 pub trait ApplicationStore {
     /// Record a new application.
     fn insert_application(&mut self, app: &ApplicationRecord, event: &AuditEvent) -> Result<(), StoreError>;
+    /// Whether a key (SHA-256 of its SubjectPublicKeyInfo) is in an application
+    /// still waiting to be issued.
+    fn key_pending(&self, fingerprint: &[u8; 32]) -> Result<bool, StoreError>;
     /// One application by number.
     fn application(&self, number: &str) -> Result<Option<ApplicationRecord>, StoreError>;
     /// Applications in `state` (any when `None`), of one registration center if

@@ -144,7 +144,42 @@ CREATE INDEX certificates_revoked ON certificates(family, serial, revoked_at, re
     WHERE revoked_at IS NOT NULL;
 CREATE INDEX crls_family ON crls(family, base_number, number);
 "#,
+    // The keys of each application (SHA-256 of the SubjectPublicKeyInfo), so that a
+    // key already waiting in a pending application is refused at submission.
+    r#"
+ALTER TABLE applications ADD COLUMN auth_key BLOB;
+ALTER TABLE applications ADD COLUMN sign_key BLOB;
+CREATE INDEX applications_auth_key ON applications(auth_key) WHERE auth_key IS NOT NULL;
+CREATE INDEX applications_sign_key ON applications(sign_key) WHERE sign_key IS NOT NULL;
+"#,
 ];
+
+/// The migration that added the applications' key fingerprints: applications
+/// pending before it get theirs computed from their requests.
+const KEYS_MIGRATION: usize = 8;
+
+/// The states in which an application still waits to be issued.
+const PENDING: &str = "state IN ('submitted', 'awaiting_head_approval', 'awaiting_identity')";
+
+/// The fingerprint of the key in a stored request (DER), if it parses.
+fn request_key(der: &[u8]) -> Option<[u8; 32]> {
+    let req = <x509_cert::request::CertReq as der::Decode>::from_der(der).ok()?;
+    crate::csr::key_fingerprint(&req.info.public_key).ok()
+}
+
+/// Give the pending applications recorded before [`KEYS_MIGRATION`] their keys.
+fn backfill_application_keys(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    let rows: Vec<(String, Vec<u8>, Vec<u8>)> = {
+        let mut stmt = tx.prepare(&format!("SELECT number, auth_csr, sign_csr FROM applications WHERE auth_key IS NULL AND {PENDING}"))?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for (number, auth, sign) in rows {
+        let keys = (request_key(&auth).map(Vec::from), request_key(&sign).map(Vec::from));
+        tx.execute("UPDATE applications SET auth_key = ?2, sign_key = ?3 WHERE number = ?1", params![number, keys.0, keys.1])?;
+    }
+    Ok(())
+}
 
 /// The SQLite store.
 pub struct SqliteStore {
@@ -217,6 +252,9 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let current = version(&tx)?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         tx.execute_batch(sql)?;
+        if i == KEYS_MIGRATION {
+            backfill_application_keys(&tx)?;
+        }
         tx.pragma_update(None, "user_version", i as i64 + 1)?;
     }
     tx.commit()?;
@@ -514,17 +552,39 @@ impl CertificateStore for SqliteStore {
 impl ApplicationStore for SqliteStore {
     fn insert_application(&mut self, a: &ApplicationRecord, event: &AuditEvent) -> Result<(), StoreError> {
         let tx = write_tx(&mut self.conn)?;
+        let (auth_key, sign_key) = (request_key(&a.auth_csr).map(Vec::from), request_key(&a.sign_csr).map(Vec::from));
         tx.execute(
             "INSERT INTO applications (number, secret_hash, state, submitted_at, updated_at, center, storage, iin, bin, form,
-             auth_csr, sign_csr, approved_by, reject_reason, pair_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+             auth_csr, sign_csr, approved_by, reject_reason, pair_id, auth_key, sign_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             params![
-                a.number, a.secret_hash, a.state.as_str(), a.submitted_at, a.updated_at, a.center, a.storage.as_str(), a.iin, a.bin,
-                a.form, a.auth_csr, a.sign_csr, a.approved_by, a.reject_reason, a.pair_id
+                a.number,
+                a.secret_hash,
+                a.state.as_str(),
+                a.submitted_at,
+                a.updated_at,
+                a.center,
+                a.storage.as_str(),
+                a.iin,
+                a.bin,
+                a.form,
+                a.auth_csr,
+                a.sign_csr,
+                a.approved_by,
+                a.reject_reason,
+                a.pair_id,
+                auth_key,
+                sign_key
             ],
         )?;
         append_audit(&tx, a.submitted_at, event)?;
         tx.commit()?;
         Ok(())
+    }
+
+    fn key_pending(&self, fingerprint: &[u8; 32]) -> Result<bool, StoreError> {
+        let sql = format!("SELECT EXISTS (SELECT 1 FROM applications WHERE (auth_key = ?1 OR sign_key = ?1) AND {PENDING})");
+        Ok(self.conn.prepare_cached(&sql)?.query_row([&fingerprint[..]], |r| r.get(0))?)
     }
 
     fn application(&self, number: &str) -> Result<Option<ApplicationRecord>, StoreError> {
@@ -918,5 +978,45 @@ mod tests {
         Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
         assert!(matches!(SqliteStore::open(&path), Err(StoreError::TooNew { found: 99, .. })));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn pending_applications_name_their_keys_including_those_recorded_before_keys_were_kept() {
+        assert!(MIGRATIONS[KEYS_MIGRATION].contains("ADD COLUMN auth_key"), "KEYS_MIGRATION names the right migration");
+        let mut db = SqliteStore::in_memory().unwrap();
+        let (auth, sign) = (fixtures::ApplicantKey::generate(2048), fixtures::ApplicantKey::generate(2048));
+        let (auth_csr, sign_csr) = (auth.csr_der("a"), sign.csr_der("s"));
+        let fp = |der: &[u8]| request_key(der).unwrap();
+        let app = ApplicationRecord {
+            number: "0000000000000001".into(),
+            secret_hash: vec![0; 32],
+            state: ApplicationState::AwaitingIdentity,
+            submitted_at: 1_000,
+            updated_at: 1_000,
+            center: "ЦОН".into(),
+            storage: KeyStorage::Pc,
+            iin: "880515300120".into(),
+            bin: None,
+            form: "{}".into(),
+            auth_csr: auth_csr.clone(),
+            sign_csr: sign_csr.clone(),
+            approved_by: None,
+            reject_reason: None,
+            pair_id: None,
+        };
+        db.insert_application(&app, &event()).unwrap();
+        assert!(db.key_pending(&fp(&auth_csr)).unwrap() && db.key_pending(&fp(&sign_csr)).unwrap());
+        assert!(!db.key_pending(&[7; 32]).unwrap());
+        // A database from before: no keys recorded; migrating computes them.
+        db.conn.execute_batch("UPDATE applications SET auth_key = NULL, sign_key = NULL").unwrap();
+        assert!(!db.key_pending(&fp(&sign_csr)).unwrap());
+        db.conn.pragma_update(None, "user_version", KEYS_MIGRATION as i64).unwrap();
+        db.conn.execute_batch("DROP INDEX applications_auth_key; DROP INDEX applications_sign_key;").unwrap();
+        db.conn.execute_batch("ALTER TABLE applications DROP COLUMN auth_key; ALTER TABLE applications DROP COLUMN sign_key;").unwrap();
+        migrate(&mut db.conn).unwrap();
+        assert!(db.key_pending(&fp(&auth_csr)).unwrap() && db.key_pending(&fp(&sign_csr)).unwrap());
+        // No longer pending: the keys are free again.
+        db.conn.execute_batch("UPDATE applications SET state = 'rejected'").unwrap();
+        assert!(!db.key_pending(&fp(&auth_csr)).unwrap());
     }
 }
