@@ -323,6 +323,42 @@ pub enum AuditCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Audit records, oldest first, selected by who, what, whom and when.
+    List(AuditFilter),
+    /// One audit record, with its chain hash.
+    Show {
+        /// Its sequence number.
+        seq: i64,
+    },
+}
+
+/// Which audit records `ca audit list` prints.
+#[derive(clap::Args)]
+pub struct AuditFilter {
+    /// Who acted: `operator:<serial>`, `holder:<serial>`, `applicant:<number>`,
+    /// `system`, `ca_key_holder`, or just the serial or number.
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// What was done: application_submitted, application_approved,
+    /// identity_confirmed, application_rejected, application_expired, pair_issued,
+    /// pair_renewed, certificate_revoked, hold_lifted or staff_refused.
+    #[arg(long)]
+    pub action: Option<String>,
+    /// About whom: every record on this IIN's certificates and applications.
+    #[arg(long)]
+    pub iin: Option<String>,
+    /// From this time on (RFC 3339, UTC, e.g. 2026-11-01T00:00:00Z).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Before this time (RFC 3339, UTC).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// After this sequence number (the previous page's last).
+    #[arg(long, default_value_t = 0)]
+    pub after: i64,
+    /// At most this many records.
+    #[arg(long, default_value_t = 100)]
+    pub limit: u32,
 }
 
 /// An operator's key store and server, for the operator API.

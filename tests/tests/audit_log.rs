@@ -103,3 +103,47 @@ fn a_rewritten_log_is_caught_by_checkpoints_and_the_first_changed_record_named()
     let err = refused_with(&data, &["audit", "verify", "--checkpoint", kept_file.to_str().unwrap()]);
     assert!(err.contains("rewritten") && err.contains(&format!("checkpoint of size {records}")), "{err}");
 }
+
+#[test]
+fn the_log_can_be_read_by_actor_action_person_and_time() {
+    let t = fresh_authority();
+    let data = t.join("data");
+    let first = issue(&data, t.path(), &individual(), "first");
+    let second = issue(&data, t.path(), &e2e::Person { iin: e2e::iin(95), flags: vec!["--surname", "Б", "--name", "В"] }, "second");
+    let serial = first["sign"]["serial"].as_str().unwrap().to_string();
+    ca_json(&data, &["revoke", &serial, "--reason", "keyCompromise"]);
+    let listed = |args: &[&str]| ca_json(&data, &[&["audit", "list"][..], args].concat()).as_array().unwrap().clone();
+
+    let everything = listed(&[]);
+    assert!(everything.len() >= 4, "the administrator's pair, two pairs, a revocation: {everything:?}");
+    // By person: the first holder's pair and its revocation, nothing of the second.
+    let mine = listed(&["--iin", "880515300120"]);
+    let actions: Vec<&str> = mine.iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["pair_issued", "certificate_revoked"], "{mine:?}");
+    assert!(mine.iter().all(|r| r["object"] != second["sign"]["serial"] && r["object"] != second["auth"]["serial"]));
+    // By action, by actor (the administrator's serial alone or with its kind).
+    assert_eq!(listed(&["--action", "certificate_revoked"]).len(), 1);
+    let actor = mine[1]["actor"].as_str().unwrap().to_string();
+    let bare = actor.split(':').nth(1).unwrap().to_string();
+    assert_eq!(listed(&["--actor", &actor]), listed(&["--actor", &bare]));
+    assert!(listed(&["--actor", &actor]).len() >= 3, "the administrator issued and revoked");
+    // By time: nothing before the first record, everything from it.
+    let at = everything[0]["at"].as_str().unwrap().to_string();
+    assert!(listed(&["--until", &at]).is_empty());
+    assert_eq!(listed(&["--since", &at]).len(), everything.len());
+    // Pages: after a sequence number, at most a limit.
+    let page = listed(&["--after", "1", "--limit", "2"]);
+    assert_eq!(page.iter().map(|r| r["seq"].as_i64().unwrap()).collect::<Vec<_>>(), [2, 3]);
+
+    // One record, with its chain hash, as the text shows too.
+    let one = ca_json(&data, &["audit", "show", &mine[1]["seq"].to_string()]);
+    assert_eq!(one["action"], "certificate_revoked");
+    assert_eq!(one["hash"].as_str().unwrap().len(), 64);
+    let text = String::from_utf8_lossy(&ca(&data, &["audit", "list", "--iin", "880515300120"]).stdout).into_owned();
+    assert!(text.starts_with("2 record(s)") && text.contains("certificate_revoked") && text.contains(&serial), "{text}");
+
+    // Wrong filters are usage errors; a missing record is a refusal.
+    assert_eq!(ca(&data, &["audit", "list", "--action", "deleted_everything"]).status.code(), Some(2));
+    assert_eq!(ca(&data, &["audit", "list", "--since", "yesterday"]).status.code(), Some(2));
+    assert_eq!(ca(&data, &["audit", "show", "999999"]).status.code(), Some(1));
+}

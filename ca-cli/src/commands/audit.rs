@@ -1,13 +1,16 @@
 //! `ca audit verify` and `ca audit checkpoint`: the audit log's hash chain, and
 //! its Merkle tree checked against signed checkpoints — those the authority kept
-//! and one kept apart, which a rewrite of the database cannot reach.
+//! and one kept apart, which a rewrite of the database cannot reach. `ca audit
+//! list` and `ca audit show` read the records.
 
+use super::rfc3339;
 use super::Ctx;
+use crate::args::AuditFilter;
 use crate::error::{CliError, CliResult};
 use crate::output::Output;
-use ca_core::audit::{consistency, Checkpoint, LogError};
+use ca_core::audit::{consistency, AuditAction, AuditRecord, Checkpoint, LogError};
 use ca_core::calendar;
-use ca_core::store::AuditStore;
+use ca_core::store::{AuditQuery, AuditStore};
 use serde::Serialize;
 use std::path::Path;
 
@@ -92,4 +95,107 @@ pub fn checkpoint(ctx: &Ctx, out: Option<&Path>) -> CliResult<Checkpoint> {
         std::fs::write(path, text).map_err(|e| CliError::writing(path, e))?;
     }
     Ok(newest)
+}
+
+/// An audit record as `ca audit list` and `show` print it.
+#[derive(Serialize)]
+pub struct Record {
+    seq: i64,
+    at: Option<String>,
+    actor: String,
+    action: String,
+    object: String,
+    detail: String,
+    /// The chain hash through this record, hex.
+    hash: String,
+}
+
+impl From<AuditRecord> for Record {
+    fn from(r: AuditRecord) -> Self {
+        Record {
+            seq: r.seq,
+            at: rfc3339(r.at),
+            actor: r.actor,
+            action: r.action,
+            object: r.object,
+            detail: r.detail,
+            hash: hex::encode(r.hash),
+        }
+    }
+}
+
+impl Record {
+    fn line(&self) -> String {
+        let at = self.at.as_deref().unwrap_or("?");
+        format!("{:>6}  {at}  {}  {}  {}  {}", self.seq, self.actor, self.action, self.object, self.detail)
+    }
+}
+
+impl Output for Record {
+    fn human(&self) -> String {
+        format!(
+            "seq:     {}\ntime:    {}\nactor:   {}\naction:  {}\nobject:  {}\ndetail:  {}\nhash:    {}",
+            self.seq,
+            self.at.as_deref().unwrap_or("?"),
+            self.actor,
+            self.action,
+            self.object,
+            self.detail,
+            self.hash
+        )
+    }
+}
+
+/// What `ca audit list` prints.
+#[derive(Serialize)]
+#[serde(transparent)]
+pub struct Records(Vec<Record>);
+
+impl Output for Records {
+    fn human(&self) -> String {
+        let mut out = format!("{} record(s)", self.0.len());
+        for r in &self.0 {
+            out.push('\n');
+            out.push_str(&r.line());
+        }
+        out
+    }
+}
+
+fn time(flag: &str, value: Option<&str>) -> CliResult<Option<i64>> {
+    value
+        .map(|v| {
+            calendar::parse_rfc3339(v)
+                .ok_or_else(|| CliError::usage(format!("{flag} {v:?} is not an RFC 3339 UTC time such as 2026-11-01T00:00:00Z")))
+        })
+        .transpose()
+}
+
+/// Run `ca audit list`.
+pub fn list(ctx: &Ctx, f: &AuditFilter) -> CliResult<Records> {
+    if let Some(action) = f.action.as_deref().filter(|a| AuditAction::parse(a).is_none()) {
+        let names: Vec<_> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+        return Err(CliError::usage(format!("--action {action:?} is not one of {}", names.join(", "))));
+    }
+    if !(1..=10_000).contains(&f.limit) {
+        return Err(CliError::usage("--limit must be 1 to 10000"));
+    }
+    let query = AuditQuery {
+        actor: f.actor.clone(),
+        action: f.action.clone(),
+        iin: f.iin.clone(),
+        since: time("--since", f.since.as_deref())?,
+        until: time("--until", f.until.as_deref())?,
+        after: f.after,
+        limit: f.limit,
+    };
+    let ca = ctx.open()?;
+    Ok(Records(ca.store()?.audit_search(&query)?.into_iter().map(Record::from).collect()))
+}
+
+/// Run `ca audit show`.
+pub fn show(ctx: &Ctx, seq: i64) -> CliResult<Record> {
+    let ca = ctx.open()?;
+    let found = ca.store()?.audit_records(seq - 1, 1)?.into_iter().find(|r| r.seq == seq);
+    found.map(Record::from).ok_or_else(|| CliError::refused("no_record", format!("the audit log has no record {seq}")))
 }

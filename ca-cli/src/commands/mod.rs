@@ -112,6 +112,8 @@ pub fn run(cli: &Cli) -> CliResult<()> {
         Command::Crl { delta, out, gost, .. } => print(&crl::issue(&ctx, crl::family(*gost), *delta, out)?, json),
         Command::Audit { command: AuditCommand::Verify { checkpoint } } => print(&audit::verify(&ctx, checkpoint.as_deref())?, json),
         Command::Audit { command: AuditCommand::Checkpoint { out } } => print(&audit::checkpoint(&ctx, out.as_deref())?, json),
+        Command::Audit { command: AuditCommand::List(filter) } => print(&audit::list(&ctx, filter)?, json),
+        Command::Audit { command: AuditCommand::Show { seq } } => print(&audit::show(&ctx, *seq)?, json),
         Command::Application { command } => application(&ctx, command, json),
         Command::Keystore { command: KeystoreCommand::Passwd { file, password_file, new_password_file, legacy } } => {
             print(&keystore::passwd(file, password_file.as_deref(), new_password_file.as_deref(), *legacy)?, json)

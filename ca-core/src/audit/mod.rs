@@ -54,6 +54,25 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
+    /// Every action, in the order of the enum.
+    pub const ALL: [AuditAction; 10] = [
+        AuditAction::ApplicationSubmitted,
+        AuditAction::ApplicationApproved,
+        AuditAction::IdentityConfirmed,
+        AuditAction::ApplicationRejected,
+        AuditAction::ApplicationExpired,
+        AuditAction::PairIssued,
+        AuditAction::PairRenewed,
+        AuditAction::CertificateRevoked,
+        AuditAction::HoldLifted,
+        AuditAction::StaffRefused,
+    ];
+
+    /// The action stored under `name`.
+    pub fn parse(name: &str) -> Option<AuditAction> {
+        AuditAction::ALL.into_iter().find(|a| a.as_str() == name)
+    }
+
     /// The name stored in the log.
     pub fn as_str(&self) -> &'static str {
         match self {

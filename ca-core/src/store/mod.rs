@@ -418,6 +418,26 @@ pub trait StatusStore {
     fn status_changes(&self, after: i64, limit: u32) -> Result<(Vec<Serial>, i64), StoreError>;
 }
 
+/// Which audit records to read.
+#[derive(Clone, Debug, Default)]
+pub struct AuditQuery {
+    /// Only this actor: its whole name (`operator:<serial>`, `system`) or the part
+    /// after the colon (a serial, an application number).
+    pub actor: Option<String>,
+    /// Only this action (its stored name).
+    pub action: Option<String>,
+    /// Only records about this person: their certificates and applications.
+    pub iin: Option<String>,
+    /// From this time on, Unix seconds.
+    pub since: Option<i64>,
+    /// Before this time, Unix seconds.
+    pub until: Option<i64>,
+    /// After this sequence number.
+    pub after: i64,
+    /// At most this many.
+    pub limit: u32,
+}
+
 /// The audit log, read back.
 pub trait AuditStore {
     /// Check the audit log's hash chain; the number of records, or where it breaks.
@@ -425,7 +445,11 @@ pub trait AuditStore {
     /// Append an event that changes nothing else (a refused staff request).
     fn record_event(&mut self, at: i64, event: &AuditEvent) -> Result<(), StoreError>;
     /// Records after sequence number `after`, at most `limit`, in order.
-    fn audit_records(&self, after: i64, limit: u32) -> Result<Vec<AuditRecord>, StoreError>;
+    fn audit_records(&self, after: i64, limit: u32) -> Result<Vec<AuditRecord>, StoreError> {
+        self.audit_search(&AuditQuery { after, limit, ..AuditQuery::default() })
+    }
+    /// The records `query` selects, in order.
+    fn audit_search(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError>;
     /// Keep a signed checkpoint (one per size; a second for the same size is ignored).
     fn save_checkpoint(&mut self, checkpoint: &Checkpoint) -> Result<(), StoreError>;
     /// The kept checkpoints by size, or only the newest.

@@ -756,11 +756,18 @@ impl AuditStore for SqliteStore {
         Ok(())
     }
 
-    fn audit_records(&self, after: i64, limit: u32) -> Result<Vec<AuditRecord>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT seq, at, actor, action, object, detail, hash FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
-        let rows = stmt.query(params![after, limit])?;
+    fn audit_search(&self, q: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, at, actor, action, object, detail, hash FROM audit_log WHERE seq > ?1
+             AND (?3 IS NULL OR actor = ?3 OR substr(actor, instr(actor, ':') + 1) = ?3)
+             AND (?4 IS NULL OR action = ?4)
+             AND (?5 IS NULL OR at >= ?5) AND (?6 IS NULL OR at < ?6)
+             AND (?7 IS NULL OR object IN (
+                 SELECT c.serial FROM certificates c JOIN pairs p ON p.id = c.pair_id WHERE p.iin = ?7
+                 UNION SELECT number FROM applications WHERE iin = ?7))
+             ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = stmt.query(params![q.after, q.limit, q.actor, q.action, q.since, q.until, q.iin])?;
         all(rows, audit_record)
     }
 
