@@ -19,10 +19,15 @@ pub enum PemError {
     BadBase64(String),
 }
 
-/// Whether `bytes` look like PEM (after leading whitespace).
+/// Whether `bytes` look like PEM: a `-----BEGIN ` line, after nothing or after
+/// explanatory text (RFC 7468 §5.2), such as the "Bag Attributes", "subject=" and
+/// "issuer=" lines `openssl pkcs12` writes before each block.
 pub fn is_pem(bytes: &[u8]) -> bool {
-    let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(bytes.len());
-    bytes[start..].starts_with(b"-----BEGIN ")
+    const BEGIN: &[u8] = b"-----BEGIN ";
+    let Some(at) = bytes.windows(BEGIN.len()).position(|w| w == BEGIN) else { return false };
+    let before = &bytes[..at];
+    let at_line_start = before.rsplit(|b| *b == b'\n').next().is_none_or(|line| line.iter().all(u8::is_ascii_whitespace));
+    at_line_start && std::str::from_utf8(before).is_ok_and(|t| !t.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')))
 }
 
 /// The label and the DER of the first PEM block in `bytes`.
@@ -165,6 +170,22 @@ pub fn certificates(bytes: &[u8]) -> Result<Vec<x509_cert::Certificate>, Certifi
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn explanatory_text_before_the_block_is_skipped_as_openssl_pkcs12_writes_it() {
+        let pem = std::str::from_utf8(include_bytes!("../../tests/data/nca-test/individual_sign_rsa.pem")).unwrap();
+        let exported = format!(
+            "Bag Attributes\n    localKeyID: 6E 0F 43 8B\n    friendlyName: 6e0f438b\nsubject=CN = ТЕСТОВ ТЕСТ\nissuer=C = KZ\n{pem}"
+        );
+        assert!(is_pem(exported.as_bytes()));
+        assert_eq!(read_der(exported.as_bytes()).unwrap(), read_der(pem.as_bytes()).unwrap());
+        assert!(is_pem(format!("  \n  {pem}").as_bytes()), "leading white space");
+        // Binary before a BEGIN is not explanatory text.
+        let mut binary = vec![0x30, 0x82, 0x00, 0x01, b'\n'];
+        binary.extend_from_slice(pem.as_bytes());
+        assert!(!is_pem(&binary));
+        assert!(!is_pem(b"text -----BEGIN CERTIFICATE-----"), "BEGIN must start a line");
+    }
 
     const DER: &[u8] = include_bytes!("../../tests/data/nca-test/individual_sign_rsa.pem");
 

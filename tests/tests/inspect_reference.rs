@@ -277,3 +277,33 @@ open(sys.argv[4], 'wb').write(pkcs12.serialize_key_and_certificates(b'py', key, 
         assert_eq!(body["error"]["code"], "wrong_password", "{}: {body}", file.display());
     }
 }
+
+#[test]
+fn what_openssl_pkcs12_exports_is_inspected_and_an_owner_without_patronymic_has_no_dash() {
+    let t = e2e::Scratch::new("inspect-export");
+    // `openssl pkcs12` writes "Bag Attributes", "subject=" and "issuer=" lines before the PEM.
+    let p12 = e2e::reference("RSA256_11c707bd54cbfcccb3815e39c4eb57b1dc7dfea9.p12");
+    let exported = t.join("exported.pem");
+    let out = std::process::Command::new("openssl")
+        .args(["pkcs12", "-legacy", "-nokeys", "-clcerts", "-passin", "pass:Qwerty12", "-in"])
+        .arg(&p12)
+        .arg("-out")
+        .arg(&exported)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&exported).unwrap();
+    assert!(text.starts_with("Bag Attributes"), "{text}");
+    let v = e2e::json_of(&e2e::ca_anywhere(&["--json", "inspect", &exported.display().to_string()]));
+    assert_eq!(v["owner"]["surname"], "ТЕСТОВ", "{v}");
+
+    // An owner without a patronymic: the name, and nothing after it.
+    let ca = e2e::fresh_authority();
+    let data = ca.join("data");
+    let who = e2e::Person { iin: e2e::iin(96), flags: vec!["--surname", "Сейткали", "--name", "Айгерим"] };
+    let issued = e2e::issue(&data, ca.path(), &who, "nopatronymic");
+    let file = issued["files"][0].as_str().unwrap().to_string();
+    let text = String::from_utf8_lossy(&e2e::ca_anywhere(&["inspect", &file]).stdout).into_owned();
+    let owner = text.lines().find(|l| l.trim_start().starts_with("owner:")).unwrap();
+    assert_eq!(owner.trim(), "owner:      СЕЙТКАЛИ АЙГЕРИМ", "{text}");
+}

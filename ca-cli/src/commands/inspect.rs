@@ -241,11 +241,21 @@ fn human_ocsp(i: &ocsp::ResponseInfo) -> String {
     s
 }
 
+/// Surname, name and patronymic, those there are; "-" when none is.
+fn owner_name(o: &ca_core::verify::Owner) -> String {
+    let parts: Vec<&str> = [&o.surname, &o.name, &o.patronymic].into_iter().flatten().map(String::as_str).collect();
+    if parts.is_empty() {
+        "-".into()
+    } else {
+        parts.join(" ")
+    }
+}
+
 fn human_certificate(i: &CertificateInfo, verdict: &Option<Result<(), String>>) -> String {
     let o = &i.owner;
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
     let mut s = format!(
-        "certificate {}\n  type:       {}\n  subject:    {}\n  issuer:     {}\n  valid:      {} .. {}\n  public key: {}\n  owner:      {} {} {}\n  IIN:        {}{}\n  BIN:        {}\n  org:        {}\n  roles:      {}",
+        "certificate {}\n  type:       {}\n  subject:    {}\n  issuer:     {}\n  valid:      {} .. {}\n  public key: {}\n  owner:      {}\n  IIN:        {}{}\n  BIN:        {}\n  org:        {}\n  roles:      {}",
         i.serial,
         serde_json::to_value(i.key_type).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
         i.subject,
@@ -253,9 +263,7 @@ fn human_certificate(i: &CertificateInfo, verdict: &Option<Result<(), String>>) 
         i.not_before,
         i.not_after,
         i.public_key,
-        opt(&o.surname),
-        opt(&o.name),
-        opt(&o.patronymic),
+        owner_name(o),
         opt(&o.iin),
         if i.iin_check_digit_valid == Some(false) { " (check digit invalid)" } else { "" },
         opt(&o.bin),
