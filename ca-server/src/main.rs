@@ -59,11 +59,16 @@ struct Args {
     passphrase_file: Option<PathBuf>,
 }
 
-/// What the handlers serve, prepared once at start.
+/// What `/health` reports: the CA names, prepared once at start, what the keys
+/// allow, and what is checked at each request (the database, the CRLs' currency).
 struct Published {
     root_subject: String,
     issuing_subject: String,
     gost_issuing_subject: Option<String>,
+    /// The CA keys were unlocked at start: issuance, OCSP, CRL signing, time-stamps.
+    keyed: bool,
+    pool: Arc<StorePool>,
+    status: Option<Arc<status::StatusService>>,
 }
 
 #[tokio::main]
@@ -168,11 +173,14 @@ async fn serve(listener: TcpListener, args: &Args) -> Result<()> {
     let pool = Arc::new(ca.pool(POOL_SIZE)?);
     let keyed = tokio::task::block_in_place(|| keyed(&ca, &pool, args))?;
     let certs = ca.certificates();
-    let published = Arc::new(Published {
+    let mut published = Published {
         root_subject: verify::name_to_string(&certs.root.tbs_certificate.subject),
         issuing_subject: verify::name_to_string(&certs.issuing.tbs_certificate.subject),
         gost_issuing_subject: ca.hierarchies().gost.as_ref().map(|g| verify::name_to_string(&g.issuing.tbs_certificate.subject)),
-    });
+        keyed: keyed.is_some(),
+        pool: pool.clone(),
+        status: None,
+    };
     let tls = match args.tls_listen {
         Some(addr) => {
             let signer = keyed.as_ref().map(|k| &*k.issuing.rsa);
@@ -182,7 +190,7 @@ async fn serve(listener: TcpListener, args: &Args) -> Result<()> {
         }
         None => None,
     };
-    let mut publication = Router::new().route("/health", get(health)).with_state(published);
+    let mut publication = Router::new();
     // Each hierarchy's root and issuing CA certificates, at the paths their AIA names.
     for family in Family::ALL {
         if let Some(h) = ca.hierarchies().of(family) {
@@ -201,6 +209,8 @@ async fn serve(listener: TcpListener, args: &Args) -> Result<()> {
     let live = limits::RateLimit::new(limits.ocsp_live_per_minute, limits.ocsp_live_burst);
     let service =
         tokio::task::block_in_place(|| Ok::<_, anyhow::Error>(status::StatusService::new(ca.layout(), responder, live, &*pool.get()?)))?;
+    published.status = Some(service.clone());
+    let publication = publication.merge(Router::new().route("/health", get(health)).with_state(Arc::new(published)));
     tokio::spawn(status::expiry_job(pool.clone(), ca.hierarchies().issuing_cas(), EXPIRY_EVERY));
     let poll = Duration::from_millis(u64::from(ca.config().ocsp.status_poll_ms.max(10)));
     tokio::spawn(status::status_poll(pool.clone(), service.clone(), poll));
@@ -283,19 +293,84 @@ async fn shutdown() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
-/// What `/health` answers.
+/// What `/health` answers: 200 and `ok` when every service works, else 503 and
+/// `degraded`, each service saying what it is.
 #[derive(serde::Serialize)]
 struct Health<'a> {
     status: &'static str,
+    services: Services,
     root: &'a str,
     issuing: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     gost_issuing: Option<&'a str>,
 }
 
+/// Each service: `ok`, or what is wrong with it.
+#[derive(serde::Serialize)]
+struct Services {
+    /// CA certificates and the CRLs as they are.
+    publication: String,
+    /// The issuing CA's full CRL is there and current.
+    crl: String,
+    ocsp: String,
+    issuance: String,
+    time_stamping: String,
+    database: String,
+}
+
+impl Services {
+    fn all_ok(&self) -> bool {
+        [&self.publication, &self.crl, &self.ocsp, &self.issuance, &self.time_stamping, &self.database].iter().all(|s| *s == "ok")
+    }
+}
+
+/// The RSA issuing CA's full CRL: `ok` while current, else why not.
+fn crl_health(p: &Published) -> String {
+    let Some(der) = p.status.as_ref().and_then(|s| s.crl(Family::Rsa, Some(ca_core::crl::CrlKind::Full))) else {
+        return "unavailable: no CRL issued yet (the server signs one when started with the CA passphrase, or run `ca crl`)".into();
+    };
+    let next = <x509_cert::crl::CertificateList as der::Decode>::from_der(&der)
+        .ok()
+        .and_then(|c| c.tbs_cert_list.next_update)
+        .map(|t| t.to_unix_duration().as_secs() as i64);
+    match next {
+        Some(n) if n > calendar::unix_now() => "ok".into(),
+        Some(_) => "stale: past its nextUpdate".into(),
+        None => "unavailable: the served CRL has no nextUpdate".into(),
+    }
+}
+
 async fn health(State(p): State<Arc<Published>>) -> Response {
-    Json(Health { status: "ok", root: &p.root_subject, issuing: &p.issuing_subject, gost_issuing: p.gost_issuing_subject.as_deref() })
-        .into_response()
+    let locked = || "unavailable: started without the CA passphrase".to_string();
+    let keyed = |ok: bool| if ok { "ok".to_string() } else { locked() };
+    let pool = p.pool.clone();
+    let database = tokio::task::spawn_blocking(move || {
+        pool.get().map_err(|e| e.to_string()).and_then(|c| {
+            use ca_core::store::AuditStore;
+            c.audit_records(0, 1).map(|_| ()).map_err(|e| e.to_string())
+        })
+    })
+    .await
+    .map_err(|e| e.to_string())
+    .and_then(|r| r);
+    let services = Services {
+        publication: "ok".into(),
+        crl: crl_health(&p),
+        ocsp: keyed(p.keyed),
+        issuance: keyed(p.keyed),
+        time_stamping: keyed(p.keyed),
+        database: database.map(|_| "ok".to_string()).unwrap_or_else(|e| format!("unavailable: {e}")),
+    };
+    let ok = services.all_ok();
+    let body = Health {
+        status: if ok { "ok" } else { "degraded" },
+        services,
+        root: &p.root_subject,
+        issuing: &p.issuing_subject,
+        gost_issuing: p.gost_issuing_subject.as_deref(),
+    };
+    let code = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (code, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
 }
 
 fn certificate(der: axum::body::Bytes) -> Response {

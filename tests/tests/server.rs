@@ -49,6 +49,9 @@ fn first_start_creates_the_authority_and_serves_the_root() {
     assert_eq!(status, 200);
     let health: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(health["status"], "ok");
+    for service in ["publication", "crl", "ocsp", "issuance", "time_stamping", "database"] {
+        assert_eq!(health["services"][service], "ok", "{health}");
+    }
     assert_eq!(get(server.port, "/cert/other.cer").0, 404);
     // The issuing CA points at the URL the root is served from.
     let issuing = Command::new("openssl").args(["x509", "-noout", "-text", "-in"]).arg(data.join("issuing.pem")).output().unwrap();
@@ -69,7 +72,18 @@ fn without_the_passphrase_the_server_publishes_but_refuses_to_issue() {
     let t = e2e::fresh_authority(); // made with CA_PASSPHRASE: no passphrase file in it
     let data = t.join("data").display().to_string();
     let server = Server::start(std::path::Path::new("."), &["--data", &data], &[]);
-    assert_eq!(get(server.port, "/health").0, 200);
+    // /health says what works and what does not, and is not "ok".
+    let (status, body) = get(server.port, "/health");
+    let health: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!((status, health["status"].as_str()), (503, Some("degraded")), "{health}");
+    for service in ["publication", "database"] {
+        assert_eq!(health["services"][service], "ok", "{health}");
+    }
+    // Made by `ca init` and never served unlocked: no CRL was ever signed.
+    assert!(health["services"]["crl"].as_str().unwrap().contains("no CRL issued yet"), "{health}");
+    for service in ["ocsp", "issuance", "time_stamping"] {
+        assert!(health["services"][service].as_str().unwrap().contains("without the CA passphrase"), "{health}");
+    }
     assert_eq!(get(server.port, "/cert/root_rsa.cer").0, 200);
     // Issuing is refused with a typed 503 before any signature is looked at.
     let answer = ureq::post(&format!("{}/api/v1/renewals", server.url())).send_json(serde_json::json!({"request": "", "signature": ""}));
