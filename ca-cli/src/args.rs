@@ -34,6 +34,36 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The options that concern the authority's own machine (its directory, its key
+/// passphrase, a staff key store): global, but kept out of the help of the
+/// commands applicants and relying parties use, where they do nothing.
+const AUTHORITY_OPTIONS: [&str; 4] = ["data", "passphrase_file", "operator_key", "operator_password_file"];
+
+/// The commands of applicants, card holders and relying parties.
+const NOT_AUTHORITY_COMMANDS: [&str; 8] = ["enroll", "token", "keystore", "verify", "cms", "xml", "tsp", "inspect"];
+
+/// `cli` with the authority's options hidden when `args` (the command line, program
+/// name first) run a command that is not the authority's: its help does not list
+/// them (they are still accepted there, and ignored).
+pub fn applicant_help(cli: clap::Command, args: &[String]) -> clap::Command {
+    // The subcommand: the first word that is not a flag nor a global flag's value.
+    let mut words = args.iter().skip(1);
+    let mut command = None;
+    while let Some(w) = words.next() {
+        let takes_value = ["--data", "--passphrase-file", "--operator-key", "--operator-password-file", "--cacert"].contains(&w.as_str());
+        if takes_value {
+            words.next();
+        } else if !w.starts_with('-') {
+            command = Some(w.as_str());
+            break;
+        }
+    }
+    if !command.is_some_and(|c| NOT_AUTHORITY_COMMANDS.contains(&c)) {
+        return cli;
+    }
+    AUTHORITY_OPTIONS.into_iter().fold(cli, |cli, id| cli.mut_arg(id, |a| a.hide(true)))
+}
+
 #[derive(Subcommand)]
 pub enum Command {
     /// Create the root and issuing CA, the OCSP responder certificate and the database.

@@ -12,10 +12,16 @@ mod error;
 mod output;
 mod tls;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 fn main() {
-    let cli = args::Cli::parse(); // usage errors exit 2 here
+    // Usage errors exit 2 here.
+    // Arguments as given (not necessarily UTF-8: clap judges them); the words read
+    // to choose the help only lossily.
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let words: Vec<String> = argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let matches = args::applicant_help(args::Cli::command(), &words).get_matches_from(argv);
+    let cli = args::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     tls::trust(cli.cacert.clone());
     if let Err(e) = commands::run(&cli) {
         output::print_error(&e, cli.json);

@@ -30,7 +30,7 @@ pub fn program(name: &str) -> PathBuf {
     p
 }
 
-/// The authority's real test artifacts, copied from `../shared/reference/nca-test/`.
+/// The national authority's real test artifacts, in `tests/data/nca-test/`.
 pub fn reference(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data/nca-test").join(name)
 }

@@ -48,3 +48,27 @@ fn exit_codes_and_json_errors_follow_the_contract() {
     assert_eq!(json_of(&broken)["error"]["code"], "database");
     assert!(!String::from_utf8_lossy(&broken.stderr).contains("panicked"));
 }
+
+#[test]
+fn applicants_help_lists_only_what_they_can_use_and_odd_arguments_do_not_panic() {
+    let help = |args: &[&str]| String::from_utf8_lossy(&e2e::ca_anywhere(args).stdout).into_owned();
+    for args in [&["enroll", "--help"][..], &["enroll", "keygen", "--help"], &["--json", "verify", "--help"], &["inspect", "--help"]] {
+        let text = help(args);
+        assert!(text.contains("Usage: ca"), "{args:?}: {text}");
+        for flag in ["--data", "--operator-key", "--passphrase-file", "--operator-password-file"] {
+            assert!(!text.contains(flag), "{args:?} lists the authority's {flag}:\n{text}");
+        }
+    }
+    // The authority's commands still list them, and the options still work anywhere.
+    let text = help(&["list", "--help"]);
+    assert!(text.contains("--data") && text.contains("--operator-key"), "{text}");
+    let out = e2e::ca_anywhere(&["enroll", "status", "--server", "http://127.0.0.1:1", "1", "--secret", "x", "--data", "/nonexistent"]);
+    assert_eq!(out.status.code(), Some(3), "accepted, then the server is unreachable: {}", String::from_utf8_lossy(&out.stderr));
+
+    // An argument that is not UTF-8 is a usage error, not a panic.
+    use std::os::unix::ffi::OsStrExt;
+    let odd = std::ffi::OsStr::from_bytes(b"\xff\xfe");
+    let out = std::process::Command::new(e2e::program("ca")).arg("enroll").arg(odd).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}

@@ -57,6 +57,10 @@ fn first_start_creates_the_authority_and_serves_the_root() {
     let issuing = Command::new("openssl").args(["x509", "-noout", "-text", "-in"]).arg(data.join("issuing.pem")).output().unwrap();
     let text = String::from_utf8_lossy(&issuing.stdout);
     assert!(text.contains(&format!("CA Issuers - URI:http://127.0.0.1:{}/cert/root_rsa.cer", server.port)), "{text}");
+    // Its log goes to a pipe here, not a terminal: plain text, no colour codes.
+    let log = server.log().join("\n");
+    assert!(log.contains("/health"), "the access log names the requests: {log}");
+    assert!(!log.contains('\u{1b}'), "ANSI escape codes in a log that is not a terminal: {log:?}");
     drop(server);
 
     // Second start: same authority, nothing re-created.
