@@ -79,9 +79,27 @@ async fn main() {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
     if let Err(e) = run(Args::parse()).await {
-        eprintln!("error: {e:#}");
+        eprintln!("error: {}", report(&e));
         std::process::exit(1);
     }
+}
+
+/// An error and its causes, each said once: a cause whose words the message before
+/// it already holds (errors that name their source, "AUTH request refused: the RSA
+/// key has 1024 bits; …") is not repeated.
+fn report(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let words = cause.to_string();
+        if text.contains(&words) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&words);
+    }
+    text
 }
 
 fn first_start(args: &Args, base_url: String) -> Result<()> {
@@ -376,4 +394,23 @@ async fn health(State(p): State<Arc<Published>>) -> Response {
 fn certificate(der: axum::body::Bytes) -> Response {
     (StatusCode::OK, [(header::CONTENT_TYPE, "application/pkix-cert"), (header::CACHE_CONTROL, "public, max-age=86400")], der)
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::report;
+    use ca_core::csr::CsrError;
+    use ca_core::issuer::IssueError;
+    use ca_core::model::CertType;
+
+    #[test]
+    fn an_error_that_names_its_source_is_said_once() {
+        let e = anyhow::Error::from(IssueError::Csr { which: CertType::Auth, source: CsrError::KeyTooSmall { bits: 1024 } })
+            .context("issuing the server's TLS certificate");
+        let text = report(&e);
+        assert_eq!(text.matches("at least 2048 are required").count(), 1, "{text}");
+        assert_eq!(text, "issuing the server's TLS certificate: AUTH request refused: the RSA key has 1024 bits; at least 2048 are required");
+        // anyhow's own chain printing repeats it: the reason for `report`.
+        assert_eq!(format!("{e:#}").matches("at least 2048 are required").count(), 2);
+    }
 }
