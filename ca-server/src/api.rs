@@ -465,6 +465,79 @@ mod tests {
         assert_eq!(fields(&schema("Application")["properties"]["certificates"]["properties"]), fields(&pair));
     }
 
+    /// Each signed request schema: the fields of its action, and an example that
+    /// is a request of that action.
+    #[test]
+    fn every_signed_request_is_documented_with_its_fields_and_an_example() {
+        use ca_core::api::{SignedAction, SignedRequest};
+        let number = || "4821337016422905".to_string();
+        let csr = || "MIIB".to_string();
+        for (name, action) in [
+            ("SignedRequestApprove", SignedAction::Approve { application: number() }),
+            ("SignedRequestRenew", SignedAction::Renew { auth_csr: csr(), sign_csr: csr() }),
+            ("SignedRequestRevoke", SignedAction::Revoke { reason: "keyCompromise".into() }),
+            ("SignedRequestListPending", SignedAction::ListPending { center: Some("c".into()), after: Some("1".into()), limit: Some(1) }),
+            ("SignedRequestConfirm", SignedAction::Confirm { application: number() }),
+            ("SignedRequestReject", SignedAction::Reject { application: number(), reason: "r".into() }),
+        ] {
+            let tag = serde_json::to_value(&action).unwrap()["action"].clone();
+            same_fields(name, SignedRequest::new(action));
+            assert_eq!(schema(name)["properties"]["action"]["enum"][0], tag, "{name}");
+            let example: SignedRequest = serde_json::from_value(schema(name)["example"].clone()).expect(name);
+            assert_eq!(serde_json::to_value(&example.action).unwrap()["action"], tag, "{name}'s example");
+            let linked = doc()["paths"]
+                .as_object()
+                .unwrap()
+                .values()
+                .flat_map(|p| p.as_object().unwrap().values())
+                .any(|op| op["x-signed-request"]["$ref"] == format!("#/components/schemas/{name}").as_str());
+            assert!(linked, "no operation names {name} as the request it signs");
+        }
+        // The document states the rules a client must follow.
+        let about = doc()["info"]["description"].as_str().unwrap().to_string();
+        for rule in ["600 seconds", "signingTime", "signingCertificateV2", "detached", "nonce", "accepted **once**"] {
+            assert!(about.contains(rule), "the description does not state {rule:?}");
+        }
+    }
+
+    #[test]
+    fn every_operation_schema_and_field_is_described() {
+        fn described(v: &Value, path: &str, missing: &mut Vec<String>) {
+            if v.get("$ref").is_some() {
+                return;
+            }
+            if v.get("description").and_then(Value::as_str).is_none_or(|d| d.trim().is_empty()) {
+                missing.push(path.to_string());
+            }
+            for (k, p) in v.get("properties").and_then(Value::as_object).into_iter().flatten() {
+                described(p, &format!("{path}.{k}"), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        for (name, s) in doc()["components"]["schemas"].as_object().unwrap() {
+            described(s, name, &mut missing);
+        }
+        for (path, item) in doc()["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                if op.get("description").is_none() {
+                    missing.push(format!("{method} {path}"));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "not described: {missing:?}");
+    }
+
+    #[test]
+    fn every_request_example_is_a_body_the_server_reads() {
+        let example = |name: &str| schema(name)["example"].clone();
+        let app: NewApplication = serde_json::from_value(example("NewApplication")).unwrap();
+        assert!(ca_core::csr::verify_csr(app.auth_csr.as_bytes()).is_ok() && ca_core::csr::verify_csr(app.sign_csr.as_bytes()).is_ok());
+        let _: ca_core::api::verification::CertificateCheck = serde_json::from_value(example("CertificateCheck")).unwrap();
+        let _: ca_core::api::verification::CmsCheck = serde_json::from_value(example("CmsCheck")).unwrap();
+        let _: ca_core::api::verification::XmlCheck = serde_json::from_value(example("XmlCheck")).unwrap();
+        let _: Envelope = serde_json::from_value(example("Envelope")).unwrap();
+    }
+
     #[test]
     fn every_enum_has_the_documented_names() {
         assert_eq!(names(&schema("State")["enum"]), ApplicationState::ALL.map(|s| s.as_str().to_string()));

@@ -409,7 +409,10 @@ mod tests {
             .context("issuing the server's TLS certificate");
         let text = report(&e);
         assert_eq!(text.matches("at least 2048 are required").count(), 1, "{text}");
-        assert_eq!(text, "issuing the server's TLS certificate: AUTH request refused: the RSA key has 1024 bits; at least 2048 are required");
+        assert_eq!(
+            text,
+            "issuing the server's TLS certificate: AUTH request refused: the RSA key has 1024 bits; at least 2048 are required"
+        );
         // anyhow's own chain printing repeats it: the reason for `report`.
         assert_eq!(format!("{e:#}").matches("at least 2048 are required").count(), 2);
     }

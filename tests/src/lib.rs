@@ -453,3 +453,26 @@ pub fn openssl_pkcs12_info(file: &Path, password: &str) -> String {
     assert!(out.status.success(), "openssl pkcs12 could not open {}: {text}", file.display());
     text
 }
+
+/// `ca enroll keygen` and `apply` against `server`, as `iin` (with `entity`: a BIN and a role); returns the key store and the application number.
+pub fn apply(data: &Path, server: &Server, ks: &Path, iin: &str, entity: Option<(&str, &str)>) -> (PathBuf, String) {
+    ca_json(data, &["enroll", "keygen", "--dir", &p(ks)]);
+    let url = server.url();
+    let mut args = vec!["enroll", "apply", "--server", &url, "--dir"];
+    let ks_s = p(ks);
+    args.push(&ks_s);
+    args.extend(["--iin", iin, "--surname", "Тестов", "--name", "Тест", "--center", "ЦОН Астана"]);
+    if let Some((b, role)) = entity {
+        args.extend(["--bin", b, "--org", "ТОО \"ТЕСТ\"", "--role", role]);
+    }
+    let receipt = ca_json(data, &args);
+    (ks.to_path_buf(), receipt["number"].as_str().expect("number").to_string())
+}
+
+/// A whole enrollment: apply, operator confirms on the console, fetch.
+pub fn enroll(data: &Path, server: &Server, ks: &Path, iin: &str, entity: Option<(&str, &str)>) -> PathBuf {
+    let (ks, number) = apply(data, server, ks, iin, entity);
+    ca_json(data, &["application", "confirm", &number]);
+    ca_json(data, &["enroll", "fetch", "--server", &server.url(), &number, "--dir", &p(&ks)]);
+    ks
+}

@@ -8,11 +8,11 @@ use base64ct::Encoding;
 use ca_core::api::SignedAction;
 use ca_core::identity::Bin;
 use e2e::{
-    ca, ca_json, fresh_authority, iin, issue, key_store_from_openssl, openssl_csr, p, p12, run_ok, sign_as, Person, Scratch, Server,
-    KEY_PASSWORD,
+    apply, ca, ca_json, enroll, fresh_authority, iin, issue, key_store_from_openssl, openssl_csr, p, p12, run_ok, sign_as, Person, Scratch,
+    Server, KEY_PASSWORD,
 };
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 /// A valid BIN with sequence number `seq`.
@@ -25,29 +25,6 @@ fn refused(data: &Path, args: &[&str]) -> String {
     let out = ca(data, args);
     assert_eq!(out.status.code(), Some(1), "ca {args:?} should be refused; stdout: {}", String::from_utf8_lossy(&out.stdout));
     String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// keygen + apply; returns the key store and the application number.
-fn apply(data: &Path, server: &Server, ks: &Path, iin: &str, entity: Option<(&str, &str)>) -> (PathBuf, String) {
-    ca_json(data, &["enroll", "keygen", "--dir", &p(ks)]);
-    let url = server.url();
-    let mut args = vec!["enroll", "apply", "--server", &url, "--dir"];
-    let ks_s = p(ks);
-    args.push(&ks_s);
-    args.extend(["--iin", iin, "--surname", "Тестов", "--name", "Тест", "--center", "ЦОН Астана"]);
-    if let Some((b, role)) = entity {
-        args.extend(["--bin", b, "--org", "ТОО \"ТЕСТ\"", "--role", role]);
-    }
-    let receipt = ca_json(data, &args);
-    (ks.to_path_buf(), receipt["number"].as_str().expect("number").to_string())
-}
-
-/// A whole enrollment: apply, operator confirms on the console, fetch.
-fn enroll(data: &Path, server: &Server, ks: &Path, iin: &str, entity: Option<(&str, &str)>) -> PathBuf {
-    let (ks, number) = apply(data, server, ks, iin, entity);
-    ca_json(data, &["application", "confirm", &number]);
-    ca_json(data, &["enroll", "fetch", "--server", &server.url(), &number, "--dir", &p(&ks)]);
-    ks
 }
 
 fn openssl_p12(file: &Path, extra: &[&str], out: &Path) {
@@ -366,12 +343,12 @@ fn submissions_are_limited_per_client_and_the_queue_comes_in_pages() {
     let data = t.join("data");
     e2e::configure(&data, "limits", json!({ "submissions_per_minute": 1, "submissions_burst": 3 }));
     let server = Server::on(&data);
-    let auth = std::fs::read_to_string(openssl_csr(t.path(), "limit-auth", 2048)).unwrap();
-    let sign = std::fs::read_to_string(openssl_csr(t.path(), "limit-sign", 2048)).unwrap();
+    // Each application with keys of its own: a key may wait in one pending application only.
     let application = |seq: u32| {
+        let csr = |kind: &str| std::fs::read_to_string(openssl_csr(t.path(), &format!("limit-{seq}-{kind}"), 2048)).unwrap();
         json!({
             "applicant": { "iin": iin(seq), "surname": "Тестов", "name": "Тест", "storage": "pc", "registration_center": "ЦОН Астана" },
-            "auth_csr": auth, "sign_csr": sign,
+            "auth_csr": csr("auth"), "sign_csr": csr("sign"),
         })
     };
     let mut numbers = Vec::new();
