@@ -212,7 +212,7 @@ fn employee_waits_for_the_head_and_only_the_head_may_approve() {
     let (a, s) = keys();
     let receipt = ra.submit(&form(&iin(20), Some((BIN, "employee"))), &a.csr_der("x"), &s.csr_der("y")).unwrap();
     assert_eq!(receipt.state, ApplicationState::AwaitingHeadApproval);
-    assert!(matches!(ra.confirm(&receipt.number, &op), Err(RegistrationError::Illegal(_))));
+    assert!(matches!(ra.confirm(&receipt.number, &op), Err(RegistrationError::AwaitingApproval(_))));
     let approve = || SignedAction::Approve { application: receipt.number.clone() };
 
     let by_stranger = signed(approve(), &stranger.sign_key, &stranger.pair.sign, &clock);
@@ -350,10 +350,16 @@ fn two_confirmations_racing_for_one_key_end_in_a_typed_conflict() {
     let mut ctx = fresh("race");
     let clock = FixedClock::new(start());
     let (op, _) = staff(&mut ctx, StaffRole::Operator, 900, &clock);
-    let (shared, a2, b2) = (ApplicantKey::generate(2048), ApplicantKey::generate(2048), ApplicantKey::generate(2048));
+    let (shared, a2, b1, b2) =
+        (ApplicantKey::generate(2048), ApplicantKey::generate(2048), ApplicantKey::generate(2048), ApplicantKey::generate(2048));
     let mut ra = ctx.ra(&clock);
     let first = ra.submit(&form(&iin(70), None), &shared.csr_der("x"), &a2.csr_der("y")).unwrap();
-    let second = ra.submit(&form(&iin(71), None), &shared.csr_der("x"), &b2.csr_der("y")).unwrap();
+    // A key waiting in a pending application is refused at submission...
+    let again = ra.submit(&form(&iin(71), None), &shared.csr_der("x"), &b2.csr_der("y"));
+    assert!(matches!(again, Err(RegistrationError::KeyPending(_))), "{again:?}");
+    // ...but confirmations can still race (for applications made before keys were
+    // recorded, or submitted at the same instant): the store is the last line.
+    let second = ra.submit(&form(&iin(71), None), &b1.csr_der("x"), &b2.csr_der("y")).unwrap();
     // The second confirmation checked the keys and signed before the first was recorded...
     let who = Applicant::new(
         &iin(71),
