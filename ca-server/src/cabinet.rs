@@ -276,6 +276,20 @@ mod tests {
         }
     }
 
+    /// Every field of the page has a label: a `<label for>` naming it, or, for a
+    /// radio button, the label around it.
+    #[test]
+    fn every_field_has_a_label() {
+        let mut fields = 0;
+        for tag in INDEX.split('<').filter(|t| t.starts_with("input") || t.starts_with("select")) {
+            let id = tag.split("id=\"").nth(1).and_then(|r| r.split('"').next()).expect("every field has an id");
+            let wrapped = tag.contains("type=\"radio\"") && INDEX.contains(&format!("<label class=\"choice\"><{}", tag.trim_end()));
+            assert!(INDEX.contains(&format!("<label for=\"{id}\">")) || wrapped, "field {id} has no label");
+            fields += 1;
+        }
+        assert!(fields >= 20, "{fields} fields found");
+    }
+
     #[test]
     fn texts_are_escaped_into_the_page() {
         let mut dict = Dictionary::new();
