@@ -178,6 +178,16 @@
     });
   }
 
+  async function forget(number) {
+    const db = await store();
+    await new Promise((resolve, reject) => {
+      const tx = db.transaction("keys", "readwrite");
+      tx.objectStore("keys").delete(number);
+      tx.oncomplete = resolve;
+      tx.onerror = () => reject(new Failure("error.key_store"));
+    });
+  }
+
   async function kept(number) {
     const db = await store();
     return new Promise((resolve, reject) => {
@@ -480,6 +490,7 @@
       const pair = await call("GET", `/api/v1/applications/${encodeURIComponent(number)}/certificates`, { secret: value("status-secret") });
       const files = await keyFiles(pair, keys, $("download-password").value);
       offer($("download-links"), files);
+      $("forget-keys").hidden = false;
       say(t("download.done"), true);
     });
   }
@@ -557,6 +568,16 @@
     $("status-form").addEventListener("submit", status);
     $("download-form").addEventListener("submit", download);
     $("manage-form").addEventListener("submit", manage);
+    // The keys wait in this browser only until the applicant has their key files.
+    $("forget-keys").addEventListener("click", async () => {
+      try {
+        await forget(value("status-number"));
+        $("forget-keys").hidden = true;
+        say(t("download.forgotten"), true);
+      } catch (err) {
+        fail(err);
+      }
+    });
     document.body.dataset.ready = "true";
   }
 

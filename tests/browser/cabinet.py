@@ -290,6 +290,14 @@ class Cabinet:
         self.wait_message("downloaded", "the download note")
         self.shot("downloaded")
         self.check_files(files, "downloaded")
+        # The applicant has the files: the keys leave the browser, and a second
+        # download is refused in words, making nothing.
+        self.el("forget-keys").click()
+        self.wait_message("removed from this browser", "the keys removed")
+        self.submit("download-submit")
+        self.wait_message("not in this browser", "the download without keys refused")
+        expect(len(list(self.downloads.glob("*.p12"))) == 2, "a download without keys wrote a file")
+        self.no_errors()
         return files
 
     def wait_files(self, n, what, before=()):
