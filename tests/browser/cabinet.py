@@ -240,10 +240,25 @@ class Cabinet:
         commands = self.el("token-command-text").text
         expect("ca enroll keygen --storage kaztoken" in commands and f"--iin {good}" in commands, commands)
         self.shot("token-commands")
-        # The real application, keys on this computer.
+        # A legal entity's employee: the application waits for the head.
         self.driver.find_element(By.CSS_SELECTOR, "#storage option[value=pc]").click()
+        self.el("kind-entity").click()
+        expect(self.visible("entity-fields"), "the legal entity's fields did not appear")
+        self.fill("iin", iin("85020230000"))
+        self.fill("bin", "040840000124")
+        self.fill("organization", 'ТОО "Тест"')
+        self.driver.find_element(By.CSS_SELECTOR, "#role option[value=employee]").click()
         self.submit("apply-submit")
-        self.wait(lambda d: self.visible("apply-result"), "the receipt")
+        self.wait(lambda d: self.visible("apply-result"), "the employee's receipt")
+        self.wait_message("head", "the note that the head must approve")
+        self.shot("employee-applied")
+        # The real application, an individual's, keys on this computer.
+        self.el("kind-individual").click()
+        expect(not self.visible("entity-fields"), "the legal entity's fields stayed")
+        employee = self.el("receipt-number").text
+        self.apply_form(good)
+        self.submit("apply-submit")
+        self.wait(lambda d: self.el("receipt-number").text not in ("", employee), "the individual's receipt")
         self.number = self.el("receipt-number").text
         self.secret = self.el("receipt-secret").text
         expect(re.fullmatch(r"\d{16}", self.number), f"application number {self.number!r}")
