@@ -47,11 +47,12 @@ const NOT_AUTHORITY_COMMANDS: [&str; 8] = ["enroll", "token", "keystore", "verif
 /// them (they are still accepted there, and ignored).
 pub fn applicant_help(cli: clap::Command, args: &[String]) -> clap::Command {
     // The subcommand: the first word that is not a flag nor a global flag's value.
+    let valued: Vec<String> =
+        cli.get_arguments().filter(|a| a.get_action().takes_values()).filter_map(|a| a.get_long()).map(|l| format!("--{l}")).collect();
     let mut words = args.iter().skip(1);
     let mut command = None;
     while let Some(w) = words.next() {
-        let takes_value = ["--data", "--passphrase-file", "--operator-key", "--operator-password-file", "--cacert"].contains(&w.as_str());
-        if takes_value {
+        if valued.contains(w) {
             words.next();
         } else if !w.starts_with('-') {
             command = Some(w.as_str());

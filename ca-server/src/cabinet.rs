@@ -9,6 +9,7 @@
 //! one vendored library (PKI.js, see `web/vendor/LICENSES.txt`) for PKCS#10,
 //! PKCS#12 and CMS. The Content-Security-Policy allows nothing from elsewhere.
 
+use axum::body::Bytes;
 use axum::extract::Query;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -83,8 +84,8 @@ impl Lang {
 
 /// The page and the CPS, rendered once per language at start.
 pub struct Cabinet {
-    index: BTreeMap<&'static str, String>,
-    cps: BTreeMap<&'static str, String>,
+    index: BTreeMap<&'static str, Bytes>,
+    cps: BTreeMap<&'static str, Bytes>,
 }
 
 /// Why the page could not be prepared (a fault in the files built into the binary).
@@ -152,13 +153,13 @@ impl Cabinet {
         let mut index = BTreeMap::new();
         let mut cps = BTreeMap::new();
         for lang in Lang::ALL {
-            index.insert(lang.tag(), render("index.html", INDEX, lang, &dict)?);
-            cps.insert(lang.tag(), render("cps.html", CPS, lang, &dict)?);
+            index.insert(lang.tag(), Bytes::from(render("index.html", INDEX, lang, &dict)?));
+            cps.insert(lang.tag(), Bytes::from(render("cps.html", CPS, lang, &dict)?));
         }
         Ok(Arc::new(Cabinet { index, cps }))
     }
 
-    fn page(pages: &BTreeMap<&'static str, String>, q: &LangQuery, headers: &HeaderMap) -> Response {
+    fn page(pages: &BTreeMap<&'static str, Bytes>, q: &LangQuery, headers: &HeaderMap) -> Response {
         let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
         let lang = Lang::choose(q.lang.as_deref(), accept);
         let body = pages.get(lang.tag()).cloned().unwrap_or_default();

@@ -344,17 +344,11 @@ impl Services {
 
 /// The RSA issuing CA's full CRL: `ok` while current, else why not.
 fn crl_health(p: &Published) -> String {
-    let Some(der) = p.status.as_ref().and_then(|s| s.crl(Family::Rsa, Some(ca_core::crl::CrlKind::Full))) else {
-        return "unavailable: no CRL issued yet (the server signs one when started with the CA passphrase, or run `ca crl`)".into();
-    };
-    let next = <x509_cert::crl::CertificateList as der::Decode>::from_der(&der)
-        .ok()
-        .and_then(|c| c.tbs_cert_list.next_update)
-        .map(|t| t.to_unix_duration().as_secs() as i64);
-    match next {
-        Some(n) if n > calendar::unix_now() => "ok".into(),
-        Some(_) => "stale: past its nextUpdate".into(),
-        None => "unavailable: the served CRL has no nextUpdate".into(),
+    match p.status.as_ref().and_then(|s| s.full_crl_next_update(Family::Rsa)) {
+        None => "unavailable: no CRL issued yet (the server signs one when started with the CA passphrase, or run `ca crl`)".into(),
+        Some(Some(n)) if n > calendar::unix_now() => "ok".into(),
+        Some(Some(_)) => "stale: past its nextUpdate".into(),
+        Some(None) => "unavailable: the served CRL has no nextUpdate".into(),
     }
 }
 

@@ -43,6 +43,8 @@ struct Served {
     /// Its number (0 for a file of unknown number, left by an older version).
     number: u64,
     der: Bytes,
+    /// Its nextUpdate, Unix seconds, read once when it is first served.
+    next_update: Option<i64>,
 }
 
 impl StatusService {
@@ -89,7 +91,11 @@ impl StatusService {
         if let Ok(mut slot) = self.slot(family, kind).write() {
             if slot.as_ref().is_none_or(|s| s.number < number) {
                 tracing::info!(family = family.as_str(), kind = kind.as_str(), number, "CRL served");
-                *slot = Some(Served { number, der });
+                let next_update = <x509_cert::crl::CertificateList as der::Decode>::from_der(&der)
+                    .ok()
+                    .and_then(|c| c.tbs_cert_list.next_update)
+                    .map(|t| t.to_unix_duration().as_secs() as i64);
+                *slot = Some(Served { number, der, next_update });
             }
         }
     }
@@ -125,6 +131,12 @@ impl StatusService {
             None => std::fs::read(self.layout.root_crl_of(family)).ok().map(Bytes::from),
             Some(kind) => self.served(family, kind).map(|c| c.der),
         }
+    }
+
+    /// The nextUpdate (Unix seconds) of `family`'s full CRL being served: `None`
+    /// when none is, `Some(None)` when it has no nextUpdate.
+    pub fn full_crl_next_update(&self, family: Family) -> Option<Option<i64>> {
+        self.served(family, CrlKind::Full).map(|c| c.next_update)
     }
 
     /// What the CRL path `path` serves, if it is one (for in-process relying parties).

@@ -80,15 +80,8 @@ impl Verification {
         for p in &settings.trust {
             anchors.extend(certificates_in(p)?);
         }
-        let mut trust = TrustStore::new(anchors);
-        for c in ca.hierarchies().issuing_cas() {
-            trust.add_intermediate(c);
-        }
-        for p in &settings.intermediates {
-            for c in certificates_in(p)? {
-                trust.add_intermediate(c);
-            }
-        }
+        let configured = settings.intermediates.iter().map(|p| certificates_in(p)).collect::<anyhow::Result<Vec<_>>>()?.concat();
+        let trust = TrustStore::new(anchors).with_intermediates(ca.hierarchies().issuing_cas().into_iter().chain(configured));
         let by_mode = [RevocationMode::OcspThenCrl, RevocationMode::Ocsp, RevocationMode::Crl, RevocationMode::None]
             .into_iter()
             .map(|mode| {

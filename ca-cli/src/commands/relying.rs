@@ -47,13 +47,8 @@ fn at(checks: &CheckArgs) -> CliResult<Option<DateTime>> {
 /// The verifier the flags describe: anchors, intermediates, revocation policy,
 /// supplied CRLs (each checked against the anchors and intermediates that signed it).
 fn verifier(checks: &CheckArgs) -> CliResult<Verifier> {
-    let anchors = checks.trust.iter().map(|p| certificates(p)).collect::<CliResult<Vec<_>>>()?.concat();
-    let mut trust = TrustStore::new(anchors);
-    for p in &checks.intermediate {
-        for c in certificates(p)? {
-            trust.add_intermediate(c);
-        }
-    }
+    let all = |paths: &[std::path::PathBuf]| paths.iter().map(|p| certificates(p)).collect::<CliResult<Vec<_>>>().map(|v| v.concat());
+    let trust = TrustStore::new(all(&checks.trust)?).with_intermediates(all(&checks.intermediate)?);
     let policy = RevocationPolicy {
         mode: checks.revocation,
         on_unavailable: if checks.soft_fail { OnUnavailable::SoftFail } else { OnUnavailable::HardFail },

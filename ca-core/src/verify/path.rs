@@ -223,6 +223,14 @@ impl TrustStore {
         TrustStore { anchors, intermediates: Vec::new() }
     }
 
+    /// The store with `certs` added as intermediates (see [`TrustStore::add_intermediate`]).
+    pub fn with_intermediates(mut self, certs: impl IntoIterator<Item = Certificate>) -> Self {
+        for c in certs {
+            self.add_intermediate(c);
+        }
+        self
+    }
+
     /// Add an intermediate CA certificate to build paths with; it is not trusted by itself.
     pub fn add_intermediate(&mut self, cert: Certificate) {
         if !self.intermediates.contains(&cert) {

@@ -67,16 +67,8 @@ fn certificates(path: &PathBuf) -> Result<Vec<ca_core::x509_cert::Certificate>, 
 }
 
 fn verifier(args: &Args) -> Result<Verifier, String> {
-    let mut anchors = Vec::new();
-    for p in &args.trust {
-        anchors.extend(certificates(p)?);
-    }
-    let mut trust = TrustStore::new(anchors);
-    for p in &args.intermediate {
-        for c in certificates(p)? {
-            trust.add_intermediate(c);
-        }
-    }
+    let all = |paths: &[PathBuf]| paths.iter().map(certificates).collect::<Result<Vec<_>, _>>().map(|v| v.concat());
+    let trust = TrustStore::new(all(&args.trust)?).with_intermediates(all(&args.intermediate)?);
     let policy = RevocationPolicy { mode: args.revocation, ocsp_url: args.ocsp_url.clone(), ..RevocationPolicy::default() };
     let fetch = Box::new(HttpFetch::new(Duration::from_secs(10)));
     Ok(Verifier::new(trust, RevocationChecker::new(policy, Some(fetch))))
