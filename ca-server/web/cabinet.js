@@ -168,25 +168,19 @@
     });
   }
 
-  async function keep(number, value) {
+  /** One read-write transaction on the kept keys. */
+  async function write(change) {
     const db = await store();
     await new Promise((resolve, reject) => {
       const tx = db.transaction("keys", "readwrite");
-      tx.objectStore("keys").put(value, number);
+      change(tx.objectStore("keys"));
       tx.oncomplete = resolve;
       tx.onerror = () => reject(new Failure("error.key_store"));
     });
   }
 
-  async function forget(number) {
-    const db = await store();
-    await new Promise((resolve, reject) => {
-      const tx = db.transaction("keys", "readwrite");
-      tx.objectStore("keys").delete(number);
-      tx.oncomplete = resolve;
-      tx.onerror = () => reject(new Failure("error.key_store"));
-    });
-  }
+  const keep = (number, value) => write((keys) => keys.put(value, number));
+  const forget = (number) => write((keys) => keys.delete(number));
 
   async function kept(number) {
     const db = await store();
