@@ -8,24 +8,8 @@ use crate::error::{CliError, CliResult};
 use crate::output::Output;
 use ca_core::api::{routes, ApplicationView, PairPem, PairSerials, PendingPage, SignedAction, MAX_PAGE};
 use ca_core::model::{ApplicationState, Serial};
-use ca_core::registration::{Registration, SystemClock};
 use serde::Serialize;
 use std::path::PathBuf;
-
-/// Run `f` with the registration authority over the authority in the data
-/// directory, able to issue when `issue` is set (the CA key is decrypted).
-pub fn with_ra<T>(ctx: &Ctx, issue: bool, f: impl FnOnce(&mut Registration<'_>) -> CliResult<T>) -> CliResult<T> {
-    let ca = ctx.open()?;
-    let issuer = if issue { Some(ca.issuer(ca.issuing_signer(&ctx.passphrase()?)?)?) } else { None };
-    let mut db = ca.store()?;
-    let clock = SystemClock;
-    let issuing = ca.hierarchies().issuing_cas();
-    let mut ra = Registration::new(&mut db, &issuing, &clock);
-    if let Some(i) = &issuer {
-        ra = ra.with_issuer(i);
-    }
-    f(&mut ra)
-}
 
 impl Output for ApplicationView {}
 impl Output for PairPem {}
@@ -39,12 +23,12 @@ impl Output for Views {}
 
 /// `ca application list` on the data directory.
 pub fn list(ctx: &Ctx, state: Option<ApplicationState>, center: Option<&str>) -> CliResult<Vec<ApplicationView>> {
-    with_ra(ctx, false, |ra| Ok(ra.list(state, center)?))
+    ctx.with_ra(false, |ra| Ok(ra.list(state, center)?))
 }
 
 /// `ca application show`.
 pub fn show(ctx: &Ctx, number: &str) -> CliResult<ApplicationView> {
-    with_ra(ctx, false, |ra| Ok(ra.show(number)?))
+    ctx.with_ra(false, |ra| Ok(ra.show(number)?))
 }
 
 /// An application confirmed on the console: the pair issued for it.
@@ -60,7 +44,7 @@ impl Output for Confirmed {}
 
 /// `ca application confirm`: identity checked in person; issue.
 pub fn confirm(ctx: &Ctx, number: &str) -> CliResult<Confirmed> {
-    with_ra(ctx, true, |ra| {
+    ctx.with_ra(true, |ra| {
         let member = super::staff::authorize(ctx, ra, SignedAction::Confirm { application: number.to_string() })?;
         let pair = ra.confirm(number, &member)?;
         Ok(Confirmed {
@@ -74,7 +58,7 @@ pub fn confirm(ctx: &Ctx, number: &str) -> CliResult<Confirmed> {
 
 /// `ca application reject`.
 pub fn reject(ctx: &Ctx, number: &str, reason: &str) -> CliResult<ApplicationView> {
-    with_ra(ctx, false, |ra| {
+    ctx.with_ra(false, |ra| {
         let action = SignedAction::Reject { application: number.to_string(), reason: reason.to_string() };
         let member = super::staff::authorize(ctx, ra, action)?;
         Ok(ra.reject(number, reason, &member)?)

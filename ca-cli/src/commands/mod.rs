@@ -25,6 +25,7 @@ use crate::output::print;
 use ca_core::authority::{self, Authority, Layout, PassphraseSource};
 use ca_core::calendar;
 use ca_core::model::Serial;
+use ca_core::registration::{Registration, SystemClock};
 use ca_core::signing::Passphrase;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -49,6 +50,21 @@ impl Ctx {
     /// The passphrase given by flag or environment, if any.
     pub fn given_passphrase(&self) -> CliResult<Option<Passphrase>> {
         Ok(Passphrase::from_file_or_env(self.passphrase_file.as_deref())?)
+    }
+
+    /// Run `f` with the registration authority over the authority in the data
+    /// directory, able to issue when `issue` is set (the CA key is decrypted).
+    pub fn with_ra<T>(&self, issue: bool, f: impl FnOnce(&mut Registration<'_>) -> CliResult<T>) -> CliResult<T> {
+        let ca = self.open()?;
+        let issuer = if issue { Some(ca.issuer(ca.issuing_signer(&self.passphrase()?)?)?) } else { None };
+        let mut db = ca.store()?;
+        let clock = SystemClock;
+        let issuing = ca.hierarchies().issuing_cas();
+        let mut ra = Registration::new(&mut db, &issuing, &clock);
+        if let Some(i) = &issuer {
+            ra = ra.with_issuer(i);
+        }
+        f(&mut ra)
     }
 
     /// The passphrase for an existing authority: flag, environment, or the file init wrote.

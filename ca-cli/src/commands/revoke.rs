@@ -1,7 +1,7 @@
 //! `ca revoke` and `ca unhold` on the data directory, signed off by a manager's key.
 
 use super::Ctx;
-use super::{application::with_ra, staff, SerialStatus};
+use super::{staff, SerialStatus};
 use crate::error::{CliError, CliResult};
 use ca_core::api::SignedAction;
 use ca_core::calendar;
@@ -15,7 +15,7 @@ pub fn revoke(ctx: &Ctx, serial: &Serial, reason: RevocationReason, invalidity_d
                 .ok_or_else(|| CliError::refused("bad_date", format!("invalidity date {d:?} is not of the form 2026-01-31T12:00:00Z")))
         })
         .transpose()?;
-    with_ra(ctx, false, |ra| {
+    ctx.with_ra(false, |ra| {
         let action =
             SignedAction::RevokeCertificate { serial: serial.clone(), reason, invalidity_date: invalidity_date.map(str::to_string) };
         let member = staff::authorize(ctx, ra, action)?;
@@ -31,7 +31,7 @@ pub fn revoke(ctx: &Ctx, serial: &Serial, reason: RevocationReason, invalidity_d
 
 /// Run `ca unhold`.
 pub fn unhold(ctx: &Ctx, serial: &Serial) -> CliResult<SerialStatus> {
-    with_ra(ctx, false, |ra| {
+    ctx.with_ra(false, |ra| {
         let member = staff::authorize(ctx, ra, SignedAction::LiftHold { serial: serial.clone() })?;
         Ok(ra.unhold(serial, &member)?)
     })?;

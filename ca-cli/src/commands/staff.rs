@@ -7,7 +7,6 @@
 //! environment names anyone. Only the first administrator is added by the CA
 //! passphrase holder alone.
 
-use super::application::with_ra;
 use super::{enroll, Ctx, SerialStatus};
 use crate::args::{NameArgs, OperatorAddArgs, PersonArgs};
 use crate::error::{CliError, CliResult};
@@ -189,7 +188,7 @@ pub fn list(ctx: &Ctx) -> CliResult<Members> {
 /// `ca operator revoke`: an administrator revokes a staff member's pair, named by
 /// either certificate.
 pub fn revoke(ctx: &Ctx, serial: &Serial, reason: RevocationReason) -> CliResult<Vec<SerialStatus>> {
-    with_ra(ctx, false, |ra| {
+    ctx.with_ra(false, |ra| {
         let record =
             ra.store().certificate(serial)?.ok_or_else(|| CliError::refused("unknown_certificate", format!("no certificate {serial}")))?;
         if record.holder.staff.is_none() {

@@ -26,8 +26,30 @@ pub mod revocation;
 mod verifier;
 
 pub use path::{PathError, Problem, Purpose, TrustStore, ValidPath};
-pub use revocation::{OnUnavailable, RevocationChecker, RevocationMode, RevocationPolicy, StatusSource};
+pub use revocation::{OnUnavailable, RevocationChecker, RevocationMode, RevocationPolicy};
 pub use verifier::{Checks, Verdict, VerdictReport, Verifier};
+
+/// Who answered a status question.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusSource {
+    /// An OCSP responder.
+    Ocsp,
+    /// A full CRL.
+    Crl,
+    /// A delta CRL on top of a full one.
+    DeltaCrl,
+}
+
+impl std::fmt::Display for StatusSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            StatusSource::Ocsp => "OCSP",
+            StatusSource::Crl => "the CRL",
+            StatusSource::DeltaCrl => "the delta CRL",
+        })
+    }
+}
 
 /// Why a signature was not accepted.
 #[derive(Clone, Debug, Error, PartialEq, Eq)]

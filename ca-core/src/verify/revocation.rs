@@ -13,6 +13,7 @@
 
 use super::fetch::Fetch;
 use super::path::Problem;
+pub use super::StatusSource;
 use crate::calendar;
 use crate::model::{RevocationReason, Serial};
 use crate::oid;
@@ -29,28 +30,6 @@ use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
 use x509_cert::ext::pkix::{AuthorityInfoAccessSyntax, CrlDistributionPoints, ExtendedKeyUsage};
 use x509_cert::Certificate;
 use x509_ocsp::{BasicOcspResponse, CertId, OcspRequest, OcspResponse, OcspResponseStatus, Request, ResponderId, TbsRequest};
-
-/// Who answered a status question.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StatusSource {
-    /// An OCSP responder.
-    Ocsp,
-    /// A full CRL.
-    Crl,
-    /// A delta CRL on top of a full one.
-    DeltaCrl,
-}
-
-impl std::fmt::Display for StatusSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            StatusSource::Ocsp => "OCSP",
-            StatusSource::Crl => "the CRL",
-            StatusSource::DeltaCrl => "the delta CRL",
-        })
-    }
-}
 
 /// A certificate's status, as a verified source states it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
