@@ -160,7 +160,7 @@ pub enum Problem {
         /// Why, when the source says.
         reason: Option<crate::model::RevocationReason>,
         /// Who said so.
-        by: super::revocation::StatusSource,
+        by: verify::StatusSource,
     },
     /// Its status could not be established and the policy fails hard.
     #[error("its revocation status is unknown: {0}")]
@@ -185,8 +185,9 @@ impl PathError {
     }
 }
 
-/// A validated path: the end certificate first, the trust anchor last. Only
-/// [`TrustStore::validate`] makes one, so it always holds both.
+/// A validated path: the end certificate first, the trust anchor last (one and the
+/// same for a pinned certificate). Only [`TrustStore::validate`] makes one, so it is
+/// never empty.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ValidPath {
     certificates: Vec<Certificate>,
@@ -250,7 +251,16 @@ impl TrustStore {
 
     /// Build a path for `cert` (with `extra` certificates it came with) and check it
     /// at `at` for `purpose`. Revocation is not checked here.
+    ///
+    /// A certificate that is itself a trust anchor (pinned: a test key's self-signed
+    /// certificate, or one a service trusts by hand) is a path of length zero
+    /// (RFC 5280 §6.1: the anchor is an input to the path, not a CA on it): only its
+    /// validity and its use for `purpose` are checked.
     pub fn validate(&self, cert: &Certificate, extra: &[Certificate], purpose: Purpose, at: DateTime) -> Result<ValidPath, PathError> {
+        if self.anchors.contains(cert) {
+            check_path(std::slice::from_ref(cert), purpose, calendar::unix_seconds(&at))?;
+            return Ok(ValidPath { certificates: vec![cert.clone()] });
+        }
         let mut search = Search { store: self, extra, purpose, at: calendar::unix_seconds(&at), checks: 0, first_error: None };
         let mut chain = vec![cert.clone()];
         if search.extend(&mut chain) {

@@ -7,8 +7,8 @@
 //! element's subtree (SignedInfo, or a reference by Id), whose namespaces (and,
 //! inclusively, `xml:` attributes) in scope from its ancestors are carried in.
 
-use super::{Attribute, Document, Element, Node, XML_NS};
-use std::collections::BTreeMap;
+use super::{Attribute, Document, Element, Name, Node, XML_NS};
+use std::collections::{BTreeMap, HashSet};
 
 /// Inclusive C14N 1.0.
 pub const C14N: &str = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315";
@@ -72,11 +72,41 @@ impl Method {
 /// Prefix (`None`: default) to URI (`""`: the default undeclared).
 type Namespaces = BTreeMap<Option<String>, String>;
 
+/// What a map held before a change: replayed backwards to restore it.
+type Undo = Vec<(Option<String>, Option<String>)>;
+
+/// Set `entries` in `map`, returning what restores it.
+fn set_all(map: &mut Namespaces, entries: impl IntoIterator<Item = (Option<String>, String)>) -> Undo {
+    entries.into_iter().map(|(p, uri)| (p.clone(), map.insert(p, uri))).collect()
+}
+
+fn restore(map: &mut Namespaces, undo: Undo) {
+    for (p, old) in undo.into_iter().rev() {
+        match old {
+            Some(uri) => map.insert(p, uri),
+            None => map.remove(&p),
+        };
+    }
+}
+
+/// An element's own namespace declarations (the `xml` prefix is never declared).
+fn own_declarations(e: &Element) -> impl Iterator<Item = (Option<String>, String)> + '_ {
+    e.declarations.iter().filter(|(p, _)| p.as_deref() != Some("xml")).cloned()
+}
+
+/// Writes the canonical form. The namespaces in scope and those rendered are one
+/// map each, changed on the way into an element and restored on the way out, so an
+/// element costs what it declares and uses, not what is in scope: a document with
+/// many declarations and many elements is not quadratic.
 struct Writer<'a> {
     out: String,
     method: &'a Method,
     comments: bool,
     exclude: Option<&'a Element>,
+    /// The document's namespaces in scope at the element being written.
+    scope: Namespaces,
+    /// The declarations in effect in the output at that element.
+    rendered: Namespaces,
 }
 
 fn escape_text(s: &str, out: &mut String) {
@@ -105,20 +135,21 @@ fn escape_attribute(s: &str, out: &mut String) {
     }
 }
 
-fn in_scope_after(parent: &Namespaces, e: &Element) -> Namespaces {
-    let mut scope = parent.clone();
-    for (p, uri) in &e.declarations {
-        if p.as_deref() != Some("xml") {
-            scope.insert(p.clone(), uri.clone());
+impl<'a> Writer<'a> {
+    fn new(method: &'a Method, comments: bool, exclude: Option<&'a Element>) -> Self {
+        Writer {
+            out: String::new(),
+            method,
+            comments: comments && method.comments(),
+            exclude,
+            scope: Namespaces::new(),
+            rendered: Namespaces::new(),
         }
     }
-    scope
-}
 
-impl Writer<'_> {
-    fn node(&mut self, node: &Node, scope: &Namespaces, rendered: &Namespaces) {
+    fn node(&mut self, node: &Node) {
         match node {
-            Node::Element(e) => self.element(e, scope, rendered, &[]),
+            Node::Element(e) => self.element(e, false, &[]),
             Node::Text(t) => escape_text(t, &mut self.out),
             Node::Comment(c) if self.comments => {
                 self.out.push_str("<!--");
@@ -140,45 +171,52 @@ impl Writer<'_> {
         self.out.push_str("?>");
     }
 
-    /// Which namespace declarations `e` renders, given those rendered above it.
-    fn declarations(&self, e: &Element, scope: &Namespaces, rendered: &Namespaces) -> Vec<(Option<String>, String)> {
-        let wanted: Vec<Option<String>> = match self.method {
-            Method::Inclusive { .. } => scope.keys().cloned().collect(),
+    /// Which namespace declarations `e` renders. The apex (the first element
+    /// written) looks at everything in scope that the method wants; below it, what
+    /// is in scope differs from what was rendered only where an element declares
+    /// something, so only its own declarations (and, exclusively, the prefixes it
+    /// uses) need looking at.
+    fn declarations(&self, e: &Element, apex: bool) -> Vec<(Option<String>, String)> {
+        let declared = || own_declarations(e).map(|(p, _)| p);
+        let mut wanted: Vec<Option<String>> = match self.method {
+            Method::Inclusive { .. } if apex => self.scope.keys().cloned().collect(),
+            Method::Inclusive { .. } => declared().collect(),
             Method::Exclusive { inclusive_prefixes, .. } => {
                 let mut used: Vec<Option<String>> = vec![e.name.prefix.clone()];
                 used.extend(e.attributes.iter().filter_map(|a| a.name.prefix.clone()).filter(|p| p != "xml").map(Some));
-                used.extend(inclusive_prefixes.iter().filter(|p| scope.contains_key(*p)).cloned());
-                used.sort();
-                used.dedup();
+                if apex {
+                    used.extend(inclusive_prefixes.iter().filter(|p| self.scope.contains_key(*p)).cloned());
+                } else if !e.declarations.is_empty() {
+                    used.extend(declared().filter(|p| inclusive_prefixes.contains(p)));
+                }
                 used
             }
         };
+        wanted.sort();
+        wanted.dedup();
         let mut out = Vec::new();
         for p in wanted {
-            let uri = scope.get(&p).cloned().unwrap_or_default();
-            let above = rendered.get(&p).map(String::as_str).unwrap_or("");
+            let uri = self.scope.get(&p).map(String::as_str).unwrap_or("");
+            let above = self.rendered.get(&p).map(String::as_str).unwrap_or("");
             if uri.is_empty() {
                 // Only the default namespace can be undeclared: say so if above it was set.
                 if p.is_none() && !above.is_empty() {
                     out.push((None, String::new()));
                 }
             } else if above != uri {
-                out.push((p, uri));
+                out.push((p, uri.to_string()));
             }
         }
         out
     }
 
-    fn element(&mut self, e: &Element, parent_scope: &Namespaces, rendered: &Namespaces, inherited: &[Attribute]) {
+    fn element(&mut self, e: &Element, apex: bool, inherited: &[Attribute]) {
         if self.exclude.is_some_and(|x| std::ptr::eq(x, e)) {
             return;
         }
-        let scope = in_scope_after(parent_scope, e);
-        let declarations = self.declarations(e, &scope, rendered);
-        let mut now_rendered = rendered.clone();
-        for (p, uri) in &declarations {
-            now_rendered.insert(p.clone(), uri.clone());
-        }
+        let scope_undo = set_all(&mut self.scope, own_declarations(e));
+        let declarations = self.declarations(e, apex);
+        let rendered_undo = set_all(&mut self.rendered, declarations.iter().cloned());
         let qname = e.name.qualified();
         self.out.push('<');
         self.out.push_str(&qname);
@@ -195,7 +233,10 @@ impl Writer<'_> {
             self.out.push('"');
         }
         let mut attributes: Vec<&Attribute> = e.attributes.iter().collect();
-        attributes.extend(inherited.iter().filter(|i| !e.attributes.iter().any(|a| a.name == i.name)));
+        if !inherited.is_empty() {
+            let own: HashSet<&Name> = e.attributes.iter().map(|a| &a.name).collect();
+            attributes.extend(inherited.iter().filter(|i| !own.contains(&i.name)));
+        }
         attributes.sort_by(|a, b| {
             (a.name.namespace.as_deref().unwrap_or(""), a.name.local.as_str())
                 .cmp(&(b.name.namespace.as_deref().unwrap_or(""), b.name.local.as_str()))
@@ -209,11 +250,13 @@ impl Writer<'_> {
         }
         self.out.push('>');
         for child in &e.children {
-            self.node(child, &scope, &now_rendered);
+            self.node(child);
         }
         self.out.push_str("</");
         self.out.push_str(&qname);
         self.out.push('>');
+        restore(&mut self.rendered, rendered_undo);
+        restore(&mut self.scope, scope_undo);
     }
 }
 
@@ -221,18 +264,18 @@ impl Writer<'_> {
 /// only when the method keeps them and `comments` allows (a same-document
 /// reference drops them).
 pub fn document(doc: &Document, method: &Method, exclude: Option<&Element>, comments: bool) -> Vec<u8> {
-    let mut w = Writer { out: String::new(), method, comments: comments && method.comments(), exclude };
+    let mut w = Writer::new(method, comments, exclude);
     for n in &doc.before {
         let len = w.out.len();
-        w.node(n, &Namespaces::new(), &Namespaces::new());
+        w.node(n);
         if w.out.len() > len {
             w.out.push('\n');
         }
     }
-    w.element(&doc.root, &Namespaces::new(), &Namespaces::new(), &[]);
+    w.element(&doc.root, true, &[]);
     for n in &doc.after {
-        let mut tail = Writer { out: String::new(), method, comments: w.comments, exclude: None };
-        tail.node(n, &Namespaces::new(), &Namespaces::new());
+        let mut tail = Writer::new(method, comments, None);
+        tail.node(n);
         if !tail.out.is_empty() {
             w.out.push('\n');
             w.out.push_str(&tail.out);
@@ -244,20 +287,19 @@ pub fn document(doc: &Document, method: &Method, exclude: Option<&Element>, comm
 /// The canonical form of `element`'s subtree; `ancestors` (outermost first) give
 /// the namespaces in scope and, for inclusive C14N, the `xml:` attributes it inherits.
 pub fn subtree(element: &Element, ancestors: &[&Element], method: &Method, exclude: Option<&Element>, comments: bool) -> Vec<u8> {
-    let mut scope = Namespaces::new();
-    let mut inherited: Vec<Attribute> = Vec::new();
+    let mut w = Writer::new(method, comments, exclude);
+    // The nearest ancestor's `xml:` attribute of each name (they are sorted when written).
+    let mut inherited: BTreeMap<&str, &Attribute> = BTreeMap::new();
     for a in ancestors {
-        scope = in_scope_after(&scope, a);
-        for attr in a.attributes.iter().filter(|x| x.name.namespace.as_deref() == Some(XML_NS)) {
-            inherited.retain(|i| i.name.local != attr.name.local);
-            inherited.push(attr.clone());
+        set_all(&mut w.scope, own_declarations(a));
+        if matches!(method, Method::Inclusive { .. }) {
+            for attr in a.attributes.iter().filter(|x| x.name.namespace.as_deref() == Some(XML_NS)) {
+                inherited.insert(attr.name.local.as_str(), attr);
+            }
         }
     }
-    if matches!(method, Method::Exclusive { .. }) {
-        inherited.clear();
-    }
-    let mut w = Writer { out: String::new(), method, comments: comments && method.comments(), exclude };
-    w.element(element, &scope, &Namespaces::new(), &inherited);
+    let inherited: Vec<Attribute> = inherited.into_values().cloned().collect();
+    w.element(element, true, &inherited);
     w.out.into_bytes()
 }
 

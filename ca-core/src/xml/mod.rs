@@ -14,6 +14,7 @@ pub mod dsig;
 
 use quick_xml::events::Event;
 use quick_xml::Reader;
+use std::collections::{HashMap, HashSet};
 use thiserror::Error;
 
 /// The `xml` prefix's namespace, bound in every document.
@@ -64,7 +65,7 @@ pub enum Node {
 }
 
 /// A name as written: `prefix:local`, and the namespace it resolves to.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Name {
     /// The prefix, if any.
     pub prefix: Option<String>,
@@ -170,20 +171,46 @@ pub struct Document {
     pub root_was_empty: bool,
 }
 
-/// The namespaces in scope while parsing: innermost last.
-struct Scopes(Vec<(Option<String>, String)>);
+/// The namespaces in scope while parsing: for each prefix, its bindings, innermost
+/// last, and the prefixes each open element declared, so that resolving a prefix
+/// costs the same however many are in scope.
+#[derive(Default)]
+struct Scopes {
+    bindings: HashMap<Option<String>, Vec<String>>,
+    declared: Vec<Vec<Option<String>>>,
+}
 
 impl Scopes {
+    /// Enter an element that declares `declarations`.
+    fn push(&mut self, declarations: &[(Option<String>, String)]) {
+        for (p, uri) in declarations {
+            self.bindings.entry(p.clone()).or_default().push(uri.clone());
+        }
+        self.declared.push(declarations.iter().map(|(p, _)| p.clone()).collect());
+    }
+
+    /// Leave the innermost element.
+    fn pop(&mut self) {
+        for p in self.declared.pop().unwrap_or_default() {
+            if let Some(stack) = self.bindings.get_mut(&p) {
+                stack.pop();
+                if stack.is_empty() {
+                    self.bindings.remove(&p);
+                }
+            }
+        }
+    }
+
     fn resolve(&self, prefix: Option<&str>) -> Result<Option<String>, XmlError> {
         match prefix {
             Some("xml") => Ok(Some(XML_NS.to_string())),
             Some("xmlns") => Err(XmlError::Malformed("the xmlns prefix names no namespace of elements or attributes".into())),
-            p => match self.0.iter().rev().find(|(q, _)| q.as_deref() == p) {
-                Some((_, uri)) if uri.is_empty() => match p {
+            p => match self.bindings.get(&p.map(str::to_string)).and_then(|stack| stack.last()) {
+                Some(uri) if uri.is_empty() => match p {
                     None => Ok(None),
                     Some(p) => Err(XmlError::UnboundPrefix(p.to_string())),
                 },
-                Some((_, uri)) => Ok(Some(uri.clone())),
+                Some(uri) => Ok(Some(uri.clone())),
                 None if p.is_none() => Ok(None),
                 None => Err(XmlError::UnboundPrefix(p.unwrap_or_default().to_string())),
             },
@@ -202,14 +229,20 @@ fn malformed(e: impl std::fmt::Display) -> XmlError {
     XmlError::Malformed(e.to_string())
 }
 
-/// An element read from a start tag, its namespaces declared in `scopes`.
-fn start(tag: &quick_xml::events::BytesStart<'_>, scopes: &mut Scopes) -> Result<(Element, usize), XmlError> {
+/// An element read from a start tag, its namespaces declared in `scopes` (the
+/// caller pops them when the element ends). Linear in the tag's attributes:
+/// duplicates are found by hashing, not by comparing each with those before it.
+fn start(tag: &quick_xml::events::BytesStart<'_>, scopes: &mut Scopes) -> Result<Element, XmlError> {
     let mut declarations = Vec::new();
     let mut raw = Vec::new();
-    for a in tag.attributes() {
+    let mut keys = HashSet::new();
+    for a in tag.attributes().with_checks(false) {
         let a = a.map_err(malformed)?;
-        let value = a.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(malformed)?.into_owned();
         let key = a.key.0;
+        if !keys.insert(key) {
+            return Err(XmlError::Malformed(format!("attribute {key} appears twice")));
+        }
+        let value = a.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(malformed)?.into_owned();
         if key == "xmlns" {
             declarations.push((None, value));
         } else if let Some(p) = key.strip_prefix("xmlns:") {
@@ -221,12 +254,12 @@ fn start(tag: &quick_xml::events::BytesStart<'_>, scopes: &mut Scopes) -> Result
             raw.push((key.to_string(), value));
         }
     }
-    let pushed = declarations.len();
-    scopes.0.extend(declarations.iter().cloned());
-    let qname = tag.name().0.to_string();
-    let (prefix, local) = split(&qname);
+    scopes.push(&declarations);
+    let qname = tag.name().0;
+    let (prefix, local) = split(qname);
     let name = Name { prefix: prefix.map(str::to_string), local: local.to_string(), namespace: scopes.resolve(prefix)? };
     let mut attributes = Vec::with_capacity(raw.len());
+    let mut expanded = HashSet::new();
     for (key, value) in raw {
         let (prefix, local) = split(&key);
         // Unprefixed attributes are in no namespace, whatever the default.
@@ -235,12 +268,12 @@ fn start(tag: &quick_xml::events::BytesStart<'_>, scopes: &mut Scopes) -> Result
             p => scopes.resolve(p)?,
         };
         let name = Name { prefix: prefix.map(str::to_string), local: local.to_string(), namespace };
-        if attributes.iter().any(|a: &Attribute| a.name.local == name.local && a.name.namespace == name.namespace) {
+        if !expanded.insert((name.namespace.clone(), name.local.clone())) {
             return Err(XmlError::Malformed(format!("attribute {key} appears twice")));
         }
         attributes.push(Attribute { name, value });
     }
-    Ok((Element { name, declarations, attributes, children: Vec::new() }, pushed))
+    Ok(Element { name, declarations, attributes, children: Vec::new() })
 }
 
 fn entity(name: &str) -> Result<char, XmlError> {
@@ -277,9 +310,8 @@ impl Document {
         config.expand_empty_elements = false;
         config.check_end_names = true;
         config.check_comments = true;
-        let mut scopes = Scopes(Vec::new());
-        // Open elements with how many declarations each pushed.
-        let mut open: Vec<(Element, usize)> = Vec::new();
+        let mut scopes = Scopes::default();
+        let mut open: Vec<Element> = Vec::new();
         let (mut before, mut after) = (Vec::new(), Vec::new());
         let mut root: Option<(Element, usize, bool)> = None;
         loop {
@@ -308,32 +340,32 @@ impl Document {
                     if root.is_some() && open.is_empty() {
                         return Err(malformed("a second document element"));
                     }
-                    let (element, pushed) = start(&tag, &mut scopes)?;
-                    scopes.0.truncate(scopes.0.len() - pushed);
+                    let element = start(&tag, &mut scopes)?;
+                    scopes.pop();
                     match open.last_mut() {
-                        Some((parent, _)) => parent.children.push(Node::Element(element)),
+                        Some(parent) => parent.children.push(Node::Element(element)),
                         // The `/>` is the last two bytes before the reader's position now.
                         None => root = Some((element, reader.buffer_position() as usize - 2 + bom, true)),
                     }
                 }
                 Event::End(_) => {
-                    let (element, pushed) = open.pop().ok_or_else(|| malformed("an end tag without a start"))?;
-                    scopes.0.truncate(scopes.0.len() - pushed);
+                    let element = open.pop().ok_or_else(|| malformed("an end tag without a start"))?;
+                    scopes.pop();
                     match open.last_mut() {
-                        Some((parent, _)) => parent.children.push(Node::Element(element)),
+                        Some(parent) => parent.children.push(Node::Element(element)),
                         None => root = Some((element, position + bom, false)),
                     }
                 }
                 Event::Text(t) => {
                     let content = t.xml10_content();
                     match open.last_mut() {
-                        Some((parent, _)) => push_text(&mut parent.children, &content),
+                        Some(parent) => push_text(&mut parent.children, &content),
                         None if content.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r')).is_empty() => {}
                         None => return Err(malformed("text outside the document element")),
                     }
                 }
                 Event::CData(t) => match open.last_mut() {
-                    Some((parent, _)) => push_text(&mut parent.children, &t.xml10_content()),
+                    Some(parent) => push_text(&mut parent.children, &t.xml10_content()),
                     None => return Err(malformed("CDATA outside the document element")),
                 },
                 Event::GeneralRef(r) => {
@@ -342,21 +374,21 @@ impl Document {
                         None => entity(&r)?,
                     };
                     match open.last_mut() {
-                        Some((parent, _)) => push_text(&mut parent.children, c.encode_utf8(&mut [0; 4])),
+                        Some(parent) => push_text(&mut parent.children, c.encode_utf8(&mut [0; 4])),
                         None => return Err(malformed("a reference outside the document element")),
                     }
                 }
                 Event::Comment(c) => {
                     let node = Node::Comment(c.xml10_content().into_owned());
                     match open.last_mut() {
-                        Some((parent, _)) => parent.children.push(node),
+                        Some(parent) => parent.children.push(node),
                         None => outside(node, &root, &mut before, &mut after),
                     }
                 }
                 Event::PI(pi) => {
                     let node = Node::Pi { target: pi.target().to_string(), data: pi.content().trim_start().to_string() };
                     match open.last_mut() {
-                        Some((parent, _)) => parent.children.push(node),
+                        Some(parent) => parent.children.push(node),
                         None => outside(node, &root, &mut before, &mut after),
                     }
                 }
@@ -383,13 +415,24 @@ impl Document {
 
     /// Every element for which `pred` holds, with its ancestors, in document order.
     pub fn find_all<'a>(&'a self, pred: &dyn Fn(&Element) -> bool) -> Vec<(&'a Element, Vec<&'a Element>)> {
+        self.find_at_most(pred, usize::MAX).0
+    }
+
+    /// The first `limit` elements (depth first) for which `pred` holds, each with
+    /// its ancestors, and how many there are in all: a hostile document with a
+    /// great many matches costs one walk, not a copy of the ancestors for each.
+    pub fn find_at_most<'a>(&'a self, pred: &dyn Fn(&Element) -> bool, limit: usize) -> (Vec<(&'a Element, Vec<&'a Element>)>, usize) {
         let mut found = Vec::new();
+        let mut count = 0;
         self.root.walk(&mut Vec::new(), &mut |e, ancestors| {
             if pred(e) {
-                found.push((e, ancestors.to_vec()));
+                count += 1;
+                if found.len() < limit {
+                    found.push((e, ancestors.to_vec()));
+                }
             }
         });
-        found
+        (found, count)
     }
 }
 
