@@ -410,8 +410,22 @@ fn staff_requests_are_checked_against_role_and_status_and_refusals_are_audited()
     // An administrator revokes the operator; the operator's next request is refused.
     ra.revoke_since(&serial(&operator.pair.sign), RevocationReason::AffiliationChanged, None, &admin).unwrap();
     let confirm = SignedAction::Confirm { application: "0000000000000001".into() };
-    let e = ra.authorize(&signed(confirm, &operator.sign_key, &operator.pair.sign, &clock)).unwrap_err();
+    let revoked_request = signed(confirm.clone(), &operator.sign_key, &operator.pair.sign, &clock);
+    let e = ra.authorize(&revoked_request).unwrap_err();
     assert!(matches!(e, RegistrationError::SignerNotValid { status: "revoked", .. }), "{e}");
+    // Replayed, the same envelope is refused as a replay and recorded no more: one
+    // envelope cannot flood the log.
+    for _ in 0..50 {
+        assert!(matches!(ra.authorize(&revoked_request), Err(RegistrationError::Replay)));
+    }
+    // An envelope outside the time window is refused before anything is recorded,
+    // however often it comes, whoever signed it.
+    let old_clock = FixedClock::new(start());
+    old_clock.advance(-300 * 86_400);
+    let ancient = signed(confirm, &holder.sign_key, &holder.pair.sign, &old_clock);
+    for _ in 0..50 {
+        assert!(matches!(ra.authorize(&ancient), Err(RegistrationError::Stale { .. })));
+    }
     // Each refusal is in the audit log under the signer's certificate; nothing else changed.
     let db = rusqlite::Connection::open(ctx.dir.0.join("ca.sqlite")).unwrap();
     let refused: Vec<(String, String)> = db

@@ -483,3 +483,40 @@ fn the_same_requests_again_are_refused_at_submission_not_at_confirmation() {
     ca_json(&data, &["application", "reject", &first, "--reason", "the photo does not match"]);
     assert_eq!(post(&body).0, 201);
 }
+
+#[test]
+fn markup_bidi_and_addresses_that_are_no_mailbox_are_refused_before_anything_is_stored() {
+    let t = fresh_authority();
+    let data = t.join("data");
+    let server = Server::on(&data);
+    let csr = |kind: &str| std::fs::read_to_string(openssl_csr(t.path(), &format!("markup-{kind}"), 2048)).unwrap();
+    let (auth, sign) = (csr("auth"), csr("sign"));
+    let application = |email: Option<&str>, center: &str| {
+        serde_json::json!({
+            "applicant": { "iin": iin(71), "surname": "Тестов", "name": "Тест", "email": email, "storage": "pc", "registration_center": center },
+            "auth_csr": auth, "sign_csr": sign,
+        })
+    };
+    let refusals = [
+        (application(Some("<script>alert(1)</script>@x.kz"), "ЦОН Астана"), "bad_email", "email"),
+        (application(Some("a..b@x.kz"), "ЦОН Астана"), "bad_email", "email"),
+        (application(None, "<b>ЦОН</b> Астана"), "bad_character", "registration_center"),
+        (application(None, "ЦОН \u{202e}анатсА"), "bad_character", "registration_center"),
+        (application(None, "ЦОН\u{7}Астана"), "bad_character", "registration_center"),
+    ];
+    for (body, reason, field) in refusals {
+        let (status, error) = post(&server, "/api/v1/applications", &body);
+        assert_eq!(status, 400, "{body}: {error}");
+        assert_eq!(error["error"]["code"], "invalid_application", "{error}");
+        assert_eq!((error["error"]["reason"].as_str(), error["error"]["field"].as_str()), (Some(reason), Some(field)), "{error}");
+    }
+    // Nothing was stored; the same keys with good data go through.
+    assert_eq!(ca_json(&data, &["application", "list"]).as_array().map(Vec::len), Some(0));
+    let (status, receipt) = post(&server, "/api/v1/applications", &application(Some("o'neil+kz@mail.kz"), "ЦОН Астана"));
+    assert_eq!(status, 201, "{receipt}");
+    // An operator's reason for a rejection is held to the same rule.
+    let number = receipt["number"].as_str().unwrap();
+    let out = ca(&data, &["application", "reject", number, "--reason", "<img src=x onerror=alert(1)>"]);
+    assert!(!out.status.success(), "markup accepted as a reason");
+    assert_eq!(ca_json(&data, &["application", "show", number])["state"], "awaiting_identity");
+}

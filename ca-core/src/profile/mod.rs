@@ -9,7 +9,9 @@ mod subject;
 mod urls;
 
 pub use lint::{lint, LintFinding};
-pub use subject::{ca_name, Applicant, LegalEntity, PersonName, MAX_COMMON_NAME, MAX_EMAIL, MAX_ORGANIZATION};
+pub use subject::{
+    ca_name, free_text, is_forbidden_in_name, is_mailbox, Applicant, LegalEntity, PersonName, MAX_COMMON_NAME, MAX_EMAIL, MAX_ORGANIZATION,
+};
 pub use urls::*;
 
 use crate::calendar;
@@ -54,7 +56,7 @@ pub enum ProfileError {
         max: usize,
     },
     /// A field contains a character that has no place in a name.
-    #[error("{field} contains {found:?}, which is not allowed in a name")]
+    #[error("{field} contains {found:?}, which is not allowed there")]
     BadCharacter {
         /// Which field.
         field: &'static str,

@@ -50,6 +50,26 @@ fn name_field(field: &'static str, value: &str, max: usize) -> Result<String, Pr
     Ok(value.to_uppercase())
 }
 
+/// A checked free-text field the authority stores and shows (a registration
+/// center, a reason): trimmed, 1 to `max` characters, and none of what may not
+/// stand in a name either (controls, bidirectional and other format characters,
+/// private-use code points) nor markup's angle brackets, so that what an operator
+/// or applicant reads is what was written.
+pub fn free_text(field: &'static str, value: &str, max: usize) -> Result<String, ProfileError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(ProfileError::Empty(field));
+    }
+    if let Some(found) = value.chars().find(|c| is_forbidden_in_name(*c) || matches!(c, '<' | '>')) {
+        return Err(ProfileError::BadCharacter { field, found });
+    }
+    let len = value.chars().count();
+    if len > max {
+        return Err(ProfileError::TooLong { field, len, max });
+    }
+    Ok(value.to_string())
+}
+
 /// The holder's full name as the authority writes it: upper case.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PersonName {
@@ -244,16 +264,34 @@ impl Applicant {
 }
 
 fn check_email(e: &str) -> Result<String, ProfileError> {
-    let bad = || ProfileError::BadEmail(e.to_string());
-    let (local, domain) = e.split_once('@').ok_or_else(bad)?;
-    let ok_chars = e.chars().all(|c| c.is_ascii_graphic());
-    if local.is_empty() || domain.is_empty() || domain.contains('@') || !domain.contains('.') || !ok_chars {
-        return Err(bad());
-    }
     if e.len() > MAX_EMAIL {
         return Err(ProfileError::TooLong { field: "e-mail address", len: e.len(), max: MAX_EMAIL });
     }
+    if !is_mailbox(e) {
+        return Err(ProfileError::BadEmail(e.to_string()));
+    }
     Ok(e.to_ascii_lowercase())
+}
+
+/// Whether `e` is an RFC 5321 §4.1.2 Mailbox the authority writes into a
+/// certificate: a Dot-string local part (atoms of atext joined by single dots, at
+/// most 64 octets) `@` a domain of at least two LDH labels (each 1 to 63 octets, no
+/// hyphen at either end, at most 253 octets in all, the last not all digits).
+/// Quoted local parts and address literals, legal in SMTP, are refused: nobody
+/// needs them on a national certificate, and they carry quotes, spaces and brackets.
+pub fn is_mailbox(e: &str) -> bool {
+    let Some((local, domain)) = e.rsplit_once('@') else { return false };
+    let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c);
+    let local_ok = local.len() <= 64 && local.split('.').all(|atom| !atom.is_empty() && atom.chars().all(atext));
+    let label_ok = |l: &str| {
+        (1..=63).contains(&l.len()) && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') && !l.starts_with('-') && !l.ends_with('-')
+    };
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = domain.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|l| label_ok(l))
+        && labels.last().is_some_and(|tld| !tld.chars().all(|c| c.is_ascii_digit()));
+    local_ok && domain_ok
 }
 
 fn atv(oid: Oid, tag: Tag, value: &str) -> Result<AttributeTypeAndValue, ProfileError> {
@@ -337,8 +375,36 @@ mod tests {
     #[test]
     fn emails_are_checked() {
         assert_eq!(check_email("A.B@Mail.KZ").unwrap(), "a.b@mail.kz");
-        for bad in ["no-at", "a@b", "@x.kz", "a@b@c.kz", "тест@mail.kz", "a b@c.kz"] {
+        for bad in [
+            "no-at",
+            "a@b",
+            "@x.kz",
+            "a@b@c.kz",
+            "тест@mail.kz",
+            "a b@c.kz",
+            "<script>alert(1)</script>@x.kz",
+            "a..b@x.kz",
+            ".a@x.kz",
+            "a.@x.kz",
+            "\"quoted\"@x.kz",
+            "a@[127.0.0.1]",
+            "a@-x.kz",
+            "a@x-.kz",
+            "a@x..kz",
+            "a@x.kz.",
+            "a@x.123",
+            "a(comment)@x.kz",
+            "a@x_y.kz",
+            "a\u{202e}@x.kz",
+        ] {
             assert!(check_email(bad).is_err(), "{bad}");
+        }
+        let long_local = format!("{}@x.kz", "a".repeat(65));
+        assert!(check_email(&long_local).is_err());
+        let long_label = format!("a@{}.kz", "b".repeat(64));
+        assert!(check_email(&long_label).is_err());
+        for good in ["o'neil@mail.kz", "a+tag@x.kz", "first.last@sub.gov.kz", "x@xn--80ao21a.xn--80aswg", "a-b@1x.kz"] {
+            assert!(check_email(good).is_ok(), "{good}");
         }
     }
 }

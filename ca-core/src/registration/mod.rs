@@ -48,6 +48,10 @@ pub const SIGNED_REQUEST_MAX_AGE: i64 = 600;
 pub const SIGNED_REQUEST_MAX_SKEW: i64 = 300;
 /// The largest signed request body accepted, in bytes (two CSRs fit easily).
 pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
+/// Longest registration center name, in characters.
+pub const MAX_CENTER: usize = 128;
+/// Longest reason an operator gives for a rejection, in characters.
+pub const MAX_REJECT_REASON: usize = 500;
 
 const DAY: i64 = 86_400;
 
@@ -64,6 +68,57 @@ pub struct Verified {
     pub signer: CertificateRecord,
     /// The signer's certificate.
     pub certificate: Certificate,
+}
+
+/// A signed request past the checks that bound its cost; see `Registration::admit`.
+struct Admitted {
+    bytes: Vec<u8>,
+    certificate: Certificate,
+    serial: Serial,
+    record: CertificateRecord,
+    at: i64,
+}
+
+/// The signer's status and key type, and the request's content.
+fn check_admitted(admitted: Admitted) -> Result<Verified, RegistrationError> {
+    let Admitted { bytes, certificate, serial, record, at } = admitted;
+    match record.status(at) {
+        Status::Valid => {}
+        other => return Err(RegistrationError::SignerNotValid { serial, status: other.as_str() }),
+    }
+    if record.cert_type != CertType::Sign {
+        return Err(RegistrationError::NotASignKey);
+    }
+    let request: SignedRequest =
+        serde_json::from_slice(&bytes).map_err(|e| RegistrationError::BadRequest(format!("the signed request is not valid: {e}")))?;
+    if request.nonce.len() < 16 || request.nonce.len() > 256 {
+        return Err(RegistrationError::BadRequest("the nonce must be 16 to 256 characters".into()));
+    }
+    Ok(Verified { request, signer: record, certificate })
+}
+
+/// The staff member a verified request comes from, when their role allows what it asks.
+fn staff_member(v: Verified) -> Result<(StaffMember, SignedAction), RegistrationError> {
+    let Some(wanted) = v.request.action.staff_action() else {
+        return Err(RegistrationError::BadRequest("this is not a staff request".into()));
+    };
+    let role = CertificateInfo::of(&v.certificate).roles.iter().find_map(|r| match r {
+        crate::model::AnyRole::Staff(s) => Some(*s),
+        crate::model::AnyRole::Entity(_) => None,
+    });
+    let Some(role) = role else {
+        return Err(RegistrationError::Forbidden("the signer's certificate carries no staff role (1.2.398.3.3.4.2.x)".into()));
+    };
+    if !role.may(wanted) {
+        return Err(RegistrationError::Forbidden(format!("{} may not {}", with_article(role), wanted.as_str().replace('_', " "))));
+    }
+    Ok((StaffMember { serial: v.signer.serial, role }, v.request.action))
+}
+
+/// What a signed request asks, for the record of a refusal ("" when it does not say).
+fn asked_action(bytes: &[u8]) -> String {
+    let value = serde_json::from_slice::<serde_json::Value>(bytes).ok();
+    value.as_ref().and_then(|v| v.get("action")).and_then(|a| a.as_str()).unwrap_or_default().to_string()
 }
 
 /// The request bytes of `envelope` and its detached CMS signature, checked.
@@ -185,10 +240,7 @@ impl<'a> Registration<'a> {
         if form.storage == KeyStorage::Idcard && applicant.entity().is_some() {
             return Err(RegistrationError::StorageNotAllowed);
         }
-        let center = form.registration_center.trim();
-        if center.is_empty() || center.chars().count() > 128 || center.chars().any(char::is_control) {
-            return Err(RegistrationError::BadRequest("registration_center must be 1 to 128 printable characters".into()));
-        }
+        let center = crate::profile::free_text("registration_center", &form.registration_center, MAX_CENTER)?;
         // The same checks issuance will make, now, so a bad request fails at once.
         let (auth, sign) = crate::issuer::check_requests(self.store, auth_csr, sign_csr)?;
         // Nor may a key wait in another pending application: the second would fail
@@ -203,7 +255,7 @@ impl<'a> Registration<'a> {
         let secret = Base64UrlUnpadded::encode_string(&random_bytes::<24>());
         let number = self.fresh_number()?;
         let mut form = form.clone();
-        form.registration_center = center.to_string();
+        form.registration_center = center;
         let record = ApplicationRecord {
             number: number.clone(),
             secret_hash: secret_hash(&secret),
@@ -395,6 +447,13 @@ impl<'a> Registration<'a> {
     /// Check a signed request: the CMS signature, its time, that the signer's SIGN
     /// certificate is ours and valid now, and that the request was not used before.
     pub fn verify(&mut self, envelope: &Envelope) -> Result<Verified, RegistrationError> {
+        let admitted = self.admit(envelope)?;
+        check_admitted(admitted)
+    }
+
+    /// The checks that bound what a request can cost: the CMS signature, the time
+    /// window, a signer we issued, and the request's first use (consumed here).
+    fn admit(&mut self, envelope: &Envelope) -> Result<Admitted, RegistrationError> {
         let (now, at) = self.now();
         let (bytes, signed) = opened(envelope)?;
         let age = cms::age_seconds(&signed, now);
@@ -406,19 +465,7 @@ impl<'a> Registration<'a> {
         if !self.store.consume_request(&Sha256::digest(&bytes).into(), at)? {
             return Err(RegistrationError::Replay);
         }
-        match record.status(at) {
-            Status::Valid => {}
-            other => return Err(RegistrationError::SignerNotValid { serial, status: other.as_str() }),
-        }
-        if record.cert_type != CertType::Sign {
-            return Err(RegistrationError::NotASignKey);
-        }
-        let request: SignedRequest =
-            serde_json::from_slice(&bytes).map_err(|e| RegistrationError::BadRequest(format!("the signed request is not valid: {e}")))?;
-        if request.nonce.len() < 16 || request.nonce.len() > 256 {
-            return Err(RegistrationError::BadRequest("the nonce must be 16 to 256 characters".into()));
-        }
-        Ok(Verified { request, signer: record, certificate: signed.certificate })
+        Ok(Admitted { bytes, certificate: signed.certificate, serial, record, at })
     }
 
     /// The stored record of the certificate that signed: exactly one we issued.
@@ -434,48 +481,22 @@ impl<'a> Registration<'a> {
 
     /// Check a staff request: [`Registration::verify`], then that the signer's
     /// certificate carries a staff role (1.2.398.3.3.4.2.x) that may do what the
-    /// request asks. A refusal whose signer is one of our certificate holders is
-    /// recorded in the audit log with that certificate's serial; a signature that
-    /// verifies to nobody is refused without a record, so strangers cannot grow
-    /// the log.
+    /// request asks. A refusal is recorded in the audit log, with the signer's
+    /// serial, only once the envelope has passed the checks that bound its cost (a
+    /// signature by one of our holders, within the time window, not seen before):
+    /// strangers, stale envelopes and replays are refused without a record, so no
+    /// one can grow the log faster than they sign new requests.
     pub fn authorize(&mut self, envelope: &Envelope) -> Result<(StaffMember, SignedAction), RegistrationError> {
-        let refusal = match self.try_authorize(envelope) {
+        let admitted = self.admit(envelope)?;
+        let (serial, at) = (admitted.serial.clone(), admitted.at);
+        let asked = asked_action(&admitted.bytes);
+        let refusal = match check_admitted(admitted).and_then(staff_member) {
             Ok(done) => return Ok(done),
             Err(e) => e,
         };
-        if let Some((serial, asked)) = self.signer_of(envelope) {
-            let (_, at) = self.now();
-            let event = AuditEvent::new(Actor::Operator(serial.to_string()), AuditAction::StaffRefused, asked, refusal.to_string());
-            self.store.record_event(at, &event)?;
-        }
+        let event = AuditEvent::new(Actor::Operator(serial.to_string()), AuditAction::StaffRefused, asked, refusal.to_string());
+        self.store.record_event(at, &event)?;
         Err(refusal)
-    }
-
-    fn try_authorize(&mut self, envelope: &Envelope) -> Result<(StaffMember, SignedAction), RegistrationError> {
-        let v = self.verify(envelope)?;
-        let Some(wanted) = v.request.action.staff_action() else {
-            return Err(RegistrationError::BadRequest("this is not a staff request".into()));
-        };
-        let role = CertificateInfo::of(&v.certificate).roles.iter().find_map(|r| match r {
-            crate::model::AnyRole::Staff(s) => Some(*s),
-            crate::model::AnyRole::Entity(_) => None,
-        });
-        let Some(role) = role else {
-            return Err(RegistrationError::Forbidden("the signer's certificate carries no staff role (1.2.398.3.3.4.2.x)".into()));
-        };
-        if !role.may(wanted) {
-            return Err(RegistrationError::Forbidden(format!("{} may not {}", with_article(role), wanted.as_str().replace('_', " "))));
-        }
-        Ok((StaffMember { serial: v.signer.serial, role }, v.request.action))
-    }
-
-    /// The serial of the signer of `envelope` when it is one of our certificates,
-    /// and what the request asked (for the record of a refusal).
-    fn signer_of(&self, envelope: &Envelope) -> Option<(Serial, String)> {
-        let (bytes, signed) = opened(envelope).ok()?;
-        let (serial, _) = self.our_signer(&signed).ok()?;
-        let asked = serde_json::from_slice::<serde_json::Value>(&bytes).ok()?.get("action")?.as_str()?.to_string();
-        Some((serial, asked))
     }
 
     /// Whether the CA key holder may add the first administrator: while no valid
@@ -557,15 +578,14 @@ impl<'a> Registration<'a> {
 
     /// An operator rejected the application, with a reason for the applicant.
     pub fn reject(&mut self, number: &str, reason: &str, operator: &StaffMember) -> Result<ApplicationView, RegistrationError> {
-        let reason = reason.trim();
-        if reason.is_empty() || reason.chars().count() > 500 {
-            return Err(RegistrationError::BadRequest("give a reason of 1 to 500 characters: the applicant reads it".into()));
-        }
+        let reason = crate::profile::free_text("reason", reason, MAX_REJECT_REASON).map_err(|e| {
+            RegistrationError::BadRequest(format!("give a reason of 1 to {MAX_REJECT_REASON} characters, the applicant reads it: {e}"))
+        })?;
         let app = self.current(number)?;
         let to = app.state.after(Transition::Reject).map_err(|e| expired_or(&app, e))?;
         let (_, at) = self.now();
-        let change = ApplicationChange { state: to, at, approved_by: None, reject_reason: Some(reason.to_string()) };
-        let event = AuditEvent::new(operator.actor(), AuditAction::ApplicationRejected, &app.number, reason);
+        let change = ApplicationChange { state: to, at, approved_by: None, reject_reason: Some(reason.clone()) };
+        let event = AuditEvent::new(operator.actor(), AuditAction::ApplicationRejected, &app.number, &reason);
         self.apply_change(&app, &change, &event)?;
         self.show(number)
     }
