@@ -1,8 +1,10 @@
 //! Serving connections on the open internet: a client that sends nothing, half a
-//! header or half a body is cut off; the number of connections stays below the
-//! open-file limit, and one over it is closed at once instead of starving everyone;
-//! SIGTERM or SIGINT stops accepting, lets requests in flight finish, and exits
-//! within a deadline whatever the clients do.
+//! header or half a body is cut off (the head's time counts from the accept, or from
+//! the previous answer); the number of connections stays below the open-file limit,
+//! and at that cap the connection that has waited longest for a request head gives
+//! way to the newcomer, so idle sockets cannot starve everyone; SIGTERM or SIGINT
+//! stops accepting, lets requests in flight finish, and exits within a deadline
+//! whatever the clients do.
 
 use crate::tls::ClientCertificate;
 use axum::body::Body;
@@ -17,12 +19,13 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
@@ -37,6 +40,143 @@ pub fn connection_cap(settings: &ServerSettings) -> usize {
     let files = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1_024);
     let cap = u64::from(settings.max_connections).min(files.saturating_sub(RESERVED_FILES)).max(1);
     usize::try_from(cap).unwrap_or(usize::MAX)
+}
+
+/// How long a newcomer at the cap waits for the connection it displaced to close.
+const DISPLACE_WAIT: Duration = Duration::from_secs(1);
+
+/// The connections being served, under a cap, each known as waiting for a request
+/// head (idle, since when) or inside a request (busy). Both listeners share one.
+pub struct Connections {
+    permits: Arc<Semaphore>,
+    table: Mutex<Table>,
+}
+
+#[derive(Default)]
+struct Table {
+    next_id: u64,
+    open: HashMap<u64, Slot>,
+}
+
+struct Slot {
+    /// Requests in progress on the connection.
+    busy: usize,
+    /// When it last began waiting for a request head: its accept, or its last answer.
+    idle_since: Instant,
+    /// Told to close, to make room.
+    displaced: bool,
+    close: Arc<Notify>,
+}
+
+impl Connections {
+    /// Room for `cap` connections.
+    pub fn new(cap: usize) -> Arc<Self> {
+        Arc::new(Connections { permits: Arc::new(Semaphore::new(cap)), table: Mutex::new(Table::default()) })
+    }
+
+    fn table(&self) -> MutexGuard<'_, Table> {
+        self.table.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A place for a connection just accepted. At the cap, the connection that has
+    /// waited longest for a request head is told to close and the newcomer takes its
+    /// place; `None` when every connection is inside a request.
+    async fn admit(self: &Arc<Self>) -> Option<Conn> {
+        let permit = match self.permits.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                if !self.displace_longest_idle() {
+                    return None;
+                }
+                tokio::time::timeout(DISPLACE_WAIT, self.permits.clone().acquire_owned()).await.ok()?.ok()?
+            }
+        };
+        let close = Arc::new(Notify::new());
+        let mut table = self.table();
+        let id = table.next_id;
+        table.next_id += 1;
+        table.open.insert(id, Slot { busy: 0, idle_since: Instant::now(), displaced: false, close: close.clone() });
+        Some(Conn { id, all: self.clone(), close, _permit: permit })
+    }
+
+    /// Tell the connection idle the longest to close; false when none is idle.
+    fn displace_longest_idle(&self) -> bool {
+        let mut table = self.table();
+        let longest = table.open.values_mut().filter(|s| s.busy == 0 && !s.displaced).min_by_key(|s| s.idle_since);
+        match longest {
+            Some(slot) => {
+                slot.displaced = true;
+                slot.close.notify_one();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// One admitted connection; its place is freed when it is dropped.
+struct Conn {
+    id: u64,
+    all: Arc<Connections>,
+    close: Arc<Notify>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Conn {
+    /// A request has begun on connection `id` (its head arrived); it is busy until
+    /// the guard drops.
+    fn request_on(all: &Arc<Connections>, id: u64) -> InRequest {
+        if let Some(slot) = all.table().open.get_mut(&id) {
+            slot.busy += 1;
+        }
+        InRequest { id, all: all.clone() }
+    }
+
+    /// Since when it has waited for a request head; `None` while inside a request.
+    fn idle_since(&self) -> Option<Instant> {
+        self.all.table().open.get(&self.id).filter(|s| s.busy == 0).map(|s| s.idle_since)
+    }
+
+    /// Completes when the connection has waited `limit` for a request head (from
+    /// its accept or its last answer), or when it must make room for a newcomer.
+    async fn expired(&self, limit: Duration) {
+        let idle_too_long = async {
+            loop {
+                match self.idle_since() {
+                    Some(since) if since.elapsed() >= limit => return,
+                    Some(since) => tokio::time::sleep_until((since + limit).into()).await,
+                    None => tokio::time::sleep(limit).await,
+                }
+            }
+        };
+        tokio::select! {
+            _ = idle_too_long => {}
+            _ = self.close.notified() => {}
+        }
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        self.all.table().open.remove(&self.id);
+    }
+}
+
+/// A request in progress on a connection.
+struct InRequest {
+    id: u64,
+    all: Arc<Connections>,
+}
+
+impl Drop for InRequest {
+    fn drop(&mut self) {
+        if let Some(slot) = self.all.table().open.get_mut(&self.id) {
+            slot.busy = slot.busy.saturating_sub(1);
+            if slot.busy == 0 {
+                slot.idle_since = Instant::now();
+            }
+        }
+    }
 }
 
 /// The access log: one line per request on target `access`, with the method, the
@@ -79,13 +219,14 @@ pub async fn body_deadline(limit: Duration, max_bytes: usize, req: Request, next
 
 /// Serve `app` on `listener` until `stop` completes, then wait for connections in
 /// flight for at most the shutdown deadline. With `tls`, every connection starts
-/// with a TLS handshake, which must finish within the header timeout.
+/// with a TLS handshake, which must finish, with the request head, within the
+/// header timeout.
 pub async fn serve(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     app: Router,
     settings: ServerSettings,
-    permits: Arc<Semaphore>,
+    connections: Arc<Connections>,
     stop: impl Future<Output = ()>,
 ) {
     let graceful = GracefulShutdown::new();
@@ -99,30 +240,37 @@ pub async fn serve(
         let (stream, peer) = match accepted {
             Ok(accepted) => accepted,
             Err(e) => {
-                // Out of files or similar: back off briefly rather than spin.
+                // Out of files or similar: make room, and back off briefly rather than spin.
                 tracing::warn!(error = %e, "accept failed");
+                connections.displace_longest_idle();
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }
         };
-        let Ok(permit) = permits.clone().try_acquire_owned() else {
-            drop(stream); // over the cap: closed at once, the others keep being served
+        let Some(conn) = connections.admit().await else {
+            drop(stream); // every connection is inside a request: closed at once
             continue;
         };
         let _ = stream.set_nodelay(true);
         let (app, watcher, tls) = (app.clone(), graceful.watcher(), tls.clone());
         tokio::spawn(async move {
-            match tls {
-                None => serve_connection(stream, peer, None, app, header_timeout, watcher).await,
-                Some(acceptor) => {
-                    let Ok(Ok(stream)) = tokio::time::timeout(header_timeout, acceptor.accept(stream)).await else {
-                        return; // no handshake in time, or a failed one
-                    };
-                    let client = stream.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| ClientCertificate(c.to_vec()));
-                    serve_connection(stream, peer, client, app, header_timeout, watcher).await
+            let served = async {
+                match tls {
+                    None => serve_connection(stream, peer, None, app, &conn, header_timeout, watcher).await,
+                    Some(acceptor) => {
+                        let Ok(stream) = acceptor.accept(stream).await else {
+                            return; // a failed handshake
+                        };
+                        let client = stream.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| ClientCertificate(c.to_vec()));
+                        serve_connection(stream, peer, client, app, &conn, header_timeout, watcher).await
+                    }
                 }
+            };
+            // Dropping the connection closes it: idle past the head timeout, or displaced.
+            tokio::select! {
+                _ = served => {}
+                _ = conn.expired(header_timeout) => {}
             }
-            drop(permit);
         });
     }
     drop(listener);
@@ -132,12 +280,14 @@ pub async fn serve(
     }
 }
 
-/// HTTP/1.1 on one connection, handlers told the client's address and certificate.
+/// HTTP/1.1 on one connection, handlers told the client's address and certificate,
+/// the connection marked busy while a request is in progress.
 async fn serve_connection<S>(
     stream: S,
     peer: SocketAddr,
     client: Option<ClientCertificate>,
     app: Router,
+    conn: &Conn,
     header_timeout: Duration,
     watcher: Watcher,
 ) where
@@ -145,12 +295,19 @@ async fn serve_connection<S>(
 {
     let mut builder = http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(header_timeout).keep_alive(true);
-    let service = app.map_request(move |mut req: hyper::Request<hyper::body::Incoming>| {
+    let (all, id) = (conn.all.clone(), conn.id);
+    let service = tower::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+        let busy = Conn::request_on(&all, id);
         req.extensions_mut().insert(ClientAddr(peer));
         if let Some(c) = &client {
             req.extensions_mut().insert(c.clone());
         }
-        req
+        let app = app.clone();
+        async move {
+            let response = app.oneshot(req).await;
+            drop(busy);
+            response
+        }
     });
     let connection = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
     let _ = watcher.watch(connection).await;

@@ -256,7 +256,7 @@ async fn serve(listener: TcpListener, args: &Args) -> Result<()> {
             .layer(axum::middleware::from_fn(connections::access_log))
     };
     let cap = connections::connection_cap(&settings);
-    let permits = Arc::new(tokio::sync::Semaphore::new(cap));
+    let conns = connections::Connections::new(cap);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         shutdown().await;
@@ -277,15 +277,16 @@ async fn serve(listener: TcpListener, args: &Args) -> Result<()> {
         }
         None => publication.clone().merge(api.clone()).merge(cabinet::router(cabinet.clone(), None)),
     };
-    let plain = connections::serve(listener, None, deadline(plain_app), settings, permits.clone(), stopped(stop_rx.clone()));
+    let plain = connections::serve(listener, None, deadline(plain_app), settings, conns.clone(), stopped(stop_rx.clone()));
     match tls {
         Some((tls_listener, acceptor)) => {
             let secure = connections::serve(
                 tls_listener,
                 Some(acceptor),
-                deadline(publication.merge(api).merge(cabinet::router(cabinet, None))),
+                deadline(publication.merge(api).merge(cabinet::router(cabinet, None)))
+                    .layer(axum::middleware::map_response(tls::strict_transport)),
                 settings,
-                permits,
+                conns,
                 stopped(stop_rx),
             );
             tokio::join!(plain, secure);

@@ -114,3 +114,10 @@ pub fn server_config(
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }
+
+/// HSTS (RFC 6797): browsers that reached the HTTPS listener come back only over
+/// HTTPS for a year. Set on every answer of that listener, never on plain HTTP.
+pub async fn strict_transport(mut response: axum::response::Response) -> axum::response::Response {
+    response.headers_mut().insert(axum::http::header::STRICT_TRANSPORT_SECURITY, axum::http::HeaderValue::from_static("max-age=31536000"));
+    response
+}

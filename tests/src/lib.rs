@@ -260,11 +260,12 @@ impl Server {
         Self::spawn(Command::new(program(name)), cwd, args, &[])
     }
 
-    /// The authority in `data`, unlocked, started with its soft open-file limit
-    /// set to `files` (the hard limit left as it is), as a shell's `ulimit -S -n` does.
-    pub fn on_with_soft_file_limit(data: &Path, files: u32) -> Server {
+    /// The authority in `data`, unlocked, started with its open-file limit, soft
+    /// and hard, set to `files`, as a shell's `ulimit -n` does: the server cannot
+    /// raise it.
+    pub fn on_with_file_limit(data: &Path, files: u32) -> Server {
         let mut cmd = Command::new("bash");
-        cmd.args(["-c", &format!("ulimit -S -n {files} && exec \"$0\" \"$@\"")]).arg(program("ca-server"));
+        cmd.args(["-c", &format!("ulimit -n {files} && exec \"$0\" \"$@\"")]).arg(program("ca-server"));
         let data = data.display().to_string();
         Self::spawn(cmd, Path::new("."), &["--data", &data], &[("CA_PASSPHRASE", PASSPHRASE)])
     }

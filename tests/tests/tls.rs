@@ -57,6 +57,15 @@ fn the_api_over_tls_with_openssl_curl_and_the_whole_applicant_flow() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["openapi"], "3.0.3");
     assert_eq!(curl(&root, &[], &format!("https://localhost:{port}/health")).0, 200);
+    // Browsers are told to come back only over HTTPS (HSTS, RFC 6797), on every
+    // answer of the HTTPS listener and never on plain HTTP, where it means nothing.
+    for path in ["/", "/health", "/api/v1/openapi.json", "/api/v1/nothing"] {
+        let (_, head) = curl(&root, &["-D", "-", "-o", "/dev/null"], &format!("{}{path}", server.https_url()));
+        let hsts = head.lines().find_map(|l| l.strip_prefix("strict-transport-security: ")).map(str::trim);
+        assert_eq!(hsts, Some("max-age=31536000"), "{path}: {head}");
+    }
+    let plain = ureq::get(&format!("{}/health", server.url())).call().unwrap();
+    assert_eq!(plain.header("strict-transport-security"), None);
     let untrusted = Command::new("curl").args(["-sS", "--max-time", "20", &format!("{}/health", server.https_url())]).output().unwrap();
     assert_eq!(untrusted.status.code(), Some(60), "curl must not trust the server without our root");
 
