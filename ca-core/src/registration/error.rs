@@ -259,6 +259,66 @@ mod tests {
         ]
     }
 
+    /// Which kind of refusal `e` is, by a match with no wildcard: a new variant (of
+    /// this enum, or of the issuer's and the store's errors, whose variants have
+    /// codes of their own) does not compile until it has a kind here, and then
+    /// [`one_of_each`] must hold one of that kind.
+    fn kind(e: &RegistrationError) -> usize {
+        use RegistrationError::*;
+        match e {
+            Profile(_) => 0,
+            Identity(_) => 1,
+            Issue(IssueError::Csr { .. }) => 2,
+            Issue(IssueError::SameKeyTwice) => 3,
+            Issue(IssueError::KeyReused { .. }) => 4,
+            Issue(
+                IssueError::NoSerial
+                | IssueError::KeyMismatch
+                | IssueError::NoCa { .. }
+                | IssueError::Profile(_)
+                | IssueError::Signing(_)
+                | IssueError::Store(_),
+            ) => 5,
+            KeyPending(_) => 6,
+            StorageNotAllowed => 7,
+            BadRequest(_) => 8,
+            UnknownName(_) => 9,
+            BadSerial(_) => 10,
+            NotFound => 11,
+            Illegal(_) => 12,
+            Expired(_) => 13,
+            AwaitingApproval(_) => 14,
+            NotIssued { .. } => 15,
+            Conflict(_) => 16,
+            Signature(_) => 17,
+            UnknownSigner => 18,
+            SignerNotValid { .. } => 19,
+            NotASignKey => 20,
+            Forbidden(_) => 21,
+            Stale { .. } => 22,
+            Replay => 23,
+            NotRenewable(_) => 24,
+            UnknownCertificate(_) => 25,
+            AlreadyRevoked(_) => 26,
+            NotOnHold(_) => 27,
+            Store(StoreError::Busy) => 28,
+            Store(StoreError::Duplicate) => 29,
+            Store(StoreError::Sqlite(_) | StoreError::TooNew { .. } | StoreError::File(_) | StoreError::Corrupt { .. }) => 30,
+            Locked => 31,
+        }
+    }
+    const KINDS: usize = 32;
+
+    #[test]
+    fn one_of_each_holds_every_kind() {
+        let mut seen = [false; KINDS];
+        for e in one_of_each() {
+            seen[kind(&e)] = true;
+        }
+        let missing: Vec<usize> = (0..KINDS).filter(|k| !seen[*k]).collect();
+        assert!(missing.is_empty(), "one_of_each lacks the kinds {missing:?} of fn kind");
+    }
+
     #[test]
     fn every_code_is_one_the_api_documents() {
         for e in one_of_each() {
