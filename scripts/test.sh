@@ -62,13 +62,13 @@ cargo build --release --workspace --locked
 log "running the test suite"
 results=$(mktemp)
 trap 'rm -f "$results"; stop_pcscd' EXIT
-# --all-targets: unit, integration and binary tests; then ca-core's doc tests (its
-# examples, and the compile-fail proofs that illegal values cannot be built).
+# --all-targets: unit, integration and binary tests; then pki's and ca-core's doc
+# tests (their examples, and the compile-fail proofs that illegal values cannot be built).
 set +e
 cargo test --release --workspace --locked --all-targets 2>&1 | tee "$results"
 test_status=${PIPESTATUS[0]}
 if [ "$test_status" -eq 0 ]; then
-    cargo test --release --locked -p ca-core --doc 2>&1 | tee -a "$results"
+    cargo test --release --locked -p ca-core -p pki --all-features --doc 2>&1 | tee -a "$results"
     test_status=${PIPESTATUS[0]}
 fi
 set -e
@@ -86,22 +86,45 @@ check() { # NAME COMMAND...: one more passed or failed test
     shift
     if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); test_status=1; fi
 }
-# A bank's own crate outside the workspace (examples/relying-party) depends on
-# ca-core with default-features = false: it builds, has no SQLite (nor the RSA key
-# generation of the authority, nor an HTTP client) in its tree, and verifies a real
-# signed document, refusing an AUTH key's.
-rp=examples/relying-party
-rp_tree() { cargo tree --locked --manifest-path "$rp/Cargo.toml" -e normal; }
-rp_lean() { ! rp_tree | grep -Eq '^.*(rusqlite|ureq) v'; }
+# A bank's own crate outside the workspace depends on the relying party's crate
+# (pki) alone: it builds, and its tree has no SQLite, no async runtime and no HTTP
+# client. The ocsp crate has no SQLite either. examples/relying-party (a workspace
+# member on pki) verifies a real signed document and refuses an AUTH key's.
+outside=$(mktemp -d)
+mkdir -p "$outside/src"
+cat >"$outside/Cargo.toml" <<EOF
+[package]
+name = "bank"
+version = "0.1.0"
+edition = "2021"
+publish = false
+
+[dependencies]
+pki = { path = "$PWD/pki" }
+
+[workspace]
+EOF
+cat >"$outside/src/main.rs" <<'EOF'
+fn main() {
+    let anchors = pki::pem::certificates(&std::fs::read(std::env::args().nth(1).unwrap()).unwrap()).unwrap();
+    println!("{} trust anchors", pki::verify::TrustStore::new(anchors).anchors().len());
+}
+EOF
+cp Cargo.lock "$outside/Cargo.lock"
+bank_tree() { cargo tree --offline --manifest-path "$outside/Cargo.toml" -e normal; }
+bank_lean() { bank_tree >"$outside/tree.txt" && ! grep -Eq '(rusqlite|libsqlite3-sys|tokio|ureq) v' "$outside/tree.txt"; }
+ocsp_lean() { ! cargo tree --locked -p ocsp -e normal | grep -Eq '(rusqlite|libsqlite3-sys) v'; }
 rp_verifies() {
     local bin=target/release/relying-party data=tests/data/nca-test
     "$bin" "$data/RSA256_11c707bd54cbfcccb3815e39c4eb57b1dc7dfea9.cms" "$data/nca_rsa_test.pem" 2020-06-01T00:00:00Z \
         && ! "$bin" "$data/AUTH_RSA256_b2c70a9ff7a5dc59de0ccc3c0ddde3437cc1f12d.cms" "$data/nca_rsa_test.pem" 2020-06-01T00:00:00Z
 }
-check "a relying party's crate on ca-core without default features builds" \
-    env CARGO_TARGET_DIR="$PWD/target" cargo build --release --locked --manifest-path "$rp/Cargo.toml"
-check "... and has no SQLite or HTTP client in its dependency tree" rp_lean
-check "... and verifies the authority's signed document" rp_verifies
+check "a bank's crate outside the workspace on pki alone builds" \
+    env CARGO_TARGET_DIR="$PWD/target" cargo build --offline --release --manifest-path "$outside/Cargo.toml"
+check "... and has no SQLite, tokio or HTTP client in its dependency tree" bank_lean
+check "the ocsp crate has no SQLite in its dependency tree" ocsp_lean
+check "examples/relying-party verifies the authority's signed document" rp_verifies
+rm -rf "$outside"
 # The applicants' page in headless Chromium, driven by Selenium: a whole
 # application, download, renewal and revocation; screenshots in target/browser.
 check "the applicants' page in a real browser" python3 tests/browser/cabinet.py target/browser

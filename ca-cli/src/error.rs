@@ -5,7 +5,7 @@
 
 use ca_core::authority::AuthorityError;
 use ca_core::cms::CmsError;
-use ca_core::crl::CrlError;
+use ca_core::crl::{CrlError, CrlReadError};
 use ca_core::identity::IdentityError;
 use ca_core::issuer::IssueError;
 use ca_core::model::{BadSerial, UnknownName};
@@ -145,6 +145,7 @@ impl From<IssueError> for CliError {
             IssueError::Profile(p) => p.into(),
             IssueError::Store(s) => s.into(),
             IssueError::Signing(s) => s.into(),
+            IssueError::Lint(_) => CliError::internal("lint", e.to_string()),
             IssueError::NoCa { .. } => CliError::refused("no_ca_for_key", e.to_string()),
             IssueError::NoSerial | IssueError::KeyMismatch => CliError::internal("issuer", e.to_string()),
         }
@@ -163,6 +164,7 @@ impl From<AuthorityError> for CliError {
             AuthorityError::Store(s) => s.into(),
             AuthorityError::Crl(c) => c.into(),
             AuthorityError::Issue(i) => i.into(),
+            AuthorityError::Certificate(c) => CliError::internal("certificate", c.to_string()),
             AuthorityError::NoHierarchy(_) => CliError::refused("no_hierarchy", e.to_string()),
         }
     }
@@ -183,12 +185,19 @@ impl From<CrlError> for CliError {
         match e {
             CrlError::NoBase => CliError::refused("no_base_crl", e.to_string()),
             CrlError::NoIssuer(_) => CliError::refused("no_hierarchy", e.to_string()),
-            CrlError::Malformed(_) => CliError::refused("not_a_crl", e.to_string()),
-            CrlError::Signature(_) => CliError::refused("bad_signature", e.to_string()),
             CrlError::Store(s) => s.into(),
             CrlError::Signing(s) => s.into(),
             CrlError::Profile(p) => p.into(),
-            CrlError::Encoding(_) => CliError::internal("encoding", e.to_string()),
+            _ => CliError::internal("encoding", e.to_string()),
+        }
+    }
+}
+
+impl From<CrlReadError> for CliError {
+    fn from(e: CrlReadError) -> Self {
+        match e {
+            CrlReadError::Signature(_) => CliError::refused("bad_signature", e.to_string()),
+            _ => CliError::refused("not_a_crl", e.to_string()),
         }
     }
 }

@@ -106,6 +106,9 @@ pub enum AuthorityError {
     /// Keys and signing.
     #[error(transparent)]
     Signing(#[from] SigningError),
+    /// A certificate of the authority's own was refused before it was signed.
+    #[error(transparent)]
+    Certificate(#[from] crate::issuer::CertificateError),
     /// The profile refused the data.
     #[error(transparent)]
     Profile(#[from] ProfileError),
@@ -782,7 +785,7 @@ fn build_hierarchy(
         Family::Rsa => profile::root_ca(root_basics, urls)?,
         Family::Gost => profile::gost_root_ca(root_basics, urls)?,
     };
-    let root = signing::sign_certificate(root_tbs, &root_key)?;
+    let root = crate::issuer::sign_certificate(root_tbs, &root_key)?;
 
     let issuing_key = new_ca_key(family, CA_KEY_BITS, passphrase, &l.key_of(family, CaRole::Issuing))?;
     let issuing_basics = basics(IssuerRef::of(&root), &root_key, issuing_key.public_key().clone(), ISSUING_YEARS)?;
@@ -790,13 +793,13 @@ fn build_hierarchy(
         Family::Rsa => profile::issuing_ca(issuing_basics, names.issuing, urls)?,
         Family::Gost => profile::gost_issuing_ca(issuing_basics, names.issuing, urls)?,
     };
-    let issuing = signing::sign_certificate(issuing_tbs, &root_key)?;
+    let issuing = crate::issuer::sign_certificate(issuing_tbs, &root_key)?;
 
     let ocsp_key = new_ca_key(family, OCSP_KEY_BITS, passphrase, &l.key_of(family, CaRole::Ocsp))?;
     let mut ocsp_basics = basics(IssuerRef::of(&issuing), &issuing_key, ocsp_key.public_key().clone(), OCSP_YEARS)?;
     // Reissued every year with the same kind of key: a random serial, never the key's.
     ocsp_basics.serial = signing::random_serial();
-    let ocsp = signing::sign_certificate(profile::ocsp_responder(ocsp_basics, names.ocsp)?, &issuing_key)?;
+    let ocsp = crate::issuer::sign_certificate(profile::ocsp_responder(ocsp_basics, names.ocsp)?, &issuing_key)?;
 
     publish_root_crl(l, family, &root_key, &root, calendar::unix_seconds(&now))?;
     write_cert(&l.cert_of(family, CaRole::Root), &root)?;
@@ -1006,7 +1009,7 @@ impl Authority {
             validity: profile::validity_days(now, TLS_DAYS)?,
             public_key: key.public_key().clone(),
         };
-        let cert = signing::sign_certificate(profile::tls_server(basics, hosts, &self.urls)?, signer)?;
+        let cert = crate::issuer::sign_certificate(profile::tls_server(basics, hosts, &self.urls)?, signer)?;
         let damaged = |e: der::Error| AuthorityError::Damaged { path: self.layout.tls_chain(), reason: e.to_string() };
         let mut chain = cert.to_pem(der::pem::LineEnding::LF).map_err(damaged)?;
         chain.push_str(&issuing.to_pem(der::pem::LineEnding::LF).map_err(damaged)?);
@@ -1061,7 +1064,7 @@ impl Authority {
             public_key: key.public_key().clone(),
         };
         let name = profile::ca_name(&self.config.tsa.name, true)?;
-        let cert = signing::sign_certificate(profile::time_stamp_authority(basics, name, &self.urls)?, issuing)?;
+        let cert = crate::issuer::sign_certificate(profile::time_stamp_authority(basics, name, &self.urls)?, issuing)?;
         let pem = cert
             .to_pem(der::pem::LineEnding::LF)
             .map_err(|e| AuthorityError::Damaged { path: cert_path.clone(), reason: e.to_string() })?;

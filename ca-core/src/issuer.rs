@@ -14,12 +14,14 @@ use crate::audit::{Actor, AuditAction, AuditEvent};
 use crate::calendar;
 use crate::csr::{self, CsrError, VerifiedCsr};
 use crate::model::{CertType, Family, Serial, SubjectKind};
-use crate::profile::{self, Applicant, IssuerRef, ProfileError, TbsBasics, Urls};
+use crate::profile::{self, Applicant, IssuerRef, LintFinding, ProfileError, TbsBasics, Urls};
 use crate::signing::{self, Signer, SigningError};
 use crate::store::{CertificateStore, Holder, NewCertificate, NewPair, StoreError};
+use der::asn1::BitString;
 use der::{DateTime, Encode};
 use std::sync::Arc;
 use thiserror::Error;
+use x509_cert::certificate::TbsCertificate;
 use x509_cert::Certificate;
 
 /// End-entity validity, years.
@@ -69,9 +71,42 @@ pub enum IssueError {
     /// Signing failed.
     #[error(transparent)]
     Signing(#[from] SigningError),
+    /// A certificate was refused by the lint before it was signed.
+    #[error("refusing to sign a certificate that breaks the profile: {0}")]
+    Lint(#[from] LintFinding),
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Why a certificate was not signed.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum CertificateError {
+    /// The profile's lint refused the to-be-signed certificate: nothing was signed.
+    #[error("refusing to sign a certificate that breaks the profile: {0}")]
+    Lint(#[from] LintFinding),
+    /// The key could not sign.
+    #[error(transparent)]
+    Signing(#[from] SigningError),
+}
+
+impl From<CertificateError> for IssueError {
+    fn from(e: CertificateError) -> Self {
+        match e {
+            CertificateError::Lint(l) => IssueError::Lint(l),
+            CertificateError::Signing(s) => IssueError::Signing(s),
+        }
+    }
+}
+
+/// Lint `tbs` against the profile, then sign it into a certificate: no certificate
+/// that breaks the profile is ever signed.
+pub fn sign_certificate(tbs: TbsCertificate, signer: &dyn Signer) -> Result<Certificate, CertificateError> {
+    profile::lint(&tbs)?;
+    let signature = signer.sign(&tbs.to_der().map_err(SigningError::from)?)?;
+    let signature = BitString::from_bytes(&signature).map_err(SigningError::from)?;
+    Ok(Certificate { signature_algorithm: tbs.signature.clone(), tbs_certificate: tbs, signature })
 }
 
 /// A pair signed but not yet recorded: the caller records [`PreparedPair::record`]
@@ -191,7 +226,7 @@ impl Issuer {
                 validity,
                 public_key: req.public_key().clone(),
             };
-            let cert = signing::sign_certificate(profile::end_entity(basics, applicant, t, &ca.urls)?, ca.signer.as_ref())?;
+            let cert = sign_certificate(profile::end_entity(basics, applicant, t, &ca.urls)?, ca.signer.as_ref())?;
             let record = NewCertificate {
                 serial: Serial::of(&cert),
                 cert_type: t,

@@ -24,6 +24,6 @@ pub fn self_signed(surname: &str) -> (RsaSigner, Certificate) {
         public_key: signer.public_key().clone(),
     };
     let tbs = profile::end_entity(basics, &applicant, CertType::Sign, &Urls::new("http://pki.test.kz").unwrap()).unwrap();
-    let cert = signing::sign_certificate(tbs, &signer).unwrap();
+    let cert = crate::issuer::sign_certificate(tbs, &signer).unwrap();
     (signer, cert)
 }

@@ -40,7 +40,7 @@ pub enum OcspError {
     NoResponderCertificate,
     /// The signature does not verify.
     #[error("the response's signature does not verify: {0}")]
-    Signature(#[from] ca_core::verify::SignatureError),
+    Signature(#[from] pki::verify::SignatureError),
     /// The responder certificate is not valid at the time the response was produced.
     #[error("the responder certificate is not valid at {0}")]
     ResponderExpired(String),

@@ -1,9 +1,9 @@
 //! Reading OCSP responses: ours and anyone's.
 
 use crate::OcspError;
-use ca_core::verify::{self, revocation};
-use ca_core::{calendar, oid};
 use der::Decode;
+use pki::verify::{self, revocation};
+use pki::{calendar, oid};
 use serde::Serialize;
 use x509_cert::Certificate;
 use x509_ocsp::{BasicOcspResponse, CertStatus, OcspResponse};
@@ -12,7 +12,7 @@ use x509_ocsp::{BasicOcspResponse, CertStatus, OcspResponse};
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct SingleInfo {
     /// Serial number.
-    pub serial: ca_core::model::Serial,
+    pub serial: pki::model::Serial,
     /// CertID hash: `SHA-1`, `SHA-256` or the OID.
     pub hash_algorithm: String,
     /// `good`, `revoked` or `unknown`.
@@ -91,13 +91,13 @@ pub fn read_response(der: &[u8], issuer: Option<&Certificate>) -> Result<Respons
                 "revoked",
                 Some(t(&ri.revocation_time)),
                 ri.revocation_reason.map(|c| {
-                    ca_core::model::RevocationReason::from_code(c as u8).map(|r| r.as_str().to_string()).unwrap_or_else(|| format!("{c:?}"))
+                    pki::model::RevocationReason::from_code(c as u8).map(|r| r.as_str().to_string()).unwrap_or_else(|| format!("{c:?}"))
                 }),
             ),
         };
         let alg = r.cert_id.hash_algorithm.oid;
         info.responses.push(SingleInfo {
-            serial: ca_core::model::Serial::from_der_bytes(r.cert_id.serial_number.as_bytes()),
+            serial: pki::model::Serial::from_der_bytes(r.cert_id.serial_number.as_bytes()),
             hash_algorithm: match alg {
                 oid::SHA1 => "SHA-1".into(),
                 oid::SHA256 => "SHA-256".into(),

@@ -2,11 +2,11 @@
 
 use crate::cache::Cache;
 use bytes::Bytes;
-use ca_core::model::{Family, RevocationReason};
-use ca_core::oid;
-use ca_core::signing::Signer;
 use der::asn1::{GeneralizedTime, Null, OctetString};
 use der::{Decode, Encode};
+use pki::model::{Family, RevocationReason};
+use pki::oid;
+use pki::signing::Signer;
 use sha1::{Digest, Sha1};
 use sha2::Sha256;
 use std::time::Duration;
@@ -213,7 +213,7 @@ impl Responder {
     }
 
     /// Drop cached answers for these serials (lowercase hex), whose status changed.
-    pub fn invalidate(&self, serials: &[ca_core::model::Serial]) {
+    pub fn invalidate(&self, serials: &[pki::model::Serial]) {
         if serials.is_empty() {
             return;
         }
@@ -369,7 +369,7 @@ fn crl_reason(r: RevocationReason) -> CrlReason {
 fn tlv(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
     let len: usize = parts.iter().map(|p| p.len()).sum();
     let mut out = Vec::with_capacity(len + 6);
-    ca_core::crl::push_header(&mut out, tag, len);
+    pki::crl::push_header(&mut out, tag, len);
     for p in parts {
         out.extend_from_slice(p);
     }

@@ -57,6 +57,6 @@ fn the_readme_says_where_ca_is_and_links_the_docs_that_exist() {
     let profile = std::fs::read_to_string(root().join("docs/PROFILE.md")).unwrap();
     for oid in ["1.2.398.3.3.2.1", "1.2.398.3.3.2.4", "1.2.398.3.3.4.1.2.5", "1.2.398.3.10.1.1.2.3.2"] {
         assert!(profile.contains(oid), "docs/PROFILE.md does not name {oid}");
-        assert!(std::fs::read_to_string(root().join("ca-core/src/oid.rs")).unwrap().contains(oid), "{oid} is not in oid.rs");
+        assert!(std::fs::read_to_string(root().join("pki/src/oid.rs")).unwrap().contains(oid), "{oid} is not in oid.rs");
     }
 }

@@ -20,7 +20,6 @@ use crate::model::{CertType, UnknownName};
 use crate::oid;
 use der::asn1::{Any, BitString, Null, ObjectIdentifier as Oid, OctetString};
 use der::{DateTime, Encode, Tag};
-use sha1::{Digest, Sha1};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use thiserror::Error;
 use x509_cert::certificate::{TbsCertificate, Version};
@@ -135,7 +134,7 @@ impl IssuerRef {
 /// The subject key identifier of a public key: SHA-1 of the subjectPublicKey bits
 /// (RFC 5280 §4.2.1.2, method 1). Its hex names the holder's key store files.
 pub fn key_identifier(spki: &SubjectPublicKeyInfoOwned) -> [u8; 20] {
-    Sha1::digest(spki.subject_public_key.raw_bytes()).into()
+    crate::signing::key_identifier(spki)
 }
 
 fn ext<T: Encode>(oid: Oid, critical: bool, value: &T) -> Result<Extension, ProfileError> {
@@ -246,11 +245,7 @@ fn basic_constraints_ca() -> Result<Extension, ProfileError> {
 
 /// X.509 time: UTCTime through 2049, GeneralizedTime from 2050 (RFC 5280 §4.1.2.5).
 pub fn x509_time(dt: DateTime) -> Result<Time, ProfileError> {
-    Ok(if dt.year() < 2050 {
-        Time::UtcTime(der::asn1::UtcTime::from_date_time(dt)?)
-    } else {
-        Time::GeneralTime(der::asn1::GeneralizedTime::from_date_time(dt))
-    })
+    Ok(calendar::x509_time(dt)?)
 }
 
 /// Validity of `years` calendar years from `not_before` (see [`calendar::add_years`]

@@ -277,6 +277,7 @@ mod tests {
                 | IssueError::NoCa { .. }
                 | IssueError::Profile(_)
                 | IssueError::Signing(_)
+                | IssueError::Lint(_)
                 | IssueError::Store(_),
             ) => 5,
             KeyPending(_) => 6,

@@ -8,7 +8,7 @@
 
 use super::*;
 use crate::audit::{AuditRecord, Chain, Checkpoint};
-use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 use std::path::Path;
 
@@ -275,7 +275,7 @@ fn insert_certificate(tx: &Transaction<'_>, pair_id: i64, c: &NewCertificate) ->
         "INSERT INTO certificates (serial, pair_id, cert_type, common_name, not_before, not_after, key_id, key_fingerprint, der, family)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
-            c.serial,
+            c.serial.as_str(),
             pair_id,
             c.cert_type.as_str(),
             c.common_name,
@@ -303,15 +303,12 @@ fn corrupt(column: &'static str, value: impl ToString) -> StoreError {
     StoreError::Corrupt { column, value: value.to_string() }
 }
 
-impl ToSql for Serial {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::from(self.as_str()))
-    }
-}
+/// A serial read from a column: its canonical text (written with `Serial::as_str`).
+struct SerialColumn(Serial);
 
-impl FromSql for Serial {
+impl FromSql for SerialColumn {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        Serial::parse(value.as_str()?).map_err(|e| FromSqlError::Other(Box::new(e)))
+        Serial::parse(value.as_str()?).map(SerialColumn).map_err(|e| FromSqlError::Other(Box::new(e)))
     }
 }
 
@@ -363,7 +360,7 @@ fn record(row: &Row<'_>) -> Result<CertificateRecord, StoreError> {
     let revocation = revocation(row, 12)?;
     let staff = row.get::<_, Option<String>>(15)?.map(|s| s.parse::<StaffRole>().map_err(|_| corrupt("staff_role", s))).transpose()?;
     Ok(CertificateRecord {
-        serial: row.get(0)?,
+        serial: row.get::<_, SerialColumn>(0)?.0,
         pair_id: row.get(1)?,
         cert_type,
         holder: Holder { kind, iin: row.get(4)?, entity, staff },
@@ -437,7 +434,7 @@ fn application_record(row: &Row<'_>) -> Result<ApplicationRecord, StoreError> {
         form: row.get(9)?,
         auth_csr: row.get(10)?,
         sign_csr: row.get(11)?,
-        approved_by: row.get(12)?,
+        approved_by: row.get::<_, Option<SerialColumn>>(12)?.map(|s| s.0),
         reject_reason: row.get(13)?,
         pair_id: row.get(14)?,
     })
@@ -445,19 +442,21 @@ fn application_record(row: &Row<'_>) -> Result<ApplicationRecord, StoreError> {
 
 impl CertificateStore for SqliteStore {
     fn serial_exists(&self, serial: &Serial) -> Result<bool, StoreError> {
-        Ok(self.conn.query_row("SELECT 1 FROM certificates WHERE serial = ?1", [serial], |_| Ok(())).optional()?.is_some())
+        Ok(self.conn.query_row("SELECT 1 FROM certificates WHERE serial = ?1", [serial.as_str()], |_| Ok(())).optional()?.is_some())
     }
 
     fn serial_for_key(&self, fingerprint: &[u8; 32]) -> Result<Option<Serial>, StoreError> {
         Ok(self
             .conn
-            .query_row("SELECT serial FROM certificates WHERE key_fingerprint = ?1", [&fingerprint[..]], |r| r.get(0))
+            .query_row("SELECT serial FROM certificates WHERE key_fingerprint = ?1", [&fingerprint[..]], |r| {
+                r.get::<_, SerialColumn>(0).map(|s| s.0)
+            })
             .optional()?)
     }
 
     fn certificate(&self, serial: &Serial) -> Result<Option<CertificateRecord>, StoreError> {
         let mut stmt = self.conn.prepare(&format!("{SELECT} WHERE c.serial = ?1"))?;
-        let mut rows = stmt.query([serial])?;
+        let mut rows = stmt.query([serial.as_str()])?;
         rows.next()?.map(record).transpose()
     }
 
@@ -523,7 +522,8 @@ impl CertificateStore for SqliteStore {
                 "UPDATE certificates SET revoked_at = ?1, revocation_reason = ?2, invalidity_date = ?5
                  WHERE serial = ?3 AND (revoked_at IS NULL OR revocation_reason = ?4)"
             };
-            changed += tx.execute(sql, params![revocation.at, revocation.reason.code(), serial, HOLD, revocation.invalid_since])?;
+            changed +=
+                tx.execute(sql, params![revocation.at, revocation.reason.code(), serial.as_str(), HOLD, revocation.invalid_since])?;
         }
         if changed != serials.len() {
             return Ok(0); // dropped: rolls back
@@ -538,7 +538,7 @@ impl CertificateStore for SqliteStore {
         let n = tx.execute(
             "UPDATE certificates SET revoked_at = NULL, revocation_reason = NULL, invalidity_date = NULL
              WHERE serial = ?1 AND revocation_reason = ?2",
-            params![serial, HOLD],
+            params![serial.as_str(), HOLD],
         )?;
         if n == 0 {
             return Ok(false);
@@ -570,7 +570,7 @@ impl ApplicationStore for SqliteStore {
                 a.form,
                 a.auth_csr,
                 a.sign_csr,
-                a.approved_by,
+                a.approved_by.as_ref().map(Serial::as_str),
                 a.reject_reason,
                 a.pair_id,
                 auth_key,
@@ -623,7 +623,15 @@ impl ApplicationStore for SqliteStore {
         let n = tx.execute(
             "UPDATE applications SET state = ?1, updated_at = ?2, approved_by = COALESCE(?3, approved_by),
              reject_reason = COALESCE(?4, reject_reason), pair_id = COALESCE(?5, pair_id) WHERE number = ?6 AND state = ?7",
-            params![change.state.as_str(), change.at, change.approved_by, change.reject_reason, pair_id, number, from.as_str()],
+            params![
+                change.state.as_str(),
+                change.at,
+                change.approved_by.as_ref().map(Serial::as_str),
+                change.reject_reason,
+                pair_id,
+                number,
+                from.as_str()
+            ],
         )?;
         if n == 0 {
             return Ok(Moved::Stale); // someone else moved it first: roll back
@@ -661,7 +669,7 @@ impl StatusStore for SqliteStore {
         let mut rows = stmt.query(params![since.unwrap_or(0), seq, family.as_str()])?;
         while let Some(r) = rows.next()? {
             let revocation = revocation(r, 1)?;
-            visit(CrlRow { serial: r.get(0)?, revocation, changed_at: r.get(4)? });
+            visit(CrlRow { serial: r.get::<_, SerialColumn>(0)?.0, revocation, changed_at: r.get(4)? });
         }
         Ok(seq)
     }
@@ -732,7 +740,7 @@ impl StatusStore for SqliteStore {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT revoked_at, revocation_reason, invalidity_date FROM certificates WHERE serial = ?1 AND family = ?2")?;
-        let mut rows = stmt.query(params![serial, family.as_str()])?;
+        let mut rows = stmt.query(params![serial.as_str(), family.as_str()])?;
         rows.next()?.map(|r| revocation(r, 0)).transpose()
     }
 
@@ -742,7 +750,7 @@ impl StatusStore for SqliteStore {
         let (mut serials, mut last) = (Vec::new(), after);
         while let Some(r) = rows.next()? {
             last = r.get(0)?;
-            serials.push(r.get(1)?);
+            serials.push(r.get::<_, SerialColumn>(1)?.0);
         }
         Ok((serials, last))
     }

@@ -2,24 +2,24 @@
 //! base64) whose signer chains to the trust anchor TRUST, offline, as of the time
 //! given (default: the signing time it states). Exits 0 only when it is valid.
 //!
-//! Built with `ca-core = { default-features = false }`: parsing, verification,
+//! Built on the `pki` crate alone: parsing, verification,
 //! CMS, XML, OCSP and CRL checking, without the authority's own parts.
 
-use ca_core::verify::{CertificateInfo, Purpose, RevocationChecker, TrustStore, Verifier};
+use pki::verify::{CertificateInfo, Purpose, RevocationChecker, TrustStore, Verifier};
 
 fn run() -> Result<bool, Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [cms, trust, rest @ ..] = args.as_slice() else {
         return Err("usage: relying-party CMS TRUST [RFC3339-TIME]".into());
     };
-    let anchors = ca_core::pem::certificates(&std::fs::read(trust)?)?;
+    let anchors = pki::pem::certificates(&std::fs::read(trust)?)?;
     let verifier = Verifier::new(TrustStore::new(anchors), RevocationChecker::none());
     let at = match rest.first() {
-        Some(t) => Some(ca_core::calendar::parse_rfc3339_time(t).ok_or("not an RFC 3339 time")?),
+        Some(t) => Some(pki::calendar::parse_rfc3339_time(t).ok_or("not an RFC 3339 time")?),
         None => None,
     };
-    let der = ca_core::pem::read_der(&std::fs::read(cms)?)?;
-    let doc = ca_core::cms::verify_document(&der, None, &verifier, Purpose::Sign, at)?;
+    let der = pki::pem::read_der(&std::fs::read(cms)?)?;
+    let doc = pki::cms::verify_document(&der, None, &verifier, Purpose::Sign, at)?;
     for signer in &doc.signers {
         let owner = CertificateInfo::of(&signer.signed.certificate).owner;
         match &signer.verdict {

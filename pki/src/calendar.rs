@@ -136,6 +136,16 @@ pub fn parse_rfc3339_time(s: &str) -> Option<DateTime> {
     DateTime::new(n(0..4)?, n(5..7)? as u8, n(8..10)? as u8, n(11..13)? as u8, n(14..16)? as u8, n(17..19)? as u8).ok()
 }
 
+/// `dt` as an X.509 time: UTCTime before 2050, GeneralizedTime from then on (RFC
+/// 5280 §4.1.2.5).
+pub fn x509_time(dt: DateTime) -> Result<x509_cert::time::Time, der::Error> {
+    Ok(if dt.year() < 2050 {
+        x509_cert::time::Time::UtcTime(der::asn1::UtcTime::from_date_time(dt)?)
+    } else {
+        x509_cert::time::Time::GeneralTime(der::asn1::GeneralizedTime::from_date_time(dt))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

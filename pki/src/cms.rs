@@ -12,7 +12,6 @@
 
 use crate::calendar;
 use crate::oid;
-use crate::profile;
 use crate::signing::{Signer, SigningError};
 use crate::verify::{self, Checks, PathError, Purpose, SignatureError, Verdict, Verifier};
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
@@ -343,7 +342,7 @@ pub(crate) fn sign_typed(
     let message_digest = digest(digest_alg, content).ok_or(CmsError::Digest(digest_alg))?;
     let mut attrs = vec![attribute(oid::ATTR_CONTENT_TYPE, Any::encode_from(&content_type)?)?];
     if let Some(at) = signing_time {
-        let time = profile::x509_time(at).map_err(|e| CmsError::Malformed(e.to_string()))?;
+        let time = calendar::x509_time(at).map_err(|e| CmsError::Malformed(e.to_string()))?;
         attrs.push(attribute(oid::ATTR_SIGNING_TIME, Any::encode_from(&time)?)?);
     }
     attrs.push(attribute(oid::ATTR_MESSAGE_DIGEST, Any::encode_from(&OctetString::new(message_digest)?)?)?);

@@ -249,7 +249,7 @@ fn rejection(f: Failure) -> Vec<u8> {
     resp.to_der().unwrap_or_default()
 }
 
-#[cfg(all(test, feature = "authority"))]
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::calendar;

@@ -33,12 +33,12 @@ pub trait Fetch: Send + Sync {
 }
 
 /// [`Fetch`] over plain HTTP with `ureq`: bounded time and size.
-#[cfg(feature = "http")]
+#[cfg(feature = "fetch")]
 pub struct HttpFetch {
     agent: ureq::Agent,
 }
 
-#[cfg(feature = "http")]
+#[cfg(feature = "fetch")]
 impl HttpFetch {
     /// A fetcher giving up after `timeout`.
     pub fn new(timeout: std::time::Duration) -> Self {
@@ -61,14 +61,14 @@ impl HttpFetch {
     }
 }
 
-#[cfg(feature = "http")]
+#[cfg(feature = "fetch")]
 impl Default for HttpFetch {
     fn default() -> Self {
         Self::new(std::time::Duration::from_secs(10))
     }
 }
 
-#[cfg(feature = "http")]
+#[cfg(feature = "fetch")]
 impl Fetch for HttpFetch {
     fn get(&self, url: &str) -> Result<Vec<u8>, FetchError> {
         Self::body(url, self.agent.get(url).call())

@@ -1,12 +1,30 @@
-//! Issuing our CRLs from the status store (the authority's side).
+//! Full and delta CRLs (RFC 5280 §5), issued from the status store; reading
+//! anyone's CRL is [`pki::crl`]'s, re-exported here.
+//!
+//! A revocation never triggers a full rebuild: full CRLs are issued on a schedule,
+//! delta CRLs (everything that changed since their base full CRL, including lifted
+//! holds as `removeFromCRL`) often. CRL numbers come from the database and are
+//! recorded before the CRL is signed, so they never go backwards.
+//!
+//! Memory stays bounded for a million entries: the entries are encoded straight
+//! from the database rows into the one buffer that is signed and written, with
+//! room left in front for the headers whose lengths are known only at the end.
+//! Nothing else holds the entries.
 
-use super::*;
+pub use pki::crl::{push_header, read, CrlInfo, CrlReadError, EntryInfo, REMOVE_FROM_CRL};
+
+use crate::calendar;
 use crate::model::Family;
+use crate::oid;
+use crate::profile::ProfileError;
 use crate::profile::{self, IssuerRef, Urls};
 use crate::signing::Signer;
+use crate::signing::SigningError;
+use crate::store::StoreError;
 use crate::store::{CrlRecord, CrlRow, StatusStore};
 use der::asn1::ObjectIdentifier as Oid;
 use der::Encode;
+use thiserror::Error;
 use x509_cert::ext::Extensions;
 
 /// DER tags used by the hand-written encoder.
@@ -25,6 +43,55 @@ fn header(tag: u8, len: usize) -> Vec<u8> {
     let mut h = Vec::with_capacity(MAX_HEADER);
     push_header(&mut h, tag, len);
     h
+}
+
+/// Which CRL to issue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CrlKind {
+    /// Every revoked certificate.
+    Full,
+    /// What changed since the newest full CRL.
+    Delta,
+}
+
+impl CrlKind {
+    /// `full` or `delta`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CrlKind::Full => "full",
+            CrlKind::Delta => "delta",
+        }
+    }
+}
+
+/// Why a CRL was not issued. Nothing is published when one is returned.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum CrlError {
+    /// The database.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A delta CRL needs a base.
+    #[error("no full CRL has been issued yet: issue a full CRL before a delta CRL")]
+    NoBase,
+    /// No issuing CA of this family to sign with.
+    #[error("no {0} issuing CA to sign this CRL")]
+    NoIssuer(Family),
+    /// Encoding failed (a value out of range).
+    #[error("cannot encode the CRL: {0}")]
+    Encoding(String),
+    /// Signing failed.
+    #[error(transparent)]
+    Signing(#[from] SigningError),
+    /// The profile refused a value.
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+}
+
+impl From<der::Error> for CrlError {
+    fn from(e: der::Error) -> Self {
+        CrlError::Encoding(e.to_string())
+    }
 }
 
 /// Who signs a CRL and where its deltas are published.
@@ -232,7 +299,9 @@ fn push_time(buf: &mut Vec<u8>, secs: i64, generalized: bool) -> Result<(), CrlE
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::RevocationReason;
     use crate::store::{Revocation, SqliteStore};
+    use der::Decode;
 
     #[test]
     fn headers_use_the_shortest_length_form() {
@@ -290,8 +359,8 @@ mod tests {
         let mut bad = delta.der.clone();
         let last = bad.len() - 1;
         bad[last] ^= 1;
-        assert!(matches!(read(&bad, Some(&cert)), Err(CrlError::Signature(_))));
-        assert!(matches!(read(b"garbage", None), Err(CrlError::Malformed(_))));
+        assert!(matches!(read(&bad, Some(&cert)), Err(CrlReadError::Signature(_))));
+        assert!(matches!(read(b"garbage", None), Err(CrlReadError::Malformed(_))));
         let root = issue_empty(&CrlIssuer { urls: None, ..ca }, 1_000, 2_000).unwrap();
         let info = read(&root, Some(&cert)).unwrap();
         assert_eq!((info.number.as_deref(), info.entry_count), (Some("1000"), 0));

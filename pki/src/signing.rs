@@ -9,16 +9,14 @@
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{KeyPair, RsaKeyPair, RSA_PKCS1_SHA256};
 use der::asn1::{Any, BitString};
-use der::{Decode, Encode};
+use der::Decode;
 use pkcs8::pkcs5::pbes2;
 use pkcs8::{EncryptedPrivateKeyInfo, PrivateKeyInfo};
 use rand::RngCore;
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use std::fmt;
 use thiserror::Error;
-use x509_cert::certificate::TbsCertificate;
 use x509_cert::serial_number::SerialNumber;
-use x509_cert::Certificate;
 use zeroize::Zeroizing;
 
 /// PBKDF2 iterations protecting CA keys at rest (OWASP 2023 figure for HMAC-SHA256).
@@ -70,9 +68,6 @@ pub enum SigningError {
     /// PKCS#8 encoding or encryption failed.
     #[error("PKCS#8 failed: {0}")]
     Pkcs8(String),
-    /// The profile check refused the certificate before signing.
-    #[error("refusing to sign a certificate that breaks the profile: {0}")]
-    Lint(#[from] crate::profile::LintFinding),
 }
 
 /// A passphrase for CA keys. Never printed, wiped from memory when dropped.
@@ -239,7 +234,6 @@ impl SigningKey {
     }
 
     /// A new key of `family` (RSA of `rsa_bits`), with its unencrypted PKCS#8 DER.
-    #[cfg(feature = "authority")]
     pub fn generate(family: crate::model::Family, rsa_bits: usize) -> Result<(Self, Zeroizing<Vec<u8>>), SigningError> {
         let pkcs8 = match family {
             crate::model::Family::Rsa => generate_rsa_pkcs8(rsa_bits)?,
@@ -278,13 +272,30 @@ impl Signer for SigningKey {
     }
 }
 
-/// A new RSA private key as unencrypted PKCS#8 DER, wiped when dropped.
-#[cfg(feature = "authority")]
+/// A new RSA private key of 2048, 3072, 4096 or 8192 bits as unencrypted PKCS#8
+/// DER, wiped when dropped. Made by aws-lc-rs (constant time, and far quicker than a
+/// pure-Rust generator).
 pub fn generate_rsa_pkcs8(bits: usize) -> Result<Zeroizing<Vec<u8>>, SigningError> {
-    let fail = |reason: String| SigningError::KeyGeneration { bits, reason };
-    let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, bits).map_err(|e| fail(e.to_string()))?;
-    let doc = pkcs8::EncodePrivateKey::to_pkcs8_der(&key).map_err(|e| fail(e.to_string()))?;
-    Ok(Zeroizing::new(doc.as_bytes().to_vec()))
+    use aws_lc_rs::encoding::AsDer;
+    use aws_lc_rs::rsa::{KeyPair, KeySize};
+    let fail = |reason: &str| SigningError::KeyGeneration { bits, reason: reason.to_string() };
+    let size = match bits {
+        2048 => KeySize::Rsa2048,
+        3072 => KeySize::Rsa3072,
+        4096 => KeySize::Rsa4096,
+        8192 => KeySize::Rsa8192,
+        _ => return Err(fail("the size must be 2048, 3072, 4096 or 8192 bits")),
+    };
+    let key = KeyPair::generate(size).map_err(|_| fail("the generator failed"))?;
+    let der = key.as_der().map_err(|_| fail("the key does not encode"))?;
+    Ok(Zeroizing::new(der.as_ref().to_vec()))
+}
+
+/// The key identifier of a public key: the SHA-1 of its bits (RFC 5280
+/// §4.2.1.2, method 1), as the authority writes subject and authority key identifiers.
+pub fn key_identifier(spki: &SubjectPublicKeyInfoOwned) -> [u8; 20] {
+    use sha1::{Digest, Sha1};
+    Sha1::digest(spki.subject_public_key.raw_bytes()).into()
 }
 
 /// Encrypt a PKCS#8 key under `passphrase` (PBES2, PBKDF2-HMAC-SHA256, AES-256-CBC), PEM.
@@ -323,13 +334,6 @@ pub fn random_serial() -> SerialNumber {
     bytes[0] = (bytes[0] % 0x7f) + 1;
     // 20 bytes, first in 1..=127: always a valid serial number.
     SerialNumber::new(&bytes).unwrap_or_else(|_| unreachable!("20 positive bytes are a valid serial"))
-}
-
-/// Lint `tbs` against the profile, then sign it into a certificate.
-pub fn sign_certificate(tbs: TbsCertificate, signer: &dyn Signer) -> Result<Certificate, SigningError> {
-    crate::profile::lint(&tbs)?;
-    let signature = signer.sign(&tbs.to_der()?)?;
-    Ok(Certificate { signature_algorithm: tbs.signature.clone(), tbs_certificate: tbs, signature: BitString::from_bytes(&signature)? })
 }
 
 #[cfg(test)]

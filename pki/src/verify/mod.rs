@@ -9,7 +9,7 @@ use crate::calendar;
 use crate::identity::{Bin, Iin};
 use crate::model::{AnyRole, CertType, IdentificationMethod, Serial, SubjectKind};
 use crate::oid;
-use crate::profile::key_identifier;
+use crate::signing::key_identifier;
 use aws_lc_rs::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
 use der::asn1::ObjectIdentifier as Oid;
 use der::{Decode, Encode, Tag, Tagged};

@@ -1,22 +1,10 @@
-//! Full and delta CRLs (RFC 5280 §5), and reading anyone's CRL.
-//!
-//! A revocation never triggers a full rebuild: full CRLs are issued on a schedule,
-//! delta CRLs (everything that changed since their base full CRL, including lifted
-//! holds as `removeFromCRL`) often. CRL numbers come from the database and are
-//! recorded before the CRL is signed, so they never go backwards.
-//!
-//! Memory stays bounded for a million entries: the entries are encoded straight
-//! from the database rows into the one buffer that is signed and written, with
-//! room left in front for the headers whose lengths are known only at the end.
-//! Nothing else holds the entries.
+//! Reading anyone's CRL (RFC 5280 §5): its entries, numbers and reasons, with the
+//! issuer's signature checked when the issuer is given. Issuing CRLs is the
+//! authority's (`ca-core`).
 
 use crate::calendar;
 use crate::model::RevocationReason;
 use crate::oid;
-use crate::profile::ProfileError;
-use crate::signing::SigningError;
-#[cfg(feature = "authority")]
-use crate::store::StoreError;
 use crate::verify::{self, revocation, SignatureError};
 use der::Decode;
 use serde::Serialize;
@@ -24,67 +12,19 @@ use thiserror::Error;
 use x509_cert::crl::CertificateList;
 use x509_cert::Certificate;
 
-#[cfg(feature = "authority")]
-mod issue;
-#[cfg(feature = "authority")]
-pub use issue::{issue, issue_empty, CrlIssuer, IssuedCrl};
-
 /// The CRL reason code for an entry leaving the CRL (a lifted hold), delta CRLs only.
-const REMOVE_FROM_CRL: u8 = 8;
+pub const REMOVE_FROM_CRL: u8 = 8;
 
-/// Which CRL to issue.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CrlKind {
-    /// Every revoked certificate.
-    Full,
-    /// What changed since the newest full CRL.
-    Delta,
-}
-
-impl CrlKind {
-    /// `full` or `delta`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            CrlKind::Full => "full",
-            CrlKind::Delta => "delta",
-        }
-    }
-}
-
-/// Why a CRL was not issued or not read. Nothing is published when one is returned.
+/// Why a CRL was not read.
 #[derive(Debug, Error)]
-pub enum CrlError {
-    /// The database.
-    #[error(transparent)]
-    #[cfg(feature = "authority")]
-    Store(#[from] StoreError),
-    /// A delta CRL needs a base.
-    #[error("no full CRL has been issued yet: issue a full CRL before a delta CRL")]
-    NoBase,
-    /// No issuing CA of this family to sign with.
-    #[error("no {0} issuing CA to sign this CRL")]
-    NoIssuer(crate::model::Family),
-    /// Encoding failed (a value out of range).
-    #[error("cannot encode the CRL: {0}")]
-    Encoding(String),
-    /// Signing failed.
-    #[error(transparent)]
-    Signing(#[from] SigningError),
-    /// The profile refused a value.
-    #[error(transparent)]
-    Profile(#[from] ProfileError),
+#[non_exhaustive]
+pub enum CrlReadError {
     /// The bytes are not a CRL.
     #[error("not a CRL: {0}")]
     Malformed(String),
     /// The signature does not verify under the given issuer.
     #[error("the CRL's signature does not verify under the given issuer: {0}")]
     Signature(#[from] SignatureError),
-}
-
-impl From<der::Error> for CrlError {
-    fn from(e: der::Error) -> Self {
-        CrlError::Encoding(e.to_string())
-    }
 }
 
 /// Append a DER tag and length (shortest form) to `buf`: the hand-written encoders
@@ -164,13 +104,13 @@ fn reason_name(code: u8) -> String {
 }
 
 /// Decode a CRL (DER) and, with `issuer`, check its signature and issuer name.
-pub fn read(der: &[u8], issuer: Option<&Certificate>) -> Result<CrlInfo, CrlError> {
-    let crl = CertificateList::from_der(der).map_err(|e| CrlError::Malformed(e.to_string()))?;
+pub fn read(der: &[u8], issuer: Option<&Certificate>) -> Result<CrlInfo, CrlReadError> {
+    let crl = CertificateList::from_der(der).map_err(|e| CrlReadError::Malformed(e.to_string()))?;
     let tbs = &crl.tbs_cert_list;
     if let Some(ca) = issuer {
         revocation::crl_signed_by(der, &crl, ca)?;
     }
-    let (number, delta_base) = revocation::crl_numbers(tbs).map_err(CrlError::Malformed)?;
+    let (number, delta_base) = revocation::crl_numbers(tbs).map_err(CrlReadError::Malformed)?;
     let (number, delta_base) = (number.map(|n| uint_string(n.as_bytes())), delta_base.map(|n| uint_string(n.as_bytes())));
     let entries: Vec<EntryInfo> = tbs
         .revoked_certificates
@@ -213,8 +153,8 @@ mod tests {
     #[test]
     fn reads_the_national_authority_crl() {
         use der::DecodePem;
-        let ca = Certificate::from_pem(include_bytes!("../../../tests/data/nca-test/nca_rsa_test.pem")).unwrap();
-        let info = read(include_bytes!("../../../tests/data/nca-test/nca_rsa_test.crl"), Some(&ca)).unwrap();
+        let ca = Certificate::from_pem(include_bytes!("../../tests/data/nca-test/nca_rsa_test.pem")).unwrap();
+        let info = read(include_bytes!("../../tests/data/nca-test/nca_rsa_test.crl"), Some(&ca)).unwrap();
         assert_eq!(info.entry_count, 126);
         assert!(info.number.is_some());
         assert!(info.entries.iter().all(|e| e.reason.as_deref().is_none_or(|r| r.parse::<RevocationReason>().is_ok())));
