@@ -94,18 +94,18 @@ fn gostcrypto_verifies_ours_and_we_verify_gostcryptos() {
 
     let out = theirs.wait_with_output().unwrap();
     assert!(out.status.success());
-    let c = gost::curve_512();
+    let c = gost::hazmat::curve_512();
     let mut seen = 0;
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let t: serde_json::Value = serde_json::from_str(line).unwrap();
         let be = |field: &str| hex::decode(t[field].as_str().unwrap()).unwrap();
         let (key, digest, sig) = (be("key"), be("digest"), be("sig"));
         let point = c.point(&U512::from_be_slice(&key[..64]), &U512::from_be_slice(&key[64..])).expect("its key is on the curve");
-        let e = gost::digest_to_e(&U512::from_be_slice(&digest), &c.q);
+        let e = gost::hazmat::digest_to_e(&U512::from_be_slice(&digest), &c.q);
         let (r, s) = (U512::from_be_slice(&sig[..64]), U512::from_be_slice(&sig[64..]));
-        gost::verify_with(c, &point, &e, &r, &s).unwrap_or_else(|err| panic!("gostcrypto's signature {line}: {err}"));
-        let wrong = gost::digest_to_e(&U512::from_be_slice(&reversed(&digest)), &c.q);
-        assert!(gost::verify_with(c, &point, &wrong, &r, &s).is_err());
+        gost::hazmat::verify_with(c, &point, &e, &r, &s).unwrap_or_else(|err| panic!("gostcrypto's signature {line}: {err}"));
+        let wrong = gost::hazmat::digest_to_e(&U512::from_be_slice(&reversed(&digest)), &c.q);
+        assert!(gost::hazmat::verify_with(c, &point, &wrong, &r, &s).is_err());
         seen += 1;
     }
     assert_eq!(seen, n);

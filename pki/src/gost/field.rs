@@ -8,7 +8,8 @@
 //! reduces to lo + 569·hi and, once more, to below 2^512: a few single-word
 //! multiplications instead of a Montgomery reduction's 64. Every operation on
 //! [`Fp512`] runs the same instructions whatever the values (carries are
-//! arithmetic, selections are masks), so it may carry secrets.
+//! arithmetic, selections go through `subtle`, whose `Choice` the optimiser cannot
+//! see through), so it may carry secrets. It has no `Debug`: it may be one.
 
 // Limb loops index several arrays at once by the same position (and by i + j):
 // written as the schoolbook arithmetic they are.
@@ -72,12 +73,12 @@ const C: u64 = 569;
 const N: usize = 8;
 
 /// An element of GF(2^512 − 569), fully reduced, as eight little-endian 64-bit words.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct Fp512([u64; N]);
 
-/// All ones when `bit` is 1, zero when it is 0.
-fn mask(bit: u64) -> u64 {
-    0u64.wrapping_sub(bit)
+/// The choice of a carry or borrow bit (0 or 1).
+fn choice_of(bit: u64) -> Choice {
+    Choice::from((bit & 1) as u8)
 }
 
 /// a + c·small for a single word `small` (c < 2^64), with the carry word.
@@ -92,11 +93,13 @@ fn add_small(a: &[u64; N], small: u128) -> ([u64; N], u64) {
     (out, carry as u64)
 }
 
-/// `a` when the mask is zero, `b` when it is all ones.
-fn select(a: &[u64; N], b: &[u64; N], m: u64) -> [u64; N] {
+/// `a` when `choice` is 0, `b` when it is 1: one mask made from the choice by
+/// `subtle` (which keeps the optimiser from seeing the bit), applied to every word.
+fn select(a: &[u64; N], b: &[u64; N], choice: Choice) -> [u64; N] {
+    let mask = u64::conditional_select(&0, &u64::MAX, choice);
     let mut out = [0u64; N];
     for i in 0..N {
-        out[i] = (a[i] & !m) | (b[i] & m);
+        out[i] = a[i] ^ (mask & (a[i] ^ b[i]));
     }
     out
 }
@@ -111,7 +114,7 @@ impl Fp512 {
         let (t, _) = add_small(&t, u128::from(c1) * u128::from(C));
         // Below 2^512; subtract p once if t ≥ p, i.e. if t + C reaches 2^512.
         let (u, c2) = add_small(&t, u128::from(C));
-        select(&t, &u, mask(c2))
+        select(&t, &u, choice_of(c2))
     }
 
     /// The 1024-bit product of two 512-bit values, as (low, high) halves.
@@ -163,6 +166,8 @@ impl Add for Fp512 {
     }
 }
 
+// A limb's borrow is the OR of its two subtractions' borrows, not a slip for `-`.
+#[allow(clippy::suspicious_arithmetic_impl)]
 impl Sub for Fp512 {
     type Output = Fp512;
     fn sub(self, rhs: Fp512) -> Fp512 {
@@ -176,7 +181,7 @@ impl Sub for Fp512 {
         }
         // On a borrow t = a − b + 2^512; a − b + p is that minus C (no new borrow:
         // t ≥ 2^512 − p + 1 > C).
-        let m = mask(borrow) & C;
+        let m = u64::conditional_select(&0, &C, choice_of(borrow));
         let mut out = [0u64; N];
         let mut b = m;
         for i in 0..N {
@@ -205,15 +210,13 @@ impl Mul for Fp512 {
 
 impl ConditionallySelectable for Fp512 {
     fn conditional_select(a: &Self, b: &Self, choice: Choice) -> Self {
-        Fp512(select(&a.0, &b.0, mask(u64::from(choice.unwrap_u8()))))
+        Fp512(select(&a.0, &b.0, choice))
     }
 }
 
 impl ConstantTimeEq for Fp512 {
     fn ct_eq(&self, other: &Self) -> Choice {
-        let diff = self.0.iter().zip(&other.0).fold(0u64, |acc, (a, b)| acc | (a ^ b));
-        // diff | −diff has its top bit set exactly when diff ≠ 0.
-        Choice::from((((diff | diff.wrapping_neg()) >> 63) ^ 1) as u8)
+        self.0[..].ct_eq(&other.0[..])
     }
 }
 
@@ -283,7 +286,7 @@ impl Field<8> for Fp512 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gost::primes::P512;
+    use crate::gost::hazmat::primes::P512;
     use crypto_bigint::U512;
     use rand::RngCore;
 

@@ -5,24 +5,29 @@
 //! Byte conventions, proven on the authority's real files: the hash's bytes are
 //! read as a **little-endian** integer; a public key is x ‖ y and a signature r ‖ s,
 //! each coordinate little-endian, in an OCTET STRING (key) or the BIT STRING
-//! (signature). Signing is constant-time in the key and the nonce ([`curve`]); each
-//! signature draws a fresh random nonce; r = 0 or s = 0 are drawn again.
+//! (signature). Signing is constant-time in the key and the nonce (fixed windows,
+//! selections through `subtle`); the key and every nonce are [`Scalar`]s, wiped when
+//! dropped. Nonces are hedged (RFC 6979 over HMAC-Streebog-512, mixed with fresh
+//! randomness): a failing random source cannot give the key away. r = 0 or s = 0
+//! are drawn again. The curves, the field and the bare signature equations are
+//! [`hazmat`].
 
-pub mod curve;
-pub mod field;
+mod curve;
+mod field;
+pub mod hazmat;
+mod nonce;
+mod scalar;
+
+pub use scalar::Scalar;
 
 use crate::oid;
-use crypto_bigint::modular::constant_mod::Residue;
-use crypto_bigint::modular::runtime_mod::{DynResidue, DynResidueParams};
-use crypto_bigint::subtle::{ConditionallySelectable, ConstantTimeEq, ConstantTimeLess};
-use crypto_bigint::{impl_modulus, Uint, U256, U512};
-use curve::{Curve, Params, Point};
+use crypto_bigint::subtle::ConstantTimeLess;
+use crypto_bigint::{Uint, U256, U512};
 use der::asn1::{Any, BitString, ObjectIdentifier as Oid, OctetString};
 use der::{Decode, Encode};
-use field::{Field, Fp512};
+use hazmat::{curve_256, curve_512, digest_to_e, sign_with, verify_with, Curve, Curve512, Field, Point};
 use rand::RngCore;
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
-use std::sync::OnceLock;
 use thiserror::Error;
 use zeroize::Zeroizing;
 
@@ -82,207 +87,6 @@ impl Algorithm {
             oid::GOST_2004_KEY => Some(Algorithm::Gost2004),
             _ => None,
         }
-    }
-}
-
-/// The field primes as types: P512 = 2^512 − 569 (paramSetA), P256 = 2^256 − 617
-/// (CryptoPro-A).
-pub mod primes {
-    #![allow(missing_docs)] // the macro's structs
-    use super::*;
-    impl_modulus!(
-        P512,
-        U512,
-        "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffdc7"
-    );
-    impl_modulus!(P256, U256, "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffd97");
-}
-use primes::P256;
-
-fn params_512() -> Params<8> {
-    let h = |s: &str| U512::from_be_hex(s);
-    Params {
-        p: h("fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffdc7"),
-        b: h("e8c2505dedfc86ddc1bd0b2b6667f1da34b82574761cb0e879bd081cfd0b6265ee3cb090f30d27614cb4574010da90dd862ef9d4ebee4761503190785a71c760"),
-        q: h("ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff27e69532f48d89116ff22b8d4e0560609b4b38abfad2b85dcacdb1411f10b275"),
-        gx: U512::from_u64(3),
-        gy: h("7503cfe87a836ae3a61b8816e25450e6ce5e1c93acf1abc1778064fdcbefa921df1626be4fd036e93d75e6a50e3a41e98028fe5fc235f5b889a589cb5215f2a4"),
-    }
-}
-
-fn params_256() -> Params<4> {
-    let h = |s: &str| U256::from_be_hex(s);
-    Params {
-        p: h("fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffd97"),
-        b: U256::from_u64(166),
-        q: h("ffffffffffffffffffffffffffffffff6c611070995ad10045841b09b761b893"),
-        gx: U256::ONE,
-        gy: h("8d91e471e0989cda27df505a453f2b7635294f2ddf23e3b122acc99c9e9f1e14"),
-    }
-}
-
-/// The 512-bit curve, made once.
-pub fn curve_512() -> &'static Curve<Fp512, 8> {
-    static C: OnceLock<Curve<Fp512, 8>> = OnceLock::new();
-    C.get_or_init(|| Curve::new(&params_512()))
-}
-
-/// The CryptoPro-A curve, made once.
-pub fn curve_256() -> &'static Curve<Residue<P256, 4>, 4> {
-    static C: OnceLock<Curve<Residue<P256, 4>, 4>> = OnceLock::new();
-    C.get_or_init(|| Curve::new(&params_256()))
-}
-
-/// What the signature scheme needs from a group: the order, k·G and u·G + v·Q as
-/// x-coordinates. The national curves give it in constant time; tests give it for
-/// the standard's example curve (a = 7) with schoolbook arithmetic.
-pub trait Group<const L: usize> {
-    /// A point of the group.
-    type Element;
-    /// The order q of the base point.
-    fn order(&self) -> &Uint<L>;
-    /// Montgomery parameters modulo q, made once per curve.
-    fn scalars(&self) -> DynResidueParams<L>;
-    /// x(k·G), or `None` at infinity.
-    fn base_x(&self, k: &Uint<L>) -> Option<Uint<L>>;
-    /// x(u·G + v·Q), or `None` at infinity.
-    fn combined_x(&self, u: &Uint<L>, v: &Uint<L>, q: &Self::Element) -> Option<Uint<L>>;
-}
-
-/// Fixed-base tables of the public keys verified more than once (CA, responder and
-/// frequent signers' keys): a repeated key's u·Q then costs what u·G does. At most
-/// [`KEY_TABLES`] tables are kept; a key seen once gets none.
-struct KeyTables<F: Field<L>, const L: usize> {
-    seen: std::collections::HashSet<Vec<u8>>,
-    tables: std::collections::HashMap<Vec<u8>, std::sync::Arc<curve::Table<F, L>>>,
-}
-
-/// The most public-key tables kept per curve (about 400 KB each for 512 bits).
-pub const KEY_TABLES: usize = 32;
-
-impl<F: Field<L>, const L: usize> KeyTables<F, L> {
-    fn new() -> Self {
-        KeyTables { seen: Default::default(), tables: Default::default() }
-    }
-}
-
-fn key_tables_512() -> &'static std::sync::Mutex<KeyTables<Fp512, 8>> {
-    static T: OnceLock<std::sync::Mutex<KeyTables<Fp512, 8>>> = OnceLock::new();
-    T.get_or_init(|| std::sync::Mutex::new(KeyTables::new()))
-}
-
-/// u·G + v·Q on the 512-bit curve, with Q's table when Q is a repeated key.
-fn combined_512(c: &Curve<Fp512, 8>, u: &U512, v: &U512, q: &Point<Fp512, 8>) -> Point<Fp512, 8> {
-    let key = c.to_affine(q).map(|(x, y)| [uint_le(&x), uint_le(&y)].concat()).unwrap_or_default();
-    let table = {
-        let mut t = key_tables_512().lock().unwrap_or_else(|e| e.into_inner());
-        match t.tables.get(&key) {
-            Some(table) => Some(table.clone()),
-            None if t.seen.contains(&key) && t.tables.len() < KEY_TABLES => {
-                let table = std::sync::Arc::new(c.table(q));
-                t.tables.insert(key.clone(), table.clone());
-                Some(table)
-            }
-            None => {
-                if t.seen.len() >= 1024 {
-                    t.seen.clear();
-                }
-                t.seen.insert(key);
-                None
-            }
-        }
-    };
-    let vq = match table {
-        Some(table) => c.mul_table(&table, v),
-        None => c.mul_vartime(v, q),
-    };
-    c.add(&c.mul_base(u), &vq)
-}
-
-/// The national 512-bit curve, with its public-key tables.
-struct Curve512;
-
-impl Group<8> for Curve512 {
-    type Element = Point<Fp512, 8>;
-    fn order(&self) -> &U512 {
-        &curve_512().q
-    }
-    fn scalars(&self) -> DynResidueParams<8> {
-        curve_512().fq
-    }
-    fn base_x(&self, k: &U512) -> Option<U512> {
-        curve_512().base_x(k)
-    }
-    fn combined_x(&self, u: &U512, v: &U512, q: &Point<Fp512, 8>) -> Option<U512> {
-        let c = curve_512();
-        c.to_affine(&combined_512(c, u, v, q)).map(|(x, _)| x)
-    }
-}
-
-impl<F: Field<L>, const L: usize> Group<L> for Curve<F, L> {
-    type Element = Point<F, L>;
-    fn order(&self) -> &Uint<L> {
-        &self.q
-    }
-    fn scalars(&self) -> DynResidueParams<L> {
-        self.fq
-    }
-    fn base_x(&self, k: &Uint<L>) -> Option<Uint<L>> {
-        self.to_affine(&self.mul_base(k)).map(|(x, _)| x)
-    }
-    fn combined_x(&self, u: &Uint<L>, v: &Uint<L>, q: &Point<F, L>) -> Option<Uint<L>> {
-        let sum = self.add(&self.mul_base(u), &self.mul_vartime(v, q));
-        self.to_affine(&sum).map(|(x, _)| x)
-    }
-}
-
-/// a mod q for a < 2q (all the scheme needs: hashes, x-coordinates and random
-/// numbers of the curve's size, since 2^n < 2q for these curves).
-fn reduce<const L: usize>(a: &Uint<L>, q: &Uint<L>) -> Uint<L> {
-    let less = a.ct_lt(q);
-    let diff = a.wrapping_sub(q);
-    Uint::conditional_select(&diff, a, less)
-}
-
-/// The hash as the scheme's e: little-endian, mod q, and 1 when that is 0.
-pub fn digest_to_e<const L: usize>(digest: &Uint<L>, q: &Uint<L>) -> Uint<L> {
-    let e = reduce(digest, q);
-    Uint::conditional_select(&e, &Uint::ONE, e.ct_eq(&Uint::ZERO))
-}
-
-/// The signature (r, s) with nonce k, or `None` when r or s is 0 (draw another k).
-pub fn sign_with<const L: usize, G: Group<L>>(group: &G, d: &Uint<L>, e: &Uint<L>, k: &Uint<L>) -> Option<(Uint<L>, Uint<L>)> {
-    let q = group.order();
-    let r = reduce(&group.base_x(k)?, q);
-    let fq = group.scalars();
-    let [r_, d_, k_, e_] = [&r, d, k, e].map(|v| DynResidue::new(v, fq));
-    let s = (r_ * d_ + k_ * e_).retrieve();
-    (r != Uint::ZERO && s != Uint::ZERO).then_some((r, s))
-}
-
-/// Whether (r, s) is a valid signature of e under the public point `key`.
-pub fn verify_with<const L: usize, G: Group<L>>(
-    group: &G,
-    key: &G::Element,
-    e: &Uint<L>,
-    r: &Uint<L>,
-    s: &Uint<L>,
-) -> Result<(), GostError> {
-    let q = group.order();
-    for v in [r, s] {
-        if *v == Uint::ZERO || !bool::from(v.ct_lt(q)) {
-            return Err(GostError::BadSignature("r or s is not between 1 and q − 1"));
-        }
-    }
-    let fq = group.scalars();
-    let (v, _) = DynResidue::new(e, fq).invert();
-    let z1 = (DynResidue::new(s, fq) * v).retrieve();
-    let z2 = (-(DynResidue::new(r, fq) * v)).retrieve();
-    let x = group.combined_x(&z1, &z2, key).ok_or(GostError::Invalid)?;
-    if reduce(&x, q) == *r {
-        Ok(())
-    } else {
-        Err(GostError::Invalid)
     }
 }
 
@@ -388,7 +192,7 @@ pub fn verify(spki: &SubjectPublicKeyInfoOwned, alg: &AlgorithmIdentifierOwned, 
 /// A GOST 34.10-2015 512-bit private key, wiped when dropped; signs with
 /// Streebog-512, also through `signing::Signer` next to RSA.
 pub struct GostSigner {
-    d: Zeroizing<U512>,
+    d: Scalar,
     spki: SubjectPublicKeyInfoOwned,
 }
 
@@ -403,15 +207,18 @@ fn key_algorithm_2015() -> Result<AlgorithmIdentifierOwned, der::Error> {
     Ok(AlgorithmIdentifierOwned { oid: oid::GOST_2015_512_KEY, parameters: Some(Any::encode_from(&vec![CURVE_2015_512, HASH_2015_512])?) })
 }
 
+/// 64 fresh random bytes, wiped when dropped.
+fn random_64() -> Zeroizing<[u8; 64]> {
+    let mut bytes = Zeroizing::new([0u8; 64]);
+    rand::rngs::OsRng.fill_bytes(bytes.as_mut());
+    bytes
+}
+
 impl GostSigner {
-    /// A signer from the private scalar d (1 ≤ d < q).
-    pub fn from_scalar(d: U512) -> Result<Self, GostError> {
+    /// A signer for the private scalar d.
+    pub fn from_scalar(d: Scalar) -> Result<Self, GostError> {
         let c = curve_512();
-        if d == U512::ZERO || !bool::from(d.ct_lt(&c.q)) {
-            return Err(GostError::BadPrivateKey("the scalar is not between 1 and q − 1"));
-        }
-        let d = Zeroizing::new(d);
-        let (x, y) = c.to_affine(&c.mul_base(&d)).ok_or(GostError::BadPrivateKey("zero"))?;
+        let (x, y) = c.to_affine(&c.mul_base(d.as_uint())).ok_or(GostError::BadPrivateKey("zero"))?;
         let xy = [uint_le(&x), uint_le(&y)].concat();
         let key = OctetString::new(xy).and_then(|o| o.to_der()).map_err(|_| GostError::BadKey("encoding"))?;
         let spki = SubjectPublicKeyInfoOwned {
@@ -424,9 +231,7 @@ impl GostSigner {
     /// A fresh key pair.
     pub fn generate() -> Self {
         loop {
-            let mut bytes = Zeroizing::new([0u8; 64]);
-            rand::rngs::OsRng.fill_bytes(bytes.as_mut());
-            if let Ok(s) = Self::from_scalar(le_uint(bytes.as_ref())) {
+            if let Some(Ok(s)) = Scalar::from_le_bytes(&random_64()).map(Self::from_scalar) {
                 return s;
             }
         }
@@ -445,20 +250,16 @@ impl GostSigner {
             return Err(GostError::UnknownParameters(format!("{oids:?}")));
         }
         let inner = der::asn1::OctetStringRef::from_der(info.private_key).map_err(|_| GostError::BadPrivateKey("not an OCTET STRING"))?;
-        let bytes = inner.as_bytes();
-        if bytes.len() != 64 {
-            return Err(GostError::BadPrivateKey("not 64 bytes"));
-        }
-        Self::from_scalar(le_uint(bytes))
+        let bytes: &[u8; 64] = inner.as_bytes().try_into().map_err(|_| GostError::BadPrivateKey("not 64 bytes"))?;
+        let d = Scalar::from_le_bytes(bytes).ok_or(GostError::BadPrivateKey("the scalar is not between 1 and q − 1"))?;
+        Self::from_scalar(d)
     }
 
     /// The private key as PKCS#8 (the authority's layout), wiped when dropped.
     pub fn to_pkcs8(&self) -> Result<Zeroizing<Vec<u8>>, der::Error> {
         // OCTET STRING (64 bytes): 04 40, then d little-endian, all in wiped memory.
         let mut inner = Zeroizing::new(vec![0x04, 0x40]);
-        for w in self.d.as_words() {
-            inner.extend_from_slice(&w.to_le_bytes());
-        }
+        inner.extend_from_slice(self.d.to_le_bytes().as_ref());
         let algorithm = key_algorithm_2015()?.to_der()?;
         let info = pkcs8::PrivateKeyInfo {
             algorithm: pkcs8::AlgorithmIdentifierRef::from_der(&algorithm)?,
@@ -484,18 +285,14 @@ impl GostSigner {
     }
 
     /// Sign a Streebog-512 hash computed elsewhere (the bytes as [`streebog512`]
-    /// gives them): (r, s) little-endian, r first. What a card does.
+    /// gives them): (r, s) little-endian, r first. What a card does. The nonce is
+    /// hedged: derived from the key and e with fresh randomness mixed in.
     pub fn sign_hash(&self, hash: &[u8; 64]) -> Vec<u8> {
         let c = curve_512();
         let e = digest_to_e(&le_uint::<8>(hash), &c.q);
         loop {
-            let mut bytes = Zeroizing::new([0u8; 64]);
-            rand::rngs::OsRng.fill_bytes(bytes.as_mut());
-            let k = Zeroizing::new(reduce(&le_uint::<8>(bytes.as_ref()), &c.q));
-            if *k == U512::ZERO {
-                continue;
-            }
-            if let Some((r, s)) = sign_with(c, &self.d, &e, &k) {
+            let Some(k) = nonce::hedged(&self.d, &e, &random_64()) else { continue };
+            if let Some((r, s)) = sign_with(c, self.d.as_uint(), &e, k.as_uint()) {
                 return [uint_le(&r), uint_le(&s)].concat();
             }
         }
@@ -539,7 +336,9 @@ pub fn key_matches(pkcs8: &[u8], spki: &SubjectPublicKeyInfoOwned) -> Result<boo
 
 #[cfg(test)]
 mod tests {
+    use super::hazmat::Group;
     use super::*;
+    use crypto_bigint::modular::runtime_mod::{DynResidue, DynResidueParams};
     use x509_cert::crl::CertificateList;
     use x509_cert::Certificate;
 
@@ -650,8 +449,8 @@ mod tests {
         other.algorithm.parameters = Some(Any::encode_from(&vec![CURVE_2004, HASH_2015_512]).unwrap());
         assert!(matches!(verify(&other, &alg, b"m", &sig), Err(GostError::UnknownParameters(_))));
         // Out-of-range and truncated private keys.
-        assert!(GostSigner::from_scalar(U512::ZERO).is_err());
-        assert!(GostSigner::from_scalar(curve_512().q).is_err());
+        assert!(Scalar::from_le_bytes(&[0; 64]).is_none());
+        assert!(Scalar::from_le_bytes(&uint_le(&curve_512().q).try_into().unwrap()).is_none());
         let pkcs8 = signer.to_pkcs8().unwrap();
         assert!(GostSigner::from_pkcs8(&pkcs8[..pkcs8.len() - 1]).is_err());
     }
