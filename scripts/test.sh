@@ -128,6 +128,9 @@ rm -rf "$outside"
 # The applicants' page in headless Chromium, driven by Selenium: a whole
 # application, download, renewal and revocation; screenshots in target/browser.
 check "the applicants' page in a real browser" python3 tests/browser/cabinet.py target/browser
+# The workspace lints (unsafe code forbidden everywhere; undocumented and
+# unreachable public items denied in the library crates) and clippy, warnings denied.
+check "clippy with the workspace lints, warnings denied" cargo clippy --release --locked --workspace --all-targets -- -D warnings
 # The developers' module-cycle checker sits beside the repository when it is
 # there; a user's clone without it skips this check.
 if [ -x ../shared/tools/module-cycles ]; then

@@ -7,7 +7,7 @@ use crate::signing::{self, RsaSigner, Signer};
 use x509_cert::Certificate;
 
 /// A fresh RSA-2048 key and a self-issued SIGN certificate for it, named `cn`.
-pub fn self_signed(surname: &str) -> (RsaSigner, Certificate) {
+pub(crate) fn self_signed(surname: &str) -> (RsaSigner, Certificate) {
     let signer = RsaSigner::from_pkcs8(&signing::generate_rsa_pkcs8(2048).unwrap()).unwrap();
     let today = calendar::now();
     let person = PersonName::new(surname, "ТЕСТ", None).unwrap();

@@ -23,19 +23,19 @@ struct Inner<V> {
 }
 
 /// A map of at most `budget` bytes (keys and values as the caller sizes them).
-pub struct Cache<V> {
+pub(crate) struct Cache<V> {
     budget: usize,
     inner: RwLock<Inner<V>>,
 }
 
 impl<V: Clone> Cache<V> {
     /// An empty cache holding at most `budget` bytes.
-    pub fn new(budget: usize) -> Self {
+    pub(crate) fn new(budget: usize) -> Self {
         Cache { budget, inner: RwLock::new(Inner { map: HashMap::new(), order: VecDeque::new(), bytes: 0 }) }
     }
 
     /// The value for `key`, marked as used.
-    pub fn get(&self, key: &[u8]) -> Option<V> {
+    pub(crate) fn get(&self, key: &[u8]) -> Option<V> {
         let inner = self.inner.read().ok()?;
         let slot = inner.map.get(key)?;
         slot.used.store(true, Ordering::Relaxed);
@@ -44,7 +44,7 @@ impl<V: Clone> Cache<V> {
 
     /// Keep `value` under `key`, `bytes` large, evicting until it fits. A value
     /// larger than the whole budget is not kept.
-    pub fn insert(&self, key: Vec<u8>, value: V, bytes: usize) {
+    pub(crate) fn insert(&self, key: Vec<u8>, value: V, bytes: usize) {
         let size = bytes + key.len();
         if size > self.budget {
             return;
@@ -75,7 +75,7 @@ impl<V: Clone> Cache<V> {
     }
 
     /// Keep only the entries `keep` accepts.
-    pub fn retain(&self, mut keep: impl FnMut(&V) -> bool) {
+    pub(crate) fn retain(&self, mut keep: impl FnMut(&V) -> bool) {
         let Ok(mut inner) = self.inner.write() else { return };
         let Inner { map, order, bytes } = &mut *inner;
         map.retain(|_, s| {
@@ -89,12 +89,12 @@ impl<V: Clone> Cache<V> {
     }
 
     /// How many entries are kept.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.inner.read().map(|i| i.map.len()).unwrap_or(0)
     }
 
     /// How many bytes are kept.
-    pub fn bytes(&self) -> usize {
+    pub(crate) fn bytes(&self) -> usize {
         self.inner.read().map(|i| i.bytes).unwrap_or(0)
     }
 }

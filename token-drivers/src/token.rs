@@ -453,7 +453,7 @@ fn role_of(k: &KeyEntry) -> Role {
 
 /// The PKCS#15 key identifier: SHA-1 of the subjectPublicKey bits, which is also the
 /// certificate's subject key identifier under RFC 5280 method 1.
-pub fn key_id(spki: &SubjectPublicKeyInfoOwned) -> Vec<u8> {
+pub(crate) fn key_id(spki: &SubjectPublicKeyInfoOwned) -> Vec<u8> {
     Sha1::digest(spki.subject_public_key.raw_bytes()).to_vec()
 }
 
