@@ -42,9 +42,8 @@ impl From<TokenError> for CliError {
             TokenError::NoReaders => return CliError::internal("no_reader", message),
             TokenError::NoCard(_) => return CliError::internal("no_card", message),
             TokenError::CardRemoved => return CliError::internal("card_removed", message),
-            TokenError::Status { .. } | TokenError::Malformed { .. } | TokenError::Pcsc(_) => {
-                return CliError::internal("card_failure", message)
-            }
+            // Status, Malformed, Pcsc, and what a later driver may add.
+            _ => return CliError::internal("card_failure", message),
         };
         CliError::refused(code, message)
     }

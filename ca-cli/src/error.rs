@@ -147,7 +147,8 @@ impl From<IssueError> for CliError {
             IssueError::Signing(s) => s.into(),
             IssueError::Lint(_) => CliError::internal("lint", e.to_string()),
             IssueError::NoCa { .. } => CliError::refused("no_ca_for_key", e.to_string()),
-            IssueError::NoSerial | IssueError::KeyMismatch => CliError::internal("issuer", e.to_string()),
+            // NoSerial, KeyMismatch, and what the issuer may refuse in a later version.
+            _ => CliError::internal("issuer", e.to_string()),
         }
     }
 }
@@ -166,6 +167,7 @@ impl From<AuthorityError> for CliError {
             AuthorityError::Issue(i) => i.into(),
             AuthorityError::Certificate(c) => CliError::internal("certificate", c.to_string()),
             AuthorityError::NoHierarchy(_) => CliError::refused("no_hierarchy", e.to_string()),
+            _ => CliError::internal("authority", e.to_string()),
         }
     }
 }

@@ -77,6 +77,7 @@ pub const DEFAULT_GOST_OCSP_NAME: &str = "OCSP RESPONDER (GOST)";
 
 /// Why the authority could not be created, opened or could not issue.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum AuthorityError {
     /// `init` on a directory that already holds an authority.
     #[error("{0} already holds a certification authority; use --force to move it aside and start over")]
@@ -1175,6 +1176,7 @@ pub struct Checkpointer {
 
 /// Why no checkpoint was signed.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum CheckpointerError {
     /// The database failed.
     #[error(transparent)]

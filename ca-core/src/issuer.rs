@@ -31,6 +31,7 @@ const SERIAL_ATTEMPTS: usize = 8;
 
 /// Why a pair was not issued. Nothing is recorded when any of these is returned.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum IssueError {
     /// One of the two requests was refused.
     #[error("{which} request refused: {source}")]

@@ -27,6 +27,7 @@ use thiserror::Error;
 
 /// Why an OCSP response could not be read or verified.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum OcspError {
     /// Not DER of an OCSP response.
     #[error("not an OCSP response: {0}")]

@@ -32,6 +32,7 @@ pub const MAX_CMS_BYTES: usize = 64 * 1024;
 
 /// Why a CMS signature was not accepted.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum CmsError {
     /// Not DER, or not SignedData.
     #[error("not a CMS SignedData signature: {0}")]

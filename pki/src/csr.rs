@@ -21,6 +21,7 @@ pub const MAX_CSR_BYTES: usize = 64 * 1024;
 
 /// Why a certificate request was refused.
 #[derive(Debug, Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CsrError {
     /// More bytes than any real request has.
     #[error("the certificate request is {0} bytes; requests over {MAX_CSR_BYTES} bytes are refused")]

@@ -36,6 +36,7 @@ impl fmt::Display for NumberKind {
 
 /// Why an identity number was refused. Each message names the number and the fault.
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum IdentityError {
     /// Not exactly 12 characters.
     #[error("{kind} must be 12 digits, got {len} characters")]

@@ -44,6 +44,7 @@ impl Identity {
 
 /// Why a login was refused.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum LoginError {
     /// The answer is not a valid signature.
     #[error("the answer is not a valid signature: {0}")]

@@ -7,6 +7,7 @@ use thiserror::Error;
 
 /// Why a PEM text could not be read.
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PemError {
     /// No `-----BEGIN …-----` line.
     #[error("no PEM BEGIN line")]
@@ -136,6 +137,7 @@ fn public_base64(text: &[u8]) -> Option<Vec<u8>> {
 
 /// Why a file gave no certificates.
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CertificatesError {
     /// The PEM is damaged.
     #[error(transparent)]

@@ -40,6 +40,7 @@ pub const MAX_PKCS12_BYTES: usize = 1024 * 1024;
 
 /// PKCS#12 failures.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum Pkcs12Error {
     /// Not a PKCS#12 file, or one this library cannot read.
     #[error("not a readable PKCS#12 file: {0}")]

@@ -27,6 +27,7 @@ pub const PASSPHRASE_ENV: &str = "CA_PASSPHRASE";
 
 /// Why a key could not be made, opened or used.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum SigningError {
     /// Key generation failed.
     #[error("could not generate an RSA-{bits} key: {reason}")]

@@ -116,6 +116,7 @@ pub fn request(data: &[u8]) -> Result<(Vec<u8>, Vec<u8>), CmsError> {
 
 /// Why a time-stamp answer was not accepted.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum TspError {
     /// Not a TimeStampResp.
     #[error("not a time-stamp response: {0}")]

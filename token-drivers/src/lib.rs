@@ -103,6 +103,7 @@ pub enum SecretState {
 
 /// Why a card operation failed. Each says what the holder can do about it.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum TokenError {
     /// pcscd is not running or not reachable.
     #[error("the smart card service (pcscd) is not running: start it, then try again")]

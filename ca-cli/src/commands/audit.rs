@@ -65,6 +65,7 @@ pub fn verify(ctx: &Ctx, given: Option<&Path>) -> CliResult<Verified> {
     let consistent = consistency::check(records, &kept, given.as_ref(), &key).map_err(|e| match e {
         LogError::Inconsistent(i) => CliError::refused("audit_inconsistent", format!("the audit log was rewritten: {i}")),
         LogError::Checkpoint(c) => CliError::refused("bad_checkpoint", c.to_string()),
+        other => CliError::internal("audit_check", other.to_string()),
     })?;
     let records = count;
     use base64ct::Encoding;

@@ -34,6 +34,7 @@ pub struct Checkpoint {
 
 /// Why a checkpoint is not one to trust.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum CheckpointError {
     /// Not a checkpoint.
     #[error("not a checkpoint: {0}")]

@@ -30,6 +30,7 @@ pub fn leaf(r: &AuditRecord) -> Hash {
 
 /// How the log differs from what a checkpoint vouched for.
 #[derive(Debug, Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Inconsistency {
     /// A checkpoint the authority kept does not carry the audit key's signature.
     #[error("the kept checkpoint of size {size} is not signed by the audit key: it was forged or altered")]
@@ -69,6 +70,7 @@ fn rewritten(from: u64, to: u64, seq: Option<i64>, size: u64) -> String {
 
 /// What a check of the log found.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum LogError {
     /// The log is not what a checkpoint vouched for.
     #[error(transparent)]

@@ -173,6 +173,7 @@ pub fn link_hash(prev: &[u8], seq: i64, at: i64, actor: &str, action: &str, obje
 
 /// Where the chain is broken.
 #[derive(Debug, Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AuditBreak {
     /// A record's hash does not match its contents and predecessor.
     #[error("audit record {0} was edited, or the records before it were changed or reordered")]

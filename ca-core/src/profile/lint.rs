@@ -12,6 +12,7 @@ use x509_cert::ext::pkix::SubjectAltName;
 
 /// What the lint found wrong; the first finding stops signing.
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum LintFinding {
     /// The serial is not a positive integer of 1 to 20 bytes (RFC 5280 §4.1.2.2).
     #[error("serial number of {0} bytes is not a positive integer of at most 20 bytes")]

@@ -37,6 +37,7 @@ use x509_cert::time::{Time, Validity};
 
 /// Why applicant data or a profile could not be turned into a certificate.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum ProfileError {
     /// The IIN or BIN is not acceptable.
     #[error(transparent)]

@@ -12,6 +12,7 @@ use thiserror::Error;
 
 /// Why the RA refused. [`RegistrationError::code`] is stable for API clients.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum RegistrationError {
     /// The applicant data does not meet the rules.
     #[error("{0}")]

@@ -22,6 +22,7 @@ use thiserror::Error;
 
 /// Database failures.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum StoreError {
     /// SQLite reported an error.
     #[error("database error: {0}")]

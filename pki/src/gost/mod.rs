@@ -40,6 +40,7 @@ pub const CURVE_2004: Oid = Oid::new_unwrap("1.2.398.3.10.1.1.1.1.1");
 
 /// Why a GOST key or signature was refused.
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum GostError {
     /// The key names a curve or hash this library does not know.
     #[error("unknown GOST parameters {0}")]

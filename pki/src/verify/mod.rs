@@ -53,6 +53,7 @@ impl std::fmt::Display for StatusSource {
 
 /// Why a signature was not accepted.
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SignatureError {
     /// The signature algorithm is not one this library verifies (yet).
     #[error("signature algorithm {0} is not supported")]

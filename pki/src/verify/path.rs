@@ -98,6 +98,7 @@ impl std::str::FromStr for Purpose {
 
 /// The check a certificate failed.
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Problem {
     /// Past its notAfter at the validation time.
     #[error("expired on {}", calendar::rfc3339(.not_after))]

@@ -126,6 +126,7 @@ impl Default for RevocationPolicy {
 
 /// Why an OCSP response was not believed.
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum OcspProblem {
     /// Not DER of an OCSP response.
     #[error("not an OCSP response: {0}")]
@@ -390,6 +391,7 @@ pub fn response_status_name(s: OcspResponseStatus) -> &'static str {
 
 /// Why a CRL was not believed.
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CrlProblem {
     /// Not DER of a CRL.
     #[error("not a CRL: {0}")]

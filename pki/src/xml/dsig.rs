@@ -56,6 +56,7 @@ pub const MAX_REFERENCES: usize = 8;
 
 /// Why an XML signature was not accepted.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum DsigError {
     /// The document itself.
     #[error(transparent)]

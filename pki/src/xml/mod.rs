@@ -28,6 +28,7 @@ const MAX_DEPTH: usize = 256;
 
 /// Why a text is not an XML document this library reads.
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum XmlError {
     /// Not well-formed, or not UTF-8.
     #[error("not well-formed XML: {0}")]
