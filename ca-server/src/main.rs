@@ -345,11 +345,14 @@ impl Services {
 
 /// The RSA issuing CA's full CRL: `ok` while current, else why not.
 fn crl_health(p: &Published) -> String {
-    match p.status.as_ref().and_then(|s| s.full_crl_next_update(Family::Rsa)) {
-        None => "unavailable: no CRL issued yet (the server signs one when started with the CA passphrase, or run `ca crl`)".into(),
-        Some(Some(n)) if n > calendar::unix_now() => "ok".into(),
-        Some(Some(_)) => "stale: past its nextUpdate".into(),
-        Some(None) => "unavailable: the served CRL has no nextUpdate".into(),
+    use status::NextUpdate;
+    match p.status.as_ref().map_or(NextUpdate::NoCrl, |s| s.full_crl_next_update(Family::Rsa)) {
+        NextUpdate::NoCrl => {
+            "unavailable: no CRL issued yet (the server signs one when started with the CA passphrase, or run `ca crl`)".into()
+        }
+        NextUpdate::At(n) if n > calendar::unix_now() => "ok".into(),
+        NextUpdate::At(_) => "stale: past its nextUpdate".into(),
+        NextUpdate::Absent => "unavailable: the served CRL has no nextUpdate".into(),
     }
 }
 

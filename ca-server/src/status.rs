@@ -21,7 +21,7 @@ use ca_core::calendar;
 use ca_core::crl::CrlKind;
 use ca_core::model::{Family, Serial};
 use ca_core::profile;
-use ca_core::store::{StatusStore, StorePool};
+use ca_core::store::{SerialRevocation, StatusStore, StorePool};
 use ocsp::{CertState, Freshness, Responder, StatusSource, StatusUnavailable};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -133,10 +133,12 @@ impl StatusService {
         }
     }
 
-    /// The nextUpdate (Unix seconds) of `family`'s full CRL being served: `None`
-    /// when none is, `Some(None)` when it has no nextUpdate.
-    pub fn full_crl_next_update(&self, family: Family) -> Option<Option<i64>> {
-        self.served(family, CrlKind::Full).map(|c| c.next_update)
+    /// The nextUpdate of `family`'s full CRL being served.
+    pub fn full_crl_next_update(&self, family: Family) -> NextUpdate {
+        match self.served(family, CrlKind::Full) {
+            None => NextUpdate::NoCrl,
+            Some(c) => c.next_update.map_or(NextUpdate::Absent, NextUpdate::At),
+        }
     }
 
     /// What the CRL path `path` serves, if it is one (for in-process relying parties).
@@ -154,6 +156,17 @@ fn crl_routes() -> impl Iterator<Item = (&'static str, Family, Option<CrlKind>)>
     })
 }
 
+/// When the full CRL being served is next updated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NextUpdate {
+    /// No CRL is served yet.
+    NoCrl,
+    /// The served CRL has no nextUpdate.
+    Absent,
+    /// Unix seconds.
+    At(i64),
+}
+
 /// Certificate status from the CA database, a pooled connection per lookup.
 pub struct DbStatus(pub Arc<StorePool>);
 
@@ -162,9 +175,9 @@ impl StatusSource for DbStatus {
         let unavailable = |e| StatusUnavailable(Box::new(e));
         let store = self.0.get().map_err(unavailable)?;
         Ok(match store.revocation_of(family, &Serial::from_der_bytes(serial)).map_err(unavailable)? {
-            None => CertState::Unknown,
-            Some(Some(rev)) => CertState::Revoked { at: rev.at, reason: rev.reason },
-            Some(None) => CertState::Good,
+            SerialRevocation::Unknown => CertState::Unknown,
+            SerialRevocation::Revoked(rev) => CertState::Revoked { at: rev.at, reason: rev.reason },
+            SerialRevocation::NotRevoked => CertState::Good,
         })
     }
 }

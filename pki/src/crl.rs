@@ -117,7 +117,11 @@ pub fn read(der: &[u8], issuer: Option<&Certificate>) -> Result<CrlInfo, CrlRead
         .iter()
         .flatten()
         .map(|r| {
-            let reason = revocation::crl_entry_reason(r).map(|code| code.map(reason_name).unwrap_or_else(|| "malformed".into()));
+            let reason = match revocation::crl_entry_reason(r) {
+                revocation::EntryReason::Absent => None,
+                revocation::EntryReason::Code(code) => Some(reason_name(code)),
+                revocation::EntryReason::Malformed => Some("malformed".into()),
+            };
             let invalidity_date = r
                 .crl_entry_extensions
                 .iter()

@@ -10,7 +10,7 @@ use crate::error::{CliError, CliResult};
 use crate::output::Output;
 use ca_core::audit::{consistency, AuditAction, AuditRecord, Checkpoint, LogError};
 use ca_core::calendar;
-use ca_core::store::{AuditQuery, AuditStore};
+use ca_core::store::{AuditCheck, AuditQuery, AuditStore};
 use serde::Serialize;
 use std::path::Path;
 
@@ -58,8 +58,8 @@ pub fn verify(ctx: &Ctx, given: Option<&Path>) -> CliResult<Verified> {
     // The chain names a record edited in place; the checkpoints catch a rewrite
     // whose chain was recomputed, which only the audit key's signatures reveal.
     let count = match store.verify_audit()? {
-        Ok(n) => n,
-        Err(e) => return Err(CliError::refused("audit_broken", format!("the audit log is not intact: {e}"))),
+        AuditCheck::Intact { records } => records,
+        AuditCheck::Broken(e) => return Err(CliError::refused("audit_broken", format!("the audit log is not intact: {e}"))),
     };
     let kept = store.checkpoints(false)?;
     let consistent = consistency::check(records, &kept, given.as_ref(), &key).map_err(|e| match e {

@@ -116,6 +116,38 @@ impl NewPair {
     }
 }
 
+/// What the status store holds of one serial of one issuing CA.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SerialRevocation {
+    /// That CA issued no certificate with this serial.
+    Unknown,
+    /// Issued and not revoked (nor on hold).
+    NotRevoked,
+    /// Revoked or on hold, as recorded.
+    Revoked(Revocation),
+}
+
+/// The audit log's hash chain, checked.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AuditCheck {
+    /// Every record chains to the one before and the head names the last.
+    Intact {
+        /// How many records the log holds.
+        records: i64,
+    },
+    /// Where the chain breaks.
+    Broken(AuditBreak),
+}
+
+impl From<Result<i64, AuditBreak>> for AuditCheck {
+    fn from(r: Result<i64, AuditBreak>) -> Self {
+        match r {
+            Ok(records) => AuditCheck::Intact { records },
+            Err(e) => AuditCheck::Broken(e),
+        }
+    }
+}
+
 /// A revocation as recorded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Revocation {
@@ -411,9 +443,8 @@ pub trait StatusStore {
     /// The newest status log position.
     fn status_seq(&self) -> Result<i64, StoreError>;
     /// Just the revocation state of one certificate of `family`'s issuing CA (the
-    /// OCSP hot path): `None` if that CA issued no such serial, `Some(None)` if it
-    /// is not revoked.
-    fn revocation_of(&self, family: Family, serial: &Serial) -> Result<Option<Option<Revocation>>, StoreError>;
+    /// OCSP hot path).
+    fn revocation_of(&self, family: Family, serial: &Serial) -> Result<SerialRevocation, StoreError>;
     /// Serials whose status changed after log position `after`, at most `limit`,
     /// with the position of the last one returned.
     fn status_changes(&self, after: i64, limit: u32) -> Result<(Vec<Serial>, i64), StoreError>;
@@ -441,8 +472,9 @@ pub struct AuditQuery {
 
 /// The audit log, read back.
 pub trait AuditStore {
-    /// Check the audit log's hash chain; the number of records, or where it breaks.
-    fn verify_audit(&self) -> Result<Result<i64, AuditBreak>, StoreError>;
+    /// Check the audit log's hash chain: intact with its number of records, or
+    /// where it breaks.
+    fn verify_audit(&self) -> Result<AuditCheck, StoreError>;
     /// Append an event that changes nothing else (a refused staff request).
     fn record_event(&mut self, at: i64, event: &AuditEvent) -> Result<(), StoreError>;
     /// Records after sequence number `after`, at most `limit`, in order.

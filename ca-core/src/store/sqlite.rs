@@ -736,12 +736,15 @@ impl StatusStore for SqliteStore {
         status_seq(&self.conn)
     }
 
-    fn revocation_of(&self, family: Family, serial: &Serial) -> Result<Option<Option<Revocation>>, StoreError> {
+    fn revocation_of(&self, family: Family, serial: &Serial) -> Result<SerialRevocation, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT revoked_at, revocation_reason, invalidity_date FROM certificates WHERE serial = ?1 AND family = ?2")?;
         let mut rows = stmt.query(params![serial.as_str(), family.as_str()])?;
-        rows.next()?.map(|r| revocation(r, 0)).transpose()
+        Ok(match rows.next()? {
+            None => SerialRevocation::Unknown,
+            Some(r) => revocation(r, 0)?.map_or(SerialRevocation::NotRevoked, SerialRevocation::Revoked),
+        })
     }
 
     fn status_changes(&self, after: i64, limit: u32) -> Result<(Vec<Serial>, i64), StoreError> {
@@ -805,18 +808,18 @@ impl AuditStore for SqliteStore {
         })
     }
 
-    fn verify_audit(&self) -> Result<Result<i64, AuditBreak>, StoreError> {
+    fn verify_audit(&self) -> Result<AuditCheck, StoreError> {
         let mut chain = Chain::default();
         let mut stmt = self.conn.prepare("SELECT seq, at, actor, action, object, detail, hash FROM audit_log ORDER BY seq")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             let record = audit_record(r)?;
             if let Err(e) = chain.check(&record) {
-                return Ok(Err(e));
+                return Ok(AuditCheck::Broken(e));
             }
         }
         let head = self.conn.query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
-        Ok(chain.finish(head))
+        Ok(chain.finish(head).into())
     }
 }
 
@@ -965,9 +968,9 @@ mod tests {
         assert_eq!(rows(Family::Rsa), vec!["01"]);
         assert_eq!(rows(Family::Gost), vec!["02"]);
         // OCSP for one CA does not know the other's serials.
-        assert!(db.revocation_of(Family::Rsa, &s("01")).unwrap().is_some());
-        assert!(db.revocation_of(Family::Gost, &s("01")).unwrap().is_none());
-        assert!(db.revocation_of(Family::Gost, &s("02")).unwrap().is_some());
+        assert_ne!(db.revocation_of(Family::Rsa, &s("01")).unwrap(), SerialRevocation::Unknown);
+        assert_eq!(db.revocation_of(Family::Gost, &s("01")).unwrap(), SerialRevocation::Unknown);
+        assert_ne!(db.revocation_of(Family::Gost, &s("02")).unwrap(), SerialRevocation::Unknown);
         let record = |family, base| CrlRecord { family, number: 0, base_number: base, status_seq: 0, this_update: 1, next_update: 2 };
         let rsa = db.record_crl(&record(Family::Rsa, None)).unwrap();
         db.save_crl(rsa, b"rsa").unwrap();

@@ -453,7 +453,10 @@ impl Crl {
         let mut entries = HashMap::new();
         for r in tbs.revoked_certificates.iter().flatten() {
             // A reason that does not decode counts as none given.
-            let reason = crl_entry_reason(r).flatten();
+            let reason = match crl_entry_reason(r) {
+                EntryReason::Code(c) => Some(c),
+                EntryReason::Absent | EntryReason::Malformed => None,
+            };
             entries
                 .insert(Serial::from_der_bytes(r.serial_number.as_bytes()), Entry { revoked_at: r.revocation_date.to_date_time(), reason });
         }
@@ -512,15 +515,26 @@ pub(crate) fn crl_numbers(tbs: &x509_cert::crl::TbsCertList) -> Result<(Option<d
     Ok((number, delta_base))
 }
 
-/// A CRL entry's reason code: `None` without one, `Some(None)` when it does not decode.
-pub(crate) fn crl_entry_reason(entry: &x509_cert::crl::RevokedCert) -> Option<Option<u8>> {
-    let e = entry.crl_entry_extensions.iter().flatten().find(|e| e.extn_id == oid::EXT_CRL_REASON)?;
-    Some(
-        der::asn1::AnyRef::from_der(e.extn_value.as_bytes())
-            .ok()
-            .filter(|a| a.tag() == der::Tag::Enumerated && a.value().len() == 1)
-            .map(|a| a.value()[0]),
-    )
+/// A CRL entry's reason code, as written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EntryReason {
+    /// The entry has no reason code extension.
+    Absent,
+    /// The reason code.
+    Code(u8),
+    /// The extension is there and does not decode as a one-byte ENUMERATED.
+    Malformed,
+}
+
+/// A CRL entry's reason code.
+pub(crate) fn crl_entry_reason(entry: &x509_cert::crl::RevokedCert) -> EntryReason {
+    let Some(e) = entry.crl_entry_extensions.iter().flatten().find(|e| e.extn_id == oid::EXT_CRL_REASON) else {
+        return EntryReason::Absent;
+    };
+    der::asn1::AnyRef::from_der(e.extn_value.as_bytes())
+        .ok()
+        .filter(|a| a.tag() == der::Tag::Enumerated && a.value().len() == 1)
+        .map_or(EntryReason::Malformed, |a| EntryReason::Code(a.value()[0]))
 }
 
 /// The status of `serial` by a full CRL and, if given, a delta CRL on top of it.
