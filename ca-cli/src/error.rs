@@ -156,9 +156,13 @@ impl From<IssueError> for CliError {
 impl From<AuthorityError> for CliError {
     fn from(e: AuthorityError) -> Self {
         match e {
-            AuthorityError::AlreadyExists(_) => CliError::refused("already_exists", e.to_string()),
-            AuthorityError::NotInitialised(_) => CliError::refused("not_initialised", e.to_string()),
-            AuthorityError::RootKeyOffline(_) => CliError::refused("root_key_offline", e.to_string()),
+            AuthorityError::AlreadyExists(_) => {
+                CliError::refused("already_exists", format!("{e}; use --force to move it aside and start over"))
+            }
+            AuthorityError::NotInitialised(_) => CliError::refused("not_initialised", format!("{e}: run `ca init` first")),
+            AuthorityError::RootKeyOffline(_) => {
+                CliError::refused("root_key_offline", format!("{e}; give the directory that holds it (--root-key DIR)"))
+            }
             AuthorityError::Io { .. } | AuthorityError::Damaged { .. } => CliError::internal("authority_files", e.to_string()),
             AuthorityError::Signing(s) => s.into(),
             AuthorityError::Profile(p) => p.into(),
@@ -166,7 +170,7 @@ impl From<AuthorityError> for CliError {
             AuthorityError::Crl(c) => c.into(),
             AuthorityError::Issue(i) => i.into(),
             AuthorityError::Certificate(c) => CliError::internal("certificate", c.to_string()),
-            AuthorityError::NoHierarchy(_) => CliError::refused("no_hierarchy", e.to_string()),
+            AuthorityError::NoHierarchy(_) => CliError::refused("no_hierarchy", format!("{e}; `ca init --force` makes both")),
             _ => CliError::internal("authority", e.to_string()),
         }
     }
@@ -175,9 +179,17 @@ impl From<AuthorityError> for CliError {
 impl From<RegistrationError> for CliError {
     fn from(e: RegistrationError) -> Self {
         let code = e.code();
+        // What to do next, in the terms of this program (the library names no flags).
+        let hint = match &e {
+            RegistrationError::AwaitingApproval(_) => " (the head signs it with `ca enroll approve`)",
+            RegistrationError::Locked => "; give the CA passphrase (CA_PASSPHRASE or --passphrase-file)",
+            RegistrationError::Forbidden(m) if m.starts_with("an administrator exists") => " (--operator-key)",
+            _ => "",
+        };
+        let message = format!("{e}{hint}");
         match e.class() {
-            ErrorClass::Internal => CliError::internal(code, e.to_string()),
-            _ => CliError::refused(code, e.to_string()),
+            ErrorClass::Internal => CliError::internal(code, message),
+            _ => CliError::refused(code, message),
         }
     }
 }

@@ -80,13 +80,13 @@ pub const DEFAULT_GOST_OCSP_NAME: &str = "OCSP RESPONDER (GOST)";
 #[non_exhaustive]
 pub enum AuthorityError {
     /// `init` on a directory that already holds an authority.
-    #[error("{0} already holds a certification authority; use --force to move it aside and start over")]
+    #[error("{0} already holds a certification authority")]
     AlreadyExists(PathBuf),
     /// No authority in the directory.
-    #[error("{0} holds no certification authority: run `ca init` first")]
+    #[error("{0} holds no certification authority")]
     NotInitialised(PathBuf),
     /// The root key is not where it was looked for (kept offline).
-    #[error("the root key is not at {0}: it is kept offline; give the directory that holds it (--root-key DIR)")]
+    #[error("the root key is not at {0}: it is kept offline")]
     RootKeyOffline(PathBuf),
     /// File system trouble.
     #[error("{path}: {source}")]
@@ -123,7 +123,7 @@ pub enum AuthorityError {
     #[error(transparent)]
     Issue(#[from] IssueError),
     /// The authority has no hierarchy of this family (made before GOST existed).
-    #[error("this authority has no {0} hierarchy: it was made before there was one; `ca init --force` makes both")]
+    #[error("this authority has no {0} hierarchy: it was made before there was one")]
     NoHierarchy(Family),
 }
 
@@ -1182,7 +1182,7 @@ pub enum CheckpointerError {
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The log no longer matches the newest kept checkpoint: it was rewritten.
-    #[error("the audit log no longer matches the kept checkpoint of size {size}: it will not be signed; run `ca audit verify`")]
+    #[error("the audit log no longer matches the kept checkpoint of size {size}: it will not be signed")]
     Rewritten {
         /// The checkpoint's size.
         size: u64,

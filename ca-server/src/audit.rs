@@ -58,7 +58,7 @@ pub async fn checkpoint_task(mut checkpointer: Checkpointer, every: Duration) {
                     Ok(Some(cp)) => tracing::debug!(size = cp.size, "audit checkpoint signed"),
                     Ok(None) => {}
                     Err(e @ CheckpointerError::Rewritten { .. }) => {
-                        tracing::error!(error = %e, "AUDIT LOG REWRITTEN: no more checkpoints are signed");
+                        tracing::error!(error = %e, "AUDIT LOG REWRITTEN: no more checkpoints are signed; run `ca audit verify`");
                         return;
                     }
                     Err(e) => tracing::error!(error = %e, "audit checkpoint not signed"),

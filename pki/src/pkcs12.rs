@@ -54,7 +54,7 @@ pub enum Pkcs12Error {
     #[error("the key file is damaged ({0}): restore it from a copy or ask for it again")]
     Damaged(String),
     /// Encrypted with something other than PBES2.
-    #[error("the file is encrypted with {0}, which this version reads only through `ca inspect` later; re-export it with PBES2 (AES-256)")]
+    #[error("the file is encrypted with {0}, which is not read; re-export it with PBES2 (AES-256)")]
     UnsupportedEncryption(String),
     /// No key or no certificate inside.
     #[error("the file holds no {0}")]

@@ -49,7 +49,7 @@ pub enum RegistrationError {
     Expired(String),
     /// Confirmed before the entity's head approved.
     #[error(
-        "application {0} awaits the approval of the legal entity's head (the HR officer for an employee): the head must approve it first (`ca enroll approve`); confirm the identity after that"
+        "application {0} awaits the approval of the legal entity's head (the HR officer for an employee): the head must approve it first; confirm the identity after that"
     )]
     AwaitingApproval(String),
     /// Certificates asked for before they exist.
@@ -108,9 +108,7 @@ pub enum RegistrationError {
     #[error("{0}")]
     Store(#[from] StoreError),
     /// Issuing needs the CA key, and this service was started without it.
-    #[error(
-        "the authority is locked: it was started without the CA passphrase and cannot issue; restart it with CA_PASSPHRASE or --passphrase-file"
-    )]
+    #[error("the authority is locked: it was started without the CA passphrase and cannot issue")]
     Locked,
 }
 
@@ -319,6 +317,23 @@ mod tests {
         }
         let missing: Vec<usize> = (0..KINDS).filter(|k| !seen[*k]).collect();
         assert!(missing.is_empty(), "one_of_each lacks the kinds {missing:?} of fn kind");
+    }
+
+    #[test]
+    fn no_message_names_a_flag_or_a_command() {
+        // The library says what is wrong; the programs say what to type.
+        use crate::authority::AuthorityError;
+        let path = || std::path::PathBuf::from("x");
+        let authority = [
+            AuthorityError::AlreadyExists(path()),
+            AuthorityError::NotInitialised(path()),
+            AuthorityError::RootKeyOffline(path()),
+            AuthorityError::NoHierarchy(crate::model::Family::Gost),
+        ];
+        let messages = one_of_each().iter().map(|e| e.to_string()).chain(authority.iter().map(|e| e.to_string())).collect::<Vec<_>>();
+        for m in messages {
+            assert!(!m.contains("--") && !m.contains("`ca ") && !m.contains("CA_PASSPHRASE"), "{m}");
+        }
     }
 
     #[test]

@@ -506,7 +506,7 @@ impl<'a> Registration<'a> {
         let filter = crate::store::ListFilter { staff: true, status: Some(crate::store::StatusFilter::Valid), now, ..Default::default() };
         if self.store.list(&filter)?.iter().any(|c| c.holder.staff == Some(StaffRole::Administrator)) {
             return Err(RegistrationError::Forbidden(
-                "an administrator exists: staff are added with an administrator's key (--operator-key)".into(),
+                "an administrator exists: staff are added with an administrator's signed request".into(),
             ));
         }
         Ok(Actor::KeyHolder)
