@@ -4,6 +4,7 @@
 //! this module only maps HTTP to it and its errors to JSON with a stable code.
 
 use crate::limits::{ClientAddr, RateLimit};
+use crate::settings::RateLimits;
 use crate::tls::ClientCertificate;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -12,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use ca_core::api::{routes, Envelope, ErrorBody, NewApplication, PairPem, Revoked, SignedAction, MAX_BODY_BYTES, SECRET_HEADER};
-use ca_core::authority::{Hierarchies, RateLimits};
+use ca_core::authority::Hierarchies;
 use ca_core::issuer::{IssuedPair, Issuer};
 use ca_core::model::{CertType, Serial};
 use ca_core::registration::{certificate_from, csr_bytes, ErrorClass, Registration, RegistrationError, StaffMember, SystemClock};

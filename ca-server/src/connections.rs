@@ -6,6 +6,7 @@
 //! stops accepting, lets requests in flight finish, and exits within a deadline
 //! whatever the clients do.
 
+use crate::settings::ServerSettings;
 use crate::tls::ClientCertificate;
 use axum::body::Body;
 use axum::extract::Request;
@@ -14,7 +15,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use ca_core::api::ErrorBody;
-use ca_core::authority::ServerSettings;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};

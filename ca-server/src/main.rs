@@ -10,6 +10,7 @@ mod audit;
 mod cabinet;
 mod connections;
 mod limits;
+mod settings;
 mod status;
 mod tls;
 mod tsp;
@@ -223,7 +224,7 @@ async fn serve(listener: TcpListener, args: &Args) -> Result<()> {
         Some((i, r, c, a, t)) => (Some(i), Some(r), Some(c), Some(a), Some(Arc::new(t))),
         None => (None, None, None, None, None),
     };
-    let limits = ca.config().limits;
+    let (settings, limits) = settings::read(&ca.layout().config())?;
     let live = limits::RateLimit::new(limits.ocsp_live_per_minute, limits.ocsp_live_burst);
     let service =
         tokio::task::block_in_place(|| Ok::<_, anyhow::Error>(status::StatusService::new(ca.layout(), responder, live, &*pool.get()?)))?;
@@ -240,7 +241,6 @@ async fn serve(listener: TcpListener, args: &Args) -> Result<()> {
     }
     // An authority made before audit keys existed has none until the first unlocked start.
     let audit_key = std::fs::read_to_string(ca.layout().audit_public_key()).unwrap_or_default();
-    let settings = ca.config().server;
     let body_time = Duration::from_secs(u64::from(settings.body_timeout_seconds.max(1)));
     let checks = verification::Verification::new(&ca, service.clone())?;
     let publication = publication.merge(status::router(service)).merge(audit::router(pool.clone(), audit_key)).merge(tsp::router(tsa));
