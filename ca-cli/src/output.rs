@@ -22,14 +22,31 @@ pub fn print<T: Output>(out: &T, json: bool) -> Result<(), CliError> {
         let text = serde_json::to_string(out).map_err(|e| CliError::internal("output", e.to_string()))?;
         println!("{text}");
     } else {
-        println!("{}", out.human());
+        println!("{}", for_terminal(&out.human()));
     }
     Ok(())
 }
 
+/// Text as a terminal may show it: control characters other than line ends and
+/// tabs (an ANSI escape sequence), bidirectional overrides and other format
+/// characters are written as `\u{…}`, so that nothing read from a certificate, a
+/// file or the database can recolour the terminal, move its cursor or make a name
+/// read backwards. JSON output is left as it is (its escaping is the reader's).
+pub fn for_terminal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\n' | '\t') || !ca_core::profile::is_forbidden_in_name(c) {
+            out.push(c);
+        } else {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        }
+    }
+    out
+}
+
 /// Print an error: on stderr always, and as JSON on stdout with `--json`.
 pub fn print_error(e: &CliError, json: bool) {
-    eprintln!("error: {}", e.message);
+    eprintln!("error: {}", for_terminal(&e.message));
     if json && !e.printed {
         if let Ok(text) = serde_json::to_string(&ErrorBody::new(e.code, &e.message)) {
             println!("{text}");
@@ -68,6 +85,13 @@ mod tests {
         items: Vec<u8>,
     }
     impl Output for Sample {}
+
+    #[test]
+    fn escapes_bidi_and_terminal_controls_but_keeps_lines() {
+        let shown = for_terminal("ЦОН \u{202e}анатсА\n\u{1b}[31mred\tok\u{7}");
+        assert_eq!(shown, "ЦОН \\u{202e}анатсА\n\\u{1b}[31mred\tok\\u{7}");
+        assert!(!shown.chars().any(|c| c == '\u{1b}' || c == '\u{202e}'));
+    }
 
     #[test]
     fn outline_leaves_out_nulls_and_indents() {
