@@ -183,7 +183,6 @@ impl From<RegistrationError> for CliError {
         let hint = match &e {
             RegistrationError::AwaitingApproval(_) => " (the head signs it with `ca enroll approve`)",
             RegistrationError::Locked => "; give the CA passphrase (CA_PASSPHRASE or --passphrase-file)",
-            RegistrationError::Forbidden(m) if m.starts_with("an administrator exists") => " (--operator-key)",
             _ => "",
         };
         let message = format!("{e}{hint}");

@@ -110,6 +110,11 @@ impl ocsp::StatusSource for AllGood {
     }
 }
 
+/// The authority's test SIGN key file (password Qwerty12): a key and its certificate.
+fn nca_key_file() -> ca_core::pkcs12::KeyStore {
+    ca_core::pkcs12::read(&data("nca-test/RSA256_11c707bd54cbfcccb3815e39c4eb57b1dc7dfea9.p12"), "Qwerty12").unwrap()
+}
+
 fn nca_ca() -> Certificate {
     use der::DecodePem;
     Certificate::from_pem(data("nca-test/nca_rsa_test.pem")).unwrap()
@@ -237,7 +242,7 @@ fn crl_and_ocsp_status_checks() {
 fn time_stamp_requests_and_responses() {
     use ca_core::tsp::{self, TimeStampAuthority};
     // A key and its certificate: the authority's test key file.
-    let store = ca_core::pkcs12::read(&data("nca-test/RSA256_11c707bd54cbfcccb3815e39c4eb57b1dc7dfea9.p12"), "Qwerty12").unwrap();
+    let store = nca_key_file();
     let signer = ca_core::signing::SigningKey::from_pkcs8(&store.key_pkcs8).unwrap();
     let tsa = TimeStampAuthority::new(Box::new(signer), store.certificate, vec![], ca_core::oid::POLICY_REGULATIONS);
     let (request, nonce) = tsp::request(b"stamped").unwrap();
@@ -254,7 +259,7 @@ fn time_stamp_requests_and_responses() {
 /// A detached CMS over `content` as our holders sign one: the authority's test key
 /// file's key and certificate.
 fn our_envelope(content: &[u8]) -> Vec<u8> {
-    let store = ca_core::pkcs12::read(&data("nca-test/RSA256_11c707bd54cbfcccb3815e39c4eb57b1dc7dfea9.p12"), "Qwerty12").unwrap();
+    let store = nca_key_file();
     let signer = ca_core::signing::RsaSigner::from_pkcs8(&store.key_pkcs8).unwrap();
     ca_core::cms::sign_detached(content, &signer, &store.certificate, ca_core::calendar::now()).unwrap()
 }

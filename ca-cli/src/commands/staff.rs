@@ -16,7 +16,7 @@ use ca_core::audit::Actor;
 use ca_core::calendar::{self, Date};
 use ca_core::model::{RevocationReason, Serial, StaffRole};
 use ca_core::profile::{Applicant, LegalEntity, PersonName};
-use ca_core::registration::{Registration, StaffMember};
+use ca_core::registration::{Registration, RegistrationError, StaffMember};
 use ca_core::signing::{self, RsaSigner};
 use ca_core::store::{CertificateStore, ListFilter};
 use serde::Serialize;
@@ -50,7 +50,15 @@ pub fn authorize(ctx: &Ctx, ra: &mut Registration<'_>, action: SignedAction) -> 
 fn issuing_actor(ctx: &Ctx, ra: &mut Registration<'_>, action: SignedAction) -> CliResult<Actor> {
     let first_admin = matches!(action, SignedAction::IssuePair { staff: Some(StaffRole::Administrator), .. });
     if ctx.operator_key.is_none() && first_admin {
-        return Ok(ra.first_administrator()?);
+        // Refused, an administrator exists: their key signs (--operator-key).
+        return ra.first_administrator().map_err(|e| {
+            let forbidden = matches!(e, RegistrationError::Forbidden(_));
+            let mut err = CliError::from(e);
+            if forbidden {
+                err.message.push_str(" (--operator-key)");
+            }
+            err
+        });
     }
     Ok(authorize(ctx, ra, action)?.actor())
 }

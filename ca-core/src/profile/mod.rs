@@ -132,11 +132,9 @@ impl IssuerRef {
     }
 }
 
-/// The subject key identifier of a public key: SHA-1 of the subjectPublicKey bits
-/// (RFC 5280 §4.2.1.2, method 1). Its hex names the holder's key store files.
-pub fn key_identifier(spki: &SubjectPublicKeyInfoOwned) -> [u8; 20] {
-    crate::signing::key_identifier(spki)
-}
+/// The subject key identifier of a public key (its hex names the holder's key
+/// store files): the one `signing` computes.
+pub use crate::signing::key_identifier;
 
 fn ext<T: Encode>(oid: Oid, critical: bool, value: &T) -> Result<Extension, ProfileError> {
     Ok(Extension { extn_id: oid, critical, extn_value: OctetString::new(value.to_der()?)? })

@@ -34,20 +34,26 @@ pub fn is_forbidden_in_name(c: char) -> bool {
         || (u & 0xFFFE) == 0xFFFE
 }
 
-/// A checked, upper-cased name field.
-fn name_field(field: &'static str, value: &str, max: usize) -> Result<String, ProfileError> {
+/// `value` trimmed, 1 to `max` characters, with no character `is_forbidden_in_name`
+/// refuses nor any of `also_refused`: the one check of names and free text.
+fn checked<'a>(field: &'static str, value: &'a str, max: usize, also_refused: &[char]) -> Result<&'a str, ProfileError> {
     let value = value.trim();
     if value.is_empty() {
         return Err(ProfileError::Empty(field));
     }
-    if let Some(found) = value.chars().find(|c| is_forbidden_in_name(*c) || matches!(c, '<' | '>' | '\\' | '=' | '+' | ';')) {
+    if let Some(found) = value.chars().find(|c| is_forbidden_in_name(*c) || also_refused.contains(c)) {
         return Err(ProfileError::BadCharacter { field, found });
     }
     let len = value.chars().count();
     if len > max {
         return Err(ProfileError::TooLong { field, len, max });
     }
-    Ok(value.to_uppercase())
+    Ok(value)
+}
+
+/// A checked, upper-cased name field (DN syntax's special characters refused too).
+fn name_field(field: &'static str, value: &str, max: usize) -> Result<String, ProfileError> {
+    Ok(checked(field, value, max, &['<', '>', '\\', '=', '+', ';'])?.to_uppercase())
 }
 
 /// A checked free-text field the authority stores and shows (a registration
@@ -56,18 +62,7 @@ fn name_field(field: &'static str, value: &str, max: usize) -> Result<String, Pr
 /// private-use code points) nor markup's angle brackets, so that what an operator
 /// or applicant reads is what was written.
 pub fn free_text(field: &'static str, value: &str, max: usize) -> Result<String, ProfileError> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Err(ProfileError::Empty(field));
-    }
-    if let Some(found) = value.chars().find(|c| is_forbidden_in_name(*c) || matches!(c, '<' | '>')) {
-        return Err(ProfileError::BadCharacter { field, found });
-    }
-    let len = value.chars().count();
-    if len > max {
-        return Err(ProfileError::TooLong { field, len, max });
-    }
-    Ok(value.to_string())
+    Ok(checked(field, value, max, &['<', '>'])?.to_string())
 }
 
 /// The holder's full name as the authority writes it: upper case.
