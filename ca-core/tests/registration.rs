@@ -2,7 +2,6 @@
 //! move: the 30-day expiry, renewal at and past a certificate's end, approvals by
 //! the wrong people, replays, revocation, and the audit chain under tampering.
 
-use ca_core::api::{ApplicationForm, EntityForm, Envelope, SignedAction, SignedRequest};
 use ca_core::audit::{Actor, AuditBreak};
 use ca_core::authority::{self, Authority, InitOptions};
 use ca_core::calendar::{self, Date};
@@ -10,7 +9,10 @@ use ca_core::identity::{Bin, Iin};
 use ca_core::issuer::{IssuedPair, Issuer};
 use ca_core::model::{ApplicationState, IdentificationMethod, KeyStorage, RevocationReason, Role, Serial, StaffRole};
 use ca_core::profile::{Applicant, LegalEntity, PersonName};
-use ca_core::registration::{Clock, FixedClock, Registration, RegistrationError, StaffMember, CONFIRMATION_DAYS};
+use ca_core::registration::{
+    ApplicantDetails, Clock, EntityDetails, FixedClock, Registration, RegistrationError, SignedAction, SignedEnvelope, SignedRequest,
+    StaffMember, Submission, CONFIRMATION_DAYS,
+};
 use ca_core::signing::{Passphrase, RsaSigner};
 use ca_core::store::{AuditCheck, AuditStore, CertificateStore, SqliteStore, Status};
 use der::DateTime;
@@ -99,15 +101,15 @@ fn keys() -> (ApplicantKey, ApplicantKey) {
     (ApplicantKey::generate(2048), ApplicantKey::generate(2048))
 }
 
-fn form(iin: &str, entity: Option<(&str, &str)>) -> ApplicationForm {
-    ApplicationForm {
+fn form(iin: &str, entity: Option<(&str, &str)>) -> ApplicantDetails {
+    ApplicantDetails {
         iin: iin.into(),
         surname: "Тестов".into(),
         name: "Тест".into(),
         patronymic: None,
         email: None,
         entity: entity
-            .map(|(bin, role)| EntityForm { bin: bin.into(), organization: "ТОО ТЕСТ".into(), role: role.parse().unwrap() }),
+            .map(|(bin, role)| EntityDetails { bin: bin.into(), organization: "ТОО ТЕСТ".into(), role: role.parse().unwrap() }),
         storage: KeyStorage::Pc,
         registration_center: "ЦОН Астана".into(),
     }
@@ -149,9 +151,14 @@ fn staff(ctx: &mut Ctx, role: StaffRole, seq: u32, clock: &dyn Clock) -> (StaffM
     (member, Holder { pair, sign_key, auth_key })
 }
 
-fn signed(action: SignedAction, key: &ApplicantKey, cert: &Certificate, clock: &dyn Clock) -> Envelope {
+fn signed(action: SignedAction, key: &ApplicantKey, cert: &Certificate, clock: &dyn Clock) -> SignedEnvelope {
     let signer = RsaSigner::from_pkcs8(key.pkcs8_der()).unwrap();
-    Envelope::sign(&SignedRequest::new(action), &signer, cert, clock.now()).unwrap()
+    SignedEnvelope::sign(&SignedRequest::new(action), &signer, cert, clock.now()).unwrap()
+}
+
+/// A new application of `applicant` with the two requests.
+fn submission(applicant: ApplicantDetails, auth_csr: Vec<u8>, sign_csr: Vec<u8>) -> Submission {
+    Submission { applicant, auth_csr, sign_csr }
 }
 
 fn serial(c: &Certificate) -> Serial {
@@ -165,7 +172,7 @@ fn individual_applies_is_confirmed_and_the_audit_chain_catches_an_edit() {
     let (op, _) = staff(&mut ctx, StaffRole::Operator, 900, &clock);
     let mut ra = ctx.ra(&clock);
     let (a, s) = keys();
-    let receipt = ra.submit(&form(&iin(1), None), &a.csr_der("x"), &s.csr_der("y")).unwrap();
+    let receipt = ra.submit(&submission(form(&iin(1), None), a.csr_der("x"), s.csr_der("y"))).unwrap();
     assert_eq!(receipt.state, ApplicationState::AwaitingIdentity);
     assert_eq!(receipt.number.len(), 16);
     assert!(matches!(ra.status(&receipt.number, "wrong secret"), Err(RegistrationError::NotFound)));
@@ -184,7 +191,7 @@ fn individual_applies_is_confirmed_and_the_audit_chain_catches_an_edit() {
     assert!(matches!(ra.confirm(&receipt.number, &op), Err(RegistrationError::Illegal(_))));
     assert!(matches!(ra.reject(&receipt.number, "late", &op), Err(RegistrationError::Illegal(_))));
     // The same keys cannot apply again.
-    assert!(ra.submit(&form(&iin(1), None), &a.csr_der("x"), &s.csr_der("y")).is_err());
+    assert!(ra.submit(&submission(form(&iin(1), None), a.csr_der("x"), s.csr_der("y"))).is_err());
 
     // the operator's pair, submitted, confirmed (pair issued with it) = 3 records.
     assert_eq!(ctx.audit().verify_audit().unwrap(), AuditCheck::Intact { records: 3 });
@@ -210,7 +217,7 @@ fn employee_waits_for_the_head_and_only_the_head_may_approve() {
     ra.revoke_since(&serial(&revoked_ceo.pair.sign), RevocationReason::AffiliationChanged, None, &op).unwrap();
 
     let (a, s) = keys();
-    let receipt = ra.submit(&form(&iin(20), Some((BIN, "employee"))), &a.csr_der("x"), &s.csr_der("y")).unwrap();
+    let receipt = ra.submit(&submission(form(&iin(20), Some((BIN, "employee"))), a.csr_der("x"), s.csr_der("y"))).unwrap();
     assert_eq!(receipt.state, ApplicationState::AwaitingHeadApproval);
     assert!(matches!(ra.confirm(&receipt.number, &op), Err(RegistrationError::AwaitingApproval(_))));
     let approve = || SignedAction::Approve { application: receipt.number.clone() };
@@ -253,7 +260,7 @@ fn an_application_left_thirty_days_expires_and_cannot_be_confirmed() {
     let (op, _) = staff(&mut ctx, StaffRole::Operator, 900, &clock);
     let mut ra = ctx.ra(&clock);
     let (a, s) = keys();
-    let receipt = ra.submit(&form(&iin(30), None), &a.csr_der("x"), &s.csr_der("y")).unwrap();
+    let receipt = ra.submit(&submission(form(&iin(30), None), a.csr_der("x"), s.csr_der("y"))).unwrap();
     clock.advance(CONFIRMATION_DAYS * 86_400 - 1);
     assert_eq!(ra.status(&receipt.number, &receipt.secret).unwrap().state, ApplicationState::AwaitingIdentity);
     clock.advance(1);
@@ -276,7 +283,7 @@ fn renewal_supersedes_the_old_pair_and_is_refused_when_it_must_be() {
     let mut ra = ctx.ra(&clock);
     clock.advance(100 * 86_400);
     let renew =
-        |k: &ApplicantKey, k2: &ApplicantKey| SignedAction::Renew { auth_csr: base64(&k.csr_der("a")), sign_csr: base64(&k2.csr_der("s")) };
+        |k: &ApplicantKey, k2: &ApplicantKey| SignedAction::Renew { auth_csr: k.csr_der("a"), sign_csr: k2.csr_der("s") };
     let (na, ns) = keys();
     let env = signed(renew(&na, &ns), &me.sign_key, &me.pair.sign, &clock);
     let new = ra.renew(&env).unwrap();
@@ -304,11 +311,6 @@ fn renewal_supersedes_the_old_pair_and_is_refused_when_it_must_be() {
     let info = ca_core::verify::CertificateInfo::of(&new.sign);
     assert_eq!(info.owner.iin.as_deref(), Some(iin(40).as_str()));
     assert_eq!(info.identification, Some(IdentificationMethod::InPerson));
-}
-
-fn base64(der: &[u8]) -> String {
-    use base64ct::Encoding;
-    base64ct::Base64::encode_string(der)
 }
 
 #[test]
@@ -353,13 +355,13 @@ fn two_confirmations_racing_for_one_key_end_in_a_typed_conflict() {
     let (shared, a2, b1, b2) =
         (ApplicantKey::generate(2048), ApplicantKey::generate(2048), ApplicantKey::generate(2048), ApplicantKey::generate(2048));
     let mut ra = ctx.ra(&clock);
-    let first = ra.submit(&form(&iin(70), None), &shared.csr_der("x"), &a2.csr_der("y")).unwrap();
+    let first = ra.submit(&submission(form(&iin(70), None), shared.csr_der("x"), a2.csr_der("y"))).unwrap();
     // A key waiting in a pending application is refused at submission...
-    let again = ra.submit(&form(&iin(71), None), &shared.csr_der("x"), &b2.csr_der("y"));
+    let again = ra.submit(&submission(form(&iin(71), None), shared.csr_der("x"), b2.csr_der("y")));
     assert!(matches!(again, Err(RegistrationError::KeyPending(_))), "{again:?}");
     // ...but confirmations can still race (for applications made before keys were
     // recorded, or submitted at the same instant): the store is the last line.
-    let second = ra.submit(&form(&iin(71), None), &b1.csr_der("x"), &b2.csr_der("y")).unwrap();
+    let second = ra.submit(&submission(form(&iin(71), None), b1.csr_der("x"), b2.csr_der("y"))).unwrap();
     // The second confirmation checked the keys and signed before the first was recorded...
     let who = Applicant::new(
         &iin(71),

@@ -12,11 +12,16 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use ca_core::api::{routes, Envelope, ErrorBody, NewApplication, PairPem, Revoked, SignedAction, MAX_BODY_BYTES, SECRET_HEADER};
+use ca_core::api::{
+    routes, ApplicationView, Envelope, ErrorBody, NewApplication, PairPem, PendingPage, Receipt, Revoked, SignedAction, MAX_BODY_BYTES,
+    SECRET_HEADER,
+};
 use ca_core::authority::Hierarchies;
 use ca_core::issuer::{IssuedPair, Issuer};
 use ca_core::model::{CertType, Serial};
-use ca_core::registration::{certificate_from, csr_bytes, ErrorClass, Registration, RegistrationError, StaffMember, SystemClock};
+use ca_core::registration::{
+    certificate_from, ErrorClass, Registration, RegistrationError, SignedEnvelope, StaffMember, Submission, SystemClock,
+};
 use ca_core::store::Status;
 use ca_core::store::StorePool;
 use std::sync::Arc;
@@ -201,13 +206,9 @@ async fn submit(
 ) -> Result<Response, ApiError> {
     within(&api.submissions, client, "applications")?;
     let Json(req) = body.map_err(body_error)?;
-    let receipt = with_ra(&api, false, move |ra, _| {
-        let auth = csr_bytes("auth_csr", &req.auth_csr)?;
-        let sign = csr_bytes("sign_csr", &req.sign_csr)?;
-        ra.submit(&req.applicant, &auth, &sign)
-    })
-    .await?;
-    Ok((StatusCode::CREATED, Json(receipt)).into_response())
+    let submission = Submission::try_from(req).map_err(RegistrationError::from)?;
+    let receipt = with_ra(&api, false, move |ra, _| ra.submit(&submission)).await?;
+    Ok((StatusCode::CREATED, Json(Receipt::from(receipt))).into_response())
 }
 
 fn secret(headers: &HeaderMap) -> String {
@@ -217,7 +218,7 @@ fn secret(headers: &HeaderMap) -> String {
 async fn status(State(api): State<Arc<Api>>, Path(number): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
     let secret = secret(&headers);
     let view = with_ra(&api, false, move |ra, _| ra.status(&number, &secret)).await?;
-    Ok(Json(view).into_response())
+    Ok(Json(ApplicationView::from(view)).into_response())
 }
 
 fn pair_pem(api: &Api, auth: &Certificate, sign: &Certificate) -> Result<PairPem, RegistrationError> {
@@ -240,17 +241,23 @@ async fn approve(
     Path(number): Path<String>,
     body: Result<Json<Envelope>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(env) = body.map_err(body_error)?;
+    let env = opened(body)?;
     let view = with_ra(&api, false, move |ra, _| ra.approve(&number, &env)).await?;
-    Ok(Json(view).into_response())
+    Ok(Json(ApplicationView::from(view)).into_response())
 }
 
 fn issued(api: &Api, pair: &IssuedPair) -> Result<PairPem, RegistrationError> {
     pair_pem(api, &pair.auth, &pair.sign)
 }
 
-async fn renew(State(api): State<Arc<Api>>, body: Result<Json<Envelope>, JsonRejection>) -> Result<Response, ApiError> {
+/// A signed request's body, decoded.
+fn opened(body: Result<Json<Envelope>, JsonRejection>) -> Result<SignedEnvelope, ApiError> {
     let Json(env) = body.map_err(body_error)?;
+    Ok(env.open().map_err(RegistrationError::from)?)
+}
+
+async fn renew(State(api): State<Arc<Api>>, body: Result<Json<Envelope>, JsonRejection>) -> Result<Response, ApiError> {
+    let env = opened(body)?;
     let pair = with_ra(&api, true, move |ra, api| {
         let pair = ra.renew(&env)?;
         issued(api, &pair)
@@ -260,21 +267,22 @@ async fn renew(State(api): State<Arc<Api>>, body: Result<Json<Envelope>, JsonRej
 }
 
 async fn revoke(State(api): State<Arc<Api>>, body: Result<Json<Envelope>, JsonRejection>) -> Result<Response, ApiError> {
-    let Json(env) = body.map_err(body_error)?;
+    let env = opened(body)?;
     let revoked = with_ra(&api, false, move |ra, _| ra.revoke_own(&env)).await?;
     Ok(Json(Revoked { revoked }).into_response())
 }
 
-/// An operator's request body: a signed envelope, or 401.
-fn operator_envelope(body: Result<Json<Envelope>, JsonRejection>) -> Result<Envelope, ApiError> {
-    body.map(|Json(e)| e).map_err(|e| match e {
+/// An operator's request body: a signed envelope, decoded, or 401.
+fn operator_envelope(body: Result<Json<Envelope>, JsonRejection>) -> Result<SignedEnvelope, ApiError> {
+    let Json(env) = body.map_err(|e| match e {
         JsonRejection::BytesRejection(_) => body_error(e),
         _ => ApiError::new(
             StatusCode::UNAUTHORIZED,
             "operator_credential_required",
             "operator endpoints take a request signed with an operator's SIGN certificate: {\"request\", \"signature\"}",
         ),
-    })
+    })?;
+    Ok(env.open().map_err(RegistrationError::from)?)
 }
 
 /// An operator's request: the signed envelope checked (an operator's SIGN
@@ -331,7 +339,7 @@ async fn operator_pending(
         ra.pending_page(center.as_deref(), after.as_deref(), limit)
     })
     .await?;
-    Ok(Json(page).into_response())
+    Ok(Json(PendingPage::from(page)).into_response())
 }
 
 /// A signature that could not be verified at all is a missing credential (401).
@@ -377,7 +385,7 @@ async fn operator_reject(
         ra.reject(&number, reason, &member)
     })
     .await?;
-    Ok(Json(view).into_response())
+    Ok(Json(ApplicationView::from(view)).into_response())
 }
 
 #[cfg(test)]
@@ -472,7 +480,7 @@ mod tests {
     fn every_signed_request_is_documented_with_its_fields_and_an_example() {
         use ca_core::api::{SignedAction, SignedRequest};
         let number = || "4821337016422905".to_string();
-        let csr = || "MIIB".to_string();
+        let csr = || vec![0x30, 0x82, 0x01];
         for (name, action) in [
             ("SignedRequestApprove", SignedAction::Approve { application: number() }),
             ("SignedRequestRenew", SignedAction::Renew { auth_csr: csr(), sign_csr: csr() }),

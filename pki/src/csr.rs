@@ -5,6 +5,7 @@
 
 use crate::model::Family;
 use crate::verify::{self, SignatureError};
+use base64ct::{Base64, Encoding};
 use der::asn1::ObjectIdentifier as Oid;
 use der::{Decode, Encode};
 use sha2::{Digest, Sha256};
@@ -96,6 +97,19 @@ fn request_der(bytes: &[u8]) -> Result<Vec<u8>, CsrError> {
         "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => Ok(der),
         other => Err(CsrError::Malformed(format!("PEM label is {other:?}, expected CERTIFICATE REQUEST"))),
     }
+}
+
+/// A request as applicants' clients send it in JSON: PEM, or base64 of the DER.
+/// Text longer than the base64 of [`MAX_CSR_BYTES`] is refused before decoding.
+pub fn from_text(text: &str) -> Result<Vec<u8>, CsrError> {
+    let text = text.trim();
+    if text.len() > MAX_CSR_BYTES * 4 / 3 + 4 {
+        return Err(CsrError::TooLarge(text.len() / 4 * 3));
+    }
+    if crate::pem::is_pem(text.as_bytes()) {
+        return request_der(text.as_bytes());
+    }
+    Base64::decode_vec(text).map_err(|_| CsrError::Malformed("neither PEM nor base64".into()))
 }
 
 /// The CA/Browser Forum Baseline Requirements §6.1.6 rule for RSA public

@@ -4,7 +4,6 @@
 //! that openssl and Python open, renewal, revocation, the operator API's
 //! credentials, the audit log, and schemathesis against the OpenAPI document.
 
-use base64ct::Encoding;
 use ca_core::api::SignedAction;
 use ca_core::identity::Bin;
 use e2e::{
@@ -171,8 +170,7 @@ fn renew_action() -> SignedAction {
         let dir = Scratch::new(tag);
         let path = openssl_csr(dir.path(), tag, 2048);
         let pem = std::fs::read_to_string(path).unwrap();
-        let (_, der) = der::pem::decode_vec(pem.as_bytes()).unwrap();
-        base64ct::Base64::encode_string(&der)
+        der::pem::decode_vec(pem.as_bytes()).unwrap().1
     };
     SignedAction::Renew { auth_csr: csr("renew-auth"), sign_csr: csr("renew-sign") }
 }

@@ -276,15 +276,16 @@ fn api_json_bodies() {
         r#"{"action":"list_pending","center":"ЦОН","after":"1","limit":500,"nonce":"00112233445566778899aabbccddeeff"}"#,
         r#"{"action":"revoke_certificate","serial":"0a1b","reason":"keyCompromise","invalidity_date":null,"nonce":"00"}"#,
         r#"{"action":"issue_pair","iin":"1","staff":"ca_operator","auth_csr_sha256":"","sign_csr_sha256":"","nonce":"0"}"#,
-        r#"{"action":"renew","auth_csr":"A","sign_csr":"B","nonce":"0"}"#,
+        r#"{"action":"renew","auth_csr":"MIIB","sign_csr":"MIIC","nonce":"0"}"#,
     ];
     let mut seeds = vec![application, envelope];
     seeds.extend(requests.iter().map(|r| r.as_bytes().to_vec()));
     never_panics("JSON bodies", seeds, |b| {
         let mut accepted = false;
         if let Ok(app) = serde_json::from_slice::<NewApplication>(b) {
-            let _ = ca_core::registration::csr_bytes("auth_csr", &app.auth_csr);
-            accepted = ca_core::registration::applicant_of(&app.applicant, ca_core::calendar::Date::of(&ca_core::calendar::now())).is_ok();
+            let details = ca_core::registration::ApplicantDetails::from(app.applicant.clone());
+            let _ = ca_core::registration::Submission::try_from(app);
+            accepted = ca_core::registration::applicant_of(&details, ca_core::calendar::Date::of(&ca_core::calendar::now())).is_ok();
         }
         accepted |= serde_json::from_slice::<Envelope>(b).is_ok();
         if let Ok(r) = serde_json::from_slice::<SignedRequest>(b) {

@@ -23,12 +23,12 @@ impl Output for Views {}
 
 /// `ca application list` on the data directory.
 pub fn list(ctx: &Ctx, state: Option<ApplicationState>, center: Option<&str>) -> CliResult<Vec<ApplicationView>> {
-    ctx.with_ra(false, |ra| Ok(ra.list(state, center)?))
+    ctx.with_ra(false, |ra| Ok(ra.list(state, center)?.into_iter().map(ApplicationView::from).collect()))
 }
 
 /// `ca application show`.
 pub fn show(ctx: &Ctx, number: &str) -> CliResult<ApplicationView> {
-    ctx.with_ra(false, |ra| Ok(ra.show(number)?))
+    ctx.with_ra(false, |ra| Ok(ra.show(number)?.into()))
 }
 
 /// An application confirmed on the console: the pair issued for it.
@@ -61,7 +61,7 @@ pub fn reject(ctx: &Ctx, number: &str, reason: &str) -> CliResult<ApplicationVie
     ctx.with_ra(false, |ra| {
         let action = SignedAction::Reject { application: number.to_string(), reason: reason.to_string() };
         let member = super::staff::authorize(ctx, ra, action)?;
-        Ok(ra.reject(number, reason, &member)?)
+        Ok(ra.reject(number, reason, &member)?.into())
     })
 }
 

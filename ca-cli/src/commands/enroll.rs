@@ -12,13 +12,13 @@
 use crate::client::Client;
 use crate::error::{CliError, CliResult};
 use crate::output::Output;
-use base64ct::{Base64, Encoding};
 use ca_core::api::{
     routes, ApplicationForm, ApplicationView, EntityForm, Envelope, NewApplication, PairPem, Receipt, Revoked, SignedAction, SignedRequest,
 };
 use ca_core::calendar;
 use ca_core::model::{ApplicationState, CertType, Family, KeyStorage, RevocationReason, Serial};
 use ca_core::pkcs12;
+use ca_core::registration::SignedEnvelope;
 use ca_core::signing::{self, Signer, SigningKey};
 use ca_core::verify;
 use der::DecodePem;
@@ -390,9 +390,9 @@ fn read_store(path: &Path, password: &str) -> CliResult<pkcs12::KeyStore> {
     pkcs12::read(&bytes, password).map_err(|e| CliError::from(e).context(format!("opening {}", path.display())))
 }
 
-fn signed(action: SignedAction, store: &pkcs12::KeyStore) -> CliResult<Envelope> {
+fn signed(action: SignedAction, store: &pkcs12::KeyStore) -> CliResult<SignedEnvelope> {
     let signer = SigningKey::from_pkcs8(&store.key_pkcs8)?;
-    Ok(Envelope::sign(&SignedRequest::new(action), &signer, &store.certificate, calendar::now())?)
+    Ok(SignedEnvelope::sign(&SignedRequest::new(action), &signer, &store.certificate, calendar::now())?)
 }
 
 pub(crate) fn move_into(dir: &Path, sub: &str, files: &[&Path]) -> CliResult<()> {
@@ -415,7 +415,7 @@ pub fn signed_call<T: serde::de::DeserializeOwned>(
     number: Option<&str>,
     action: SignedAction,
 ) -> CliResult<T> {
-    let envelope = sign_with_key_store(dir, password, action)?;
+    let envelope = Envelope::from(sign_with_key_store(dir, password, action)?);
     // Over HTTPS the AUTH certificate is shown in the handshake, for servers that
     // require mutual TLS of operators; over HTTP the SIGN key file alone will do.
     let identity = if crate::tls::is_https(server) {
@@ -433,7 +433,7 @@ pub fn signed_call<T: serde::de::DeserializeOwned>(
 }
 
 /// `action` signed with the SIGN key of the key store in `dir`.
-pub fn sign_with_key_store(dir: &Path, password: &str, action: SignedAction) -> CliResult<Envelope> {
+pub fn sign_with_key_store(dir: &Path, password: &str, action: SignedAction) -> CliResult<SignedEnvelope> {
     signed(action, &read_store(&current_file(dir, CertType::Sign)?, password)?)
 }
 
@@ -453,9 +453,8 @@ pub fn renew(server: &str, dir: &Path, password: &str) -> CliResult<Renewed> {
     // The new pair's keys are of the same families as the current ones.
     let (auth, auth_key) = SigningKey::generate(Family::Rsa, RSA_BITS)?;
     let (sign, sign_key) = SigningKey::generate(family_of(&store.certificate)?, RSA_BITS)?;
-    let csr = |k: &SigningKey| -> CliResult<String> { Ok(Base64::encode_string(&ca_core::csr::create(k)?)) };
-    let action = SignedAction::Renew { auth_csr: csr(&auth)?, sign_csr: csr(&sign)? };
-    let pair: PairPem = Client::new(server)?.post(routes::RENEWALS, None, &signed(action, &store)?, 201)?;
+    let action = SignedAction::Renew { auth_csr: ca_core::csr::create(&auth)?, sign_csr: ca_core::csr::create(&sign)? };
+    let pair: PairPem = Client::new(server)?.post(routes::RENEWALS, None, &Envelope::from(signed(action, &store)?), 201)?;
     move_into(dir, "superseded", &[&auth_file, &sign_file])?;
     let files = store_pair(dir, &pair, [&auth_key, &sign_key], password, pkcs12::Protection::Pbes2)?;
     Ok(Renewed { files, superseded: vec![auth_file.display().to_string(), sign_file.display().to_string()] })

@@ -10,7 +10,6 @@ use crate::card::{self, CardSigner};
 use crate::client::Client;
 use crate::error::{CliError, CliResult};
 use crate::output::Output;
-use base64ct::{Base64, Encoding};
 use ca_core::api::{routes, Envelope, PairPem, Revoked, SignedAction, SignedRequest};
 use ca_core::calendar;
 use ca_core::model::{CertType, Family, KeyStorage, RevocationReason, Serial};
@@ -254,7 +253,7 @@ pub fn renew(server: &str, dir: &Path, args: &CardArgs) -> CliResult<OnCardPair>
     // The new SIGN key is of the family the current one is.
     let sign_family = card::family_of(&token.public_key(old.sign_slot)?)?;
     let (new, auth_csr, sign_csr) = new_pair(&mut token, sign_family)?;
-    let action = SignedAction::Renew { auth_csr: Base64::encode_string(&auth_csr), sign_csr: Base64::encode_string(&sign_csr) };
+    let action = SignedAction::Renew { auth_csr, sign_csr };
     let answer = sign_action(&mut token, &old, action)
         .and_then(|envelope| Client::new(server)?.post::<_, PairPem>(routes::RENEWALS, None, &envelope, 201));
     let pair = match answer {

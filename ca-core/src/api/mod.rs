@@ -6,14 +6,24 @@
 
 pub mod verification;
 
+use crate::calendar;
 use crate::cms::{self, CmsError};
-use crate::model::{ApplicationState, KeyStorage, RevocationReason, Role, Serial, StaffAction, StaffRole};
+use crate::csr::CsrError;
+use crate::issuer::IssueError;
+use crate::model::{ApplicationState, CertType, KeyStorage, Role, Serial};
+use crate::registration::{
+    self, ApplicantDetails, ApplicationStatus, EntityDetails, PendingApplications, RegistrationError, SignedEnvelope, Submission,
+};
 use crate::signing::Signer;
 use base64ct::{Base64, Encoding};
 use der::{DateTime, EncodePem};
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
+use thiserror::Error;
 use x509_cert::Certificate;
+
+/// The signed requests travel as the RA defines them (the signature covers their
+/// bytes), and a pair's serials as the RA names them.
+pub use crate::registration::{PairSerials, SignedAction, SignedRequest, DEFAULT_PAGE, MAX_PAGE};
 
 /// The API's routes, as paths with `{number}` where an application number goes.
 pub mod routes {
@@ -171,15 +181,6 @@ pub struct ApplicationView {
     pub certificates: Option<PairSerials>,
 }
 
-/// The two serials of a pair.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct PairSerials {
-    /// AUTH certificate serial.
-    pub auth: Serial,
-    /// SIGN certificate serial.
-    pub sign: Serial,
-}
-
 /// Certificates as the applicant's client stores them: PEM, with the chain.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PairPem {
@@ -216,11 +217,6 @@ impl PairPem {
         self.sign_chain.as_deref().unwrap_or(&self.chain)
     }
 }
-
-/// Applications a page holds at most.
-pub const MAX_PAGE: u32 = 500;
-/// Applications a page holds unless asked otherwise.
-pub const DEFAULT_PAGE: u32 = 100;
 
 /// A page of the operators' queue.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -325,118 +321,6 @@ pub const ERROR_CODES: [&str; 36] = [
     "internal_error",
 ];
 
-/// What a signed request asks for. Serialized as JSON with an `action` field; the
-/// exact bytes the client signed are what the server verifies and parses.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
-pub enum SignedAction {
-    /// A head approves an employee's application.
-    Approve {
-        /// The application number.
-        application: String,
-    },
-    /// The holder renews: new AUTH and SIGN requests (base64 DER).
-    Renew {
-        /// AUTH CSR, base64 DER.
-        auth_csr: String,
-        /// SIGN CSR, base64 DER.
-        sign_csr: String,
-    },
-    /// The holder revokes their own pair.
-    Revoke {
-        /// RFC 5280 reason name.
-        reason: String,
-    },
-    /// An operator lists a page of the applications waiting for identity confirmation.
-    ListPending {
-        /// Only this registration center.
-        #[serde(default)]
-        center: Option<String>,
-        /// The page after this application (the previous page's `next`).
-        #[serde(default)]
-        after: Option<String>,
-        /// At most this many (1 to [`MAX_PAGE`], default [`DEFAULT_PAGE`]).
-        #[serde(default)]
-        limit: Option<u32>,
-    },
-    /// An operator confirms an applicant's identity: the pair is issued.
-    Confirm {
-        /// The application number.
-        application: String,
-    },
-    /// An operator rejects an application.
-    Reject {
-        /// The application number.
-        application: String,
-        /// Why, for the applicant.
-        reason: String,
-    },
-    /// A manager issues a pair without an online application (`ca issue`), or an
-    /// administrator adds a member of staff (`ca operator add`): bound to the
-    /// person and to both requests by their SHA-256.
-    IssuePair {
-        /// The holder's IIN.
-        iin: String,
-        /// The staff role, when the pair is for the authority's own staff.
-        #[serde(default)]
-        staff: Option<StaffRole>,
-        /// SHA-256 of the AUTH request's DER, hex.
-        auth_csr_sha256: String,
-        /// SHA-256 of the SIGN request's DER, hex.
-        sign_csr_sha256: String,
-    },
-    /// A manager revokes a certificate (an administrator, a staff member's).
-    RevokeCertificate {
-        /// Its serial.
-        serial: Serial,
-        /// RFC 5280 reason name.
-        reason: RevocationReason,
-        /// Since when the key is known or suspected to be compromised, RFC 3339.
-        #[serde(default)]
-        invalidity_date: Option<String>,
-    },
-    /// A manager lifts a certificateHold.
-    LiftHold {
-        /// The certificate's serial.
-        serial: Serial,
-    },
-}
-
-impl SignedAction {
-    /// What a member of staff does with this request, when it is a staff request.
-    pub fn staff_action(&self) -> Option<StaffAction> {
-        Some(match self {
-            SignedAction::ListPending { .. } => StaffAction::ListApplications,
-            SignedAction::Confirm { .. } => StaffAction::ConfirmIdentity,
-            SignedAction::Reject { .. } => StaffAction::RejectApplication,
-            SignedAction::IssuePair { staff: Some(_), .. } => StaffAction::ManageStaff,
-            SignedAction::IssuePair { staff: None, .. } => StaffAction::IssuePair,
-            SignedAction::RevokeCertificate { .. } => StaffAction::RevokeCertificate,
-            SignedAction::LiftHold { .. } => StaffAction::LiftHold,
-            SignedAction::Approve { .. } | SignedAction::Renew { .. } | SignedAction::Revoke { .. } => return None,
-        })
-    }
-}
-
-/// A signed request's content: the action and a fresh nonce.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SignedRequest {
-    /// What is asked.
-    #[serde(flatten)]
-    pub action: SignedAction,
-    /// Random, at least 16 bytes hex: makes every request unique.
-    pub nonce: String,
-}
-
-impl SignedRequest {
-    /// A request for `action` with a fresh nonce.
-    pub fn new(action: SignedAction) -> Self {
-        let mut n = [0u8; 16];
-        rand::rngs::OsRng.fill_bytes(&mut n);
-        SignedRequest { action, nonce: hex::encode(n) }
-    }
-}
-
 /// What travels over HTTP: the request bytes and a detached CMS signature over them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -450,8 +334,224 @@ pub struct Envelope {
 impl Envelope {
     /// Sign `request` with `signer` holding `cert`.
     pub fn sign(request: &SignedRequest, signer: &dyn Signer, cert: &Certificate, at: DateTime) -> Result<Self, CmsError> {
-        let bytes = serde_json::to_vec(request).map_err(|e| CmsError::Malformed(e.to_string()))?;
-        let sig = cms::sign_detached(&bytes, signer, cert, at)?;
-        Ok(Envelope { request: Base64::encode_string(&bytes), signature: Base64::encode_string(&sig) })
+        SignedEnvelope::sign(request, signer, cert, at).map(Envelope::from)
+    }
+
+    /// The signed bytes, decoded; text longer than any accepted request or
+    /// signature is refused before decoding.
+    pub fn open(&self) -> Result<SignedEnvelope, WireError> {
+        Ok(SignedEnvelope {
+            request: base64_field("request", &self.request, registration::MAX_REQUEST_BYTES)?,
+            signature: base64_field("signature", &self.signature, cms::MAX_CMS_BYTES)?,
+        })
+    }
+}
+
+impl From<SignedEnvelope> for Envelope {
+    fn from(e: SignedEnvelope) -> Self {
+        Envelope { request: Base64::encode_string(&e.request), signature: Base64::encode_string(&e.signature) }
+    }
+}
+
+/// Why a body's text could not be turned into what the RA takes.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum WireError {
+    /// A field longer than the largest value it may carry.
+    #[error("{field} is larger than {max} bytes")]
+    TooLarge {
+        /// The body's field.
+        field: &'static str,
+        /// The most bytes it may decode to.
+        max: usize,
+    },
+    /// A field that should be base64 and is not.
+    #[error("{field} is not valid base64")]
+    NotBase64 {
+        /// The body's field.
+        field: &'static str,
+    },
+    /// A certificate request that is neither PEM nor base64 of DER.
+    #[error("the {which} request: {source}")]
+    Csr {
+        /// Which request.
+        which: CertType,
+        /// What is wrong with it.
+        source: CsrError,
+    },
+}
+
+impl From<WireError> for RegistrationError {
+    fn from(e: WireError) -> Self {
+        match e {
+            WireError::Csr { which, source } => IssueError::Csr { which, source }.into(),
+            other => RegistrationError::BadRequest(other.to_string()),
+        }
+    }
+}
+
+fn base64_field(field: &'static str, text: &str, max: usize) -> Result<Vec<u8>, WireError> {
+    if text.len() > max * 4 / 3 + 4 {
+        return Err(WireError::TooLarge { field, max });
+    }
+    Base64::decode_vec(text.trim()).map_err(|_| WireError::NotBase64 { field })
+}
+
+impl From<ApplicationForm> for ApplicantDetails {
+    fn from(f: ApplicationForm) -> Self {
+        ApplicantDetails {
+            iin: f.iin,
+            surname: f.surname,
+            name: f.name,
+            patronymic: f.patronymic,
+            email: f.email,
+            entity: f.entity.map(|e| EntityDetails { bin: e.bin, organization: e.organization, role: e.role }),
+            storage: f.storage,
+            registration_center: f.registration_center,
+        }
+    }
+}
+
+impl From<ApplicantDetails> for ApplicationForm {
+    fn from(d: ApplicantDetails) -> Self {
+        ApplicationForm {
+            iin: d.iin,
+            surname: d.surname,
+            name: d.name,
+            patronymic: d.patronymic,
+            email: d.email,
+            entity: d.entity.map(|e| EntityForm { bin: e.bin, organization: e.organization, role: e.role }),
+            storage: d.storage,
+            registration_center: d.registration_center,
+        }
+    }
+}
+
+impl TryFrom<NewApplication> for Submission {
+    type Error = WireError;
+
+    fn try_from(n: NewApplication) -> Result<Self, WireError> {
+        let csr = |which, text: &str| crate::csr::from_text(text).map_err(|source| WireError::Csr { which, source });
+        Ok(Submission {
+            auth_csr: csr(CertType::Auth, &n.auth_csr)?,
+            sign_csr: csr(CertType::Sign, &n.sign_csr)?,
+            applicant: n.applicant.into(),
+        })
+    }
+}
+
+impl From<registration::Receipt> for Receipt {
+    fn from(r: registration::Receipt) -> Self {
+        Receipt { number: r.number, secret: r.secret.to_string(), state: r.state }
+    }
+}
+
+/// Unix seconds as RFC 3339.
+fn rfc3339(secs: i64) -> String {
+    calendar::from_unix_seconds(secs).map(|t| calendar::rfc3339(&t)).unwrap_or_default()
+}
+
+impl From<ApplicationStatus> for ApplicationView {
+    fn from(s: ApplicationStatus) -> Self {
+        ApplicationView {
+            number: s.number,
+            state: s.state,
+            submitted_at: rfc3339(s.submitted_at),
+            expires_at: s.expires_at.map(rfc3339),
+            registration_center: s.applicant.registration_center.clone(),
+            storage: s.applicant.storage,
+            applicant: s.applicant.into(),
+            approved_by: s.approved_by,
+            reject_reason: s.reject_reason,
+            certificates: s.certificates,
+        }
+    }
+}
+
+impl From<PendingApplications> for PendingPage {
+    fn from(p: PendingApplications) -> Self {
+        PendingPage { applications: p.applications.into_iter().map(Into::into).collect(), next: p.next }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form() -> ApplicationForm {
+        ApplicationForm {
+            iin: "880101300007".into(),
+            surname: "Тестов".into(),
+            name: "Тест".into(),
+            patronymic: Some("Тестович".into()),
+            email: Some("test@example.kz".into()),
+            entity: Some(EntityForm { bin: "040840000124".into(), organization: "ТОО".into(), role: Role::Hr }),
+            storage: KeyStorage::Kaztoken,
+            registration_center: "ЦОН".into(),
+        }
+    }
+
+    /// Applications stored before the RA had types of its own kept the wire form's
+    /// JSON: it still reads, and the two convert without loss.
+    #[test]
+    fn the_form_and_the_details_are_the_same_data() {
+        let stored = serde_json::to_string(&form()).unwrap();
+        let details: ApplicantDetails = serde_json::from_str(&stored).unwrap();
+        assert_eq!(details, ApplicantDetails::from(form()));
+        assert_eq!(ApplicationForm::from(details.clone()), form());
+        assert_eq!(serde_json::to_string(&details).unwrap(), stored);
+    }
+
+    #[test]
+    fn a_status_shows_its_times_in_rfc3339() {
+        let status = ApplicationStatus {
+            number: "1".into(),
+            state: ApplicationState::AwaitingIdentity,
+            submitted_at: 1_767_225_600,
+            expires_at: Some(1_767_225_600 + 30 * 86_400),
+            applicant: form().into(),
+            approved_by: None,
+            reject_reason: None,
+            certificates: None,
+        };
+        let view = ApplicationView::from(status);
+        assert_eq!(view.submitted_at, "2026-01-01T00:00:00Z");
+        assert_eq!(view.expires_at.as_deref(), Some("2026-01-31T00:00:00Z"));
+        assert_eq!((view.registration_center.as_str(), view.storage), ("ЦОН", KeyStorage::Kaztoken));
+    }
+
+    /// Oversized text is refused by its length, before any decoding; bad text is
+    /// named by its field; a request that is not one is an invalid CSR.
+    #[test]
+    fn bodies_decode_at_the_edge_with_typed_errors() {
+        let huge = "A".repeat(registration::MAX_REQUEST_BYTES * 2);
+        let env = Envelope { request: huge, signature: "MIIB".into() };
+        assert!(matches!(env.open(), Err(WireError::TooLarge { field: "request", .. })));
+        let env = Envelope { request: "e30=".into(), signature: "not base64!".into() };
+        assert!(matches!(env.open(), Err(WireError::NotBase64 { field: "signature" })));
+        let env = Envelope { request: " e30= ".into(), signature: "MIIB".into() };
+        assert_eq!(env.open().unwrap(), SignedEnvelope { request: b"{}".to_vec(), signature: vec![0x30, 0x82, 0x01] });
+
+        let csr = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        let new = NewApplication { applicant: form(), auth_csr: "MIIB".into(), sign_csr: csr.into() };
+        let err = Submission::try_from(new).unwrap_err();
+        assert!(matches!(err, WireError::Csr { which: CertType::Sign, .. }), "{err:?}");
+        assert_eq!(RegistrationError::from(err).code(), "invalid_csr");
+        let new = NewApplication { applicant: form(), auth_csr: "MIIB".into(), sign_csr: "MIIC".into() };
+        let submission = Submission::try_from(new).unwrap();
+        assert_eq!((submission.auth_csr, submission.sign_csr), (vec![0x30, 0x82, 0x01], vec![0x30, 0x82, 0x02]));
+    }
+
+    /// A renewal's requests are DER in the RA's type, base64 in the signed JSON,
+    /// and read from PEM too.
+    #[test]
+    fn a_renewal_carries_its_requests_as_base64_of_der() {
+        let action = SignedAction::Renew { auth_csr: vec![0x30, 0x82, 0x01], sign_csr: vec![0x30, 0x82, 0x02] };
+        let json = serde_json::to_value(&action).unwrap();
+        assert_eq!((json["auth_csr"].as_str(), json["sign_csr"].as_str()), (Some("MIIB"), Some("MIIC")));
+        assert_eq!(serde_json::from_value::<SignedAction>(json).unwrap(), action);
+        let pem = r#"{"action":"renew","auth_csr":"-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----","sign_csr":"MIIC"}"#;
+        assert_eq!(serde_json::from_str::<SignedAction>(pem).unwrap(), action);
+        assert!(serde_json::from_str::<SignedAction>(r#"{"action":"renew","auth_csr":"!","sign_csr":"MIIC"}"#).is_err());
     }
 }

@@ -12,15 +12,16 @@
 //! expired, and [`Registration::expire_due`] (a scheduled job) records it; a write
 //! to such an application records the expiry and is refused.
 
+mod application;
 mod clock;
 mod error;
+mod request;
 
+pub use application::{ApplicantDetails, ApplicationStatus, EntityDetails, PairSerials, PendingApplications, Receipt, Submission};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{ErrorClass, RegistrationError};
+pub use request::{SignedAction, SignedEnvelope, SignedRequest};
 
-use crate::api::{
-    ApplicationForm, ApplicationView, Envelope, PairSerials, PendingPage, Receipt, SignedAction, SignedRequest, DEFAULT_PAGE, MAX_PAGE,
-};
 use crate::audit::{Actor, AuditAction, AuditEvent};
 use crate::calendar::{self, Date};
 use crate::cms;
@@ -34,7 +35,7 @@ use crate::store::{
     Status, StoreError,
 };
 use crate::verify::{self, CertificateInfo};
-use base64ct::{Base64, Base64UrlUnpadded, Encoding};
+use base64ct::{Base64UrlUnpadded, Encoding};
 use der::{DateTime, Decode};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -52,6 +53,10 @@ pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
 pub const MAX_CENTER: usize = 128;
 /// Longest reason an operator gives for a rejection, in characters.
 pub const MAX_REJECT_REASON: usize = 500;
+/// Applications a page of the operators' queue holds at most.
+pub const MAX_PAGE: u32 = 500;
+/// Applications a page holds unless asked otherwise.
+pub const DEFAULT_PAGE: u32 = 100;
 
 const DAY: i64 = 86_400;
 
@@ -71,8 +76,8 @@ pub struct Verified {
 }
 
 /// A signed request past the checks that bound its cost; see `Registration::admit`.
-struct Admitted {
-    bytes: Vec<u8>,
+struct Admitted<'e> {
+    bytes: &'e [u8],
     certificate: Certificate,
     serial: Serial,
     record: CertificateRecord,
@@ -80,7 +85,7 @@ struct Admitted {
 }
 
 /// The signer's status and key type, and the request's content.
-fn check_admitted(admitted: Admitted) -> Result<Verified, RegistrationError> {
+fn check_admitted(admitted: Admitted<'_>) -> Result<Verified, RegistrationError> {
     let Admitted { bytes, certificate, serial, record, at } = admitted;
     match record.status(at) {
         Status::Valid => {}
@@ -90,7 +95,7 @@ fn check_admitted(admitted: Admitted) -> Result<Verified, RegistrationError> {
         return Err(RegistrationError::NotASignKey);
     }
     let request: SignedRequest =
-        serde_json::from_slice(&bytes).map_err(|e| RegistrationError::BadRequest(format!("the signed request is not valid: {e}")))?;
+        serde_json::from_slice(bytes).map_err(|e| RegistrationError::BadRequest(format!("the signed request is not valid: {e}")))?;
     if request.nonce.len() < 16 || request.nonce.len() > 256 {
         return Err(RegistrationError::BadRequest("the nonce must be 16 to 256 characters".into()));
     }
@@ -121,12 +126,13 @@ fn asked_action(bytes: &[u8]) -> String {
     value.as_ref().and_then(|v| v.get("action")).and_then(|a| a.as_str()).unwrap_or_default().to_string()
 }
 
-/// The request bytes of `envelope` and its detached CMS signature, checked.
-fn opened(envelope: &Envelope) -> Result<(Vec<u8>, cms::SignedBy), RegistrationError> {
-    let bytes = b64("request", &envelope.request, MAX_REQUEST_BYTES)?;
-    let signature = b64("signature", &envelope.signature, cms::MAX_CMS_BYTES)?;
-    let signed = cms::verify_detached(&signature, &bytes)?;
-    Ok((bytes, signed))
+/// The request bytes of `envelope` and who signed them, checked.
+fn opened(envelope: &SignedEnvelope) -> Result<(&[u8], cms::SignedBy), RegistrationError> {
+    if envelope.request.len() > MAX_REQUEST_BYTES {
+        return Err(RegistrationError::BadRequest(format!("the request is larger than {MAX_REQUEST_BYTES} bytes")));
+    }
+    let signed = cms::verify_detached(&envelope.signature, &envelope.request)?;
+    Ok((&envelope.request, signed))
 }
 
 /// A member of the authority's staff whose signed request was verified and whose
@@ -154,7 +160,7 @@ impl StaffMember {
 }
 
 /// The applicant an application form describes, checked on `today`.
-pub fn applicant_of(form: &ApplicationForm, today: Date) -> Result<Applicant, RegistrationError> {
+pub fn applicant_of(form: &ApplicantDetails, today: Date) -> Result<Applicant, RegistrationError> {
     let person = PersonName::new(&form.surname, &form.name, form.patronymic.as_deref().filter(|p| !p.trim().is_empty()))?;
     let entity = match &form.entity {
         None => None,
@@ -167,27 +173,7 @@ fn secret_hash(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
 
-fn b64(field: &'static str, text: &str, max: usize) -> Result<Vec<u8>, RegistrationError> {
-    if text.len() > max * 4 / 3 + 4 {
-        return Err(RegistrationError::BadRequest(format!("{field} is larger than {max} bytes")));
-    }
-    Base64::decode_vec(text.trim()).map_err(|_| RegistrationError::BadRequest(format!("{field} is not valid base64")))
-}
-
-/// A CSR given as PEM or base64 DER.
-pub fn csr_bytes(field: &'static str, text: &str) -> Result<Vec<u8>, RegistrationError> {
-    let t = text.trim();
-    if crate::pem::is_pem(t.as_bytes()) {
-        let (label, der) = crate::pem::decode(t.as_bytes()).map_err(|e| RegistrationError::BadRequest(format!("{field}: {e}")))?;
-        if label != "CERTIFICATE REQUEST" && label != "NEW CERTIFICATE REQUEST" {
-            return Err(RegistrationError::BadRequest(format!("{field} is PEM labelled {label}, not CERTIFICATE REQUEST")));
-        }
-        return Ok(der);
-    }
-    b64(field, t, crate::csr::MAX_CSR_BYTES)
-}
-
-fn form_of(app: &ApplicationRecord) -> Result<ApplicationForm, StoreError> {
+fn form_of(app: &ApplicationRecord) -> Result<ApplicantDetails, StoreError> {
     serde_json::from_str(&app.form).map_err(|e| StoreError::Corrupt { column: "form", value: e.to_string() })
 }
 
@@ -234,7 +220,8 @@ impl<'a> Registration<'a> {
     }
 
     /// Accept an application: check the applicant and both requests, route it.
-    pub fn submit(&mut self, form: &ApplicationForm, auth_csr: &[u8], sign_csr: &[u8]) -> Result<Receipt, RegistrationError> {
+    pub fn submit(&mut self, submission: &Submission) -> Result<Receipt, RegistrationError> {
+        let Submission { applicant: form, auth_csr, sign_csr } = submission;
         let (now, at) = self.now();
         let applicant = applicant_of(form, Date::of(&now))?;
         if form.storage == KeyStorage::Idcard && applicant.entity().is_some() {
@@ -275,7 +262,7 @@ impl<'a> Registration<'a> {
         };
         let event = AuditEvent::new(Actor::Applicant(number.clone()), AuditAction::ApplicationSubmitted, &number, format!("state {state}"));
         self.store.insert_application(&record, &event)?;
-        Ok(Receipt { number, secret, state })
+        Ok(Receipt { number, secret: secret.into(), state })
     }
 
     fn fresh_number(&self) -> Result<String, RegistrationError> {
@@ -335,7 +322,7 @@ impl<'a> Registration<'a> {
     }
 
     /// The applicant's view, given the number and the secret from the receipt.
-    pub fn status(&self, number: &str, secret: &str) -> Result<ApplicationView, RegistrationError> {
+    pub fn status(&self, number: &str, secret: &str) -> Result<ApplicationStatus, RegistrationError> {
         let app = self.authorized(number, secret)?;
         self.view(&app)
     }
@@ -353,14 +340,14 @@ impl<'a> Registration<'a> {
     }
 
     /// An operator's (or the console's) view of any application.
-    pub fn show(&self, number: &str) -> Result<ApplicationView, RegistrationError> {
+    pub fn show(&self, number: &str) -> Result<ApplicationStatus, RegistrationError> {
         let app = self.read(number)?;
         self.view(&app)
     }
 
     /// Applications in `state` (pending identity confirmation when `None`), of one
     /// center if given, oldest first, each as it stands now.
-    pub fn list(&self, state: Option<ApplicationState>, center: Option<&str>) -> Result<Vec<ApplicationView>, RegistrationError> {
+    pub fn list(&self, state: Option<ApplicationState>, center: Option<&str>) -> Result<Vec<ApplicationStatus>, RegistrationError> {
         let state = state.unwrap_or(ApplicationState::AwaitingIdentity);
         let at = self.now().1;
         // Pending applications whose time is up read as expired: leave them out of
@@ -387,7 +374,12 @@ impl<'a> Registration<'a> {
     /// A page of the applications awaiting identity confirmation, oldest first:
     /// at most `limit` (1 to [`MAX_PAGE`], default [`DEFAULT_PAGE`]) after
     /// application `after`. Those whose time is up are left out.
-    pub fn pending_page(&self, center: Option<&str>, after: Option<&str>, limit: Option<u32>) -> Result<PendingPage, RegistrationError> {
+    pub fn pending_page(
+        &self,
+        center: Option<&str>,
+        after: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<PendingApplications, RegistrationError> {
         let limit = limit.unwrap_or(DEFAULT_PAGE);
         if !(1..=MAX_PAGE).contains(&limit) {
             return Err(RegistrationError::BadRequest(format!("a page holds 1 to {MAX_PAGE} applications")));
@@ -397,23 +389,22 @@ impl<'a> Registration<'a> {
         let next = (rows.len() == limit as usize).then(|| rows.last().map(|a| a.number.clone())).flatten();
         let at = self.now().1;
         let applications = rows.iter().filter(|a| !is_due(a, at)).map(|a| self.view(a)).collect::<Result<_, _>>()?;
-        Ok(PendingPage { applications, next })
+        Ok(PendingApplications { applications, next })
     }
 
-    fn view(&self, app: &ApplicationRecord) -> Result<ApplicationView, RegistrationError> {
-        let form = form_of(app)?;
+    fn view(&self, app: &ApplicationRecord) -> Result<ApplicationStatus, RegistrationError> {
+        let mut form = form_of(app)?;
+        form.registration_center.clone_from(&app.center);
+        form.storage = app.storage;
         let certificates = match app.pair_id {
             Some(id) => Some(self.pair_serials(id)?),
             None => None,
         };
-        let time = |secs: i64| calendar::from_unix_seconds(secs).map(|t| calendar::rfc3339(&t)).unwrap_or_default();
-        Ok(ApplicationView {
+        Ok(ApplicationStatus {
             number: app.number.clone(),
             state: app.state,
-            submitted_at: time(app.submitted_at),
-            expires_at: app.state.is_pending().then(|| time(app.submitted_at + CONFIRMATION_DAYS * DAY)),
-            registration_center: app.center.clone(),
-            storage: app.storage,
+            submitted_at: app.submitted_at,
+            expires_at: app.state.is_pending().then_some(app.submitted_at + CONFIRMATION_DAYS * DAY),
             applicant: form,
             approved_by: app.approved_by.clone(),
             reject_reason: app.reject_reason.clone(),
@@ -446,14 +437,14 @@ impl<'a> Registration<'a> {
 
     /// Check a signed request: the CMS signature, its time, that the signer's SIGN
     /// certificate is ours and valid now, and that the request was not used before.
-    pub fn verify(&mut self, envelope: &Envelope) -> Result<Verified, RegistrationError> {
+    pub fn verify(&mut self, envelope: &SignedEnvelope) -> Result<Verified, RegistrationError> {
         let admitted = self.admit(envelope)?;
         check_admitted(admitted)
     }
 
     /// The checks that bound what a request can cost: the CMS signature, the time
     /// window, a signer we issued, and the request's first use (consumed here).
-    fn admit(&mut self, envelope: &Envelope) -> Result<Admitted, RegistrationError> {
+    fn admit<'e>(&mut self, envelope: &'e SignedEnvelope) -> Result<Admitted<'e>, RegistrationError> {
         let (now, at) = self.now();
         let (bytes, signed) = opened(envelope)?;
         let age = cms::age_seconds(&signed, now);
@@ -462,7 +453,7 @@ impl<'a> Registration<'a> {
         }
         let (serial, record) = self.our_signer(&signed)?;
         // Only our holders' signatures reach this table, so strangers cannot fill it.
-        if !self.store.consume_request(&Sha256::digest(&bytes).into(), at)? {
+        if !self.store.consume_request(&Sha256::digest(bytes).into(), at)? {
             return Err(RegistrationError::Replay);
         }
         Ok(Admitted { bytes, certificate: signed.certificate, serial, record, at })
@@ -486,10 +477,10 @@ impl<'a> Registration<'a> {
     /// signature by one of our holders, within the time window, not seen before):
     /// strangers, stale envelopes and replays are refused without a record, so no
     /// one can grow the log faster than they sign new requests.
-    pub fn authorize(&mut self, envelope: &Envelope) -> Result<(StaffMember, SignedAction), RegistrationError> {
+    pub fn authorize(&mut self, envelope: &SignedEnvelope) -> Result<(StaffMember, SignedAction), RegistrationError> {
         let admitted = self.admit(envelope)?;
         let (serial, at) = (admitted.serial.clone(), admitted.at);
-        let asked = asked_action(&admitted.bytes);
+        let asked = asked_action(admitted.bytes);
         let refusal = match check_admitted(admitted).and_then(staff_member) {
             Ok(done) => return Ok(done),
             Err(e) => e,
@@ -513,7 +504,7 @@ impl<'a> Registration<'a> {
     }
 
     /// A head's signed approval of application `number`.
-    pub fn approve(&mut self, number: &str, envelope: &Envelope) -> Result<ApplicationView, RegistrationError> {
+    pub fn approve(&mut self, number: &str, envelope: &SignedEnvelope) -> Result<ApplicationStatus, RegistrationError> {
         let v = self.verify(envelope)?;
         let SignedAction::Approve { application } = &v.request.action else {
             return Err(RegistrationError::BadRequest("this endpoint takes an approve request".into()));
@@ -577,7 +568,7 @@ impl<'a> Registration<'a> {
     }
 
     /// An operator rejected the application, with a reason for the applicant.
-    pub fn reject(&mut self, number: &str, reason: &str, operator: &StaffMember) -> Result<ApplicationView, RegistrationError> {
+    pub fn reject(&mut self, number: &str, reason: &str, operator: &StaffMember) -> Result<ApplicationStatus, RegistrationError> {
         let reason = crate::profile::free_text("reason", reason, MAX_REJECT_REASON).map_err(|e| {
             RegistrationError::BadRequest(format!("give a reason of 1 to {MAX_REJECT_REASON} characters, the applicant reads it: {e}"))
         })?;
@@ -592,7 +583,7 @@ impl<'a> Registration<'a> {
 
     /// Renew the signer's pair: new certificates from new requests, the old pair
     /// revoked as superseded in the same transaction.
-    pub fn renew(&mut self, envelope: &Envelope) -> Result<IssuedPair, RegistrationError> {
+    pub fn renew(&mut self, envelope: &SignedEnvelope) -> Result<IssuedPair, RegistrationError> {
         let v = self.verify(envelope)?;
         let SignedAction::Renew { auth_csr, sign_csr } = &v.request.action else {
             return Err(RegistrationError::BadRequest("this endpoint takes a renew request".into()));
@@ -606,8 +597,7 @@ impl<'a> Registration<'a> {
         let issuer = self.issuer()?;
         let (now, _) = self.now();
         let applicant = renewal_applicant(&info, &v.signer, Date::of(&now))?;
-        let prepared =
-            issuer.prepare_pair(self.store, &applicant, &csr_bytes("auth_csr", auth_csr)?, &csr_bytes("sign_csr", sign_csr)?, now)?;
+        let prepared = issuer.prepare_pair(self.store, &applicant, auth_csr, sign_csr, now)?;
         let event = AuditEvent::new(
             Actor::Holder(v.signer.serial.to_string()),
             AuditAction::PairRenewed,
@@ -619,7 +609,7 @@ impl<'a> Registration<'a> {
     }
 
     /// The holder revokes their own pair with a signed request. Returns the serials revoked.
-    pub fn revoke_own(&mut self, envelope: &Envelope) -> Result<Vec<Serial>, RegistrationError> {
+    pub fn revoke_own(&mut self, envelope: &SignedEnvelope) -> Result<Vec<Serial>, RegistrationError> {
         let v = self.verify(envelope)?;
         let SignedAction::Revoke { reason } = &v.request.action else {
             return Err(RegistrationError::BadRequest("this endpoint takes a revoke request".into()));
@@ -756,6 +746,25 @@ pub fn certificate_from(bytes: &[u8]) -> Result<Certificate, RegistrationError> 
 mod tests {
     use super::*;
     use crate::model::StaffRole;
+
+    /// The RA takes and returns its own types: the applications API's bodies are
+    /// converted at the edge, never here.
+    #[test]
+    fn the_ra_names_no_wire_type() {
+        let wire = concat!("crate::", "api");
+        for (file, text) in [
+            ("mod.rs", include_str!("mod.rs")),
+            ("application.rs", include_str!("application.rs")),
+            ("request.rs", include_str!("request.rs")),
+            ("error.rs", include_str!("error.rs")),
+            ("clock.rs", include_str!("clock.rs")),
+        ] {
+            // The code, without its comments and its tests (which check the two agree).
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            let uses = code.lines().filter(|l| !l.trim_start().starts_with("//")).any(|l| l.contains(wire));
+            assert!(!uses, "registration/{file} uses the wire types");
+        }
+    }
 
     #[test]
     fn roles_take_the_article_they_sound_with() {
