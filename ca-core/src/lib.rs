@@ -34,7 +34,7 @@ pub mod profile;
 pub mod registration;
 pub mod store;
 
-pub use pki::{ber, calendar, cms, csr, gost, identity, login, model, oid, pem, pkcs12, signing, tsp, verify, xml};
+pub use pki::{calendar, cms, csr, gost, identity, login, model, oid, pem, pkcs12, signing, tsp, verify, xml};
 pub use pki::{ApplicationState, CertType, KeyStorage, RevocationReason, Role, Serial, StaffRole, SubjectKind};
 
 /// The DER crate this library takes and returns types of.

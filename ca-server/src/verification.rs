@@ -21,7 +21,7 @@ use ca_core::calendar;
 use ca_core::cms::{self, CmsError};
 use ca_core::model::Family;
 use ca_core::profile;
-use ca_core::verify::fetch::{Fetch, FetchError, HttpFetch};
+use ca_core::verify::{Fetch, FetchError, HttpFetch};
 use ca_core::verify::{Checks, Purpose, RevocationChecker, RevocationMode, RevocationPolicy, TrustStore, VerdictReport, Verifier};
 use ca_core::xml::dsig::{self, DsigError};
 use der::{DateTime, Decode};

@@ -9,13 +9,13 @@ use thiserror::Error;
 /// Why input is not BER this reader can make DER of.
 #[derive(Debug, Error, PartialEq, Eq)]
 #[error("not BER: {0}")]
-pub struct BerError(&'static str);
+pub(crate) struct BerError(&'static str);
 
 /// Nesting deeper than this is refused (PKCS#12 nests about a dozen deep).
 const MAX_DEPTH: usize = 64;
 
 /// The DER form of the BER in `input` (one value, nothing after it).
-pub fn to_der(input: &[u8]) -> Result<Vec<u8>, BerError> {
+pub(crate) fn to_der(input: &[u8]) -> Result<Vec<u8>, BerError> {
     let mut out = Vec::with_capacity(input.len());
     let used = value(input, 0, &mut out)?;
     if used != input.len() {
@@ -26,10 +26,10 @@ pub fn to_der(input: &[u8]) -> Result<Vec<u8>, BerError> {
 
 /// One value inside a constructed one: its first tag byte, its whole encoding,
 /// and its contents.
-pub type Child<'a> = (u8, &'a [u8], &'a [u8]);
+pub(crate) type Child<'a> = (u8, &'a [u8], &'a [u8]);
 
 /// The values inside the DER constructed value `input` (its tag and length skipped).
-pub fn children(input: &[u8]) -> Result<Vec<Child<'_>>, BerError> {
+pub(crate) fn children(input: &[u8]) -> Result<Vec<Child<'_>>, BerError> {
     let (_, tl) = tag(input)?;
     let (Some(n), ll) = length(&input[tl..])? else { return Err(BerError("not DER")) };
     let content = input.get(tl + ll..tl + ll + n).ok_or(BerError("a value runs past the end"))?;

@@ -14,12 +14,12 @@ pub struct Date {
 }
 
 /// Whether `year` has a 29 February.
-pub fn is_leap_year(year: u16) -> bool {
+pub(crate) fn is_leap_year(year: u16) -> bool {
     (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
 }
 
 /// Number of days in `month` (1–12) of `year`; 0 for a month out of range.
-pub fn days_in_month(year: u16, month: u8) -> u8 {
+pub(crate) fn days_in_month(year: u16, month: u8) -> u8 {
     match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,

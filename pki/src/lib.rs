@@ -5,7 +5,7 @@
 //!
 //! This crate has no database, no async runtime and no HTTP client (the `fetch`
 //! feature adds one; without it a relying party brings its own
-//! [`verify::fetch::Fetch`]), so a bank or a government service embeds only what
+//! [`verify::Fetch`]), so a bank or a government service embeds only what
 //! verification needs. The authority itself (`ca-core`) is built on it.
 //!
 //! # What it holds
@@ -95,7 +95,7 @@
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let (anchors, cert) = (vec![], pki::x509_cert::Certificate::from_pem(b"")?);
 //! # use pki::der::DecodePem;
-//! use pki::verify::{fetch::HttpFetch, Checks, Purpose, RevocationChecker, RevocationPolicy, TrustStore, Verifier};
+//! use pki::verify::{Checks, HttpFetch, Purpose, RevocationChecker, RevocationPolicy, TrustStore, Verifier};
 //! let live = RevocationChecker::new(RevocationPolicy::default(), Some(Box::new(HttpFetch::default())));
 //! let verifier = Verifier::new(TrustStore::new(anchors), live);
 //! let verdict = verifier.verify(&cert, &[], &Checks::now(Purpose::Sign))?;
@@ -127,7 +127,7 @@
 //! # Ok(()) }
 //! ```
 
-pub mod ber;
+mod ber;
 pub mod calendar;
 pub mod cms;
 pub mod crl;

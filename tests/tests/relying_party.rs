@@ -3,7 +3,7 @@
 //! revocation is learnt from our server's OCSP and CRLs, never from an answer that
 //! is unauthorised, stale or echoes another nonce.
 
-use ca_core::verify::fetch::{Fetch, FetchError, HttpFetch};
+use ca_core::verify::{Fetch, FetchError, HttpFetch};
 use ca_core::verify::revocation::{self, OcspProblem, StatusSource};
 use ca_core::verify::{
     Checks, OnUnavailable, PathError, Problem, Purpose, RevocationChecker, RevocationMode, RevocationPolicy, TrustStore, Verifier,

@@ -8,7 +8,7 @@ use super::Ctx;
 use crate::args::AuditFilter;
 use crate::error::{CliError, CliResult};
 use crate::output::Output;
-use ca_core::audit::{consistency, AuditAction, AuditRecord, Checkpoint, LogError};
+use ca_core::audit::{check_consistency, AuditAction, AuditRecord, Checkpoint, LogError};
 use ca_core::calendar;
 use ca_core::store::{AuditCheck, AuditQuery, AuditStore};
 use serde::Serialize;
@@ -62,7 +62,7 @@ pub fn verify(ctx: &Ctx, given: Option<&Path>) -> CliResult<Verified> {
         AuditCheck::Broken(e) => return Err(CliError::refused("audit_broken", format!("the audit log is not intact: {e}"))),
     };
     let kept = store.checkpoints(false)?;
-    let consistent = consistency::check(records, &kept, given.as_ref(), &key).map_err(|e| match e {
+    let consistent = check_consistency(records, &kept, given.as_ref(), &key).map_err(|e| match e {
         LogError::Inconsistent(i) => CliError::refused("audit_inconsistent", format!("the audit log was rewritten: {i}")),
         LogError::Checkpoint(c) => CliError::refused("bad_checkpoint", c.to_string()),
         other => CliError::internal("audit_check", other.to_string()),

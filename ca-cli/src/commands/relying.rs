@@ -10,7 +10,7 @@ use ca_core::api::verification::{CmsReport, XmlReport};
 use ca_core::calendar;
 use ca_core::cms::{self, Content};
 use ca_core::tsp;
-use ca_core::verify::fetch::HttpFetch;
+use ca_core::verify::HttpFetch;
 use ca_core::verify::{Checks, OnUnavailable, RevocationChecker, RevocationMode, RevocationPolicy, TrustStore, VerdictReport, Verifier};
 use ca_core::xml::dsig;
 use der::DateTime;
@@ -211,7 +211,7 @@ fn written(out: &Path, bytes: &[u8], attached: Option<bool>, cert: &Certificate)
 
 /// Ask the time-stamp authority at `url` to stamp `data`; the answer checked.
 fn time_stamp(url: &str, data: &[u8]) -> CliResult<(Vec<u8>, Vec<u8>, cms::TimeStamp)> {
-    use ca_core::verify::fetch::Fetch;
+    use ca_core::verify::Fetch;
     let (request, nonce) = tsp::request(data)?;
     let answer = HttpFetch::new(Duration::from_secs(30))
         .post(url, "application/timestamp-query", &request)

@@ -17,12 +17,12 @@
 //! extends it unchanged ([`consistency`]); the kept checkpoints locate the first
 //! record that changed.
 
-pub mod checkpoint;
-pub mod consistency;
+mod checkpoint;
+mod consistency;
 pub mod merkle;
 
-pub use checkpoint::{Checkpoint, CheckpointError};
-pub use consistency::{Consistent, Inconsistency, LogError};
+pub use checkpoint::{key_id, Checkpoint, CheckpointError};
+pub use consistency::{check as check_consistency, leaf, leaf_data, Consistent, Inconsistency, LogError};
 
 use sha2::{Digest, Sha256};
 use std::fmt;

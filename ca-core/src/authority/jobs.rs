@@ -131,7 +131,7 @@ impl Checkpointer {
         loop {
             let page = self.store.audit_records(self.last_seq, AUDIT_PAGE)?;
             for r in &page {
-                frontier.push(crate::audit::consistency::leaf(r));
+                frontier.push(crate::audit::leaf(r));
                 self.last_seq = r.seq;
                 if let Some(kept) = latest.as_ref().filter(|k| k.size == frontier.size()) {
                     if kept.root_hash()? != frontier.root() {

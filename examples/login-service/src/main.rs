@@ -19,7 +19,7 @@
 //! ```
 
 use ca_core::login::{Challenges, ClientVerifier, Identity};
-use ca_core::verify::fetch::HttpFetch;
+use ca_core::verify::HttpFetch;
 use ca_core::verify::{RevocationChecker, RevocationMode, RevocationPolicy, TrustStore, Verifier};
 use clap::Parser;
 use rustls::pki_types::pem::PemObject;

@@ -20,12 +20,15 @@ use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage};
 use x509_cert::name::Name;
 use x509_cert::Certificate;
 
-pub mod fetch;
-pub mod path;
+mod fetch;
+mod path;
 pub mod revocation;
 mod verifier;
 
-pub use path::{PathError, Problem, Purpose, TrustStore, ValidPath};
+#[cfg(feature = "fetch")]
+pub use fetch::HttpFetch;
+pub use fetch::{Fetch, FetchError, MAX_FETCH_BYTES};
+pub use path::{PathError, Problem, Purpose, TrustStore, ValidPath, MAX_PATH_LENGTH};
 pub use revocation::{OnUnavailable, RevocationChecker, RevocationMode, RevocationPolicy};
 pub use verifier::{Checks, Verdict, VerdictReport, Verifier};
 

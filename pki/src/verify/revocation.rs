@@ -267,7 +267,7 @@ pub fn ocsp_request(cert: &Certificate, issuer: &Certificate, with_nonce: bool) 
 
 /// The bytes of the first element of a signed SEQUENCE exactly as received: what
 /// its signature covers (re-encoding could change another writer's bytes).
-pub fn signed_part(der: &[u8]) -> Result<&[u8], der::Error> {
+pub(crate) fn signed_part(der: &[u8]) -> Result<&[u8], der::Error> {
     let mut reader = SliceReader::new(der)?;
     let outer = der::Header::decode(&mut reader)?;
     let start = usize::try_from(outer.encoded_len()?)?;
@@ -277,7 +277,7 @@ pub fn signed_part(der: &[u8]) -> Result<&[u8], der::Error> {
 }
 
 /// Whether `cert` lists OCSPSigning among its extended key usages.
-pub fn is_ocsp_signer(cert: &Certificate) -> bool {
+pub(crate) fn is_ocsp_signer(cert: &Certificate) -> bool {
     verify::decode_extension::<ExtendedKeyUsage>(cert, oid::EXT_EXTENDED_KEY_USAGE).is_some_and(|eku| eku.0.contains(&oid::KP_OCSP_SIGNING))
 }
 

@@ -78,7 +78,7 @@ pub struct Name {
 
 impl Name {
     /// `prefix:local` or `local`.
-    pub fn qualified(&self) -> String {
+    pub(crate) fn qualified(&self) -> String {
         match &self.prefix {
             Some(p) => format!("{p}:{}", self.local),
             None => self.local.clone(),
@@ -415,14 +415,14 @@ impl Document {
     }
 
     /// Every element for which `pred` holds, with its ancestors, in document order.
-    pub fn find_all<'a>(&'a self, pred: &dyn Fn(&Element) -> bool) -> Vec<(&'a Element, Vec<&'a Element>)> {
+    pub(crate) fn find_all<'a>(&'a self, pred: &dyn Fn(&Element) -> bool) -> Vec<(&'a Element, Vec<&'a Element>)> {
         self.find_at_most(pred, usize::MAX).0
     }
 
     /// The first `limit` elements (depth first) for which `pred` holds, each with
     /// its ancestors, and how many there are in all: a hostile document with a
     /// great many matches costs one walk, not a copy of the ancestors for each.
-    pub fn find_at_most<'a>(&'a self, pred: &dyn Fn(&Element) -> bool, limit: usize) -> (Vec<(&'a Element, Vec<&'a Element>)>, usize) {
+    pub(crate) fn find_at_most<'a>(&'a self, pred: &dyn Fn(&Element) -> bool, limit: usize) -> (Vec<(&'a Element, Vec<&'a Element>)>, usize) {
         let mut found = Vec::new();
         let mut count = 0;
         self.root.walk(&mut Vec::new(), &mut |e, ancestors| {

@@ -7,7 +7,7 @@
 //!
 //! Usage: verify-speed CMS TRUST INTERMEDIATE OCSP_URL SECONDS
 
-use ca_core::verify::fetch::HttpFetch;
+use ca_core::verify::HttpFetch;
 use ca_core::verify::{Purpose, RevocationChecker, RevocationMode, RevocationPolicy, StatusSource, TrustStore, Verifier};
 use std::time::{Duration, Instant};
 
