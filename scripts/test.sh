@@ -23,6 +23,8 @@ command -v xmlsec1 >/dev/null 2>&1 || apt_missing+=(xmlsec1)
 # Headless Chromium and its driver: the applicants' page is tested in a real browser.
 command -v chromium >/dev/null 2>&1 || apt_missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || apt_missing+=(chromium-driver)
+# PostgreSQL: the second back end; the end-to-end suite runs on a throwaway cluster.
+ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || apt_missing+=(postgresql)
 if ((${#apt_missing[@]})); then
     log "installing ${apt_missing[*]}"
     apt-get update -qq
@@ -41,8 +43,11 @@ command -v schemathesis >/dev/null 2>&1 || { echo "schemathesis not on PATH afte
 # One pcscd per machine (its socket path is fixed): use the running one, else start
 # one in the foreground and stop it, by its PID, when the script ends.
 pcscd_pid=""
+pg_dir=""
 stop_pcscd() { [ -n "$pcscd_pid" ] && kill "$pcscd_pid" 2>/dev/null && wait "$pcscd_pid" 2>/dev/null; true; }
-trap stop_pcscd EXIT
+stop_postgres() { [ -n "$pg_dir" ] && scripts/pg-cluster.sh stop "$pg_dir/cluster" && rm -rf "$pg_dir"; true; }
+stop_rigs() { stop_pcscd; stop_postgres; }
+trap stop_rigs EXIT
 if ! pgrep -x pcscd >/dev/null 2>&1; then
     log "starting pcscd with the vpcd readers"
     pcscd --foreground >/dev/null 2>&1 &
@@ -54,6 +59,15 @@ if ! pgrep -x pcscd >/dev/null 2>&1; then
     [ -S /run/pcscd/pcscd.comm ] || { echo "pcscd did not start" >&2; exit 1; }
 fi
 
+# --- the PostgreSQL cluster -----------------------------------------------------
+# One throwaway cluster for the run (initdb into a temporary directory, a port
+# chosen now, stopped by its PID at the end); each test makes its own database in it.
+pg_dir=$(mktemp -d)
+chmod 755 "$pg_dir"
+log "starting a throwaway PostgreSQL cluster"
+CA_TEST_POSTGRES_URL=$(scripts/pg-cluster.sh start "$pg_dir/cluster")
+export CA_TEST_POSTGRES_URL
+
 # --- build and test ---------------------------------------------------------
 # Release profile for everything: the end-to-end tests drive the same binaries
 # that `cargo run --release -p ca-server` runs, built once.
@@ -61,7 +75,7 @@ log "building"
 cargo build --release --workspace --locked
 log "running the test suite"
 results=$(mktemp)
-trap 'rm -f "$results"; stop_pcscd' EXIT
+trap 'rm -f "$results"; stop_rigs' EXIT
 # --all-targets: unit, integration and binary tests; then pki's and ca-core's doc
 # tests (their examples, and the compile-fail proofs that illegal values cannot be built).
 set +e
@@ -69,6 +83,21 @@ cargo test --release --workspace --locked --all-targets 2>&1 | tee "$results"
 test_status=${PIPESTATUS[0]}
 if [ "$test_status" -eq 0 ]; then
     cargo test --release --locked -p ca-core -p pki --all-features --doc 2>&1 | tee -a "$results"
+    test_status=${PIPESTATUS[0]}
+fi
+# The end-to-end suite once more, every authority on PostgreSQL. Left out: the
+# tests of the SQLite file itself (its crash consistency, a corrupted file, its
+# permissions, filling it to a million rows, the default first start), which the
+# run above covers.
+sqlite_only="crash_consistency exit_codes hardening no_global_lock server"
+pg_tests=()
+for f in tests/tests/*.rs; do
+    name=$(basename "$f" .rs)
+    grep -q fresh_authority "$f" && [[ " $sqlite_only " != *" $name "* ]] && pg_tests+=(--test "$name")
+done
+if [ "$test_status" -eq 0 ]; then
+    log "the end-to-end suite on PostgreSQL"
+    CA_TEST_BACKEND=postgres cargo test --release --locked -p e2e "${pg_tests[@]}" 2>&1 | tee -a "$results"
     test_status=${PIPESTATUS[0]}
 fi
 set -e
@@ -144,7 +173,7 @@ fi
 # --- the README's first command on a scratch directory ------------------------
 log "smoke test: cargo run --release -p ca-server"
 scratch=$(mktemp -d)
-trap 'rm -rf "$scratch" "$results"; stop_pcscd' EXIT
+trap 'rm -rf "$scratch" "$results"; stop_rigs' EXIT
 (cd "$scratch" && exec cargo run --quiet --release --locked --manifest-path "$OLDPWD/Cargo.toml" -p ca-server -- --listen 127.0.0.1:0) \
     2>"$scratch/server.log" &
 server=$!

@@ -17,6 +17,10 @@ pub struct Cli {
     /// File holding the CA key passphrase (else $CA_PASSPHRASE, else DIR/passphrase).
     #[arg(long, global = true)]
     pub passphrase_file: Option<PathBuf>,
+    /// The database: sqlite:PATH or postgres://USER@HOST/DB (else database.url in
+    /// config.json, else DIR/ca.sqlite). `ca init` records it in config.json.
+    #[arg(long, global = true, env = "CA_DATABASE_URL", hide_env_values = true)]
+    pub database: Option<String>,
     /// Print one JSON document on stdout.
     #[arg(long, global = true)]
     pub json: bool,
@@ -37,7 +41,7 @@ pub struct Cli {
 /// The options that concern the authority's own machine (its directory, its key
 /// passphrase, a staff key store): global, but kept out of the help of the
 /// commands applicants and relying parties use, where they do nothing.
-const AUTHORITY_OPTIONS: [&str; 4] = ["data", "passphrase_file", "operator_key", "operator_password_file"];
+const AUTHORITY_OPTIONS: [&str; 5] = ["data", "passphrase_file", "database", "operator_key", "operator_password_file"];
 
 /// The commands of applicants, card holders and relying parties.
 const NOT_AUTHORITY_COMMANDS: [&str; 8] = ["enroll", "token", "keystore", "verify", "cms", "xml", "tsp", "inspect"];

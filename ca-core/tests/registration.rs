@@ -14,7 +14,7 @@ use ca_core::registration::{
     StaffMember, Submission, CONFIRMATION_DAYS,
 };
 use ca_core::signing::{Passphrase, RsaSigner};
-use ca_core::store::{AuditCheck, AuditStore, CertificateStore, SqliteStore, Status};
+use ca_core::store::{AuditCheck, AuditStore, CertificateStore, Store, Status};
 use der::DateTime;
 use fixtures::ApplicantKey;
 use std::path::{Path, PathBuf};
@@ -54,7 +54,7 @@ fn template() -> &'static Path {
 struct Ctx {
     dir: Dir,
     ca: Authority,
-    db: SqliteStore,
+    db: Store,
     issuer: Issuer,
 }
 
@@ -65,7 +65,7 @@ impl Ctx {
     }
 
     /// A second connection, for what the RA does not read (the audit log).
-    fn audit(&self) -> SqliteStore {
+    fn audit(&self) -> Store {
         self.ca.store().unwrap()
     }
 }

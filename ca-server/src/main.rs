@@ -45,6 +45,10 @@ struct Args {
     /// The authority's directory; created on first start.
     #[arg(long, env = "CA_DATA", default_value = "./ca-data")]
     data: PathBuf,
+    /// The database: sqlite:PATH or postgres://USER@HOST/DB (several hosts allowed;
+    /// else database.url in config.json, else DIR/ca.sqlite). Recorded on first start.
+    #[arg(long, env = "CA_DATABASE_URL", hide_env_values = true)]
+    database: Option<String>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
@@ -103,12 +107,22 @@ fn report(e: &anyhow::Error) -> String {
     text
 }
 
+/// The authority in the data directory, on the database `--database` names if given.
+fn open(args: &Args) -> Result<Authority> {
+    let ca = Authority::open(&args.data)?;
+    Ok(match &args.database {
+        Some(url) => ca.with_database(url.parse().context("--database (or CA_DATABASE_URL)")?),
+        None => ca,
+    })
+}
+
 fn first_start(args: &Args, base_url: String) -> Result<()> {
     let given = Passphrase::from_file_or_env(args.passphrase_file.as_deref())?;
     let store_passphrase = given.is_none();
     let pass = given.unwrap_or_else(Passphrase::generate);
     let mut opts = InitOptions { store_passphrase, ..InitOptions::default() };
     opts.config.base_url = base_url;
+    opts.config.database.url.clone_from(&args.database);
     eprintln!("first start: creating the authority in {} (RSA-4096 keys take a few seconds)", args.data.display());
     authority::init(&args.data, &opts, &pass, calendar::now())?;
     let l = Layout::new(&args.data);
@@ -116,7 +130,7 @@ fn first_start(args: &Args, base_url: String) -> Result<()> {
     eprintln!("  issuing certificate: {}", l.cert(CaRole::Issuing).display());
     eprintln!("  OCSP responder:      {}", l.cert(CaRole::Ocsp).display());
     eprintln!("  GOST hierarchy:      {}", l.cert_of(Family::Gost, CaRole::Issuing).display());
-    eprintln!("  database:            {}", l.database().display());
+    eprintln!("  database:            {}", open(args)?.database());
     if store_passphrase {
         eprintln!("  CA key passphrase:   {} (random; set CA_PASSPHRASE for production)", l.passphrase().display());
     }
@@ -188,7 +202,7 @@ fn keyed(ca: &Authority, pool: &Arc<StorePool>, args: &Args) -> Result<Option<Ke
 }
 
 async fn serve(listener: TcpListener, args: &Args) -> Result<()> {
-    let ca = tokio::task::block_in_place(|| Authority::open(&args.data))?;
+    let ca = tokio::task::block_in_place(|| open(args))?;
     let pool = Arc::new(ca.pool(POOL_SIZE)?);
     let keyed = tokio::task::block_in_place(|| keyed(&ca, &pool, args))?;
     let certs = ca.certificates();

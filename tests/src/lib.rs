@@ -3,6 +3,7 @@
 //! client), run `ca` and parse what it prints.
 
 pub mod card;
+pub mod db;
 
 use ca_core::api::{Envelope, SignedAction, SignedRequest};
 use ca_core::identity::Iin;
@@ -35,8 +36,9 @@ pub fn reference(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data/nca-test").join(name)
 }
 
-/// A scratch directory removed when dropped.
-pub struct Scratch(PathBuf);
+/// A scratch directory removed when dropped (with the authority's PostgreSQL
+/// database, when it has one).
+pub struct Scratch(PathBuf, Option<fixtures::postgres::TestDatabase>);
 
 impl Scratch {
     /// A new empty directory under the system temp dir.
@@ -45,7 +47,7 @@ impl Scratch {
         let dir = std::env::temp_dir().join(format!("ca-e2e-{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("scratch directory");
-        Scratch(dir)
+        Scratch(dir, None)
     }
 
     /// Its path.
@@ -88,11 +90,25 @@ pub const KEY_PASSWORD: &str = "applicant secret";
 /// `data/`), copied for each test so tests do not see each other's certificates.
 pub fn fresh_authority() -> Scratch {
     static TEMPLATE: OnceLock<PathBuf> = OnceLock::new();
+    static TEMPLATE_DB: OnceLock<Option<fixtures::postgres::TestDatabase>> = OnceLock::new();
     let template = TEMPLATE.get_or_init(|| {
         let dir = std::env::temp_dir().join(format!("ca-e2e-template-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let data = dir.join("data");
-        let out = ca(&data, &["init", "--base-url", "http://pki.test.kz"]);
+        let database = TEMPLATE_DB.get_or_init(|| {
+            (db::backend() == db::Backend::Postgres).then(|| {
+                assert!(
+                    std::env::var(fixtures::postgres::CLUSTER_ENV).is_ok(),
+                    "CA_TEST_BACKEND=postgres needs a running cluster in CA_TEST_POSTGRES_URL (scripts/pg-cluster.sh start DIR)"
+                );
+                fixtures::postgres::TestDatabase::new("template")
+            })
+        });
+        let mut args = vec!["init", "--base-url", "http://pki.test.kz"];
+        if let Some(database) = database {
+            args.extend(["--database", database.url()]);
+        }
+        let out = ca(&data, &args);
         assert!(out.status.success(), "ca init failed: {}", String::from_utf8_lossy(&out.stderr));
         let admin = dir.join("admin");
         let out = ca_as(
@@ -104,9 +120,15 @@ pub fn fresh_authority() -> Scratch {
         assert!(out.status.success(), "ca operator add failed: {}", String::from_utf8_lossy(&out.stderr));
         dir
     });
-    let s = Scratch::new("ca");
+    let mut s = Scratch::new("ca");
     copy_dir(&template.join("data"), &s.join("data"));
     copy_dir(&template.join("admin"), &s.join("admin"));
+    if let Some(Some(template_db)) = TEMPLATE_DB.get() {
+        // The records too: a database copied from the template's, named in the copy's configuration.
+        let copy = fixtures::postgres::TestDatabase::copy_of("authority", template_db);
+        configure(&s.join("data"), "database", serde_json::json!({ "url": copy.url() }));
+        s.1 = Some(copy);
+    }
     s
 }
 

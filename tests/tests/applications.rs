@@ -10,6 +10,7 @@ use e2e::{
     apply, ca, ca_json, enroll, fresh_authority, iin, issue, key_store_from_openssl, openssl_csr, p, p12, run_ok, sign_as, Person, Scratch,
     Server, KEY_PASSWORD,
 };
+use e2e::db::Param;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::process::Command;
@@ -291,9 +292,7 @@ fn editing_one_audit_record_makes_audit_verify_fail_and_name_it() {
     drop(server);
     let ok = ca_json(&data, &["audit", "verify"]);
     assert_eq!(ok["records"], 4, "the administrator's pair, submitted, confirmed, revoked: {ok}");
-    let db = rusqlite::Connection::open(data.join("ca.sqlite")).unwrap();
-    db.execute("UPDATE audit_log SET detail = 'cessationOfOperation' WHERE seq = 4", []).unwrap();
-    drop(db);
+    e2e::db::Db::open(&data).execute("UPDATE audit_log SET detail = 'cessationOfOperation' WHERE seq = 4", &[]);
     let err = refused(&data, &["audit", "verify"]);
     assert!(err.contains("record 4"), "{err}");
 }
@@ -305,9 +304,9 @@ fn an_application_left_thirty_days_expires_and_cannot_be_confirmed() {
     let server = Server::on(&data);
     let (ks, number) = apply(&data, &server, &t.join("late"), iin(60), None);
     // Thirty days pass: move the submission back rather than the clock.
-    let db = rusqlite::Connection::open(data.join("ca.sqlite")).unwrap();
-    db.execute("UPDATE applications SET submitted_at = submitted_at - 30 * 86400 WHERE number = ?1", [&number]).unwrap();
-    drop(db);
+    let moved = e2e::db::Db::open(&data)
+        .execute("UPDATE applications SET submitted_at = submitted_at - 30 * 86400 WHERE number = ?1", &[Param::Text(&number)]);
+    assert_eq!(moved, 1);
     let refusal = refused(&data, &["application", "confirm", &number]);
     assert!(refusal.contains("expired"), "{refusal}");
     assert_eq!(ca_json(&data, &["application", "show", &number])["state"], "expired");

@@ -5,6 +5,7 @@
 //! anyone) name the first record that changed.
 
 use ca_core::audit::link_hash;
+use e2e::db::{Db, Param};
 use e2e::{ca, ca_json, fresh_authority, individual, issue, Server};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -13,25 +14,20 @@ use std::time::{Duration, Instant};
 /// the actor of record `seq`, delete the newest `drop` records, and recompute
 /// every chain hash and the head so the chain verifies.
 fn rewrite(data: &Path, seq: i64, actor: &str, drop: i64) {
-    let db = rusqlite::Connection::open(data.join("ca.sqlite")).unwrap();
-    db.execute("UPDATE audit_log SET actor = ?1 WHERE seq = ?2", rusqlite::params![actor, seq]).unwrap();
-    let last: i64 = db.query_row("SELECT MAX(seq) FROM audit_log", [], |r| r.get(0)).unwrap();
-    db.execute("DELETE FROM audit_log WHERE seq > ?1", [last - drop]).unwrap();
-    let rows: Vec<(i64, i64, String, String, String, String)> = db
-        .prepare("SELECT seq, at, actor, action, object, detail FROM audit_log ORDER BY seq")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let mut db = Db::open(data);
+    db.execute("UPDATE audit_log SET actor = ?1 WHERE seq = ?2", &[Param::Text(actor), Param::Int(seq)]);
+    let last = db.rows("SELECT MAX(seq) FROM audit_log", &[])[0][0].int();
+    db.execute("DELETE FROM audit_log WHERE seq > ?1", &[Param::Int(last - drop)]);
+    let rows = db.rows("SELECT seq, at, actor, action, object, detail FROM audit_log ORDER BY seq", &[]);
     let mut prev = vec![0u8; 32];
-    for (seq, at, actor, action, object, detail) in rows {
-        let h = link_hash(&prev, seq, at, &actor, &action, &object, &detail).to_vec();
-        db.execute("UPDATE audit_log SET hash = ?1 WHERE seq = ?2", rusqlite::params![h, seq]).unwrap();
+    for r in rows {
+        let seq = r[0].int();
+        let h = link_hash(&prev, seq, r[1].int(), &r[2].text(), &r[3].text(), &r[4].text(), &r[5].text()).to_vec();
+        db.execute("UPDATE audit_log SET hash = ?1 WHERE seq = ?2", &[Param::Bytes(&h), Param::Int(seq)]);
         prev = h;
     }
-    let head: i64 = db.query_row("SELECT MAX(seq) FROM audit_log", [], |r| r.get(0)).unwrap();
-    db.execute("UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1", rusqlite::params![head, prev]).unwrap();
+    let head = db.rows("SELECT MAX(seq) FROM audit_log", &[])[0][0].int();
+    db.execute("UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1", &[Param::Int(head), Param::Bytes(&prev)]);
 }
 
 fn refused_with(data: &Path, args: &[&str]) -> String {
@@ -96,9 +92,7 @@ fn a_rewritten_log_is_caught_by_checkpoints_and_the_first_changed_record_named()
     assert!(err.contains(&format!("record {changed}")), "{err}");
     // No checkpoint is signed over the rewritten log.
     assert!(refused_with(&data, &["audit", "checkpoint"]).contains("no longer matches"));
-    let db = rusqlite::Connection::open(data.join("ca.sqlite")).unwrap();
-    db.execute("DELETE FROM audit_checkpoints", []).unwrap();
-    drop(db);
+    Db::open(&data).execute("DELETE FROM audit_checkpoints", &[]);
     assert!(ca(&data, &["audit", "verify"]).status.success(), "without any checkpoint the rewrite cannot be seen");
     let err = refused_with(&data, &["audit", "verify", "--checkpoint", kept_file.to_str().unwrap()]);
     assert!(err.contains("rewritten") && err.contains(&format!("checkpoint of size {records}")), "{err}");

@@ -10,9 +10,8 @@ use std::path::Path;
 
 /// (actor, action, object) of every audit record, in order.
 fn audit_log(data: &Path) -> Vec<(String, String, String)> {
-    let db = rusqlite::Connection::open(data.join("ca.sqlite")).unwrap();
-    let mut stmt = db.prepare("SELECT actor, action, object FROM audit_log ORDER BY seq").unwrap();
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect()
+    let rows = e2e::db::Db::open(data).rows("SELECT actor, action, object FROM audit_log ORDER BY seq", &[]);
+    rows.iter().map(|r| (r[0].text(), r[1].text(), r[2].text())).collect()
 }
 
 fn refused(out: std::process::Output, says: &str) {

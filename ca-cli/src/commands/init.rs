@@ -72,10 +72,13 @@ pub fn run(
     force: bool,
     offline_root: Option<std::path::PathBuf>,
 ) -> CliResult<Initialised> {
+    // The database given now is where the records live from now on.
+    ctx.database()?;
     let config = Config {
         base_url: base_url.to_string(),
         root_name: root_name.to_string(),
         issuing_name: issuing_name.to_string(),
+        database: authority::DatabaseSettings { url: ctx.database.clone() },
         ..InitOptions::default().config
     };
     let given = ctx.given_passphrase()?;
@@ -93,6 +96,7 @@ pub fn run(
             layout.passphrase().display()
         );
     }
+    let database = ctx.open()?.database().to_string();
     let files = |family| {
         let file = |role| layout.cert_of(family, role).display().to_string();
         let root_key = match &offline {
@@ -104,7 +108,7 @@ pub fn run(
             root_key: root_key.display().to_string(),
             issuing: file(CaRole::Issuing),
             ocsp: file(CaRole::Ocsp),
-            database: layout.database().display().to_string(),
+            database: database.clone(),
         }
     };
     let gost = made.gost.as_ref().ok_or(authority::AuthorityError::NoHierarchy(Family::Gost))?;

@@ -35,6 +35,8 @@ pub struct Ctx {
     /// The authority's directory.
     pub data: PathBuf,
     passphrase_file: Option<PathBuf>,
+    /// The database given by flag or environment, as given (it may hold a password).
+    pub database: Option<String>,
     /// The staff key store that signs state-changing commands.
     pub operator_key: Option<PathBuf>,
     /// Its password file (else $CA_KEY_PASSWORD).
@@ -44,7 +46,17 @@ pub struct Ctx {
 impl Ctx {
     /// The authority in the data directory.
     pub fn open(&self) -> CliResult<Authority> {
-        Ok(Authority::open(&self.data)?)
+        let ca = Authority::open(&self.data)?;
+        Ok(match self.database()? {
+            Some(database) => ca.with_database(database),
+            None => ca,
+        })
+    }
+
+    /// The database given by flag or environment, if any.
+    pub fn database(&self) -> CliResult<Option<ca_core::store::Database>> {
+        let parse = |url: &String| url.parse().map_err(|e| CliError::usage(format!("--database (or CA_DATABASE_URL): {e}")));
+        self.database.as_ref().map(parse).transpose()
     }
 
     /// The passphrase given by flag or environment, if any.
@@ -86,6 +98,7 @@ pub fn run(cli: &Cli) -> CliResult<()> {
     let ctx = Ctx {
         data: cli.data.clone(),
         passphrase_file: cli.passphrase_file.clone(),
+        database: cli.database.clone(),
         operator_key: cli.operator_key.clone(),
         operator_password_file: cli.operator_password_file.clone(),
     };

@@ -32,6 +32,25 @@ pub struct Config {
     /// The verification API's trust.
     #[serde(default)]
     pub verify: VerifySettings,
+    /// Where the records live.
+    #[serde(default, skip_serializing_if = "DatabaseSettings::is_default")]
+    pub database: DatabaseSettings,
+}
+
+/// Where the records live: `url` is `sqlite:PATH` or `postgres://…` (several hosts
+/// allowed); absent, the SQLite file `ca.sqlite` in the authority's directory.
+/// `--database` or `$CA_DATABASE_URL` given to a program take precedence.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// The database's URL.
+    pub url: Option<String>,
+}
+
+impl DatabaseSettings {
+    fn is_default(&self) -> bool {
+        *self == DatabaseSettings::default()
+    }
 }
 
 /// What the verification API (`/api/v1/verify/…`) trusts besides the authority's

@@ -32,6 +32,7 @@ impl Default for InitOptions {
                 tls: TlsSettings::default(),
                 tsa: TsaSettings::default(),
                 verify: VerifySettings::default(),
+                database: DatabaseSettings::default(),
             },
             force: false,
             store_passphrase: false,
@@ -172,7 +173,8 @@ fn build(
     new_audit_key(l, passphrase)?;
     let config =
         serde_json::to_vec_pretty(&opts.config).map_err(|e| AuthorityError::Damaged { path: l.config(), reason: e.to_string() })?;
-    drop(SqliteStore::open(&l.database())?);
+    // The schema, in the database the configuration names (the SQLite file here by default).
+    drop(Store::open(&database_of(&opts.config, l)?)?);
     if opts.store_passphrase {
         write_file(&l.passphrase(), passphrase.expose().as_bytes(), true)?;
     }

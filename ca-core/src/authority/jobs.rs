@@ -16,7 +16,7 @@ pub(super) struct CrlCa {
 /// Its own database connection and signers: signing a million-entry CRL holds up
 /// nobody else.
 pub struct CrlUpdater {
-    store: SqliteStore,
+    store: Store,
     cas: Vec<CrlCa>,
     layout: Layout,
     schedule: CrlSchedule,
@@ -24,7 +24,7 @@ pub struct CrlUpdater {
 
 impl CrlUpdater {
     /// An updater over `store`, signing for `cas`, publishing into `layout`'s CRL directory.
-    pub(super) fn new(store: SqliteStore, cas: Vec<CrlCa>, layout: Layout, schedule: CrlSchedule) -> Self {
+    pub(super) fn new(store: Store, cas: Vec<CrlCa>, layout: Layout, schedule: CrlSchedule) -> Self {
         CrlUpdater { store, cas, layout, schedule }
     }
 
@@ -81,7 +81,7 @@ impl CrlUpdater {
 /// the newest kept checkpoint, so a rewritten log is never signed) and then only
 /// adds the records that arrive.
 pub struct Checkpointer {
-    store: SqliteStore,
+    store: Store,
     signer: RsaSigner,
     origin: String,
     frontier: Option<crate::audit::merkle::Frontier>,
@@ -111,7 +111,7 @@ const AUDIT_PAGE: u32 = 10_000;
 
 impl Checkpointer {
     /// A checkpointer over `store`, signing with `signer` for the log named `origin`.
-    pub(super) fn new(store: SqliteStore, signer: RsaSigner, origin: String) -> Self {
+    pub(super) fn new(store: Store, signer: RsaSigner, origin: String) -> Self {
         Checkpointer { store, signer, origin, frontier: None, last_seq: 0 }
     }
 

@@ -26,7 +26,7 @@ use crate::issuer::{IssueError, Issuer};
 use crate::model::Family;
 use crate::profile::{self, IssuerRef, ProfileError, TbsBasics, Urls};
 use crate::signing::{self, Passphrase, RsaSigner, Signer, SigningError, SigningKey};
-use crate::store::{AuditStore, SqliteStore, StatusStore, StoreError, StorePool};
+use crate::store::{AuditStore, Database, DatabaseUrlError, StatusStore, Store, StoreError, StorePool};
 use der::{DateTime, DecodePem, EncodePem};
 use serde::{Deserialize, Serialize};
 use spki::SubjectPublicKeyInfoOwned;
@@ -117,6 +117,9 @@ pub enum AuthorityError {
     /// The database.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// `database.url` in the configuration is not a database URL.
+    #[error("database.url in config.json: {0}")]
+    DatabaseUrl(#[from] DatabaseUrlError),
     /// A CRL could not be issued.
     #[error(transparent)]
     Crl(#[from] CrlError),
@@ -199,4 +202,16 @@ fn write_cert(path: &Path, cert: &Certificate) -> Result<(), AuthorityError> {
 fn read_cert(path: &Path) -> Result<Certificate, AuthorityError> {
     let text = fs::read_to_string(path).map_err(io(path))?;
     Certificate::from_pem(text.as_bytes()).map_err(|e| AuthorityError::Damaged { path: path.into(), reason: e.to_string() })
+}
+
+/// The database `config` names, or the SQLite file of `layout`. A relative SQLite
+/// path is taken from the authority's directory.
+fn database_of(config: &Config, layout: &Layout) -> Result<Database, AuthorityError> {
+    Ok(match config.database.url.as_deref() {
+        None => Database::sqlite(&layout.database()),
+        Some(url) => match url.parse::<Database>()? {
+            Database::Sqlite(path) if path.is_relative() => Database::sqlite(&layout.dir().join(path)),
+            other => other,
+        },
+    })
 }

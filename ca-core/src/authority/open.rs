@@ -7,6 +7,7 @@ use super::*;
 /// key and no connection; it makes them for whoever asks, each their own.
 pub struct Authority {
     layout: Layout,
+    database: Database,
     config: Config,
     urls: Urls,
     certs: Hierarchies,
@@ -54,7 +55,19 @@ impl Authority {
         let rsa = read(Family::Rsa)?;
         // An authority made before the GOST hierarchy existed has none.
         let gost = if layout.cert_of(Family::Gost, CaRole::Root).exists() { Some(read(Family::Gost)?) } else { None };
-        Ok(Authority { layout, config, urls, certs: Hierarchies { rsa, gost } })
+        let database = database_of(&config, &layout)?;
+        Ok(Authority { layout, database, config, urls, certs: Hierarchies { rsa, gost } })
+    }
+
+    /// The same authority with its records in `database` instead of the one its
+    /// configuration names (`--database`, `$CA_DATABASE_URL`).
+    pub fn with_database(self, database: Database) -> Self {
+        Authority { database, ..self }
+    }
+
+    /// Where its records live.
+    pub fn database(&self) -> &Database {
+        &self.database
     }
 
     /// Decrypt the key of one of the RSA hierarchy's certificates, checked against it.
@@ -103,13 +116,13 @@ impl Authority {
     }
 
     /// A connection of its own to the database.
-    pub fn store(&self) -> Result<SqliteStore, AuthorityError> {
-        Ok(SqliteStore::open(&self.layout.database())?)
+    pub fn store(&self) -> Result<Store, AuthorityError> {
+        Ok(Store::open(&self.database)?)
     }
 
     /// A pool of at most `size` database connections.
     pub fn pool(&self, size: usize) -> Result<StorePool, AuthorityError> {
-        Ok(StorePool::open(&self.layout.database(), size)?)
+        Ok(StorePool::open(&self.database, size)?)
     }
 
     /// The CRL updater of both issuing CAs: a database connection of its own and `keys`.

@@ -139,7 +139,7 @@ impl RegistrationError {
             Issue(IssueError::Csr { .. }) => "invalid_csr",
             Issue(IssueError::SameKeyTwice) => "same_key_twice",
             Issue(IssueError::KeyReused { .. }) | KeyPending(_) => "key_reused",
-            Store(StoreError::Busy) => "busy",
+            Store(StoreError::Busy | StoreError::Unavailable(_)) => "busy",
             Store(StoreError::Duplicate) => "conflict",
             Issue(_) | Store(_) => "internal_error",
             Locked => "authority_locked",
@@ -192,7 +192,7 @@ impl RegistrationError {
                 ErrorClass::Invalid
             }
             Issue(IssueError::Csr { .. } | IssueError::SameKeyTwice | IssueError::KeyReused { .. }) => ErrorClass::Invalid,
-            Store(StoreError::Busy) => ErrorClass::Unavailable,
+            Store(StoreError::Busy | StoreError::Unavailable(_)) => ErrorClass::Unavailable,
             Store(StoreError::Duplicate) => ErrorClass::Conflict,
             Issue(_) | Store(_) => ErrorClass::Internal,
             Locked => ErrorClass::Unavailable,
@@ -301,9 +301,11 @@ mod tests {
             UnknownCertificate(_) => 25,
             AlreadyRevoked(_) => 26,
             NotOnHold(_) => 27,
-            Store(StoreError::Busy) => 28,
+            Store(StoreError::Busy | StoreError::Unavailable(_)) => 28,
             Store(StoreError::Duplicate) => 29,
-            Store(StoreError::Sqlite(_) | StoreError::TooNew { .. } | StoreError::File(_) | StoreError::Corrupt { .. }) => 30,
+            Store(
+                StoreError::Sqlite(_) | StoreError::Postgres(_) | StoreError::TooNew { .. } | StoreError::File(_) | StoreError::Corrupt { .. },
+            ) => 30,
             Locked => 31,
         }
     }

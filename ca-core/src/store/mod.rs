@@ -2,18 +2,28 @@
 //! takes only what it uses: [`CertificateStore`] (issued certificates and their
 //! status), [`ApplicationStore`] (applications and the signed-request replay table),
 //! [`StatusStore`] (CRLs and the status log that feeds deltas and OCSP) and
-//! [`AuditStore`]. [`SqliteStore`] implements them all; [`StorePool`] hands out
-//! connections so no part waits for another's lock.
+//! [`AuditStore`]. [`SqliteStore`] (the embedded default) and [`PgStore`] (for
+//! several servers on one database) implement them all; [`Store`] is either, as
+//! [`Database`] names it, and [`StorePool`] hands out connections so no part waits
+//! for another's lock.
 //!
 //! No business rules here: only records and transactions. Storage knows the
 //! domain's plain types ([`crate::model`]) and nothing of the parts that use it.
 //! A pair is recorded only as a [`NewPair`], which only the issuer makes, after
 //! the profile's lint passed and both certificates were signed.
 
+#[cfg(test)]
+mod conformance;
+mod database;
+mod migrations;
 mod pool;
+mod rows;
+mod postgres;
 mod sqlite;
 
+pub use database::{Database, DatabaseUrlError, PostgresUrl};
 pub use pool::{Pooled, StorePool};
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 use crate::audit::{AuditBreak, AuditEvent, AuditRecord, Checkpoint};
@@ -27,6 +37,14 @@ pub enum StoreError {
     /// SQLite reported an error.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL reported an error.
+    #[error("database error: {0}")]
+    Postgres(::postgres::Error),
+    /// The database cannot be reached or cannot take writes now (a lost
+    /// connection, a server shutting down, a standby not yet promoted): nothing
+    /// was changed, and the same request may succeed shortly.
+    #[error("the database is unavailable for now ({0}); try again shortly")]
+    Unavailable(String),
     /// The database was written by a newer version of this software.
     #[error("the database schema is version {found}, newer than this program's {supported}: upgrade the program")]
     TooNew {
@@ -488,3 +506,109 @@ pub trait AuditStore {
     /// The kept checkpoints by size, or only the newest.
     fn checkpoints(&self, latest_only: bool) -> Result<Vec<Checkpoint>, StoreError>;
 }
+
+/// A connection to the authority's records, in whichever database holds them.
+pub enum Store {
+    /// An SQLite file.
+    Sqlite(SqliteStore),
+    /// A PostgreSQL database (boxed: its client is larger than a SQLite handle).
+    Postgres(Box<PgStore>),
+}
+
+impl Store {
+    /// Open `database`, creating and migrating its schema as needed.
+    pub fn open(database: &Database) -> Result<Self, StoreError> {
+        Ok(match database {
+            Database::Sqlite(path) => Store::Sqlite(SqliteStore::open(path)?),
+            Database::Postgres(url) => Store::Postgres(Box::new(waiting(|| PgStore::connect(url))?)),
+        })
+    }
+
+    /// The schema version in use (the same number on either back end).
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.schema_version(),
+            Store::Postgres(s) => waiting(|| s.schema_version()),
+        }
+    }
+}
+
+/// Run `f`, which waits on PostgreSQL, where waiting is allowed. The PostgreSQL
+/// client drives its own small runtime; on a worker thread of a multi-threaded
+/// tokio runtime (a server's request handler) that is not allowed, so the worker
+/// first hands its other tasks to another thread (`block_in_place`). Elsewhere (a
+/// command-line program, a blocking thread) `f` simply runs.
+fn waiting<T>(f: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
+/// Each trait method of [`Store`] goes to the back end it holds.
+macro_rules! delegate {
+    ($trait:ident { $(fn $name:ident[$receiver:ident]($($arg:ident: $ty:ty),*) -> $ret:ty;)* }) => {
+        impl $trait for Store {
+            $(delegate!(@method $receiver $name($($arg: $ty),*) -> $ret);)*
+        }
+    };
+    (@method shared $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty) => {
+        fn $name(&self $(, $arg: $ty)*) -> $ret {
+            match self {
+                Store::Sqlite(s) => s.$name($($arg),*),
+                Store::Postgres(s) => waiting(|| s.$name($($arg),*)),
+            }
+        }
+    };
+    (@method exclusive $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty) => {
+        fn $name(&mut self $(, $arg: $ty)*) -> $ret {
+            match self {
+                Store::Sqlite(s) => s.$name($($arg),*),
+                Store::Postgres(s) => waiting(|| s.$name($($arg),*)),
+            }
+        }
+    };
+}
+
+delegate!(CertificateStore {
+    fn serial_exists[shared](serial: &Serial) -> Result<bool, StoreError>;
+    fn serial_for_key[shared](fingerprint: &[u8; 32]) -> Result<Option<Serial>, StoreError>;
+    fn certificate[shared](serial: &Serial) -> Result<Option<CertificateRecord>, StoreError>;
+    fn pair[shared](pair_id: i64) -> Result<Vec<CertificateRecord>, StoreError>;
+    fn list[shared](filter: &ListFilter) -> Result<Vec<CertificateRecord>, StoreError>;
+    fn count[shared]() -> Result<u64, StoreError>;
+    fn insert_pair[exclusive](pair: &NewPair, event: &AuditEvent) -> Result<i64, StoreError>;
+    fn renew_pair[exclusive](pair: &NewPair, old_pair: i64, event: &AuditEvent) -> Result<i64, StoreError>;
+    fn revoke[exclusive](serials: &[Serial], revocation: Revocation, event: &AuditEvent) -> Result<usize, StoreError>;
+    fn unhold[exclusive](serial: &Serial, at: i64, event: &AuditEvent) -> Result<bool, StoreError>;
+});
+
+delegate!(ApplicationStore {
+    fn insert_application[exclusive](app: &ApplicationRecord, event: &AuditEvent) -> Result<(), StoreError>;
+    fn key_pending[shared](fingerprint: &[u8; 32]) -> Result<bool, StoreError>;
+    fn application[shared](number: &str) -> Result<Option<ApplicationRecord>, StoreError>;
+    fn applications[shared](state: Option<ApplicationState>, center: Option<&str>, page: &Page) -> Result<Vec<ApplicationRecord>, StoreError>;
+    fn update_application[exclusive](number: &str, from: ApplicationState, change: &ApplicationChange, pair: Option<&NewPair>, event: &AuditEvent) -> Result<Moved, StoreError>;
+    fn consume_request[exclusive](digest: &[u8; 32], at: i64) -> Result<bool, StoreError>;
+});
+
+delegate!(StatusStore {
+    fn crl_rows[shared](family: Family, since: Option<i64>, visit: &mut dyn FnMut(CrlRow)) -> Result<i64, StoreError>;
+    fn record_crl[exclusive](crl: &CrlRecord) -> Result<u64, StoreError>;
+    fn save_crl[exclusive](number: u64, der: &[u8]) -> Result<(), StoreError>;
+    fn latest_crl[shared](family: Family, delta: bool) -> Result<Option<CrlRecord>, StoreError>;
+    fn published_crl[shared](family: Family, delta: bool, newer_than: Option<u64>) -> Result<Option<(CrlRecord, Vec<u8>)>, StoreError>;
+    fn status_seq[shared]() -> Result<i64, StoreError>;
+    fn revocation_of[shared](family: Family, serial: &Serial) -> Result<SerialRevocation, StoreError>;
+    fn status_changes[shared](after: i64, limit: u32) -> Result<(Vec<Serial>, i64), StoreError>;
+});
+
+delegate!(AuditStore {
+    fn verify_audit[shared]() -> Result<AuditCheck, StoreError>;
+    fn record_event[exclusive](at: i64, event: &AuditEvent) -> Result<(), StoreError>;
+    fn audit_records[shared](after: i64, limit: u32) -> Result<Vec<AuditRecord>, StoreError>;
+    fn audit_search[shared](query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError>;
+    fn save_checkpoint[exclusive](checkpoint: &Checkpoint) -> Result<(), StoreError>;
+    fn checkpoints[shared](latest_only: bool) -> Result<Vec<Checkpoint>, StoreError>;
+});

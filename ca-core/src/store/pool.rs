@@ -1,19 +1,19 @@
-//! A small pool of SQLite connections: each task takes one for as long as it works
-//! and gives it back, so a slow reader (a million-entry CRL) never holds up the
-//! others. SQLite in WAL mode lets many readers run beside one writer; writers
-//! queue on the database's own lock, not on ours. At most `size` connections are
+//! A small pool of database connections (SQLite or PostgreSQL): each task takes one
+//! for as long as it works and gives it back, so a slow reader (a million-entry
+//! CRL) never holds up the others. SQLite in WAL mode lets many readers run beside
+//! one writer; PostgreSQL lets writers run side by side. Writers queue on the
+//! database's own locks, not on ours. At most `size` connections are
 //! open; a task that finds them all in use waits for one, up to [`StorePool::WAIT`],
 //! and is then told the database is busy.
 
-use super::{SqliteStore, StoreError};
+use super::{Database, Store, StoreError};
 use std::ops::{Deref, DerefMut};
-use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// Connections to one database, opened on demand up to a bound and kept for reuse.
 pub struct StorePool {
-    path: PathBuf,
+    database: Database,
     size: usize,
     wait: Duration,
     state: Mutex<State>,
@@ -21,7 +21,7 @@ pub struct StorePool {
 }
 
 struct State {
-    idle: Vec<SqliteStore>,
+    idle: Vec<Store>,
     open: usize,
 }
 
@@ -29,12 +29,12 @@ impl StorePool {
     /// How long a task waits for a connection when all are in use.
     pub const WAIT: Duration = Duration::from_secs(5);
 
-    /// A pool of at most `size` connections (at least one) to the database at
-    /// `path`, created and migrated now.
-    pub fn open(path: &Path, size: usize) -> Result<Self, StoreError> {
-        let first = SqliteStore::open(path)?;
+    /// A pool of at most `size` connections (at least one) to `database`,
+    /// created and migrated now.
+    pub fn open(database: &Database, size: usize) -> Result<Self, StoreError> {
+        let first = Store::open(database)?;
         let state = State { idle: vec![first], open: 1 };
-        Ok(StorePool { path: path.to_path_buf(), size: size.max(1), wait: Self::WAIT, state: Mutex::new(state), returned: Condvar::new() })
+        Ok(StorePool { database: database.clone(), size: size.max(1), wait: Self::WAIT, state: Mutex::new(state), returned: Condvar::new() })
     }
 
     /// The same pool, waiting at most `wait` for a connection.
@@ -58,7 +58,7 @@ impl StorePool {
             if state.open < self.size {
                 state.open += 1;
                 drop(state);
-                return match SqliteStore::open(&self.path) {
+                return match Store::open(&self.database) {
                     Ok(store) => Ok(Pooled { pool: self, store: Some(store) }),
                     Err(e) => {
                         self.forget_one();
@@ -79,7 +79,7 @@ impl StorePool {
         self.state.lock().map(|s| s.open).unwrap_or(0)
     }
 
-    fn put_back(&self, store: SqliteStore) {
+    fn put_back(&self, store: Store) {
         if let Ok(mut state) = self.state.lock() {
             state.idle.push(store);
         }
@@ -97,18 +97,18 @@ impl StorePool {
 /// A connection taken from a [`StorePool`]; back in the pool when dropped.
 pub struct Pooled<'a> {
     pool: &'a StorePool,
-    store: Option<SqliteStore>,
+    store: Option<Store>,
 }
 
 impl Deref for Pooled<'_> {
-    type Target = SqliteStore;
-    fn deref(&self) -> &SqliteStore {
+    type Target = Store;
+    fn deref(&self) -> &Store {
         self.store.as_ref().unwrap_or_else(|| unreachable!("present until dropped"))
     }
 }
 
 impl DerefMut for Pooled<'_> {
-    fn deref_mut(&mut self) -> &mut SqliteStore {
+    fn deref_mut(&mut self) -> &mut Store {
         self.store.as_mut().unwrap_or_else(|| unreachable!("present until dropped"))
     }
 }
@@ -130,7 +130,7 @@ mod tests {
     fn connections_are_reused_bounded_and_work_side_by_side() {
         let dir = std::env::temp_dir().join(format!("ca-pool-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let pool = StorePool::open(&dir.join("db.sqlite"), 2).unwrap();
+        let pool = StorePool::open(&Database::sqlite(&dir.join("db.sqlite")), 2).unwrap();
         {
             let a = pool.get().unwrap();
             let b = pool.get().unwrap(); // a second one while the first is out

@@ -8,158 +8,25 @@
 
 use super::*;
 use crate::audit::{AuditRecord, Chain, Checkpoint};
-use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 use std::path::Path;
 
-/// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[
-    r#"
-CREATE TABLE pairs (
-    id           INTEGER PRIMARY KEY,
-    subject_kind TEXT NOT NULL CHECK (subject_kind IN ('individual', 'legal_entity')),
-    iin          TEXT NOT NULL,
-    bin          TEXT,
-    role         TEXT,
-    issued_at    INTEGER NOT NULL,
-    CHECK ((subject_kind = 'legal_entity') = (bin IS NOT NULL AND role IS NOT NULL))
-);
-CREATE TABLE certificates (
-    serial            TEXT PRIMARY KEY,
-    pair_id           INTEGER NOT NULL REFERENCES pairs(id),
-    cert_type         TEXT NOT NULL CHECK (cert_type IN ('AUTH', 'SIGN')),
-    common_name       TEXT NOT NULL,
-    not_before        INTEGER NOT NULL,
-    not_after         INTEGER NOT NULL,
-    key_id            TEXT NOT NULL,
-    key_fingerprint   BLOB NOT NULL UNIQUE,
-    der               BLOB NOT NULL,
-    revoked_at        INTEGER,
-    revocation_reason INTEGER,
-    CHECK ((revoked_at IS NULL) = (revocation_reason IS NULL)),
-    UNIQUE (pair_id, cert_type)
-);
-CREATE INDEX pairs_iin ON pairs(iin);
-CREATE INDEX pairs_bin ON pairs(bin);
-"#,
-    r#"
-CREATE TABLE applications (
-    number        TEXT PRIMARY KEY,
-    secret_hash   BLOB NOT NULL,
-    state         TEXT NOT NULL,
-    submitted_at  INTEGER NOT NULL,
-    updated_at    INTEGER NOT NULL,
-    center        TEXT NOT NULL,
-    storage       TEXT NOT NULL,
-    iin           TEXT NOT NULL,
-    bin           TEXT,
-    form          TEXT NOT NULL,
-    auth_csr      BLOB NOT NULL,
-    sign_csr      BLOB NOT NULL,
-    approved_by   TEXT,
-    reject_reason TEXT,
-    pair_id       INTEGER REFERENCES pairs(id),
-    CHECK ((state = 'issued') = (pair_id IS NOT NULL))
-);
-CREATE INDEX applications_state ON applications(state, center);
-CREATE TABLE used_requests (
-    digest  BLOB PRIMARY KEY,
-    used_at INTEGER NOT NULL
-);
-CREATE INDEX used_requests_at ON used_requests(used_at);
-CREATE TABLE audit_log (
-    seq    INTEGER PRIMARY KEY,
-    at     INTEGER NOT NULL,
-    actor  TEXT NOT NULL,
-    action TEXT NOT NULL,
-    object TEXT NOT NULL,
-    detail TEXT NOT NULL,
-    hash   BLOB NOT NULL
-);
-CREATE TABLE audit_head (
-    id   INTEGER PRIMARY KEY CHECK (id = 1),
-    seq  INTEGER NOT NULL,
-    hash BLOB NOT NULL
-);
-"#,
-    // Revocation status for CRLs and OCSP. Every change of a certificate's status is
-    // logged by a trigger, whoever writes it: delta CRLs list what changed since
-    // their base, OCSP drops cached answers for it. CRL numbers come from an
-    // AUTOINCREMENT key, so they never go backwards, not even after a crash.
-    r#"
-ALTER TABLE certificates ADD COLUMN invalidity_date INTEGER;
-CREATE INDEX certificates_revoked ON certificates(serial, revoked_at, revocation_reason, invalidity_date)
-    WHERE revoked_at IS NOT NULL;
-CREATE TABLE status_log (
-    seq    INTEGER PRIMARY KEY AUTOINCREMENT,
-    serial TEXT NOT NULL,
-    at     INTEGER NOT NULL
-);
-CREATE TRIGGER status_changed AFTER UPDATE OF revoked_at, revocation_reason ON certificates
-WHEN old.revoked_at IS NOT new.revoked_at OR old.revocation_reason IS NOT new.revocation_reason
-BEGIN
-    INSERT INTO status_log (serial, at) VALUES (new.serial, COALESCE(new.revoked_at, CAST(strftime('%s', 'now') AS INTEGER)));
-END;
-CREATE TABLE crls (
-    number      INTEGER PRIMARY KEY AUTOINCREMENT,
-    base_number INTEGER,
-    status_seq  INTEGER NOT NULL,
-    this_update INTEGER NOT NULL,
-    next_update INTEGER NOT NULL
-);
-"#,
-    // Every CRL issued, by whatever process, is kept with its bytes once signed:
-    // the server publishes the newest from here, never from one process's memory.
-    // A CRL whose number was taken but which was never signed (a crash) has none
-    // and is never a delta's base.
-    r#"
-ALTER TABLE crls ADD COLUMN der BLOB;
-"#,
-    // The operators' queue, read a page at a time in submission order.
-    r#"
-CREATE INDEX applications_queue ON applications(state, submitted_at, number);
-"#,
-    // The authority's own staff, whose certificates are their credentials.
-    r#"
-ALTER TABLE pairs ADD COLUMN staff_role TEXT;
-CREATE INDEX pairs_staff ON pairs(staff_role) WHERE staff_role IS NOT NULL;
-"#,
-    // Signed checkpoints of the audit log (size, Merkle root), kept to locate a rewrite.
-    r#"
-CREATE TABLE audit_checkpoints (
-    size      INTEGER PRIMARY KEY,
-    root      TEXT NOT NULL,
-    time      INTEGER NOT NULL,
-    origin    TEXT NOT NULL,
-    key_id    TEXT NOT NULL,
-    signature TEXT NOT NULL
-);
-"#,
-    // Two hierarchies, RSA and GOST: each certificate and CRL belongs to the CA of one.
-    r#"
-ALTER TABLE certificates ADD COLUMN family TEXT NOT NULL DEFAULT 'rsa' CHECK (family IN ('rsa', 'gost'));
-ALTER TABLE crls ADD COLUMN family TEXT NOT NULL DEFAULT 'rsa' CHECK (family IN ('rsa', 'gost'));
-DROP INDEX certificates_revoked;
-CREATE INDEX certificates_revoked ON certificates(family, serial, revoked_at, revocation_reason, invalidity_date)
-    WHERE revoked_at IS NOT NULL;
-CREATE INDEX crls_family ON crls(family, base_number, number);
-"#,
-    // The keys of each application (SHA-256 of the SubjectPublicKeyInfo), so that a
-    // key already waiting in a pending application is refused at submission.
-    r#"
-ALTER TABLE applications ADD COLUMN auth_key BLOB;
-ALTER TABLE applications ADD COLUMN sign_key BLOB;
-CREATE INDEX applications_auth_key ON applications(auth_key) WHERE auth_key IS NOT NULL;
-CREATE INDEX applications_sign_key ON applications(sign_key) WHERE sign_key IS NOT NULL;
-"#,
-];
+use super::migrations::{KEYS_MIGRATION, MIGRATIONS};
+use super::rows::{application_record, audit_record, certificate_record, checkpoint, crl_record, revocation, serial, Columns};
+use super::rows::{APP_SELECT, PENDING, SELECT};
 
-/// The migration that added the applications' key fingerprints: applications
-/// pending before it get theirs computed from their requests.
-const KEYS_MIGRATION: usize = 8;
+impl Columns for Row<'_> {
+    fn int(&self, i: usize) -> Result<Option<i64>, StoreError> {
+        Ok(self.get(i)?)
+    }
+    fn text(&self, i: usize) -> Result<Option<String>, StoreError> {
+        Ok(self.get(i)?)
+    }
+    fn bytes(&self, i: usize) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.get(i)?)
+    }
+}
 
-/// The states in which an application still waits to be issued.
-const PENDING: &str = "state IN ('submitted', 'awaiting_head_approval', 'awaiting_identity')";
 
 /// The fingerprint of the key in a stored request (DER), if it parses.
 fn request_key(der: &[u8]) -> Option<[u8; 32]> {
@@ -250,8 +117,8 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     // Another connection may be migrating at the same moment: look again under the write lock.
     let tx = write_tx(conn)?;
     let current = version(&tx)?;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        tx.execute_batch(sql)?;
+    for (i, migration) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        tx.execute_batch(migration.sqlite)?;
         if i == KEYS_MIGRATION {
             backfill_application_keys(&tx)?;
         }
@@ -295,82 +162,9 @@ fn insert_certificate(tx: &Transaction<'_>, pair_id: i64, c: &NewCertificate) ->
 const HOLD_SQL_REVOKED: &str = "c.revoked_at IS NOT NULL AND c.revocation_reason <> 6";
 const HOLD_SQL_HELD: &str = "c.revoked_at IS NOT NULL AND c.revocation_reason = 6";
 
-const SELECT: &str = "SELECT c.serial, c.pair_id, c.cert_type, p.subject_kind, p.iin, p.bin, p.role, c.common_name,
-    c.not_before, c.not_after, c.key_id, c.der, c.revoked_at, c.revocation_reason, c.invalidity_date, p.staff_role
-    FROM certificates c JOIN pairs p ON p.id = c.pair_id";
-
-fn corrupt(column: &'static str, value: impl ToString) -> StoreError {
-    StoreError::Corrupt { column, value: value.to_string() }
-}
-
-/// A serial read from a column: its canonical text (written with `Serial::as_str`).
-struct SerialColumn(Serial);
-
-impl FromSql for SerialColumn {
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        Serial::parse(value.as_str()?).map(SerialColumn).map_err(|e| FromSqlError::Other(Box::new(e)))
-    }
-}
-
-/// A revocation from the columns `revoked_at, revocation_reason, invalidity_date`
-/// starting at `first`; `None` when the certificate is not revoked.
-fn revocation(row: &Row<'_>, first: usize) -> Result<Option<Revocation>, StoreError> {
-    match (row.get::<_, Option<i64>>(first)?, row.get::<_, Option<u8>>(first + 1)?) {
-        (Some(at), Some(code)) => {
-            let reason = RevocationReason::from_code(code).ok_or_else(|| corrupt("revocation_reason", code))?;
-            Ok(Some(Revocation { at, reason, invalid_since: row.get(first + 2)? }))
-        }
-        _ => Ok(None),
-    }
-}
-
-/// A named value (state, role, type) stored as its name.
-fn named<T: std::str::FromStr>(row: &Row<'_>, index: usize, column: &'static str) -> Result<T, StoreError> {
-    let text: String = row.get(index)?;
-    text.parse().map_err(|_| corrupt(column, text))
-}
-
-/// A CRL record from `SELECT number, base_number, status_seq, this_update, next_update, family`.
-fn crl_record(r: &Row<'_>) -> rusqlite::Result<CrlRecord> {
-    let family: String = r.get(5)?;
-    Ok(CrlRecord {
-        family: family.parse().map_err(|e| rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, Box::new(e)))?,
-        number: r.get::<_, i64>(0)? as u64,
-        base_number: r.get::<_, Option<i64>>(1)?.map(|n| n as u64),
-        status_seq: r.get(2)?,
-        this_update: r.get(3)?,
-        next_update: r.get(4)?,
-    })
-}
-
 /// A write transaction that holds the write lock from its start.
 fn write_tx(conn: &mut Connection) -> Result<Transaction<'_>, StoreError> {
     Ok(conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
-}
-
-fn record(row: &Row<'_>) -> Result<CertificateRecord, StoreError> {
-    let cert_type: CertType = named(row, 2, "cert_type")?;
-    let kind: SubjectKind = named(row, 3, "subject_kind")?;
-    let bin: Option<String> = row.get(5)?;
-    let role: Option<String> = row.get(6)?;
-    let entity = match (bin, role) {
-        (Some(b), Some(r)) => Some((b, r.parse::<Role>().map_err(|_| corrupt("role", &r))?)),
-        _ => None,
-    };
-    let revocation = revocation(row, 12)?;
-    let staff = row.get::<_, Option<String>>(15)?.map(|s| s.parse::<StaffRole>().map_err(|_| corrupt("staff_role", s))).transpose()?;
-    Ok(CertificateRecord {
-        serial: row.get::<_, SerialColumn>(0)?.0,
-        pair_id: row.get(1)?,
-        cert_type,
-        holder: Holder { kind, iin: row.get(4)?, entity, staff },
-        common_name: row.get(7)?,
-        not_before: row.get(8)?,
-        not_after: row.get(9)?,
-        key_id: row.get(10)?,
-        der: row.get(11)?,
-        revocation,
-    })
 }
 
 /// Append one audit record and move the head, inside the caller's transaction.
@@ -409,35 +203,12 @@ fn insert_pair_tx(tx: &Transaction<'_>, pair: &NewPair) -> Result<i64, StoreErro
 const HOLD: u8 = 6;
 
 /// Every row of a query, each read by `read`.
-fn all<T>(mut rows: rusqlite::Rows<'_>, read: fn(&Row<'_>) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
+fn all<T>(mut rows: rusqlite::Rows<'_>, read: impl Fn(&Row<'_>) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
         out.push(read(row)?);
     }
     Ok(out)
-}
-
-const APP_SELECT: &str = "SELECT number, secret_hash, state, submitted_at, updated_at, center, storage, iin, bin, form,
-    auth_csr, sign_csr, approved_by, reject_reason, pair_id FROM applications";
-
-fn application_record(row: &Row<'_>) -> Result<ApplicationRecord, StoreError> {
-    Ok(ApplicationRecord {
-        number: row.get(0)?,
-        secret_hash: row.get(1)?,
-        state: named(row, 2, "state")?,
-        submitted_at: row.get(3)?,
-        updated_at: row.get(4)?,
-        center: row.get(5)?,
-        storage: named(row, 6, "storage")?,
-        iin: row.get(7)?,
-        bin: row.get(8)?,
-        form: row.get(9)?,
-        auth_csr: row.get(10)?,
-        sign_csr: row.get(11)?,
-        approved_by: row.get::<_, Option<SerialColumn>>(12)?.map(|s| s.0),
-        reject_reason: row.get(13)?,
-        pair_id: row.get(14)?,
-    })
 }
 
 impl CertificateStore for SqliteStore {
@@ -446,24 +217,22 @@ impl CertificateStore for SqliteStore {
     }
 
     fn serial_for_key(&self, fingerprint: &[u8; 32]) -> Result<Option<Serial>, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT serial FROM certificates WHERE key_fingerprint = ?1", [&fingerprint[..]], |r| {
-                r.get::<_, SerialColumn>(0).map(|s| s.0)
-            })
-            .optional()?)
+        self.conn
+            .query_row("SELECT serial FROM certificates WHERE key_fingerprint = ?1", [&fingerprint[..]], |r| Ok(serial(r, 0)))
+            .optional()?
+            .transpose()
     }
 
     fn certificate(&self, serial: &Serial) -> Result<Option<CertificateRecord>, StoreError> {
         let mut stmt = self.conn.prepare(&format!("{SELECT} WHERE c.serial = ?1"))?;
         let mut rows = stmt.query([serial.as_str()])?;
-        rows.next()?.map(record).transpose()
+        rows.next()?.map(certificate_record).transpose()
     }
 
     fn pair(&self, pair_id: i64) -> Result<Vec<CertificateRecord>, StoreError> {
         let mut stmt = self.conn.prepare(&format!("{SELECT} WHERE c.pair_id = ?1 ORDER BY c.cert_type"))?;
         let rows = stmt.query([pair_id])?;
-        all(rows, record)
+        all(rows, |r| certificate_record(r))
     }
 
     fn list(&self, f: &ListFilter) -> Result<Vec<CertificateRecord>, StoreError> {
@@ -482,7 +251,7 @@ impl CertificateStore for SqliteStore {
         );
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query(params![f.iin, f.bin, f.now, f.staff])?;
-        all(rows, record)
+        all(rows, |r| certificate_record(r))
     }
 
     fn count(&self) -> Result<u64, StoreError> {
@@ -607,7 +376,7 @@ impl ApplicationStore for SqliteStore {
         ))?;
         let limit = page.limit.map_or(-1, i64::from);
         let rows = stmt.query(params![state.map(|s| s.as_str()), center, page.after, limit])?;
-        all(rows, application_record)
+        all(rows, |r| application_record(r))
     }
 
     fn update_application(
@@ -669,7 +438,7 @@ impl StatusStore for SqliteStore {
         let mut rows = stmt.query(params![since.unwrap_or(0), seq, family.as_str()])?;
         while let Some(r) = rows.next()? {
             let revocation = revocation(r, 1)?;
-            visit(CrlRow { serial: r.get::<_, SerialColumn>(0)?.0, revocation, changed_at: r.get(4)? });
+            visit(CrlRow { serial: serial(r, 0)?, revocation, changed_at: r.get(4)? });
         }
         Ok(seq)
     }
@@ -690,7 +459,7 @@ impl StatusStore for SqliteStore {
             "SELECT number, base_number, status_seq, this_update, next_update, family FROM crls
              WHERE family = ?1 AND base_number IS NULL AND der IS NOT NULL ORDER BY number DESC LIMIT 1"
         };
-        Ok(self.conn.query_row(sql, [family.as_str()], crl_record).optional()?)
+        self.conn.query_row(sql, [family.as_str()], |r| Ok(crl_record(r))).optional()?.transpose()
     }
 
     fn save_crl(&mut self, number: u64, der: &[u8]) -> Result<(), StoreError> {
@@ -729,7 +498,8 @@ impl StatusStore for SqliteStore {
              WHERE der IS NOT NULL AND number > ?1 AND family = ?2 AND base_number IS NULL ORDER BY number DESC LIMIT 1"
         };
         let params = params![newer_than.unwrap_or(0) as i64, family.as_str()];
-        Ok(self.conn.query_row(sql, params, |r| Ok((crl_record(r)?, r.get::<_, Vec<u8>>(6)?))).optional()?)
+        let found = self.conn.query_row(sql, params, |r| Ok((crl_record(r), r.get::<_, Vec<u8>>(6)?))).optional()?;
+        found.map(|(record, der)| Ok((record?, der))).transpose()
     }
 
     fn status_seq(&self) -> Result<i64, StoreError> {
@@ -753,7 +523,7 @@ impl StatusStore for SqliteStore {
         let (mut serials, mut last) = (Vec::new(), after);
         while let Some(r) = rows.next()? {
             last = r.get(0)?;
-            serials.push(r.get::<_, SerialColumn>(1)?.0);
+            serials.push(serial(r, 1)?);
         }
         Ok((serials, last))
     }
@@ -779,7 +549,7 @@ impl AuditStore for SqliteStore {
              ORDER BY seq LIMIT ?2",
         )?;
         let rows = stmt.query(params![q.after, q.limit, q.actor, q.action, q.since, q.until, q.iin])?;
-        all(rows, audit_record)
+        all(rows, |r| audit_record(r))
     }
 
     fn save_checkpoint(&mut self, c: &Checkpoint) -> Result<(), StoreError> {
@@ -796,16 +566,7 @@ impl AuditStore for SqliteStore {
             .conn
             .prepare(&format!("SELECT size, root, time, origin, key_id, signature FROM audit_checkpoints ORDER BY size {order}"))?;
         let rows = stmt.query([])?;
-        all(rows, |r| {
-            Ok(Checkpoint {
-                size: r.get::<_, i64>(0)? as u64,
-                root: r.get(1)?,
-                time: r.get(2)?,
-                origin: r.get(3)?,
-                key_id: r.get(4)?,
-                signature: r.get(5)?,
-            })
-        })
+        all(rows, |r| checkpoint(r))
     }
 
     fn verify_audit(&self) -> Result<AuditCheck, StoreError> {
@@ -823,168 +584,41 @@ impl AuditStore for SqliteStore {
     }
 }
 
-/// An audit record from `SELECT seq, at, actor, action, object, detail, hash`.
-fn audit_record(r: &Row<'_>) -> Result<AuditRecord, StoreError> {
-    Ok(AuditRecord {
-        seq: r.get(0)?,
-        at: r.get(1)?,
-        actor: r.get(2)?,
-        action: r.get(3)?,
-        object: r.get(4)?,
-        detail: r.get(5)?,
-        hash: r.get(6)?,
-    })
-}
-
 fn status_seq(conn: &Connection) -> Result<i64, StoreError> {
     Ok(conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM status_log", [], |r| r.get(0))?)
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::conformance::{self, pair, event, s};
     use super::*;
 
-    fn s(hex: &str) -> Serial {
-        Serial::parse(hex).unwrap()
-    }
-
-    fn cert(serial: &str, t: CertType, fp: u8) -> NewCertificate {
-        NewCertificate {
-            serial: Serial::parse(serial).unwrap(),
-            cert_type: t,
-            common_name: "ТЕСТОВ ТЕСТ".into(),
-            not_before: 1_000,
-            not_after: 2_000,
-            key_id: "ab".into(),
-            key_fingerprint: [fp; 32],
-            der: vec![0x30, 0x00],
-            family: Family::Rsa,
-        }
-    }
-
-    fn event() -> AuditEvent {
-        AuditEvent::new(crate::audit::Actor::System, crate::audit::AuditAction::PairIssued, "01", "")
-    }
-
-    fn pair(a: &str, s: &str, fa: u8, fs: u8) -> NewPair {
-        NewPair {
-            holder: Holder { kind: SubjectKind::Individual, iin: "880515300120".into(), entity: None, staff: None },
-            issued_at: 1_000,
-            auth: cert(a, CertType::Auth, fa),
-            sign: cert(s, CertType::Sign, fs),
-        }
-    }
-
     #[test]
-    fn pair_round_trip_and_status() {
-        let mut db = SqliteStore::in_memory().unwrap();
+    fn the_shared_behaviour_holds() {
+        conformance::all(&mut || SqliteStore::in_memory().unwrap());
+        let db = SqliteStore::in_memory().unwrap();
         assert_eq!(db.schema_version().unwrap(), MIGRATIONS.len() as i64);
-        db.insert_pair(&pair("01", "02", 1, 2), &event()).unwrap();
-        let r = db.certificate(&s("01")).unwrap().unwrap();
-        assert_eq!(r.cert_type, CertType::Auth);
-        assert_eq!(r.status(500), Status::NotYetValid);
-        assert_eq!(r.status(1_500), Status::Valid);
-        assert_eq!(r.status(2_000), Status::Expired);
-        assert!(db.serial_exists(&s("02")).unwrap());
-        assert_eq!(db.serial_for_key(&[2; 32]).unwrap(), Some(s("02")));
-        let valid = db.list(&ListFilter { status: Some(StatusFilter::Valid), now: 1_500, ..Default::default() }).unwrap();
-        assert_eq!(valid.len(), 2);
-        let expired = db.list(&ListFilter { status: Some(StatusFilter::Expired), now: 1_500, ..Default::default() }).unwrap();
-        assert!(expired.is_empty());
-        let other = db.list(&ListFilter { iin: Some("000000000000".into()), now: 1_500, ..Default::default() }).unwrap();
-        assert!(other.is_empty());
-        // A hold is listed as a hold, not as a revocation, and shows as one.
-        assert_eq!(RevocationReason::CertificateHold.code(), 6, "the SQL of HOLD_SQL_* names reason 6");
-        let held = Revocation::new(1_200, RevocationReason::CertificateHold);
-        assert_eq!(Status::Revoked(held).as_str(), "hold");
-        assert_eq!(Status::Revoked(Revocation::new(1_200, RevocationReason::KeyCompromise)).as_str(), "revoked");
-        let listed = |f| db.list(&ListFilter { status: Some(f), now: 1_500, ..Default::default() }).unwrap().len();
-        assert_eq!((listed(StatusFilter::Hold), listed(StatusFilter::Revoked)), (0, 0));
     }
 
     #[test]
-    fn a_failing_pair_leaves_nothing() {
+    fn a_failing_pair_leaves_no_pair_row() {
         let mut db = SqliteStore::in_memory().unwrap();
         db.insert_pair(&pair("01", "02", 1, 2), &event()).unwrap();
-        // The SIGN certificate's serial collides: the AUTH one must not stay behind.
         assert!(matches!(db.insert_pair(&pair("03", "01", 3, 4), &event()), Err(StoreError::Duplicate)));
-        assert!(!db.serial_exists(&s("03")).unwrap());
-        // The same key twice in one pair is refused by the database too.
-        assert!(matches!(db.insert_pair(&pair("05", "06", 5, 5), &event()), Err(StoreError::Duplicate)));
-        assert!(!db.serial_exists(&s("05")).unwrap());
-        assert_eq!(db.count().unwrap(), 2);
         let pairs: i64 = db.conn.query_row("SELECT COUNT(*) FROM pairs", [], |r| r.get(0)).unwrap();
         assert_eq!(pairs, 1);
+        assert!(!db.serial_exists(&s("03")).unwrap());
     }
 
     #[test]
-    fn only_signed_crls_are_published_and_old_bytes_are_dropped() {
+    fn old_crl_bytes_are_dropped() {
         let mut db = SqliteStore::in_memory().unwrap();
-        let record = |base: Option<u64>| CrlRecord {
-            family: Family::Rsa,
-            number: 0,
-            base_number: base,
-            status_seq: 0,
-            this_update: 1,
-            next_update: 2,
-        };
-        let f1 = db.record_crl(&record(None)).unwrap();
-        db.save_crl(f1, b"full 1").unwrap();
-        let d1 = db.record_crl(&record(Some(f1))).unwrap();
-        db.save_crl(d1, b"delta 1").unwrap();
-        // A full CRL whose number was taken but which was never signed (a crash) is not published.
-        let lost = db.record_crl(&record(None)).unwrap();
-        assert_eq!(db.latest_crl(Family::Rsa, false).unwrap().map(|c| c.number), Some(f1));
-        assert_eq!(db.published_crl(Family::Rsa, false, None).unwrap().map(|(c, der)| (c.number, der)), Some((f1, b"full 1".to_vec())));
-        assert_eq!(db.published_crl(Family::Rsa, true, None).unwrap().map(|(c, _)| c.number), Some(d1));
-        assert!(db.published_crl(Family::Rsa, false, Some(f1)).unwrap().is_none(), "nothing newer than what is served");
-        let f2 = db.record_crl(&record(None)).unwrap();
-        db.save_crl(f2, b"full 2").unwrap();
-        assert!(f2 > lost);
-        // No delta on the new full CRL yet: none is offered.
-        assert!(db.published_crl(Family::Rsa, true, Some(d1)).unwrap().is_none());
-        let f3 = db.record_crl(&record(None)).unwrap();
-        db.save_crl(f3, b"full 3").unwrap();
-        // The bytes of the full CRL before the previous one, and its delta, are gone.
-        let kept: Vec<i64> = {
+        let kept = conformance::three_full_crls(&mut db);
+        let stored: Vec<i64> = {
             let mut stmt = db.conn.prepare("SELECT number FROM crls WHERE der IS NOT NULL ORDER BY number").unwrap();
             stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
         };
-        assert_eq!(kept, vec![f2 as i64, f3 as i64]);
-    }
-
-    #[test]
-    fn each_ca_has_its_own_crls_and_certificates() {
-        let mut db = SqliteStore::in_memory().unwrap();
-        let mut gost = pair("01", "02", 1, 2);
-        gost.sign.family = Family::Gost;
-        db.insert_pair(&gost, &event()).unwrap();
-        db.revoke(&[s("01"), s("02")], Revocation::new(1_500, RevocationReason::KeyCompromise), &event()).unwrap();
-        let rows = |family| {
-            let mut serials = Vec::new();
-            db.crl_rows(family, None, &mut |r| serials.push(r.serial.to_string())).unwrap();
-            serials
-        };
-        assert_eq!(rows(Family::Rsa), vec!["01"]);
-        assert_eq!(rows(Family::Gost), vec!["02"]);
-        // OCSP for one CA does not know the other's serials.
-        assert_ne!(db.revocation_of(Family::Rsa, &s("01")).unwrap(), SerialRevocation::Unknown);
-        assert_eq!(db.revocation_of(Family::Gost, &s("01")).unwrap(), SerialRevocation::Unknown);
-        assert_ne!(db.revocation_of(Family::Gost, &s("02")).unwrap(), SerialRevocation::Unknown);
-        let record = |family, base| CrlRecord { family, number: 0, base_number: base, status_seq: 0, this_update: 1, next_update: 2 };
-        let rsa = db.record_crl(&record(Family::Rsa, None)).unwrap();
-        db.save_crl(rsa, b"rsa").unwrap();
-        let g1 = db.record_crl(&record(Family::Gost, None)).unwrap();
-        db.save_crl(g1, b"gost 1").unwrap();
-        let g2 = db.record_crl(&record(Family::Gost, None)).unwrap();
-        db.save_crl(g2, b"gost 2").unwrap();
-        let g3 = db.record_crl(&record(Family::Gost, None)).unwrap();
-        db.save_crl(g3, b"gost 3").unwrap();
-        // The GOST CA's new CRLs neither hide nor prune the RSA CA's.
-        assert_eq!(db.published_crl(Family::Rsa, false, None).unwrap().map(|(_, d)| d), Some(b"rsa".to_vec()));
-        assert_eq!(db.published_crl(Family::Gost, false, None).unwrap().map(|(_, d)| d), Some(b"gost 3".to_vec()));
-        assert_eq!(db.latest_crl(Family::Gost, false).unwrap().map(|c| (c.number, c.family)), Some((g3, Family::Gost)));
-        assert!(db.published_crl(Family::Gost, true, None).unwrap().is_none());
+        assert_eq!(stored, kept.iter().map(|n| *n as i64).collect::<Vec<_>>());
     }
 
     #[test]
@@ -1000,28 +634,12 @@ mod tests {
 
     #[test]
     fn pending_applications_name_their_keys_including_those_recorded_before_keys_were_kept() {
-        assert!(MIGRATIONS[KEYS_MIGRATION].contains("ADD COLUMN auth_key"), "KEYS_MIGRATION names the right migration");
+        assert!(MIGRATIONS[KEYS_MIGRATION].sqlite.contains("ADD COLUMN auth_key"), "KEYS_MIGRATION names the right migration");
         let mut db = SqliteStore::in_memory().unwrap();
         let (auth, sign) = (fixtures::ApplicantKey::generate(2048), fixtures::ApplicantKey::generate(2048));
         let (auth_csr, sign_csr) = (auth.csr_der("a"), sign.csr_der("s"));
         let fp = |der: &[u8]| request_key(der).unwrap();
-        let app = ApplicationRecord {
-            number: "0000000000000001".into(),
-            secret_hash: vec![0; 32],
-            state: ApplicationState::AwaitingIdentity,
-            submitted_at: 1_000,
-            updated_at: 1_000,
-            center: "ЦОН".into(),
-            storage: KeyStorage::Pc,
-            iin: "880515300120".into(),
-            bin: None,
-            form: "{}".into(),
-            auth_csr: auth_csr.clone(),
-            sign_csr: sign_csr.clone(),
-            approved_by: None,
-            reject_reason: None,
-            pair_id: None,
-        };
+        let app = conformance::application("0000000000000001", auth_csr.clone(), sign_csr.clone());
         db.insert_application(&app, &event()).unwrap();
         assert!(db.key_pending(&fp(&auth_csr)).unwrap() && db.key_pending(&fp(&sign_csr)).unwrap());
         assert!(!db.key_pending(&[7; 32]).unwrap());

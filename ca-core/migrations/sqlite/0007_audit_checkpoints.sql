@@ -1,0 +1,9 @@
+-- Signed checkpoints of the audit log (size, Merkle root), kept to locate a rewrite.
+CREATE TABLE audit_checkpoints (
+    size      INTEGER PRIMARY KEY,
+    root      TEXT NOT NULL,
+    time      INTEGER NOT NULL,
+    origin    TEXT NOT NULL,
+    key_id    TEXT NOT NULL,
+    signature TEXT NOT NULL
+);
