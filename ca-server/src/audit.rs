@@ -44,8 +44,12 @@ async fn key(State(p): State<Arc<Published>>) -> Response {
 /// has grown. A log that no longer matches its newest checkpoint is never signed:
 /// that is logged, loudly, and the task stops (rather than read the whole log
 /// again every second); a restart looks again.
-pub async fn checkpoint_task(mut checkpointer: Checkpointer, every: Duration) {
+pub async fn checkpoint_task(mut checkpointer: Checkpointer, every: Duration, leader: Arc<crate::jobs::Leadership>) {
     loop {
+        if !leader.runs_jobs() {
+            tokio::time::sleep(every).await;
+            continue;
+        }
         let ran = tokio::task::spawn_blocking(move || {
             let result = checkpointer.catch_up(ca_core::calendar::unix_now());
             (checkpointer, result)

@@ -9,6 +9,7 @@ mod api;
 mod audit;
 mod cabinet;
 mod connections;
+mod jobs;
 mod limits;
 mod settings;
 mod status;
@@ -244,15 +245,22 @@ async fn serve(listener: TcpListener, args: &Args) -> Result<()> {
         tokio::task::block_in_place(|| Ok::<_, anyhow::Error>(status::StatusService::new(ca.layout(), responder, live, &*pool.get()?)))?;
     published.status = Some(service.clone());
     let publication = publication.merge(Router::new().route("/health", get(health)).with_state(Arc::new(published)));
-    tokio::spawn(status::expiry_job(pool.clone(), ca.hierarchies().issuing_cas(), EXPIRY_EVERY));
+    // An unlocked server (it holds the CA keys) competes for the jobs with the others on its database.
+    let leader = (crl.is_some() || checkpointer.is_some()).then(jobs::Leadership::new);
+    if let Some(leader) = &leader {
+        tokio::task::block_in_place(|| leader.claim(&pool));
+        tokio::spawn(jobs::keep_lease(pool.clone(), leader.clone()));
+    }
+    tokio::spawn(status::expiry_job(pool.clone(), ca.hierarchies().issuing_cas(), EXPIRY_EVERY, leader.clone()));
     let poll = Duration::from_millis(u64::from(ca.config().ocsp.status_poll_ms.max(10)));
     tokio::spawn(status::status_poll(pool.clone(), service.clone(), poll));
-    if let Some(updater) = crl {
-        tokio::spawn(status::crl_schedule(updater, service.clone()));
+    if let (Some(updater), Some(leader)) = (crl, &leader) {
+        tokio::spawn(status::crl_schedule(updater, service.clone(), leader.clone()));
     }
-    if let Some(c) = checkpointer {
-        tokio::spawn(audit::checkpoint_task(c, AUDIT_CHECKPOINT_EVERY));
+    if let (Some(c), Some(leader)) = (checkpointer, &leader) {
+        tokio::spawn(audit::checkpoint_task(c, AUDIT_CHECKPOINT_EVERY, leader.clone()));
     }
+    let lease = leader.clone().map(|l| (pool.clone(), l));
     // An authority made before audit keys existed has none until the first unlocked start.
     let audit_key = std::fs::read_to_string(ca.layout().audit_public_key()).unwrap_or_default();
     let body_time = Duration::from_secs(u64::from(settings.body_timeout_seconds.max(1)));
@@ -306,6 +314,9 @@ async fn serve(listener: TcpListener, args: &Args) -> Result<()> {
             tokio::join!(plain, secure);
         }
         None => plain.await,
+    }
+    if let Some((pool, leader)) = lease {
+        jobs::release(pool, leader).await;
     }
     eprintln!("stopped");
     Ok(())

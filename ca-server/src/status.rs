@@ -276,8 +276,12 @@ fn http_date(secs: i64) -> String {
 /// when none is current, a delta CRL when the last one is due or belongs to an
 /// older base. Each is published atomically and then served. The updater has its
 /// own connection and signer: while it signs, nothing else waits.
-pub async fn crl_schedule(mut updater: CrlUpdater, service: Arc<StatusService>) {
+pub async fn crl_schedule(mut updater: CrlUpdater, service: Arc<StatusService>, leader: Arc<crate::jobs::Leadership>) {
     loop {
+        if !leader.runs_jobs() {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        }
         let service2 = service.clone();
         let done = tokio::task::spawn_blocking(move || {
             publish_due(&mut updater, &service2);
@@ -363,9 +367,20 @@ pub async fn status_poll(pool: Arc<StorePool>, service: Arc<StatusService>, poll
 
 /// Record the expiry of applications left unconfirmed too long, every `every`, for
 /// as long as the server runs (reads already show them as expired).
-pub async fn expiry_job(pool: Arc<StorePool>, issuing: Vec<x509_cert::Certificate>, every: Duration) {
+/// With several servers, only the one that runs the jobs does it (`leader`); a
+/// server without the CA keys, which runs no jobs, does it on its own.
+pub async fn expiry_job(
+    pool: Arc<StorePool>,
+    issuing: Vec<x509_cert::Certificate>,
+    every: Duration,
+    leader: Option<Arc<crate::jobs::Leadership>>,
+) {
     let issuing = Arc::new(issuing);
     loop {
+        if leader.as_ref().is_some_and(|l| !l.runs_jobs()) {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        }
         let (pool2, issuing2) = (pool.clone(), issuing.clone());
         let ran = tokio::task::spawn_blocking(move || {
             let mut conn = pool2.get()?;

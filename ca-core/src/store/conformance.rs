@@ -5,8 +5,8 @@ use super::*;
 use crate::audit::{Actor, AuditAction};
 
 /// Every store trait at once.
-pub(super) trait AllStores: CertificateStore + ApplicationStore + StatusStore + AuditStore {}
-impl<T: CertificateStore + ApplicationStore + StatusStore + AuditStore> AllStores for T {}
+pub(super) trait AllStores: CertificateStore + ApplicationStore + StatusStore + AuditStore + LeaseStore {}
+impl<T: CertificateStore + ApplicationStore + StatusStore + AuditStore + LeaseStore> AllStores for T {}
 
 pub(super) fn s(hex: &str) -> Serial {
     Serial::parse(hex).unwrap()
@@ -72,6 +72,22 @@ pub(super) fn all<S: AllStores>(fresh: &mut dyn FnMut() -> S) {
     revocations_holds_and_the_status_log(&mut fresh());
     applications_move_only_from_the_state_they_are_in(&mut fresh());
     the_audit_log_is_one_chain_and_checkpoints_are_kept(&mut fresh());
+    a_lease_has_one_holder_until_it_expires_or_is_given_up(&mut fresh());
+}
+
+fn a_lease_has_one_holder_until_it_expires_or_is_given_up(db: &mut impl LeaseStore) {
+    assert!(db.hold_lease("jobs", "a", 60).unwrap());
+    assert!(db.hold_lease("jobs", "a", 60).unwrap(), "renewed by its holder");
+    assert!(!db.hold_lease("jobs", "b", 60).unwrap(), "not while a's runs");
+    assert!(db.hold_lease("other", "b", 60).unwrap(), "each job has a lease of its own");
+    db.release_lease("jobs", "b").unwrap(); // not b's: nothing happens
+    assert!(!db.hold_lease("jobs", "b", 60).unwrap());
+    db.release_lease("jobs", "a").unwrap();
+    assert!(db.hold_lease("jobs", "b", 60).unwrap(), "given up, taken over at once");
+    // An expired lease (a holder that stopped renewing) is taken over.
+    assert!(db.hold_lease("short", "a", -1).unwrap());
+    assert!(db.hold_lease("short", "b", 60).unwrap());
+    assert!(!db.hold_lease("short", "a", 60).unwrap());
 }
 
 fn pair_round_trip_and_status(db: &mut impl AllStores) {

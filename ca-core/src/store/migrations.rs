@@ -36,6 +36,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!("0007_audit_checkpoints", "audit_checkpoints"),
     migration!("0008_two_hierarchies", "two_hierarchies"),
     migration!("0009_application_keys", "application_keys"),
+    migration!("0010_job_leases", "job_leases"),
 ];
 
 /// The migration that added the applications' key fingerprints (0-based): a

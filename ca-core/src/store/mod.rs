@@ -507,6 +507,20 @@ pub trait AuditStore {
     fn checkpoints(&self, latest_only: bool) -> Result<Vec<Checkpoint>, StoreError>;
 }
 
+/// Who runs the authority's jobs. Several servers on one database each ask for a
+/// job's lease every second or so; one holds it, renewing it before it expires,
+/// and the others take it over once it has expired (its holder stopped or lost the
+/// database). Time is the database's clock, so the servers' clocks do not matter.
+pub trait LeaseStore {
+    /// Take or renew the lease of `job` for `holder`, for `ttl_seconds` from now:
+    /// `true` when `holder` holds it now, `false` when another holder's lease is
+    /// still running.
+    fn hold_lease(&mut self, job: &str, holder: &str, ttl_seconds: i64) -> Result<bool, StoreError>;
+    /// Give the lease of `job` up, if `holder` holds it (a clean shutdown), so
+    /// another server takes the job over at once.
+    fn release_lease(&mut self, job: &str, holder: &str) -> Result<(), StoreError>;
+}
+
 /// A connection to the authority's records, in whichever database holds them.
 pub enum Store {
     /// An SQLite file.
@@ -602,6 +616,11 @@ delegate!(StatusStore {
     fn status_seq[shared]() -> Result<i64, StoreError>;
     fn revocation_of[shared](family: Family, serial: &Serial) -> Result<SerialRevocation, StoreError>;
     fn status_changes[shared](after: i64, limit: u32) -> Result<(Vec<Serial>, i64), StoreError>;
+});
+
+delegate!(LeaseStore {
+    fn hold_lease[exclusive](job: &str, holder: &str, ttl_seconds: i64) -> Result<bool, StoreError>;
+    fn release_lease[exclusive](job: &str, holder: &str) -> Result<(), StoreError>;
 });
 
 delegate!(AuditStore {

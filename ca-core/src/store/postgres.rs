@@ -524,6 +524,24 @@ impl StatusStore for PgStore {
     }
 }
 
+impl LeaseStore for PgStore {
+    fn hold_lease(&mut self, job: &str, holder: &str, ttl_seconds: i64) -> Result<bool, StoreError> {
+        let n = self.client().execute(
+            "INSERT INTO job_leases (job, holder, expires_at)
+             VALUES ($1, $2, CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS BIGINT) + $3)
+             ON CONFLICT (job) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+             WHERE job_leases.holder = excluded.holder OR job_leases.expires_at <= CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS BIGINT)",
+            &[&job, &holder, &ttl_seconds],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn release_lease(&mut self, job: &str, holder: &str) -> Result<(), StoreError> {
+        self.client().execute("DELETE FROM job_leases WHERE job = $1 AND holder = $2", &[&job, &holder])?;
+        Ok(())
+    }
+}
+
 impl AuditStore for PgStore {
     fn record_event(&mut self, at: i64, event: &AuditEvent) -> Result<(), StoreError> {
         let mut client = self.client();

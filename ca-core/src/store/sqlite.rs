@@ -529,6 +529,23 @@ impl StatusStore for SqliteStore {
     }
 }
 
+impl LeaseStore for SqliteStore {
+    fn hold_lease(&mut self, job: &str, holder: &str, ttl_seconds: i64) -> Result<bool, StoreError> {
+        let n = self.conn.execute(
+            "INSERT INTO job_leases (job, holder, expires_at) VALUES (?1, ?2, CAST(strftime('%s', 'now') AS INTEGER) + ?3)
+             ON CONFLICT (job) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+             WHERE job_leases.holder = excluded.holder OR job_leases.expires_at <= CAST(strftime('%s', 'now') AS INTEGER)",
+            params![job, holder, ttl_seconds],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn release_lease(&mut self, job: &str, holder: &str) -> Result<(), StoreError> {
+        self.conn.execute("DELETE FROM job_leases WHERE job = ?1 AND holder = ?2", params![job, holder])?;
+        Ok(())
+    }
+}
+
 impl AuditStore for SqliteStore {
     fn record_event(&mut self, at: i64, event: &AuditEvent) -> Result<(), StoreError> {
         let tx = write_tx(&mut self.conn)?;
@@ -649,6 +666,8 @@ mod tests {
         db.conn.pragma_update(None, "user_version", KEYS_MIGRATION as i64).unwrap();
         db.conn.execute_batch("DROP INDEX applications_auth_key; DROP INDEX applications_sign_key;").unwrap();
         db.conn.execute_batch("ALTER TABLE applications DROP COLUMN auth_key; ALTER TABLE applications DROP COLUMN sign_key;").unwrap();
+        // Nor what later migrations made.
+        db.conn.execute_batch("DROP TABLE job_leases;").unwrap();
         migrate(&mut db.conn).unwrap();
         assert!(db.key_pending(&fp(&auth_csr)).unwrap() && db.key_pending(&fp(&sign_csr)).unwrap());
         // No longer pending: the keys are free again.
