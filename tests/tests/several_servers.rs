@@ -47,7 +47,7 @@ fn two_servers_share_one_database_and_one_takes_the_jobs_over_when_the_other_die
     let t = fresh_authority();
     let data = t.join("data");
     e2e::configure(&data, "crl", serde_json::json!({ "full_interval_seconds": 3600, "delta_interval_seconds": 1 }));
-    let mut a = Server::on(&data);
+    let a = Server::on(&data);
     assert!(a.log().iter().any(|l| l.contains(RUNS_JOBS)), "the first server takes the jobs at start: {:?}", a.log());
     let b = Server::on(&data);
     std::thread::sleep(Duration::from_secs(3));
