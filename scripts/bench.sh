@@ -28,8 +28,11 @@
 #          once: p50/p99 latency and signatures/s, next to the emulator's bare
 #          RSA-2048 signature and the round trip of the cheapest card operation.
 #
-# Usage: scripts/bench.sh [--quick | --card | --gost | --verify]   (full: 10 s load runs, 5 rounds;
-#        --quick: 3 s runs, one round, 100,000 entries only; --card, --gost, --verify: that part only)
+#   Scale: pair issuance and cached OCSP on SQLite (one server) and PostgreSQL
+#          (one and two servers on one database), and database bytes per certificate.
+#
+# Usage: scripts/bench.sh [--quick | --card | --gost | --verify | --scale]   (full: 10 s load runs, 5 rounds;
+#        --quick: 3 s runs, one round, 100,000 entries only; --card, --gost, --verify, --scale: that part only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -42,6 +45,7 @@ sizes=(100000 1000000)
 if [ "${1:-}" = "--quick" ]; then secs=3; rounds=1; sizes=(100000); fi
 
 # ---------------------------------------------------------------- helpers ------
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "∞"; else printf "%.2f", a / b }'; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() {
     for _ in $(seq 1 100); do
@@ -330,6 +334,105 @@ if [ "${1:-}" = "--card" ]; then card_bench; exit 0; fi
 if [ "${1:-}" = "--gost" ]; then gost_bench; exit 0; fi
 if [ "${1:-}" = "--verify" ]; then verify_bench; exit 0; fi
 
+# ------------------------------------------------------------------ scale ------
+# Pair issuance and cached OCSP on SQLite with one server, and on PostgreSQL with
+# one and with two servers on one database, in alternating rounds; and the bytes
+# each database holds per certificate. PostgreSQL runs with fsync on, as SQLite
+# runs with synchronous=FULL: an acknowledged issuance is on disk in both.
+scale_bench() {
+    local pg_url db n=100 r
+    log "PostgreSQL: a throwaway cluster (fsync on)"
+    chmod 755 "$work"
+    pg_url=$(scripts/pg-cluster.sh start "$work/pg" fsync=on)
+    echo "$work/pg" >"$work/pg.dir"
+    psql "$pg_url" -qc "CREATE DATABASE scale"
+    db=${pg_url%/postgres}/scale
+    log "the same authority's set-up on PostgreSQL"
+    "$CA" --data "$work/pgca" init --base-url http://pki.bench.kz --database "$db" >/dev/null 2>&1
+    env -u CA_OPERATOR_KEY "$CA" --data "$work/pgca" operator add --role ca_administrator --iin 750101300014 --surname Админов --name Админ \
+        --out "$work/pgadmin" >/dev/null
+    CA_OPERATOR_KEY="$work/pgadmin" "$CA" --data "$work/pgca" --json issue --iin 880515300120 --surname Тестов --name Тест \
+        --auth-csr "$work/auth.csr" --sign-csr "$work/sign.csr" --out "$work/pgissued" >/dev/null
+    local pgcert
+    pgcert=$(ls "$work"/pgissued/AUTH_*.cer)
+    openssl ocsp -no_nonce -issuer "$work/pgca/issuing.pem" -cert "$pgcert" -reqout "$work/req_pg.der" 2>/dev/null
+    cp -r "$work/base" "$work/sqlca"
+    for c in "$work/sqlca/config.json" "$work/pgca/config.json"; do
+        python3 - "$c" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["limits"] = {"submissions_per_minute": 1_000_000, "submissions_burst": 1_000_000}
+json.dump(c, open(sys.argv[1], "w"))
+PY
+    done
+    start() { # data-dir: a server on it; its port in $port, its pid added to pids
+        port=$(free_port)
+        "$SERVER" --data "$1" --listen "127.0.0.1:$port" >/dev/null 2>>"$work/server-scale.log" &
+        pids+=("$!")
+        wait_port "$port"
+    }
+    stop_all() {
+        for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+        for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+        pids=()
+    }
+    two_rates() { # port port request -> summed requests/s of two wrk runs at once (16 connections each)
+        OCSP_REQ="$3" wrk -t1 -c16 -d"${secs}s" -s "$work/post.lua" "http://127.0.0.1:$1/ocsp/" >"$work/wrk1.out" 2>&1 &
+        local w=$!
+        OCSP_REQ="$3" wrk -t1 -c16 -d"${secs}s" -s "$work/post.lua" "http://127.0.0.1:$2/ocsp/" >"$work/wrk2.out" 2>&1
+        wait "$w"
+        awk '/Requests\/sec/ { s += $2 } END { printf "%.0f", s }' "$work/wrk1.out" "$work/wrk2.out"
+    }
+    one_server() { # data-dir admin-dir request -> "confirmations/s responses/s" of one server on it
+        local i o
+        start "$1"
+        i=$("$LOAD" "http://127.0.0.1:$port" "$2" "$n" 4 | awk '{ print $1 }')
+        o=$(rate "$port" "$3")
+        stop_all
+        echo "$i $o"
+    }
+    local sq_issue=() pg_issue=() pg2_issue=() sq_ocsp=() pg_ocsp=() pg2_ocsp=() a b port
+    for ((r = 1; r <= rounds; r++)); do
+        log "scale round $r/$rounds: SQLite, one server"
+        read -r a b < <(one_server "$work/sqlca" "$work/admin" "$work/req_plain.der")
+        sq_issue+=("$a") sq_ocsp+=("$b")
+        log "scale round $r/$rounds: PostgreSQL, one server"
+        read -r a b < <(one_server "$work/pgca" "$work/pgadmin" "$work/req_pg.der")
+        pg_issue+=("$a") pg_ocsp+=("$b")
+        log "scale round $r/$rounds: PostgreSQL, two servers"
+        start "$work/pgca"
+        a=$port
+        start "$work/pgca"
+        b=$port
+        pg2_issue+=("$("$LOAD" "http://127.0.0.1:$a,http://127.0.0.1:$b" "$work/pgadmin" "$n" 4 | awk '{ print $1 }')")
+        pg2_ocsp+=("$(two_rates "$a" "$b" "$work/req_pg.der")")
+        stop_all
+    done
+    median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+    local si pi p2i so po p2o sq_bytes pg_bytes sq_certs pg_certs
+    si=$(median "${sq_issue[@]}"); pi=$(median "${pg_issue[@]}"); p2i=$(median "${pg2_issue[@]}")
+    so=$(median "${sq_ocsp[@]}"); po=$(median "${pg_ocsp[@]}"); p2o=$(median "${pg2_ocsp[@]}")
+    read -r sq_bytes sq_certs < <(python3 - "$work/sqlca/ca.sqlite" <<'PY'
+import os, sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+print(os.path.getsize(sys.argv[1]), c.execute("SELECT COUNT(*) FROM certificates").fetchone()[0])
+PY
+)
+    psql "$db" -qc "VACUUM ANALYZE" >/dev/null
+    pg_bytes=$(psql "$db" -tAc "SELECT pg_database_size(current_database()) - (SELECT pg_database_size('template1'))")
+    pg_certs=$(psql "$db" -tAc "SELECT COUNT(*) FROM certificates")
+    scripts/pg-cluster.sh stop "$work/pg"
+    echo
+    echo "## Scale: SQLite and PostgreSQL ($(date -u +%Y-%m-%d), $(nproc) cores, $rounds rounds, medians; $n confirmations from 4 connections, wrk ${secs}s)"
+    echo
+    echo "| | SQLite, one server | PostgreSQL, one server | PostgreSQL, two servers | PostgreSQL two ÷ SQLite |"
+    echo "|---|---:|---:|---:|---:|"
+    echo "| pair issuance, confirmations/s | $si | $pi ($(ratio "$pi" "$si")) | $p2i ($(ratio "$p2i" "$si")) | $(ratio "$p2i" "$si") (goal ≥ 0.7) |"
+    echo "| cached OCSP, responses/s | $so | $po ($(ratio "$po" "$so")) | $p2o ($(ratio "$p2o" "$so")) | $(ratio "$p2o" "$so") (goal ≥ 0.9) |"
+    echo "| database bytes per certificate | $((sq_bytes / sq_certs)) ($sq_certs certificates) | $((pg_bytes / pg_certs)) ($pg_certs certificates, over an empty database) | | |"
+}
+
 log "building (release)"
 cargo build --release --locked -p ca-cli -p ca-server
 cargo build --release --locked -p e2e --example confirm_load
@@ -346,6 +449,7 @@ cleanup() {
     fi
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    [ -f "$work/pg.dir" ] && scripts/pg-cluster.sh stop "$(cat "$work/pg.dir")"
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -403,6 +507,7 @@ answers_good() { # port -> 0 when a fresh client gets "good" within 5 s
     timeout 5 openssl ocsp -url "http://127.0.0.1:$1/ocsp/" -issuer "$work/base/issuing.pem" -cert "$cert" \
         -CAfile "$work/chain.pem" 2>&1 | grep -q ": good"
 }
+if [ "${1:-}" = "--scale" ]; then scale_bench; exit 0; fi
 # One responder at a time, so neither competes with the other for the two cores.
 # `openssl ocsp -multi` puts itself in a process group of its own (setpgid): it is
 # started afresh for each load run and killed with its children afterwards (its
@@ -479,7 +584,6 @@ kill "$ours_pid" 2>/dev/null || true
 wait "$ours_pid" 2>/dev/null || true
 pids=()
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "∞"; else printf "%.2f", a / b }'; }
 echo
 echo "## OCSP ($(date -u +%Y-%m-%d), $(nproc) cores, wrk -t1 -c32 -d${secs}s, POST)"
 echo

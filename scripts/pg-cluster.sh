@@ -11,6 +11,8 @@
 #   scripts/pg-cluster.sh restore BACKUP ARCHIVE DIR
 #       a cluster made from a pg_basebackup in BACKUP, its WAL replayed from
 #       ARCHIVE to the end; print the URL once it takes writes
+#   scripts/pg-cluster.sh standby PRIMARY_URL DIR
+#       a hot standby of the cluster at PRIMARY_URL, streaming its WAL; print its URL
 #   scripts/pg-cluster.sh stop DIR
 #       stop it by its PID and wait (at most 30 s)
 #
@@ -20,7 +22,7 @@
 # for this machine's tests only and listens on 127.0.0.1 alone.
 set -euo pipefail
 
-usage() { echo "usage: $0 start DIR [NAME=VALUE ...] | archiving DIR ARCHIVE | restore BACKUP ARCHIVE DIR | stop DIR" >&2; exit 2; }
+usage() { echo "usage: $0 start DIR [NAME=VALUE ...] | archiving DIR ARCHIVE | restore BACKUP ARCHIVE DIR | standby PRIMARY_URL DIR | stop DIR" >&2; exit 2; }
 [ $# -ge 2 ] || usage
 cmd=$1
 shift
@@ -89,6 +91,16 @@ restore)
     done
     echo "the restored cluster did not finish recovery within 60 s" >&2
     exit 1
+    ;;
+standby)
+    [ $# -eq 2 ] || usage
+    primary=$1
+    dir=$(realpath -m "$2")
+    owned_dir "$dir"
+    as_owner "$bin/pg_basebackup" -D "$dir/data" -d "$primary" -X stream -R -c fast >"$dir/basebackup.log" 2>&1 \
+        || { cat "$dir/basebackup.log" >&2; exit 1; }
+    chmod 700 "$dir/data"
+    run "$dir" hot_standby=on
     ;;
 stop)
     dir=$(realpath -m "$1")

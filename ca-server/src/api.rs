@@ -36,6 +36,8 @@ pub const OPENAPI: &str = include_str!("openapi.json");
 /// takes a connection of its own.
 pub struct Api {
     pool: Arc<StorePool>,
+    /// Where the applicants' reads go: a hot standby when configured, else `pool`.
+    reads: Arc<StorePool>,
     cas: Hierarchies,
     /// The issuing CAs, RSA first, for checking signed requests.
     issuing: Vec<Certificate>,
@@ -49,10 +51,17 @@ impl Api {
     /// The API over `pool`, with the CA certificates of both hierarchies (for
     /// checking signed requests and for the chains it hands out), the issuer, if
     /// any, and the per-client limits.
-    pub fn new(pool: Arc<StorePool>, cas: Hierarchies, issuer: Option<Issuer>, limits: RateLimits, operator_mtls: bool) -> Arc<Self> {
+    pub fn new(
+        pools: (Arc<StorePool>, Arc<StorePool>),
+        cas: Hierarchies,
+        issuer: Option<Issuer>,
+        limits: RateLimits,
+        operator_mtls: bool,
+    ) -> Arc<Self> {
         let submissions = RateLimit::new(limits.submissions_per_minute, limits.submissions_burst);
         let issuing = cas.issuing_cas();
-        Arc::new(Api { pool, cas, issuing, issuer, submissions, operator_mtls })
+        let (pool, reads) = pools;
+        Arc::new(Api { pool, reads, cas, issuing, issuer, submissions, operator_mtls })
     }
 }
 
@@ -122,10 +131,29 @@ pub(crate) fn body_error(e: JsonRejection) -> ApiError {
     }
 }
 
+/// Which database a request reads and writes.
+#[derive(Clone, Copy)]
+enum Records {
+    /// The primary: every write, and every read a write depends on.
+    Primary,
+    /// The hot standby, if configured: an applicant following an application,
+    /// which may lag the primary by the standby's replay delay.
+    MayLag,
+}
+
 /// Run `f` with the registration authority, on a blocking thread with a database
 /// connection of its own.
 async fn with_ra<T: Send + 'static>(
     api: &Arc<Api>,
+    needs_key: bool,
+    f: impl FnOnce(&mut Registration<'_>, &Api) -> Result<T, RegistrationError> + Send + 'static,
+) -> Result<T, ApiError> {
+    with_ra_on(api, Records::Primary, needs_key, f).await
+}
+
+async fn with_ra_on<T: Send + 'static>(
+    api: &Arc<Api>,
+    records: Records,
     needs_key: bool,
     f: impl FnOnce(&mut Registration<'_>, &Api) -> Result<T, RegistrationError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -135,7 +163,11 @@ async fn with_ra<T: Send + 'static>(
     }
     let api = api.clone();
     tokio::task::spawn_blocking(move || {
-        let mut conn = api.pool.get().map_err(RegistrationError::from)?;
+        let pool = match records {
+            Records::Primary => &api.pool,
+            Records::MayLag => &api.reads,
+        };
+        let mut conn = pool.get().map_err(RegistrationError::from)?;
         let clock = SystemClock;
         let mut ra = Registration::new(&mut *conn, &api.issuing, &clock);
         if let Some(issuer) = &api.issuer {
@@ -217,7 +249,7 @@ fn secret(headers: &HeaderMap) -> String {
 
 async fn status(State(api): State<Arc<Api>>, Path(number): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
     let secret = secret(&headers);
-    let view = with_ra(&api, false, move |ra, _| ra.status(&number, &secret)).await?;
+    let view = with_ra_on(&api, Records::MayLag, false, move |ra, _| ra.status(&number, &secret)).await?;
     Ok(Json(ApplicationView::from(view)).into_response())
 }
 
@@ -228,7 +260,7 @@ fn pair_pem(api: &Api, auth: &Certificate, sign: &Certificate) -> Result<PairPem
 
 async fn certificates(State(api): State<Arc<Api>>, Path(number): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
     let secret = secret(&headers);
-    let pair = with_ra(&api, false, move |ra, api| {
+    let pair = with_ra_on(&api, Records::MayLag, false, move |ra, api| {
         let (auth, sign) = ra.certificates(&number, &secret)?;
         pair_pem(api, &auth, &sign)
     })

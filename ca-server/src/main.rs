@@ -205,6 +205,15 @@ fn keyed(ca: &Authority, pool: &Arc<StorePool>, args: &Args) -> Result<Option<Ke
 async fn serve(listener: TcpListener, args: &Args) -> Result<()> {
     let ca = tokio::task::block_in_place(|| open(args))?;
     let pool = Arc::new(ca.pool(POOL_SIZE)?);
+    // The reads that may lag (the cabinet, the published checkpoint) go to a hot
+    // standby when one is configured; revocation status never does.
+    let reads = match ca.read_database()? {
+        Some(standby) => {
+            eprintln!("reading applications and checkpoints from the standby {standby}");
+            Arc::new(tokio::task::block_in_place(|| ca_core::store::StorePool::open_reader(&standby, POOL_SIZE))?)
+        }
+        None => pool.clone(),
+    };
     let keyed = tokio::task::block_in_place(|| keyed(&ca, &pool, args))?;
     let certs = ca.certificates();
     let mut published = Published {
@@ -265,8 +274,8 @@ async fn serve(listener: TcpListener, args: &Args) -> Result<()> {
     let audit_key = std::fs::read_to_string(ca.layout().audit_public_key()).unwrap_or_default();
     let body_time = Duration::from_secs(u64::from(settings.body_timeout_seconds.max(1)));
     let checks = verification::Verification::new(&ca, service.clone())?;
-    let publication = publication.merge(status::router(service)).merge(audit::router(pool.clone(), audit_key)).merge(tsp::router(tsa));
-    let api = api::router(api::Api::new(pool, ca.hierarchies().clone(), issuer, limits, ca.config().tls.operator_client_certificates))
+    let publication = publication.merge(status::router(service)).merge(audit::router(reads.clone(), audit_key)).merge(tsp::router(tsa));
+    let api = api::router(api::Api::new((pool, reads), ca.hierarchies().clone(), issuer, limits, ca.config().tls.operator_client_certificates))
         .merge(verification::router(checks))
         .route("/api/{*rest}", axum::routing::any(api::not_found));
     let deadline = |router: Router| {

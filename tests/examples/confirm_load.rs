@@ -36,7 +36,10 @@ fn csr() -> String {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let [_, url, key_dir, n, threads] = &args[..] else { die("usage: confirm_load URL KEY_DIR N THREADS".into()) };
+    let [_, urls, key_dir, n, threads] = &args[..] else { die("usage: confirm_load URL[,URL...] KEY_DIR N THREADS".into()) };
+    // Several servers on one database: applications go to the first, confirmations to each in turn.
+    let urls: Vec<String> = urls.split(',').map(str::to_string).collect();
+    let url = &urls[0];
     let n: usize = n.parse().unwrap_or_else(|_| die("N is a number".into()));
     let threads: usize = threads.parse().unwrap_or_else(|_| die("THREADS is a number".into()));
     let password = std::env::var("CA_KEY_PASSWORD").unwrap_or_else(|_| die("set CA_KEY_PASSWORD".into()));
@@ -87,8 +90,8 @@ fn main() {
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let workers: Vec<_> = (0..threads)
-        .map(|_| {
-            let (requests, next, agent, url) = (requests.clone(), next.clone(), agent.clone(), url.clone());
+        .map(|worker| {
+            let (requests, next, agent, url) = (requests.clone(), next.clone(), agent.clone(), urls[worker % urls.len()].clone());
             std::thread::spawn(move || {
                 let mut done = 0usize;
                 loop {

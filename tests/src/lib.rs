@@ -4,6 +4,7 @@
 
 pub mod card;
 pub mod db;
+pub mod pg;
 
 use ca_core::api::{Envelope, SignedAction, SignedRequest};
 use ca_core::identity::Iin;
@@ -498,4 +499,20 @@ pub fn enroll(data: &Path, server: &Server, ks: &Path, iin: &str, entity: Option
     ca_json(data, &["application", "confirm", &number]);
     ca_json(data, &["enroll", "fetch", "--server", &server.url(), &number, "--dir", &p(&ks)]);
     ks
+}
+
+/// What `openssl ocsp` says of `cert` (PEM or DER) at `server`, issued by the RSA
+/// issuing CA of the authority in `data`: its status line ("…: good", "…: revoked").
+pub fn ocsp_status(server: &Server, data: &Path, cert: &Path) -> String {
+    let out = Command::new("openssl")
+        .args(["ocsp", "-url", &format!("{}/ocsp/", server.url()), "-timeout", "5", "-no_nonce"])
+        .arg("-issuer")
+        .arg(data.join("issuing.pem"))
+        .arg("-CAfile")
+        .arg(data.join("root.pem"))
+        .arg("-cert")
+        .arg(cert)
+        .output()
+        .expect("openssl ocsp");
+    String::from_utf8_lossy(&out.stdout).lines().find(|l| l.starts_with(&cert.display().to_string())).unwrap_or_default().to_string()
 }

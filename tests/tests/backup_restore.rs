@@ -4,53 +4,10 @@
 //! lost, and `ca audit verify --checkpoint` passes against a checkpoint kept from
 //! before the backup. Runs its own clusters, whatever the suite's back end.
 
+use e2e::pg::{cluster_home, server_program, Cluster};
 use e2e::{ca, ca_as, ca_json, eventually, individual, issue, Scratch, ADMIN_IIN};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::Duration;
-
-fn script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/pg-cluster.sh")
-}
-
-/// A cluster of `scripts/pg-cluster.sh`, stopped when dropped.
-struct Cluster {
-    dir: PathBuf,
-    url: String,
-}
-
-impl Cluster {
-    fn new(args: &[&Path], cmd: &str) -> Cluster {
-        let out = Command::new(script()).arg(cmd).args(args).output().expect("pg-cluster.sh");
-        assert!(out.status.success(), "pg-cluster.sh {cmd}: {}", String::from_utf8_lossy(&out.stderr));
-        let dir = args.last().unwrap().to_path_buf();
-        Cluster { dir, url: String::from_utf8_lossy(&out.stdout).trim().to_string() }
-    }
-
-    /// The URL of its database `name`.
-    fn database(&self, name: &str) -> String {
-        format!("{}/{name}", self.url.trim_end_matches("/postgres"))
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let _ = Command::new(script()).arg("stop").arg(&self.dir).status();
-    }
-}
-
-/// A PostgreSQL server program, run as the clusters' owner when we are root.
-fn server_program(name: &str) -> Command {
-    let bin = std::fs::read_dir("/usr/lib/postgresql").unwrap().map(|e| e.unwrap().path().join("bin")).max().unwrap();
-    let am_root = Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-    if am_root {
-        let mut cmd = Command::new("runuser");
-        cmd.args(["-u", "postgres", "--"]).arg(bin.join(name));
-        cmd
-    } else {
-        Command::new(bin.join(name))
-    }
-}
 
 fn records(data: &Path, database: &str) -> serde_json::Value {
     ca_json(data, &["--database", database, "audit", "verify"])
@@ -59,11 +16,9 @@ fn records(data: &Path, database: &str) -> serde_json::Value {
 #[test]
 fn a_backup_restored_with_its_archived_wal_loses_nothing_and_verifies_against_an_older_checkpoint() {
     let t = Scratch::new("backup");
-    let pg = t.join("pg");
-    std::fs::create_dir_all(&pg).unwrap();
-    // The clusters' owner (postgres, when we are root) writes the backup and the archive here.
-    let _ = Command::new("chown").arg("postgres").arg(&pg).status();
-    let primary = Cluster::new(&[&pg.join("primary"), &pg.join("archive")], "archiving");
+    // The clusters' owner writes the backup and the archive here.
+    let pg = cluster_home(&t.join("pg"));
+    let primary = Cluster::new("archiving", &[&pg.join("primary"), &pg.join("archive")]);
     let mut admin = postgres::Client::connect(&primary.url, postgres::NoTls).unwrap();
     admin.batch_execute("CREATE DATABASE ca").unwrap();
     let db = primary.database("ca");
@@ -101,7 +56,7 @@ fn a_backup_restored_with_its_archived_wal_loses_nothing_and_verifies_against_an
     // The primary is lost; the backup is restored, the archive replayed.
     drop(primary);
     std::fs::remove_dir_all(pg.join("primary")).unwrap();
-    let restored = Cluster::new(&[&base, &pg.join("archive"), &pg.join("restored")], "restore");
+    let restored = Cluster::new("restore", &[&base, &pg.join("archive"), &pg.join("restored")]);
     let db2 = restored.database("ca");
     let after = ca_json(&data, &["--database", &db2, "audit", "verify", "--checkpoint", kept.to_str().unwrap()]);
     assert_eq!(after["valid"], true, "{after}");

@@ -5,8 +5,7 @@
 //! tree whoever signs its checkpoints, and a revocation acknowledged by one is
 //! answered `revoked` by the other's OCSP within 2 s.
 
-use e2e::{ca_json, enroll, eventually, fresh_authority, iin, p, p12, Server, KEY_PASSWORD};
-use std::path::Path;
+use e2e::{ca_json, enroll, eventually, fresh_authority, iin, ocsp_status, p, p12, Server, KEY_PASSWORD};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -20,21 +19,6 @@ fn published(server: &Server) -> Vec<u64> {
         .filter(|l| l.contains("CRL published"))
         .filter_map(|l| l.split("number=").nth(1)?.split_whitespace().next()?.parse().ok())
         .collect()
-}
-
-/// What `openssl ocsp` says of `cert` at `server`: its status line.
-fn ocsp_status(server: &Server, data: &Path, cert: &Path) -> String {
-    let out = Command::new("openssl")
-        .args(["ocsp", "-url", &format!("{}/ocsp/", server.url()), "-timeout", "5", "-no_nonce"])
-        .arg("-issuer")
-        .arg(data.join("issuing.pem"))
-        .arg("-CAfile")
-        .arg(data.join("root.pem"))
-        .arg("-cert")
-        .arg(cert)
-        .output()
-        .expect("openssl ocsp");
-    String::from_utf8_lossy(&out.stdout).lines().find(|l| l.starts_with(&cert.display().to_string())).unwrap_or_default().to_string()
 }
 
 fn newest_checkpoint(server: &Server) -> Option<serde_json::Value> {

@@ -78,7 +78,7 @@ pub fn run(
         base_url: base_url.to_string(),
         root_name: root_name.to_string(),
         issuing_name: issuing_name.to_string(),
-        database: authority::DatabaseSettings { url: ctx.database.clone() },
+        database: authority::DatabaseSettings { url: ctx.database.clone(), ..Default::default() },
         ..InitOptions::default().config
     };
     let given = ctx.given_passphrase()?;

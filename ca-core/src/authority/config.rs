@@ -40,11 +40,17 @@ pub struct Config {
 /// Where the records live: `url` is `sqlite:PATH` or `postgres://…` (several hosts
 /// allowed); absent, the SQLite file `ca.sqlite` in the authority's directory.
 /// `--database` or `$CA_DATABASE_URL` given to a program take precedence.
+/// `read_url` names a hot standby of it that the server reads from where a
+/// replica's lag does no harm: the applicants' cabinet and the published audit
+/// checkpoint. Revocation status (OCSP, the status log, CRLs) is always read from
+/// `url`, so no standby's lag ever makes a revoked certificate look good.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DatabaseSettings {
     /// The database's URL.
     pub url: Option<String>,
+    /// A hot standby's URL, for the reads that may lag.
+    pub read_url: Option<String>,
 }
 
 impl DatabaseSettings {

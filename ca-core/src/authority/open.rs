@@ -70,6 +70,11 @@ impl Authority {
         &self.database
     }
 
+    /// The hot standby its configuration names for reads that may lag, if any.
+    pub fn read_database(&self) -> Result<Option<Database>, AuthorityError> {
+        Ok(self.config.database.read_url.as_deref().map(str::parse).transpose()?)
+    }
+
     /// Decrypt the key of one of the RSA hierarchy's certificates, checked against it.
     pub fn signer(&self, role: CaRole, passphrase: &Passphrase) -> Result<SigningKey, AuthorityError> {
         self.signer_of(Family::Rsa, role, passphrase)

@@ -538,6 +538,15 @@ impl Store {
         })
     }
 
+    /// Open `database` to read only, without migrating it: a hot standby, which
+    /// takes no writes. Its schema must be the one this program writes.
+    pub fn open_reader(database: &Database) -> Result<Self, StoreError> {
+        Ok(match database {
+            Database::Sqlite(path) => Store::Sqlite(SqliteStore::open(path)?),
+            Database::Postgres(url) => Store::Postgres(Box::new(waiting(|| PgStore::connect_reader(url))?)),
+        })
+    }
+
     /// The schema version in use (the same number on either back end).
     pub fn schema_version(&self) -> Result<i64, StoreError> {
         match self {

@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 /// Connections to one database, opened on demand up to a bound and kept for reuse.
 pub struct StorePool {
     database: Database,
+    /// Opened to read a standby: its connections do not migrate.
+    reader: bool,
     size: usize,
     wait: Duration,
     state: Mutex<State>,
@@ -34,7 +36,22 @@ impl StorePool {
     pub fn open(database: &Database, size: usize) -> Result<Self, StoreError> {
         let first = Store::open(database)?;
         let state = State { idle: vec![first], open: 1 };
-        Ok(StorePool { database: database.clone(), size: size.max(1), wait: Self::WAIT, state: Mutex::new(state), returned: Condvar::new() })
+        Ok(StorePool { database: database.clone(), reader: false, size: size.max(1), wait: Self::WAIT, state: Mutex::new(state), returned: Condvar::new() })
+    }
+
+    /// A pool of at most `size` connections to a hot standby of the records, to
+    /// read only ([`Store::open_reader`]).
+    pub fn open_reader(database: &Database, size: usize) -> Result<Self, StoreError> {
+        let first = Store::open_reader(database)?;
+        let state = State { idle: vec![first], open: 1 };
+        Ok(StorePool {
+            database: database.clone(),
+            reader: true,
+            size: size.max(1),
+            wait: Self::WAIT,
+            state: Mutex::new(state),
+            returned: Condvar::new(),
+        })
     }
 
     /// The same pool, waiting at most `wait` for a connection.
@@ -58,7 +75,8 @@ impl StorePool {
             if state.open < self.size {
                 state.open += 1;
                 drop(state);
-                return match Store::open(&self.database) {
+                let opened = if self.reader { Store::open_reader(&self.database) } else { Store::open(&self.database) };
+                return match opened {
                     Ok(store) => Ok(Pooled { pool: self, store: Some(store) }),
                     Err(e) => {
                         self.forget_one();

@@ -51,6 +51,23 @@ impl PgStore {
         Ok(PgStore { client: RefCell::new(client) })
     }
 
+    /// Connect to a hot standby of the authority's database, to read: nothing is
+    /// migrated; the schema must be the one this program writes (a standby that
+    /// has not replayed a migration yet is unavailable until it has).
+    pub fn connect_reader(url: &PostgresUrl) -> Result<Self, StoreError> {
+        let config: ::postgres::Config = url.expose().parse().map_err(StoreError::from)?;
+        let mut client = config.connect(NoTls)?;
+        let found: i64 = client.query_opt("SELECT version FROM schema_version", &[])?.map_or(0, |r| r.get(0));
+        let supported = MIGRATIONS.len() as i64;
+        if found > supported {
+            return Err(StoreError::TooNew { found, supported });
+        }
+        if found < supported {
+            return Err(StoreError::Unavailable(format!("the standby's schema is version {found}, not yet {supported}")));
+        }
+        Ok(PgStore { client: RefCell::new(client) })
+    }
+
     /// The schema version in use.
     pub fn schema_version(&self) -> Result<i64, StoreError> {
         schema_version(&mut *self.client.borrow_mut())
