@@ -93,6 +93,7 @@ impl From<StoreError> for CliError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Duplicate => CliError::refused("conflict", e.to_string()),
+            StoreError::Unavailable(_) => CliError::internal("database_unavailable", e.to_string()),
             _ => CliError::internal("database", e.to_string()),
         }
     }

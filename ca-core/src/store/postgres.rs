@@ -107,7 +107,9 @@ impl From<::postgres::Error> for StoreError {
     /// no writes are [`StoreError::Unavailable`]: a failover, not a fault.
     fn from(e: ::postgres::Error) -> Self {
         let transient = match e.code() {
-            None => true, // no answer from a server: the connection failed or was lost
+            // No answer from a server: the connection failed or was lost (an error
+            // without a code may also be a value that would not convert: a fault).
+            None => e.is_closed() || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>()),
             Some(code) => {
                 let class = &code.code()[..2];
                 class == "08" // connection exception
@@ -763,6 +765,15 @@ mod tests {
         unique.dedup();
         assert_eq!(unique.len(), 100, "no CRL number twice");
         assert!(matches!(connect(&db).verify_audit().unwrap(), AuditCheck::Intact { records: 100 }));
+    }
+
+    #[test]
+    fn a_value_that_does_not_convert_is_a_fault_not_an_outage() {
+        let db = TestDatabase::new("conversion");
+        let store = connect(&db);
+        let row = store.client().query_one("SELECT 'not a number'::TEXT", &[]).unwrap();
+        let err = StoreError::from(row.try_get::<_, i64>(0).unwrap_err());
+        assert!(matches!(err, StoreError::Postgres(_)), "{err:?}");
     }
 
     #[test]
