@@ -39,6 +39,10 @@ pub struct PgStore {
     // The client needs `&mut` for every query; the read methods of the traits take
     // `&self`. A store is one connection used by one task at a time, as SQLite's is.
     client: RefCell<Client>,
+    /// How to connect again when the connection is lost (the server restarted, or a
+    /// standby was promoted: with `target_session_attrs=read-write` the new
+    /// connection finds the primary).
+    config: ::postgres::Config,
 }
 
 impl PgStore {
@@ -48,7 +52,7 @@ impl PgStore {
         let config: ::postgres::Config = url.expose().parse().map_err(StoreError::from)?;
         let mut client = config.connect(NoTls)?;
         migrate(&mut client)?;
-        Ok(PgStore { client: RefCell::new(client) })
+        Ok(PgStore { client: RefCell::new(client), config })
     }
 
     /// Connect to a hot standby of the authority's database, to read: nothing is
@@ -65,16 +69,23 @@ impl PgStore {
         if found < supported {
             return Err(StoreError::Unavailable(format!("the standby's schema is version {found}, not yet {supported}")));
         }
-        Ok(PgStore { client: RefCell::new(client) })
+        Ok(PgStore { client: RefCell::new(client), config })
     }
 
     /// The schema version in use.
     pub fn schema_version(&self) -> Result<i64, StoreError> {
-        schema_version(&mut *self.client.borrow_mut())
+        schema_version(&mut *self.client()?)
     }
 
-    fn client(&self) -> std::cell::RefMut<'_, Client> {
-        self.client.borrow_mut()
+    /// The connection, made again first if it was lost. An operation that was
+    /// under way when it was lost failed with [`StoreError::Unavailable`] and
+    /// changed nothing (its transaction never committed); the next one reconnects.
+    fn client(&self) -> Result<std::cell::RefMut<'_, Client>, StoreError> {
+        let mut client = self.client.borrow_mut();
+        if client.is_closed() {
+            *client = self.config.connect(NoTls)?;
+        }
+        Ok(client)
     }
 }
 
@@ -229,21 +240,21 @@ fn status_seq(c: &mut impl GenericClient) -> Result<i64, StoreError> {
 
 impl CertificateStore for PgStore {
     fn serial_exists(&self, serial: &Serial) -> Result<bool, StoreError> {
-        Ok(self.client().query_opt("SELECT 1 FROM certificates WHERE serial = $1", &[&serial.as_str()])?.is_some())
+        Ok(self.client()?.query_opt("SELECT 1 FROM certificates WHERE serial = $1", &[&serial.as_str()])?.is_some())
     }
 
     fn serial_for_key(&self, fingerprint: &[u8; 32]) -> Result<Option<Serial>, StoreError> {
-        let row = self.client().query_opt("SELECT serial FROM certificates WHERE key_fingerprint = $1", &[&&fingerprint[..]])?;
+        let row = self.client()?.query_opt("SELECT serial FROM certificates WHERE key_fingerprint = $1", &[&&fingerprint[..]])?;
         row.map(|r| serial(&r, 0)).transpose()
     }
 
     fn certificate(&self, s: &Serial) -> Result<Option<CertificateRecord>, StoreError> {
-        let row = self.client().query_opt(&format!("{SELECT} WHERE c.serial = $1"), &[&s.as_str()])?;
+        let row = self.client()?.query_opt(&format!("{SELECT} WHERE c.serial = $1"), &[&s.as_str()])?;
         row.as_ref().map(certificate_record).transpose()
     }
 
     fn pair(&self, pair_id: i64) -> Result<Vec<CertificateRecord>, StoreError> {
-        all(self.client().query(&format!("{SELECT} WHERE c.pair_id = $1 ORDER BY c.cert_type"), &[&pair_id])?, certificate_record)
+        all(self.client()?.query(&format!("{SELECT} WHERE c.pair_id = $1 ORDER BY c.cert_type"), &[&pair_id])?, certificate_record)
     }
 
     fn list(&self, f: &ListFilter) -> Result<Vec<CertificateRecord>, StoreError> {
@@ -259,15 +270,15 @@ impl CertificateStore for PgStore {
              AND $3::BIGINT IS NOT NULL AND (NOT $4::BOOLEAN OR p.staff_role IS NOT NULL)
              ORDER BY c.not_before DESC, c.pair_id DESC, c.cert_type"
         );
-        all(self.client().query(&sql, &[&f.iin, &f.bin, &f.now, &f.staff])?, certificate_record)
+        all(self.client()?.query(&sql, &[&f.iin, &f.bin, &f.now, &f.staff])?, certificate_record)
     }
 
     fn count(&self) -> Result<u64, StoreError> {
-        Ok(self.client().query_one("SELECT COUNT(*) FROM certificates", &[])?.try_get::<_, i64>(0)? as u64)
+        Ok(self.client()?.query_one("SELECT COUNT(*) FROM certificates", &[])?.try_get::<_, i64>(0)? as u64)
     }
 
     fn insert_pair(&mut self, pair: &NewPair, event: &AuditEvent) -> Result<i64, StoreError> {
-        let mut client = self.client();
+        let mut client = self.client()?;
         let mut tx = client.transaction()?;
         let pair_id = insert_pair_tx(&mut tx, pair)?;
         append_audit(&mut tx, pair.issued_at, event)?;
@@ -276,7 +287,7 @@ impl CertificateStore for PgStore {
     }
 
     fn renew_pair(&mut self, pair: &NewPair, old_pair: i64, event: &AuditEvent) -> Result<i64, StoreError> {
-        let mut client = self.client();
+        let mut client = self.client()?;
         let mut tx = client.transaction()?;
         tx.execute(
             "UPDATE certificates SET revoked_at = $1, revocation_reason = $2
@@ -290,7 +301,7 @@ impl CertificateStore for PgStore {
     }
 
     fn revoke(&mut self, serials: &[Serial], revocation: Revocation, event: &AuditEvent) -> Result<usize, StoreError> {
-        let mut client = self.client();
+        let mut client = self.client()?;
         let mut tx = client.transaction()?;
         let reason = i32::from(revocation.reason.code());
         let mut changed = 0;
@@ -314,7 +325,7 @@ impl CertificateStore for PgStore {
     }
 
     fn unhold(&mut self, s: &Serial, at: i64, event: &AuditEvent) -> Result<bool, StoreError> {
-        let mut client = self.client();
+        let mut client = self.client()?;
         let mut tx = client.transaction()?;
         let n = tx.execute(
             "UPDATE certificates SET revoked_at = NULL, revocation_reason = NULL, invalidity_date = NULL
@@ -332,7 +343,7 @@ impl CertificateStore for PgStore {
 
 impl ApplicationStore for PgStore {
     fn insert_application(&mut self, a: &ApplicationRecord, event: &AuditEvent) -> Result<(), StoreError> {
-        let mut client = self.client();
+        let mut client = self.client()?;
         let mut tx = client.transaction()?;
         let (auth_key, sign_key) = (request_key(&a.auth_csr), request_key(&a.sign_csr));
         let params: [&(dyn ToSql + Sync); 17] = [
@@ -367,11 +378,11 @@ impl ApplicationStore for PgStore {
 
     fn key_pending(&self, fingerprint: &[u8; 32]) -> Result<bool, StoreError> {
         let sql = format!("SELECT EXISTS (SELECT 1 FROM applications WHERE (auth_key = $1 OR sign_key = $1) AND {PENDING})");
-        Ok(self.client().query_one(&sql, &[&&fingerprint[..]])?.try_get(0)?)
+        Ok(self.client()?.query_one(&sql, &[&&fingerprint[..]])?.try_get(0)?)
     }
 
     fn application(&self, number: &str) -> Result<Option<ApplicationRecord>, StoreError> {
-        let row = self.client().query_opt(&format!("{APP_SELECT} WHERE number = $1"), &[&number])?;
+        let row = self.client()?.query_opt(&format!("{APP_SELECT} WHERE number = $1"), &[&number])?;
         row.as_ref().map(application_record).transpose()
     }
 
@@ -383,7 +394,7 @@ impl ApplicationStore for PgStore {
              ORDER BY submitted_at, number LIMIT $4"
         );
         let limit = page.limit.map(i64::from);
-        all(self.client().query(&sql, &[&state.map(|s| s.as_str()), &center, &page.after, &limit])?, application_record)
+        all(self.client()?.query(&sql, &[&state.map(|s| s.as_str()), &center, &page.after, &limit])?, application_record)
     }
 
     fn update_application(
@@ -394,7 +405,7 @@ impl ApplicationStore for PgStore {
         pair: Option<&NewPair>,
         event: &AuditEvent,
     ) -> Result<Moved, StoreError> {
-        let mut client = self.client();
+        let mut client = self.client()?;
         let mut tx = client.transaction()?;
         // The row first: a racing move waits here, and then sees the state it left.
         let current = tx.query_opt("SELECT state FROM applications WHERE number = $1 FOR UPDATE", &[&number])?;
@@ -424,7 +435,7 @@ impl ApplicationStore for PgStore {
     }
 
     fn consume_request(&mut self, digest: &[u8; 32], at: i64) -> Result<bool, StoreError> {
-        let mut client = self.client();
+        let mut client = self.client()?;
         // Requests older than a day are refused for their age alone: forget them.
         client.execute("DELETE FROM used_requests WHERE used_at < $1", &[&(at - 86_400)])?;
         let n = client.execute(
@@ -437,7 +448,7 @@ impl ApplicationStore for PgStore {
 
 impl StatusStore for PgStore {
     fn crl_rows(&self, family: Family, since: Option<i64>, visit: &mut dyn FnMut(CrlRow)) -> Result<i64, StoreError> {
-        let mut client = self.client();
+        let mut client = self.client()?;
         // One snapshot: the position and the rows agree.
         let mut tx = client.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start()?;
         let seq = status_seq(&mut tx)?;
@@ -463,7 +474,7 @@ impl StatusStore for PgStore {
     }
 
     fn record_crl(&mut self, crl: &CrlRecord) -> Result<u64, StoreError> {
-        let row = self.client().query_one(
+        let row = self.client()?.query_one(
             "INSERT INTO crls (base_number, status_seq, this_update, next_update, family) VALUES ($1, $2, $3, $4, $5) RETURNING number",
             &[&crl.base_number.map(|n| n as i64), &crl.status_seq, &crl.this_update, &crl.next_update, &crl.family.as_str()],
         )?;
@@ -471,7 +482,7 @@ impl StatusStore for PgStore {
     }
 
     fn save_crl(&mut self, number: u64, der: &[u8]) -> Result<(), StoreError> {
-        let mut client = self.client();
+        let mut client = self.client()?;
         let mut tx = client.transaction()?;
         let number = number as i64;
         let full = tx.query_opt("UPDATE crls SET der = $1 WHERE number = $2 RETURNING base_number IS NULL, family", &[&der, &number])?;
@@ -499,7 +510,7 @@ impl StatusStore for PgStore {
             "SELECT number, base_number, status_seq, this_update, next_update, family FROM crls
              WHERE family = $1 AND base_number IS NULL AND der IS NOT NULL ORDER BY number DESC LIMIT 1"
         };
-        self.client().query_opt(sql, &[&family.as_str()])?.as_ref().map(crl_record).transpose()
+        self.client()?.query_opt(sql, &[&family.as_str()])?.as_ref().map(crl_record).transpose()
     }
 
     fn published_crl(&self, family: Family, delta: bool, newer_than: Option<u64>) -> Result<Option<(CrlRecord, Vec<u8>)>, StoreError> {
@@ -512,16 +523,16 @@ impl StatusStore for PgStore {
             "SELECT number, base_number, status_seq, this_update, next_update, family, der FROM crls
              WHERE der IS NOT NULL AND number > $1 AND family = $2 AND base_number IS NULL ORDER BY number DESC LIMIT 1"
         };
-        let row = self.client().query_opt(sql, &[&(newer_than.unwrap_or(0) as i64), &family.as_str()])?;
+        let row = self.client()?.query_opt(sql, &[&(newer_than.unwrap_or(0) as i64), &family.as_str()])?;
         row.map(|r| Ok((crl_record(&r)?, r.try_get(6)?))).transpose()
     }
 
     fn status_seq(&self) -> Result<i64, StoreError> {
-        status_seq(&mut *self.client())
+        status_seq(&mut *self.client()?)
     }
 
     fn revocation_of(&self, family: Family, s: &Serial) -> Result<SerialRevocation, StoreError> {
-        let row = self.client().query_opt(
+        let row = self.client()?.query_opt(
             "SELECT revoked_at, revocation_reason, invalidity_date FROM certificates WHERE serial = $1 AND family = $2",
             &[&s.as_str(), &family.as_str()],
         )?;
@@ -533,7 +544,7 @@ impl StatusStore for PgStore {
 
     fn status_changes(&self, after: i64, limit: u32) -> Result<(Vec<Serial>, i64), StoreError> {
         let rows =
-            self.client().query("SELECT seq, serial FROM status_log WHERE seq > $1 ORDER BY seq LIMIT $2", &[&after, &i64::from(limit)])?;
+            self.client()?.query("SELECT seq, serial FROM status_log WHERE seq > $1 ORDER BY seq LIMIT $2", &[&after, &i64::from(limit)])?;
         let (mut serials, mut last) = (Vec::new(), after);
         for r in &rows {
             last = r.try_get(0)?;
@@ -545,7 +556,7 @@ impl StatusStore for PgStore {
 
 impl LeaseStore for PgStore {
     fn hold_lease(&mut self, job: &str, holder: &str, ttl_seconds: i64) -> Result<bool, StoreError> {
-        let n = self.client().execute(
+        let n = self.client()?.execute(
             "INSERT INTO job_leases (job, holder, expires_at)
              VALUES ($1, $2, CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS BIGINT) + $3)
              ON CONFLICT (job) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
@@ -556,14 +567,14 @@ impl LeaseStore for PgStore {
     }
 
     fn release_lease(&mut self, job: &str, holder: &str) -> Result<(), StoreError> {
-        self.client().execute("DELETE FROM job_leases WHERE job = $1 AND holder = $2", &[&job, &holder])?;
+        self.client()?.execute("DELETE FROM job_leases WHERE job = $1 AND holder = $2", &[&job, &holder])?;
         Ok(())
     }
 }
 
 impl AuditStore for PgStore {
     fn record_event(&mut self, at: i64, event: &AuditEvent) -> Result<(), StoreError> {
-        let mut client = self.client();
+        let mut client = self.client()?;
         let mut tx = client.transaction()?;
         append_audit(&mut tx, at, event)?;
         tx.commit()?;
@@ -571,7 +582,7 @@ impl AuditStore for PgStore {
     }
 
     fn audit_search(&self, q: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
-        let rows = self.client().query(
+        let rows = self.client()?.query(
             "SELECT seq, at, actor, action, object, detail, hash FROM audit_log WHERE seq > $1
              AND ($3::TEXT IS NULL OR actor = $3 OR substr(actor, strpos(actor, ':') + 1) = $3)
              AND ($4::TEXT IS NULL OR action = $4)
@@ -586,7 +597,7 @@ impl AuditStore for PgStore {
     }
 
     fn save_checkpoint(&mut self, c: &Checkpoint) -> Result<(), StoreError> {
-        self.client().execute(
+        self.client()?.execute(
             "INSERT INTO audit_checkpoints (size, root, time, origin, key_id, signature) VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (size) DO NOTHING",
             &[&(c.size as i64), &c.root, &c.time, &c.origin, &c.key_id, &c.signature],
@@ -597,12 +608,12 @@ impl AuditStore for PgStore {
     fn checkpoints(&self, latest_only: bool) -> Result<Vec<Checkpoint>, StoreError> {
         let order = if latest_only { "DESC LIMIT 1" } else { "" };
         let rows =
-            self.client().query(&format!("SELECT size, root, time, origin, key_id, signature FROM audit_checkpoints ORDER BY size {order}"), &[])?;
+            self.client()?.query(&format!("SELECT size, root, time, origin, key_id, signature FROM audit_checkpoints ORDER BY size {order}"), &[])?;
         all(rows, checkpoint)
     }
 
     fn verify_audit(&self) -> Result<AuditCheck, StoreError> {
-        let mut client = self.client();
+        let mut client = self.client()?;
         let mut tx = client.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start()?;
         let mut chain = Chain::default();
         // A page at a time: the log grows without bound.
@@ -659,6 +670,7 @@ mod tests {
         let kept = conformance::three_full_crls(&mut store);
         let stored: Vec<u64> = store
             .client()
+            .unwrap()
             .query("SELECT number FROM crls WHERE der IS NOT NULL ORDER BY number", &[])
             .unwrap()
             .iter()
@@ -679,7 +691,7 @@ mod tests {
         for store in others.iter().chain([&first]) {
             assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
         }
-        first.client().execute("UPDATE schema_version SET version = 99", &[]).unwrap();
+        first.client().unwrap().execute("UPDATE schema_version SET version = 99", &[]).unwrap();
         let Ok(Database::Postgres(url)) = db.url().parse() else { unreachable!() };
         assert!(matches!(PgStore::connect(&url), Err(StoreError::TooNew { found: 99, .. })));
     }
@@ -771,9 +783,43 @@ mod tests {
     fn a_value_that_does_not_convert_is_a_fault_not_an_outage() {
         let db = TestDatabase::new("conversion");
         let store = connect(&db);
-        let row = store.client().query_one("SELECT 'not a number'::TEXT", &[]).unwrap();
+        let row = store.client().unwrap().query_one("SELECT 'not a number'::TEXT", &[]).unwrap();
         let err = StoreError::from(row.try_get::<_, i64>(0).unwrap_err());
         assert!(matches!(err, StoreError::Postgres(_)), "{err:?}");
+    }
+
+    /// The database restarts (or a standby is promoted): the operation under way
+    /// fails as unavailable and changes nothing; the next ones reconnect.
+    #[test]
+    fn a_lost_connection_is_made_again_by_the_next_operation() {
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/pg-cluster.sh");
+        let dir = std::env::temp_dir().join(format!("ca-pg-restart-{}", std::process::id()));
+        let out = std::process::Command::new(&script).arg("start").arg(&dir).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let url = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let stop = || {
+            let _ = std::process::Command::new(&script).arg("stop").arg(&dir).status();
+            let _ = std::fs::remove_dir_all(&dir);
+        };
+        let Ok(Database::Postgres(url)) = url.parse() else { unreachable!() };
+        let mut store = PgStore::connect(&url).unwrap();
+        store.insert_pair(&pair("01", "02", 1, 2), &event()).unwrap();
+        let restarted = std::process::Command::new(&script).arg("restart").arg(&dir).status().unwrap();
+        let mut outcomes = Vec::new();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::time::Instant::now() < deadline {
+            let r = store.count();
+            let done = r.is_ok();
+            outcomes.push(r);
+            if done {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        stop();
+        assert!(restarted.success());
+        assert!(matches!(outcomes.last(), Some(Ok(2))), "{outcomes:?}");
+        assert!(outcomes.iter().all(|o| matches!(o, Ok(_) | Err(StoreError::Unavailable(_)))), "{outcomes:?}");
     }
 
     #[test]
