@@ -13,6 +13,8 @@
 #       ARCHIVE to the end; print the URL once it takes writes
 #   scripts/pg-cluster.sh standby PRIMARY_URL DIR
 #       a hot standby of the cluster at PRIMARY_URL, streaming its WAL; print its URL
+#   scripts/pg-cluster.sh promote DIR
+#       make the standby in DIR a primary (what Patroni does when the primary dies)
 #   scripts/pg-cluster.sh restart DIR
 #       stop it and start it again, with the same settings and port
 #   scripts/pg-cluster.sh stop DIR
@@ -24,7 +26,7 @@
 # for this machine's tests only and listens on 127.0.0.1 alone.
 set -euo pipefail
 
-usage() { echo "usage: $0 start DIR [NAME=VALUE ...] | archiving DIR ARCHIVE | restore BACKUP ARCHIVE DIR | standby PRIMARY_URL DIR | restart DIR | stop DIR" >&2; exit 2; }
+usage() { echo "usage: $0 start DIR [NAME=VALUE ...] | archiving DIR ARCHIVE | restore BACKUP ARCHIVE DIR | standby PRIMARY_URL DIR | promote DIR | restart DIR | stop DIR" >&2; exit 2; }
 [ $# -ge 2 ] || usage
 cmd=$1
 shift
@@ -103,6 +105,10 @@ standby)
         || { cat "$dir/basebackup.log" >&2; exit 1; }
     chmod 700 "$dir/data"
     run "$dir" hot_standby=on
+    ;;
+promote)
+    dir=$(realpath -m "$1")
+    as_owner "$bin/pg_ctl" -D "$dir/data" -w -t 60 promote >/dev/null
     ;;
 restart)
     dir=$(realpath -m "$1")

@@ -113,7 +113,9 @@ impl From<RegistrationError> for ApiError {
                 "the authority could not complete the request; try again later or contact the operator",
             );
         }
-        ApiError { reason: e.reason(), field: e.field(), ..ApiError::new(status, e.code(), e.to_string()) }
+        // Busy or between database primaries: nothing was done, and a retry soon may succeed.
+        let retry_after = (status == StatusCode::SERVICE_UNAVAILABLE).then_some(2);
+        ApiError { reason: e.reason(), field: e.field(), retry_after, ..ApiError::new(status, e.code(), e.to_string()) }
     }
 }
 

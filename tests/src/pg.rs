@@ -26,6 +26,30 @@ impl Cluster {
         Cluster { dir, url: String::from_utf8_lossy(&out.stdout).trim().to_string() }
     }
 
+    /// `scripts/pg-cluster.sh start DIR SETTINGS…`.
+    pub fn start(dir: &Path, settings: &[&str]) -> Cluster {
+        let out = Command::new(script()).arg("start").arg(dir).args(settings).output().expect("pg-cluster.sh");
+        assert!(out.status.success(), "pg-cluster.sh start: {}", String::from_utf8_lossy(&out.stderr));
+        Cluster { dir: dir.to_path_buf(), url: String::from_utf8_lossy(&out.stdout).trim().to_string() }
+    }
+
+    /// Its port.
+    pub fn port(&self) -> u16 {
+        self.url.rsplit(':').next().and_then(|p| p.split('/').next()).and_then(|p| p.parse().ok()).expect("a port in the URL")
+    }
+
+    /// Its postmaster's PID.
+    pub fn pid(&self) -> u32 {
+        let pidfile = std::fs::read_to_string(self.dir.join("data/postmaster.pid")).expect("postmaster.pid");
+        pidfile.lines().next().and_then(|l| l.trim().parse().ok()).expect("a PID")
+    }
+
+    /// `scripts/pg-cluster.sh CMD DIR` on it (`promote`).
+    pub fn run(&self, cmd: &str) {
+        let out = Command::new(script()).arg(cmd).arg(&self.dir).output().expect("pg-cluster.sh");
+        assert!(out.status.success(), "pg-cluster.sh {cmd}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
     /// The URL of its database `name`.
     pub fn database(&self, name: &str) -> String {
         format!("{}/{name}", self.url.trim_end_matches("/postgres"))

@@ -139,7 +139,8 @@ impl RegistrationError {
             Issue(IssueError::Csr { .. }) => "invalid_csr",
             Issue(IssueError::SameKeyTwice) => "same_key_twice",
             Issue(IssueError::KeyReused { .. }) | KeyPending(_) => "key_reused",
-            Store(StoreError::Busy | StoreError::Unavailable(_)) => "busy",
+            Store(StoreError::Busy | StoreError::Unavailable(_))
+            | Issue(IssueError::Store(StoreError::Busy | StoreError::Unavailable(_))) => "busy",
             Store(StoreError::Duplicate) => "conflict",
             Issue(_) | Store(_) => "internal_error",
             Locked => "authority_locked",
@@ -192,7 +193,8 @@ impl RegistrationError {
                 ErrorClass::Invalid
             }
             Issue(IssueError::Csr { .. } | IssueError::SameKeyTwice | IssueError::KeyReused { .. }) => ErrorClass::Invalid,
-            Store(StoreError::Busy | StoreError::Unavailable(_)) => ErrorClass::Unavailable,
+            Store(StoreError::Busy | StoreError::Unavailable(_))
+            | Issue(IssueError::Store(StoreError::Busy | StoreError::Unavailable(_))) => ErrorClass::Unavailable,
             Store(StoreError::Duplicate) => ErrorClass::Conflict,
             Issue(_) | Store(_) => ErrorClass::Internal,
             Locked => ErrorClass::Unavailable,
@@ -319,6 +321,16 @@ mod tests {
         }
         let missing: Vec<usize> = (0..KINDS).filter(|k| !seen[*k]).collect();
         assert!(missing.is_empty(), "one_of_each lacks the kinds {missing:?} of fn kind");
+    }
+
+    /// A database between primaries is unavailable (503, `busy`) wherever the RA
+    /// meets it, the issuer's checks included: never an internal error.
+    #[test]
+    fn an_unavailable_database_is_busy_wherever_it_is_met() {
+        let outage = || StoreError::Unavailable("the primary is gone".into());
+        for e in [RegistrationError::Store(outage()), RegistrationError::Issue(IssueError::Store(outage()))] {
+            assert_eq!((e.code(), e.class()), ("busy", ErrorClass::Unavailable), "{e:?}");
+        }
     }
 
     #[test]

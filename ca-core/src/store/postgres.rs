@@ -129,7 +129,7 @@ impl From<::postgres::Error> for StoreError {
             }
         };
         if transient {
-            StoreError::Unavailable(e.to_string())
+            StoreError::Unavailable(e.as_db_error().map_or_else(|| e.to_string(), |db| db.message().to_string()))
         } else {
             StoreError::Postgres(e)
         }

@@ -1,0 +1,157 @@
+//! The primary dies mid-load. Two servers on a PostgreSQL primary with a
+//! synchronous standby (`synchronous_commit = on`), reached by a multi-host URL with
+//! `target_session_attrs=read-write`, take applications from a bounded load. The
+//! primary's postmaster is killed with SIGKILL, and the standby is promoted by
+//! `pg_ctl promote` (what Patroni does; scripted here). Afterwards every
+//! application that got a success answer is in the database, and every request
+//! that failed got a clean 503 with Retry-After. The test prints the counts and the
+//! window of unavailability. Runs its own clusters, whatever the suite's back end.
+
+use ca_core::api::{ApplicationForm, NewApplication, Receipt};
+use ca_core::model::KeyStorage;
+use e2e::pg::{cluster_home, Cluster};
+use e2e::{ca, ca_as, Scratch, Server, ADMIN_IIN};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// What became of one submission.
+#[derive(Debug)]
+enum Outcome {
+    /// 201: the application's number.
+    Acknowledged(String),
+    /// 503 with Retry-After.
+    FailedCleanly,
+    /// Anything else.
+    Other(String),
+}
+
+fn submit(url: &str, body: &NewApplication) -> Outcome {
+    let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(20)).build();
+    match agent.post(&format!("{url}/api/v1/applications")).send_json(body) {
+        Ok(r) if r.status() == 201 => match r.into_json::<Receipt>() {
+            Ok(receipt) => Outcome::Acknowledged(receipt.number),
+            Err(e) => Outcome::Other(format!("unreadable receipt: {e}")),
+        },
+        Ok(r) => Outcome::Other(format!("HTTP {}", r.status())),
+        Err(ureq::Error::Status(503, r)) if r.header("retry-after").is_some() => Outcome::FailedCleanly,
+        Err(ureq::Error::Status(code, r)) => Outcome::Other(format!("HTTP {code}: {}", r.into_string().unwrap_or_default())),
+        Err(e) => Outcome::Other(e.to_string()),
+    }
+}
+
+#[test]
+fn the_primary_dies_mid_load_the_standby_takes_over_and_nothing_acknowledged_is_lost() {
+    let t = Scratch::new("failover");
+    let pg = cluster_home(&t.join("pg"));
+    let primary = Cluster::start(&pg.join("primary"), &["synchronous_commit=on", "fsync=on"]);
+    primary.client("postgres").batch_execute("CREATE DATABASE ca").unwrap();
+    let standby = Cluster::new("standby", &[&primary.url, &pg.join("standby")]);
+    // Synchronous from now on: a commit is acknowledged once the standby has it.
+    let mut watch = primary.client("postgres");
+    watch.batch_execute("ALTER SYSTEM SET synchronous_standby_names = '*'").unwrap();
+    watch.batch_execute("SELECT pg_reload_conf()").unwrap();
+    let synchronous = || {
+        watch.query("SELECT 1 FROM pg_stat_replication WHERE sync_state = 'sync'", &[]).map(|r| !r.is_empty()).unwrap_or(false)
+    };
+    assert!(e2e::eventually(Duration::from_secs(20), synchronous), "the standby is synchronous");
+    let url = format!(
+        "postgres://ca@127.0.0.1:{},127.0.0.1:{}/ca?target_session_attrs=read-write&connect_timeout=2",
+        primary.port(),
+        standby.port()
+    );
+    let data = t.join("data");
+    let init = ca(&data, &["init", "--base-url", "http://pki.test.kz", "--database", &url]);
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    let add = ["operator", "add", "--role", "ca_administrator", "--iin", ADMIN_IIN, "--surname", "Админов", "--name", "Админ", "--out"];
+    assert!(ca_as(&data, None, &add, Some(&t.join("admin"))).status.success());
+    e2e::configure(&data, "limits", serde_json::json!({ "submissions_per_minute": 1_000_000, "submissions_burst": 1_000_000 }));
+    let servers = [Server::on(&data), Server::on(&data)];
+    let urls: Vec<String> = servers.iter().map(Server::url).collect();
+
+    // The load: 60 applications, each with two fresh keys, from 4 clients, both servers.
+    const N: usize = 60;
+    // IINs of sequence numbers that have a check digit (some have none).
+    let iins: Vec<String> = (300u32..)
+        .filter_map(|seq| (0..10).map(|d| format!("8805153{seq:04}{d}")).find(|s| ca_core::identity::Iin::parse(s).is_ok()))
+        .take(N)
+        .collect();
+    let bodies: Vec<NewApplication> = iins
+        .into_iter()
+        .map(|iin| {
+            let csr = || <base64ct::Base64 as base64ct::Encoding>::encode_string(&fixtures::ApplicantKey::generate(2048).csr_der("x"));
+            let form = ApplicationForm {
+                iin,
+                surname: "Отказов".into(),
+                name: "Тест".into(),
+                patronymic: None,
+                email: None,
+                entity: None,
+                storage: KeyStorage::Pc,
+                registration_center: "ЦОН Астана".into(),
+            };
+            NewApplication { applicant: form, auth_csr: csr(), sign_csr: csr() }
+        })
+        .collect();
+    let bodies = Arc::new(bodies);
+    let next = Arc::new(AtomicUsize::new(0));
+    let outcomes = Arc::new(Mutex::new(Vec::<(Instant, Outcome)>::new()));
+    let started = Instant::now();
+    let clients: Vec<_> = (0..4)
+        .map(|c| {
+            let (bodies, next, outcomes, urls) = (bodies.clone(), next.clone(), outcomes.clone(), urls.clone());
+            std::thread::spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(body) = bodies.get(i) else { return };
+                let outcome = submit(&urls[(i + c) % urls.len()], body);
+                outcomes.lock().unwrap().push((Instant::now(), outcome));
+                // Spread the load over some seconds, so that the switch falls inside it.
+                std::thread::sleep(Duration::from_millis(150));
+            })
+        })
+        .collect();
+    // Mid-load: the primary dies; the standby is promoted.
+    assert!(e2e::eventually(Duration::from_secs(60), || outcomes.lock().unwrap().len() >= N / 4), "the load runs");
+    let killed = Instant::now();
+    let pid = primary.pid();
+    assert!(std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap().success());
+    standby.run("promote");
+    for c in clients {
+        c.join().unwrap();
+    }
+    let outcomes = std::mem::take(&mut *outcomes.lock().unwrap());
+    drop(primary);
+
+    let acknowledged: Vec<&String> = outcomes
+        .iter()
+        .filter_map(|(_, o)| match o {
+            Outcome::Acknowledged(n) => Some(n),
+            _ => None,
+        })
+        .collect();
+    let cleanly = outcomes.iter().filter(|(_, o)| matches!(o, Outcome::FailedCleanly)).count();
+    let other: Vec<&Outcome> = outcomes.iter().map(|(_, o)| o).filter(|o| matches!(o, Outcome::Other(_))).collect();
+    let mut db = standby.client("ca");
+    let lost = acknowledged
+        .iter()
+        .filter(|n| db.query_opt("SELECT 1 FROM applications WHERE number = $1", &[n]).unwrap().is_none())
+        .count();
+    // The window: from the kill to the first success after it.
+    let back = outcomes.iter().filter(|(at, o)| *at > killed && matches!(o, Outcome::Acknowledged(_))).map(|(at, _)| *at).min();
+    let window = back.map(|b| b - killed);
+    println!(
+        "failover: {} submissions in {:?}: {} acknowledged, {cleanly} failed cleanly (503, Retry-After), {} otherwise, {lost} lost; \
+         unavailable for {window:?} after the primary was killed",
+        outcomes.len(),
+        started.elapsed(),
+        acknowledged.len(),
+        other.len()
+    );
+    assert_eq!(outcomes.len(), N);
+    assert_eq!(lost, 0, "every acknowledged application is in the promoted database");
+    let failed_requests: Vec<String> =
+        servers.iter().flat_map(Server::log).filter(|l| l.contains("request failed")).collect();
+    assert!(other.is_empty(), "every failure is a clean 503: {other:?}; the servers said {failed_requests:#?}");
+    let window = window.expect("the servers answered again after the switch");
+    assert!(window <= Duration::from_secs(15), "unavailable for {window:?}");
+}
