@@ -7,9 +7,8 @@
 //! confirmation is a durable transaction with two RSA-4096 signatures on the
 //! server; the requests' own signatures are made before the clock starts.
 
-use ca_core::api::{routes, ApplicationForm, Envelope, NewApplication, Receipt, SignedAction, SignedRequest};
-use ca_core::model::KeyStorage;
-use ca_core::signing::{generate_rsa_pkcs8, RsaSigner};
+use ca_core::api::{routes, Envelope, Receipt, SignedAction, SignedRequest};
+use ca_core::signing::RsaSigner;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,20 +19,6 @@ fn die(msg: String) -> ! {
 }
 
 /// `n` valid IINs of men born 1988-05-15 (some sequence numbers have no check digit).
-fn iins(n: usize) -> Vec<String> {
-    (0..10_000u32)
-        .filter_map(|seq| (0..10).map(|d| format!("8805153{seq:04}{d}")).find(|s| ca_core::identity::Iin::parse(s).is_ok()))
-        .take(n)
-        .collect()
-}
-
-fn csr() -> String {
-    let key = generate_rsa_pkcs8(2048).unwrap_or_else(|e| die(e.to_string()));
-    let signer = RsaSigner::from_pkcs8(&key).unwrap_or_else(|e| die(e.to_string()));
-    let der = ca_core::csr::create(&signer).unwrap_or_else(|e| die(e.to_string()));
-    <base64ct::Base64 as base64ct::Encoding>::encode_string(&der)
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let [_, urls, key_dir, n, threads] = &args[..] else { die("usage: confirm_load URL[,URL...] KEY_DIR N THREADS".into()) };
@@ -56,18 +41,7 @@ fn main() {
 
     // Applications, each with two fresh keys.
     let mut numbers = Vec::with_capacity(n);
-    for iin in iins(n) {
-        let form = ApplicationForm {
-            iin,
-            surname: "Нагрузкин".into(),
-            name: "Тест".into(),
-            patronymic: None,
-            email: None,
-            entity: None,
-            storage: KeyStorage::Pc,
-            registration_center: "ЦОН Астана".into(),
-        };
-        let body = NewApplication { applicant: form, auth_csr: csr(), sign_csr: csr() };
+    for body in e2e::load_applications(n, 0) {
         let receipt: Receipt = match agent.post(&format!("{url}{}", routes::APPLICATIONS)).send_json(&body) {
             Ok(r) => r.into_json().unwrap_or_else(|e| die(format!("submitting: {e}"))),
             Err(ureq::Error::Status(code, r)) => die(format!("submitting: HTTP {code}: {}", r.into_string().unwrap_or_default())),

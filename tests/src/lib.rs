@@ -516,3 +516,30 @@ pub fn ocsp_status(server: &Server, data: &Path, cert: &Path) -> String {
         .expect("openssl ocsp");
     String::from_utf8_lossy(&out.stdout).lines().find(|l| l.starts_with(&cert.display().to_string())).unwrap_or_default().to_string()
 }
+
+/// `n` applications of individuals for load tests, each with two fresh RSA-2048
+/// keys, the IINs of sequence numbers from `first_seq` that have a check digit.
+pub fn load_applications(n: usize, first_seq: u32) -> Vec<ca_core::api::NewApplication> {
+    let csr = || {
+        let key = ca_core::signing::generate_rsa_pkcs8(2048).expect("an RSA key");
+        let signer = RsaSigner::from_pkcs8(&key).expect("the key");
+        <base64ct::Base64 as base64ct::Encoding>::encode_string(&ca_core::csr::create(&signer).expect("a CSR"))
+    };
+    (first_seq..)
+        .filter_map(|seq| (0..10).map(|d| format!("8805153{seq:04}{d}")).find(|s| Iin::parse(s).is_ok()))
+        .take(n)
+        .map(|iin| {
+            let applicant = ca_core::api::ApplicationForm {
+                iin,
+                surname: "Нагрузкин".into(),
+                name: "Тест".into(),
+                patronymic: None,
+                email: None,
+                entity: None,
+                storage: ca_core::model::KeyStorage::Pc,
+                registration_center: "ЦОН Астана".into(),
+            };
+            ca_core::api::NewApplication { applicant, auth_csr: csr(), sign_csr: csr() }
+        })
+        .collect()
+}

@@ -7,8 +7,7 @@
 //! that failed got a clean 503 with Retry-After. The test prints the counts and the
 //! window of unavailability. Runs its own clusters, whatever the suite's back end.
 
-use ca_core::api::{ApplicationForm, NewApplication, Receipt};
-use ca_core::model::KeyStorage;
+use ca_core::api::{NewApplication, Receipt};
 use e2e::pg::{cluster_home, Cluster};
 use e2e::{ca, ca_as, Scratch, Server, ADMIN_IIN};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -71,28 +70,7 @@ fn the_primary_dies_mid_load_the_standby_takes_over_and_nothing_acknowledged_is_
 
     // The load: 60 applications, each with two fresh keys, from 4 clients, both servers.
     const N: usize = 60;
-    // IINs of sequence numbers that have a check digit (some have none).
-    let iins: Vec<String> = (300u32..)
-        .filter_map(|seq| (0..10).map(|d| format!("8805153{seq:04}{d}")).find(|s| ca_core::identity::Iin::parse(s).is_ok()))
-        .take(N)
-        .collect();
-    let bodies: Vec<NewApplication> = iins
-        .into_iter()
-        .map(|iin| {
-            let csr = || <base64ct::Base64 as base64ct::Encoding>::encode_string(&fixtures::ApplicantKey::generate(2048).csr_der("x"));
-            let form = ApplicationForm {
-                iin,
-                surname: "Отказов".into(),
-                name: "Тест".into(),
-                patronymic: None,
-                email: None,
-                entity: None,
-                storage: KeyStorage::Pc,
-                registration_center: "ЦОН Астана".into(),
-            };
-            NewApplication { applicant: form, auth_csr: csr(), sign_csr: csr() }
-        })
-        .collect();
+    let bodies = e2e::load_applications(N, 300);
     let bodies = Arc::new(bodies);
     let next = Arc::new(AtomicUsize::new(0));
     let outcomes = Arc::new(Mutex::new(Vec::<(Instant, Outcome)>::new()));
@@ -130,7 +108,13 @@ fn the_primary_dies_mid_load_the_standby_takes_over_and_nothing_acknowledged_is_
         })
         .collect();
     let cleanly = outcomes.iter().filter(|(_, o)| matches!(o, Outcome::FailedCleanly)).count();
-    let other: Vec<&Outcome> = outcomes.iter().map(|(_, o)| o).filter(|o| matches!(o, Outcome::Other(_))).collect();
+    let other: Vec<&String> = outcomes
+        .iter()
+        .filter_map(|(_, o)| match o {
+            Outcome::Other(what) => Some(what),
+            _ => None,
+        })
+        .collect();
     let mut db = standby.client("ca");
     let lost = acknowledged
         .iter()
