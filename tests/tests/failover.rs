@@ -4,8 +4,10 @@
 //! primary's postmaster is killed with SIGKILL, and the standby is promoted by
 //! `pg_ctl promote` (what Patroni does; scripted here). Afterwards every
 //! application that got a success answer is in the database, and every request
-//! that failed got a clean 503 with Retry-After. The test prints the counts and the
-//! window of unavailability. Runs its own clusters, whatever the suite's back end.
+//! that failed got a clean 503 with Retry-After; a revocation made on the new
+//! primary is answered `revoked` by both servers' OCSP within 2 s and listed in the
+//! delta CRLs they serve. The test prints the counts and the window of
+//! unavailability. Runs its own clusters, whatever the suite's back end.
 
 use ca_core::api::{NewApplication, Receipt};
 use e2e::pg::{cluster_home, Cluster};
@@ -65,6 +67,14 @@ fn the_primary_dies_mid_load_the_standby_takes_over_and_nothing_acknowledged_is_
     let add = ["operator", "add", "--role", "ca_administrator", "--iin", ADMIN_IIN, "--surname", "Админов", "--name", "Админ", "--out"];
     assert!(ca_as(&data, None, &add, Some(&t.join("admin"))).status.success());
     e2e::configure(&data, "limits", serde_json::json!({ "submissions_per_minute": 1_000_000, "submissions_burst": 1_000_000 }));
+    e2e::configure(&data, "crl", serde_json::json!({ "full_interval_seconds": 3600, "delta_interval_seconds": 1 }));
+    // A holder's pair, issued before the switch, to be revoked after it.
+    let work = t.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let issued = e2e::issue(&data, &work, &e2e::individual(), "holder");
+    let serial = issued["sign"]["serial"].as_str().unwrap().to_string();
+    let files: Vec<std::path::PathBuf> = issued["files"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().into()).collect();
+    let sign = files.iter().find(|f| !f.file_name().unwrap().to_string_lossy().starts_with("AUTH_")).unwrap().clone();
     let servers = [Server::on(&data), Server::on(&data)];
     let urls: Vec<String> = servers.iter().map(Server::url).collect();
 
@@ -138,4 +148,30 @@ fn the_primary_dies_mid_load_the_standby_takes_over_and_nothing_acknowledged_is_
     assert!(other.is_empty(), "every failure is a clean 503: {other:?}; the servers said {failed_requests:#?}");
     let window = window.expect("the servers answered again after the switch");
     assert!(window <= Duration::from_secs(15), "unavailable for {window:?}");
+
+    // After the switch, a revocation on the new primary: both servers' OCSP say so
+    // within 2 s, and the CRLs the servers publish list it (the jobs' holder found
+    // the new primary too).
+    e2e::ca_json(&data, &["revoke", &serial, "--reason", "keyCompromise"]);
+    let revoked_at = Instant::now();
+    for server in &servers {
+        assert!(e2e::eventually(Duration::from_secs(5), || e2e::ocsp_status(server, &data, &sign).contains(": revoked")));
+    }
+    assert!(revoked_at.elapsed() <= Duration::from_secs(2), "OCSP said revoked after {:?}", revoked_at.elapsed());
+    let listed = |server: &Server| {
+        let path = work.join("delta.crl");
+        let Ok(resp) = ureq::get(&format!("{}/crl/nca_d_rsa.crl", server.url())).timeout(Duration::from_secs(5)).call() else {
+            return false;
+        };
+        let mut der = Vec::new();
+        if std::io::Read::read_to_end(&mut resp.into_reader(), &mut der).is_err() {
+            return false;
+        }
+        std::fs::write(&path, der).unwrap();
+        let text = std::process::Command::new("openssl").args(["crl", "-inform", "DER", "-noout", "-text", "-in"]).arg(&path).output().unwrap();
+        String::from_utf8_lossy(&text.stdout).to_ascii_uppercase().contains(&format!("SERIAL NUMBER: {}", serial.to_ascii_uppercase()))
+    };
+    for server in &servers {
+        assert!(e2e::eventually(Duration::from_secs(15), || listed(server)), "{}'s delta CRL lists {serial}", server.url());
+    }
 }
