@@ -157,7 +157,17 @@ impl Token {
     }
 
     fn connect(&mut self) -> Result<(), TokenError> {
-        let mut card = self.ctx.connect(&self.reader, ShareMode::Shared, Protocols::ANY).map_err(pcsc_error)?;
+        // While another program connects or resets the card, pcscd may refuse us its
+        // protocol for a moment (SCARD_E_PROTO_MISMATCH): ask again shortly.
+        let mut connected = self.ctx.connect(&self.reader, ShareMode::Shared, Protocols::ANY);
+        for _ in 0..RESET_RETRIES {
+            if !matches!(connected, Err(pcsc::Error::ProtoMismatch)) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            connected = self.ctx.connect(&self.reader, ShareMode::Shared, Protocols::ANY);
+        }
+        let mut card = connected.map_err(pcsc_error)?;
         let mut status = card.status2_owned();
         for _ in 0..RESET_RETRIES {
             // Another program reset the card between our connecting and asking.
@@ -203,8 +213,12 @@ impl Token {
             };
             match outcome {
                 Err(TokenError::Pcsc(ref m)) if m == RESET_MARK => {
-                    if let Some(card) = self.card.as_mut() {
-                        card.reconnect(ShareMode::Shared, Protocols::ANY, Disposition::LeaveCard).map_err(pcsc_error)?;
+                    // Reconnect; if even that is refused for now, connect afresh next round.
+                    let reconnected = self.card.as_mut().map(|c| c.reconnect(ShareMode::Shared, Protocols::ANY, Disposition::LeaveCard));
+                    match reconnected {
+                        Some(Err(pcsc::Error::ProtoMismatch | pcsc::Error::ResetCard)) => self.card = None,
+                        Some(Err(e)) => return Err(pcsc_error(e)),
+                        _ => {}
                     }
                     restore = true;
                 }
@@ -533,7 +547,8 @@ enum ChannelError {
 impl ChannelError {
     fn into_token_error(self) -> TokenError {
         match self {
-            ChannelError::Pcsc(pcsc::Error::ResetCard) => TokenError::Pcsc(RESET_MARK.into()),
+            // Another program reset the card, or is negotiating its protocol: reconnect and retry.
+            ChannelError::Pcsc(pcsc::Error::ResetCard | pcsc::Error::ProtoMismatch) => TokenError::Pcsc(RESET_MARK.into()),
             ChannelError::Pcsc(e) => pcsc_error(e),
         }
     }
