@@ -43,8 +43,8 @@ impl Leadership {
 }
 
 impl Leadership {
-    /// Ask for the lease once, now (blocking): at start, so that a server alone on
-    /// its database publishes its CRLs at once.
+    /// Ask for (or renew) the lease, now (blocking): at start, so that a server
+    /// alone on its database publishes its CRLs at once, and every second after.
     pub fn claim(&self, pool: &StorePool) {
         self.note(pool.get().and_then(|mut c| c.hold_lease(JOBS, &self.holder, LEASE_SECONDS)));
     }
@@ -73,10 +73,10 @@ pub async fn keep_lease(pool: Arc<StorePool>, me: Arc<Leadership>) {
     loop {
         tokio::time::sleep(EVERY).await;
         let (pool2, me2) = (pool.clone(), me.clone());
-        let held = tokio::task::spawn_blocking(move || pool2.get().and_then(|mut c| c.hold_lease(JOBS, &me2.holder, LEASE_SECONDS)))
-            .await
-            .unwrap_or(Ok(false));
-        me.note(held);
+        if tokio::task::spawn_blocking(move || me2.claim(&pool2)).await.is_err() {
+            // The renewal itself was interrupted: this server cannot say it holds the lease.
+            me.note(Ok(false));
+        }
     }
 }
 

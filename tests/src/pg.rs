@@ -6,9 +6,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/pg-cluster.sh")
-}
+use fixtures::postgres::cluster_script as script;
 
 /// A cluster, stopped when dropped.
 pub struct Cluster {
@@ -20,17 +18,20 @@ pub struct Cluster {
 impl Cluster {
     /// `scripts/pg-cluster.sh CMD ARGS…`; the cluster's directory is the last argument.
     pub fn new(cmd: &str, args: &[&dyn AsRef<OsStr>]) -> Cluster {
-        let out = Command::new(script()).arg(cmd).args(args.iter().map(|a| a.as_ref())).output().expect("pg-cluster.sh");
-        assert!(out.status.success(), "pg-cluster.sh {cmd}: {}", String::from_utf8_lossy(&out.stderr));
         let dir = PathBuf::from(args.last().expect("a directory").as_ref());
-        Cluster { dir, url: String::from_utf8_lossy(&out.stdout).trim().to_string() }
+        Self::launched(dir, Command::new(script()).arg(cmd).args(args.iter().map(|a| a.as_ref())))
     }
 
     /// `scripts/pg-cluster.sh start DIR SETTINGS…`.
     pub fn start(dir: &Path, settings: &[&str]) -> Cluster {
-        let out = Command::new(script()).arg("start").arg(dir).args(settings).output().expect("pg-cluster.sh");
-        assert!(out.status.success(), "pg-cluster.sh start: {}", String::from_utf8_lossy(&out.stderr));
-        Cluster { dir: dir.to_path_buf(), url: String::from_utf8_lossy(&out.stdout).trim().to_string() }
+        Self::launched(dir.to_path_buf(), Command::new(script()).arg("start").arg(dir).args(settings))
+    }
+
+    /// The cluster in `dir` that `cmd` starts, with the URL it prints.
+    fn launched(dir: PathBuf, cmd: &mut Command) -> Cluster {
+        let out = cmd.output().expect("pg-cluster.sh");
+        assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+        Cluster { dir, url: String::from_utf8_lossy(&out.stdout).trim().to_string() }
     }
 
     /// Its port.

@@ -34,24 +34,35 @@ impl StorePool {
     /// A pool of at most `size` connections (at least one) to `database`,
     /// created and migrated now.
     pub fn open(database: &Database, size: usize) -> Result<Self, StoreError> {
-        let first = Store::open(database)?;
-        let state = State { idle: vec![first], open: 1 };
-        Ok(StorePool { database: database.clone(), reader: false, size: size.max(1), wait: Self::WAIT, state: Mutex::new(state), returned: Condvar::new() })
+        Self::opened(database, false, size)
     }
 
     /// A pool of at most `size` connections to a hot standby of the records, to
     /// read only ([`Store::open_reader`]).
     pub fn open_reader(database: &Database, size: usize) -> Result<Self, StoreError> {
-        let first = Store::open_reader(database)?;
-        let state = State { idle: vec![first], open: 1 };
-        Ok(StorePool {
+        Self::opened(database, true, size)
+    }
+
+    fn opened(database: &Database, reader: bool, size: usize) -> Result<Self, StoreError> {
+        let pool = StorePool {
             database: database.clone(),
-            reader: true,
+            reader,
             size: size.max(1),
             wait: Self::WAIT,
-            state: Mutex::new(state),
+            state: Mutex::new(State { idle: Vec::new(), open: 1 }),
             returned: Condvar::new(),
-        })
+        };
+        let first = pool.connect()?;
+        pool.state()?.idle.push(first);
+        Ok(pool)
+    }
+
+    fn connect(&self) -> Result<Store, StoreError> {
+        if self.reader {
+            Store::open_reader(&self.database)
+        } else {
+            Store::open(&self.database)
+        }
     }
 
     /// The same pool, waiting at most `wait` for a connection.
@@ -75,8 +86,7 @@ impl StorePool {
             if state.open < self.size {
                 state.open += 1;
                 drop(state);
-                let opened = if self.reader { Store::open_reader(&self.database) } else { Store::open(&self.database) };
-                return match opened {
+                return match self.connect() {
                     Ok(store) => Ok(Pooled { pool: self, store: Some(store) }),
                     Err(e) => {
                         self.forget_one();

@@ -17,7 +17,7 @@
 //! - a CRL's rows are read in one REPEATABLE READ snapshot with its position.
 
 use super::migrations::MIGRATIONS;
-use super::rows::{application_record, audit_record, certificate_record, checkpoint, crl_record, revocation, serial, Columns};
+use super::rows::{application_record, audit_record, certificate_record, checkpoint, crl_record, request_key, revocation, serial, Columns};
 use super::rows::{APP_SELECT, PENDING, SELECT};
 use super::*;
 use crate::audit::{AuditRecord, Chain, Checkpoint};
@@ -49,9 +49,15 @@ impl PgStore {
     /// Connect to `url` and bring the schema up to date (several servers starting
     /// at once migrate one after the other, under an advisory lock).
     pub fn connect(url: &PostgresUrl) -> Result<Self, StoreError> {
+        let store = Self::connected(url)?;
+        migrate(&mut store.client.borrow_mut())?;
+        Ok(store)
+    }
+
+    /// A connection to `url`, nothing checked yet.
+    fn connected(url: &PostgresUrl) -> Result<Self, StoreError> {
         let config: ::postgres::Config = url.expose().parse().map_err(StoreError::from)?;
-        let mut client = config.connect(NoTls)?;
-        migrate(&mut client)?;
+        let client = config.connect(NoTls)?;
         Ok(PgStore { client: RefCell::new(client), config })
     }
 
@@ -59,9 +65,8 @@ impl PgStore {
     /// migrated; the schema must be the one this program writes (a standby that
     /// has not replayed a migration yet is unavailable until it has).
     pub fn connect_reader(url: &PostgresUrl) -> Result<Self, StoreError> {
-        let config: ::postgres::Config = url.expose().parse().map_err(StoreError::from)?;
-        let mut client = config.connect(NoTls)?;
-        let found: i64 = client.query_opt("SELECT version FROM schema_version", &[])?.map_or(0, |r| r.get(0));
+        let store = Self::connected(url)?;
+        let found: i64 = store.client.borrow_mut().query_opt("SELECT version FROM schema_version", &[])?.map_or(0, |r| r.get(0));
         let supported = MIGRATIONS.len() as i64;
         if found > supported {
             return Err(StoreError::TooNew { found, supported });
@@ -69,7 +74,7 @@ impl PgStore {
         if found < supported {
             return Err(StoreError::Unavailable(format!("the standby's schema is version {found}, not yet {supported}")));
         }
-        Ok(PgStore { client: RefCell::new(client), config })
+        Ok(store)
     }
 
     /// The schema version in use.
@@ -228,12 +233,6 @@ fn insert_pair_tx(tx: &mut Transaction<'_>, pair: &NewPair) -> Result<i64, Store
     Ok(pair_id)
 }
 
-/// The fingerprint of the key in a stored request (DER), if it parses.
-fn request_key(der: &[u8]) -> Option<Vec<u8>> {
-    let req = <x509_cert::request::CertReq as der::Decode>::from_der(der).ok()?;
-    crate::csr::key_fingerprint(&req.info.public_key).ok().map(Vec::from)
-}
-
 fn status_seq(c: &mut impl GenericClient) -> Result<i64, StoreError> {
     Ok(c.query_one("SELECT COALESCE(MAX(seq), 0)::BIGINT FROM status_log", &[])?.try_get(0)?)
 }
@@ -345,7 +344,7 @@ impl ApplicationStore for PgStore {
     fn insert_application(&mut self, a: &ApplicationRecord, event: &AuditEvent) -> Result<(), StoreError> {
         let mut client = self.client()?;
         let mut tx = client.transaction()?;
-        let (auth_key, sign_key) = (request_key(&a.auth_csr), request_key(&a.sign_csr));
+        let (auth_key, sign_key) = (request_key(&a.auth_csr).map(Vec::from), request_key(&a.sign_csr).map(Vec::from));
         let params: [&(dyn ToSql + Sync); 17] = [
             &a.number,
             &a.secret_hash,
@@ -792,7 +791,7 @@ mod tests {
     /// fails as unavailable and changes nothing; the next ones reconnect.
     #[test]
     fn a_lost_connection_is_made_again_by_the_next_operation() {
-        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/pg-cluster.sh");
+        let script = fixtures::postgres::cluster_script();
         let dir = std::env::temp_dir().join(format!("ca-pg-restart-{}", std::process::id()));
         let out = std::process::Command::new(&script).arg("start").arg(&dir).output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

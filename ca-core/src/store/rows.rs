@@ -27,6 +27,13 @@ pub(super) const APP_SELECT: &str = "SELECT number, secret_hash, state, submitte
 /// The states in which an application still waits to be issued.
 pub(super) const PENDING: &str = "state IN ('submitted', 'awaiting_head_approval', 'awaiting_identity')";
 
+/// The fingerprint of the key in a stored request (DER), if it parses: what an
+/// application's `auth_key` and `sign_key` columns hold.
+pub(super) fn request_key(der: &[u8]) -> Option<[u8; 32]> {
+    let req = <x509_cert::request::CertReq as der::Decode>::from_der(der).ok()?;
+    crate::csr::key_fingerprint(&req.info.public_key).ok()
+}
+
 pub(super) fn corrupt(column: &'static str, value: impl ToString) -> StoreError {
     StoreError::Corrupt { column, value: value.to_string() }
 }

@@ -12,7 +12,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, Transact
 use std::path::Path;
 
 use super::migrations::{KEYS_MIGRATION, MIGRATIONS};
-use super::rows::{application_record, audit_record, certificate_record, checkpoint, crl_record, revocation, serial, Columns};
+use super::rows::{application_record, audit_record, certificate_record, checkpoint, crl_record, request_key, revocation, serial, Columns};
 use super::rows::{APP_SELECT, PENDING, SELECT};
 
 impl Columns for Row<'_> {
@@ -27,12 +27,6 @@ impl Columns for Row<'_> {
     }
 }
 
-
-/// The fingerprint of the key in a stored request (DER), if it parses.
-fn request_key(der: &[u8]) -> Option<[u8; 32]> {
-    let req = <x509_cert::request::CertReq as der::Decode>::from_der(der).ok()?;
-    crate::csr::key_fingerprint(&req.info.public_key).ok()
-}
 
 /// Give the pending applications recorded before [`KEYS_MIGRATION`] their keys.
 fn backfill_application_keys(tx: &Transaction<'_>) -> Result<(), StoreError> {
